@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vfio-mdom top-level Makefile.
+#
+#   make check   set up the host, build the test kernel (cached), the
+#                modules and the selftests, boot the VM and run every test;
+#                ends with "N passed, N failed".
+#   make run     same set-up, then boot the VM and run the demo.
+#   make modules / selftests / demo / lint / clean
+#
+# KDIR is the cached test-kernel build tree (tools/vm/lib.sh); set it to
+# build against another tree.
+
+KDIR = $(shell bash -c '. $(CURDIR)/tools/vm/lib.sh && kernel_dir')
+SELFTESTS := tools/testing/selftests/vfio_mdom
+DEMO := tools/demo
+
+.PHONY: all setup kernel modules selftests demo check run lint clean
+
+all: modules selftests demo
+
+setup:
+	@bash tools/vm/setup-host.sh
+
+kernel: setup
+	@bash tools/vm/build-kernel.sh >/dev/null
+	@$(MAKE) -s -C $(KDIR) headers >/dev/null
+
+modules: kernel
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+selftests: kernel
+	$(MAKE) -C $(SELFTESTS) KDIR=$(KDIR)
+
+demo: kernel
+	$(MAKE) -C $(DEMO) KDIR=$(KDIR)
+
+check: all
+	@bash tools/vm/check.sh
+
+run: all
+	@bash tools/vm/run-demo.sh
+
+# checkpatch, W=1 and sparse on the project's own sources
+lint: kernel
+	@bash tools/lint.sh
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C $(SELFTESTS) clean
+	-$(MAKE) -C $(DEMO) clean
+	rm -rf .build

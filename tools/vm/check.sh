@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: run every test in the VM and print one summary line
+# "N passed, N failed" (KUnit cases and selftest cases summed).
+#
+# KUnit results are parsed with the kernel tree's own
+# tools/testing/kunit/kunit.py; selftest results are the kselftest
+# harness totals. Exit status is non-zero on any failed test, any failed
+# set-up step (module load/unload), a crashed selftest, or a kernel log
+# that is not clean.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kdir=$("$VM_DIR/build-kernel.sh") || exit 1
+out=$REPO_DIR/.build/check-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+
+"$VM_DIR/run.sh" --timeout "${CHECK_TIMEOUT:-3000}" --out "$out" -- \
+	tools/vm/guest-check.sh "$out"
+vm_rc=$?
+
+passed=0
+failed=0
+
+# KUnit: one KTAP document from the per-suite debugfs files, then kunit.py.
+ktap=$out/kunit.ktap
+nsuites=$(find "$out/kunit" -name '*.ktap' 2>/dev/null | wc -l)
+if [ "$nsuites" -gt 0 ]; then
+	{
+		echo "KTAP version 1"
+		echo "1..$nsuites"
+		i=0
+		for f in "$out"/kunit/*.ktap; do
+			i=$((i + 1))
+			tail -n +3 "$f" | sed -E "\$s/^(not ok|ok) 1 /\\1 $i /"
+		done
+	} >"$ktap"
+	echo "== kunit.py parse"
+	python3 "$kdir/tools/testing/kunit/kunit.py" parse \
+		--json="$out/kunit.json" "$ktap" | sed 's/\x1b\[[0-9;]*m//g'
+	read -r kp kf < <(python3 - "$out/kunit.json" <<'PY'
+import json, sys
+p = f = 0
+def walk(g):
+    global p, f
+    for c in g.get("test_cases", []):
+        if c["status"] in ("PASS", "SKIP"):
+            p += c["status"] == "PASS"
+        else:
+            f += 1
+    for s in g.get("sub_groups", []):
+        walk(s)
+try:
+    walk(json.load(open(sys.argv[1])))
+except Exception:
+    f += 1
+print(p, f)
+PY
+)
+	passed=$((passed + kp))
+	failed=$((failed + kf))
+else
+	echo "check: no KUnit results" >&2
+	failed=$((failed + 1))
+fi
+
+# Selftests: harness totals; a binary that died without totals is a failure.
+for tap in "$out"/selftests/*.tap; do
+	[ -e "$tap" ] || continue
+	name=$(basename "$tap" .tap)
+	rc=$(cat "$out/selftests/$name.rc" 2>/dev/null || echo 1)
+	totals=$(grep -a '^# Totals:' "$tap" | tail -1)
+	if [ -z "$totals" ]; then
+		echo "check: selftest $name ended without totals (rc $rc)" >&2
+		failed=$((failed + 1))
+		continue
+	fi
+	tp=$(sed -E 's/.*pass:([0-9]+).*/\1/' <<<"$totals")
+	tf=$(sed -E 's/.*fail:([0-9]+).*/\1/' <<<"$totals")
+	te=$(sed -E 's/.*error:([0-9]+).*/\1/' <<<"$totals")
+	passed=$((passed + tp))
+	failed=$((failed + tf + te))
+	if [ "$rc" != 0 ] && [ $((tf + te)) -eq 0 ]; then
+		echo "check: selftest $name exited $rc" >&2
+		failed=$((failed + 1))
+	fi
+done
+
+setup_errors=$(cat "$out/setup-errors" 2>/dev/null || echo 1)
+if [ "$setup_errors" != 0 ]; then
+	echo "check: $setup_errors set-up step(s) failed in the guest" >&2
+	failed=$((failed + 1))
+fi
+if [ $vm_rc -ne 0 ]; then
+	echo "check: the VM run failed (see above; logs in $out)" >&2
+	failed=$((failed + 1))
+fi
+
+echo "results: $out"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]

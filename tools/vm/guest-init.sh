@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# PID 1 of the test guest (see run.sh): mount the basics and the repo, run
+# the command written in $VM_OUT/cmd, scan for memory leaks, write the exit
+# status to $VM_OUT/exitcode and power off.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+for d in /tmp /run /var/tmp /var/log /root; do
+	mount -t tmpfs tmpfs "$d"
+done
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 repo "$VM_REPO"
+hostname vfio-mdom-vm
+ulimit -c 0
+
+# Boot-time kmemleak noise is not ours: forget it, report only new leaks.
+kmemleak=/sys/kernel/debug/kmemleak
+[ -w $kmemleak ] && echo clear >$kmemleak
+
+cd "$VM_REPO"
+echo "guest: running $(cat "$VM_OUT/cmd")" >/dev/console
+bash -c "$(cat "$VM_OUT/cmd")" </dev/null 2>&1 | tee "$VM_OUT/output.log" >/dev/ttyS0
+rc=${PIPESTATUS[0]}
+
+if [ -w $kmemleak ]; then
+	# An object must stay unreferenced for 5 s before kmemleak reports it.
+	sleep 6
+	echo scan >$kmemleak
+	cat $kmemleak >"$VM_OUT/kmemleak.txt"
+fi
+echo "$rc" >"$VM_OUT/exitcode"
+sync
+echo "guest: command exited with $rc" >/dev/console
+echo o >/proc/sysrq-trigger
+sleep 30

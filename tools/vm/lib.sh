@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the tools/vm scripts: where the test kernel lives.
+#
+# The kernel is unpacked and built in a cache directory outside the repo,
+# keyed by the Debian linux-source version and a hash of the config
+# fragment (plus RECIPE, bumped when the build steps change). A directory
+# is complete only once it holds the stamp file; an interrupted build
+# leaves no stamp and is resumed by the next run.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
+CACHE_DIR=${VFIO_MDOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-mdom}
+KSRC_PKG=linux-source-6.12
+KSRC_TARBALL=/usr/src/$KSRC_PKG.tar.xz
+KCONFIG_FRAGMENT=$VM_DIR/kernel.config
+RECIPE=1
+STAMP=.vfio-mdom-complete
+
+die() { echo "${0##*/}: $*" >&2; exit 1; }
+
+kernel_key() {
+	local ver hash
+	ver=$(dpkg-query -W -f='${Version}' "$KSRC_PKG" 2>/dev/null) ||
+		die "$KSRC_PKG is not installed (run tools/vm/setup-host.sh)"
+	hash=$( { echo "recipe $RECIPE"; cat "$KCONFIG_FRAGMENT"; } |
+		sha256sum | cut -c1-12)
+	echo "linux-${ver//[^A-Za-z0-9.+-]/_}-$hash"
+}
+
+kernel_dir() {
+	echo "$CACHE_DIR/$(kernel_key)"
+}

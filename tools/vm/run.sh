@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the test kernel under QEMU (TCG) and run one command inside.
+#
+#   tools/vm/run.sh [--timeout SECONDS] [--out DIR] [--allow-log RE] -- COMMAND [ARGS...]
+#
+# The guest is a q35 machine with an emulated Intel IOMMU (interrupt
+# remapping on) and two QEMU edu PCI devices behind it. As with virtme-ng,
+# the host root is its root file system, shared read-only over 9p, and the
+# repo is shared read-write at the same path. COMMAND runs as root with the
+# repo as working directory; its output goes to DIR/output.log and to our
+# stdout, the guest console to DIR/console.log, and its exit status comes
+# back through DIR/exitcode.
+#
+# The run fails if COMMAND fails, if the guest does not finish within the
+# time limit, or if the console log shows a kernel oops, BUG, WARNING,
+# KASAN report, lockdep splat or kmemleak leak (tools/vm/check-log.sh),
+# even when COMMAND itself succeeded.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+timeout=900
+out=
+allow=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--timeout) timeout=$2; shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--allow-log) allow+=(--allow "$2"); shift 2 ;;
+	--) shift; break ;;
+	*) die "unknown option $1 (usage: run.sh [--timeout S] [--out DIR] -- CMD...)" ;;
+	esac
+done
+[ $# -gt 0 ] || die "no command given"
+
+kdir=$("$VM_DIR/build-kernel.sh")
+if [ -z "$out" ]; then
+	out=$REPO_DIR/.build/vm-$(date +%Y%m%d-%H%M%S)-$$
+fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+case "$out" in
+"$REPO_DIR"/*) ;;
+*) die "--out must be inside the repo ($REPO_DIR): the guest writes it over 9p" ;;
+esac
+rm -f "$out/exitcode" "$out/output.log" "$out/console.log" "$out/kmemleak.txt"
+printf '%q ' "$@" >"$out/cmd"
+
+append=(
+	console=ttyS0 panic=-1 loglevel=7
+	root=hostroot rootfstype=9p ro
+	rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose
+	init="$VM_DIR/guest-init.sh"
+	intel_iommu=on intremap=on
+	VM_REPO="$REPO_DIR" VM_OUT="$out"
+)
+
+echo "vm: booting $kdir (log: $out/console.log)" >&2
+set +e
+timeout -k 10 "$timeout" qemu-system-x86_64 \
+	-accel tcg -M q35 -cpu max -smp 2 -m 4G \
+	-nographic -no-reboot -monitor none -serial "file:$out/console.log" \
+	-kernel "$kdir/arch/x86/boot/bzImage" -append "${append[*]}" \
+	-device intel-iommu,intremap=on \
+	-device edu -device edu \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$REPO_DIR",mount_tag=repo,security_model=none,multidevs=remap \
+	</dev/null >"$out/qemu.log" 2>&1
+qemu_rc=$?
+set -e
+
+[ -f "$out/output.log" ] && cat "$out/output.log"
+
+rc=0
+if [ $qemu_rc -eq 124 ] || [ $qemu_rc -eq 137 ]; then
+	echo "vm: FAIL: time limit of ${timeout}s reached" >&2
+	rc=1
+elif [ $qemu_rc -ne 0 ]; then
+	echo "vm: FAIL: qemu exited with $qemu_rc:" >&2
+	cat "$out/qemu.log" >&2
+	rc=1
+fi
+if [ ! -f "$out/exitcode" ]; then
+	echo "vm: FAIL: the guest did not report an exit status (crash? see $out/console.log)" >&2
+	rc=1
+elif [ "$(cat "$out/exitcode")" != 0 ]; then
+	echo "vm: FAIL: command exited with $(cat "$out/exitcode")" >&2
+	rc=1
+fi
+if ! "$VM_DIR/check-log.sh" ${allow[@]+"${allow[@]}"} "$out/console.log" "$out/kmemleak.txt"; then
+	echo "vm: FAIL: kernel log is not clean (see $out/console.log)" >&2
+	rc=1
+fi
+exit $rc
