@@ -17,7 +17,11 @@ for d in /tmp /run /var/tmp /var/log /root; do
 done
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 repo "$VM_REPO"
+# The repo may live under one of the tmpfs mounts above (a CI clone in
+# /tmp): make its mount point there if needed.
+mkdir -p "$VM_REPO" 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 repo "$VM_REPO" ||
+	echo "guest-init: cannot mount the repo at $VM_REPO" >/dev/console
 hostname vfio-mdom-vm
 ulimit -c 0
 

@@ -49,7 +49,7 @@ printf '%q ' "$@" >"$out/cmd"
 append=(
 	console=ttyS0 panic=-1 loglevel=7
 	root=hostroot rootfstype=9p ro
-	rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose
+	rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose
 	init="$VM_DIR/guest-init.sh"
 	intel_iommu=on intremap=on
 	VM_REPO="$REPO_DIR" VM_OUT="$out"
@@ -58,7 +58,7 @@ append=(
 echo "vm: booting $kdir (log: $out/console.log)" >&2
 set +e
 timeout -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg -M q35 -cpu max -smp 2 -m 4G \
+	-accel tcg,thread=multi -M q35 -cpu max,la57=off -smp 2 -m 4G \
 	-nographic -no-reboot -monitor none -serial "file:$out/console.log" \
 	-kernel "$kdir/arch/x86/boot/bzImage" -append "${append[*]}" \
 	-device intel-iommu,intremap=on \
