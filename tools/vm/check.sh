@@ -75,9 +75,8 @@ for tap in "$out"/selftests/*.tap; do
 		failed=$((failed + 1))
 		continue
 	fi
-	tp=$(sed -E 's/.*pass:([0-9]+).*/\1/' <<<"$totals")
-	tf=$(sed -E 's/.*fail:([0-9]+).*/\1/' <<<"$totals")
-	te=$(sed -E 's/.*error:([0-9]+).*/\1/' <<<"$totals")
+	# "# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N"
+	read -r tp tf te < <(sed -E 's/.* pass:([0-9]+) fail:([0-9]+) .* error:([0-9]+).*/\1 \2 \3/' <<<"$totals")
 	passed=$((passed + tp))
 	failed=$((failed + tf + te))
 	if [ "$rc" != 0 ] && [ $((tf + te)) -eq 0 ]; then
