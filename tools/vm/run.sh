@@ -47,7 +47,7 @@ rm -f "$out/exitcode" "$out/output.log" "$out/console.log" "$out/kmemleak.txt"
 printf '%q ' "$@" >"$out/cmd"
 
 append=(
-	console=ttyS0 panic=-1 loglevel=7
+	console=ttyS0 panic=-1 loglevel=7 no_timer_check
 	root=hostroot rootfstype=9p ro
 	rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose
 	init="$VM_DIR/guest-init.sh"
