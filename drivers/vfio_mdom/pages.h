@@ -42,6 +42,11 @@ struct mdom_run {
  * @lock_cap: the pinner had CAP_IPC_LOCK: charged but not limited
  * @nruns: number of entries in @runs
  * @runs: contiguous runs, in user address order, covering @npages
+ * @maxruns: number of entries allocated for @runs (kvmalloc'ed)
+ *
+ * The whole @npages is charged to @mm's locked_vm, once, whatever the
+ * number of domains mapping the runs. Adjacent runs are never physically
+ * contiguous with each other: each run is as long as it can be.
  */
 struct mdom_pages {
 	struct mm_struct *mm;
@@ -51,6 +56,7 @@ struct mdom_pages {
 	bool lock_cap;
 	unsigned int nruns;
 	struct mdom_run *runs;
+	unsigned int maxruns;
 };
 
 /*
@@ -59,22 +65,51 @@ struct mdom_pages {
  * ERR_PTR(-ENOMEM) past RLIMIT_MEMLOCK (without CAP_IPC_LOCK), -EFAULT for
  * an unmapped range, or the pinning error; on error nothing stays pinned
  * or charged.
+ *
+ * The limit is checked, and the whole range charged, before the first page
+ * is pinned. Other errors: -EINVAL if @vaddr/@size are misaligned, zero or
+ * wrap (callers are expected to have refused those already), -ESRCH
+ * without a current->mm, -EINTR on a fatal signal between batches, -ENOMEM
+ * if the run array cannot be allocated, or what pin_user_pages_fast()
+ * returned (-EFAULT for a hole or a VM_PFNMAP/VM_IO range, -EINTR, ...).
+ * Every page pinned is charged, as type1 does for the pages
+ * pin_user_pages() can return (a read-only long-term pin of private memory
+ * never returns the zero page: GUP unshares it).
+ * Sleeps; takes mmap_lock, so call it with no mmap_lock held.
  */
 struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
 				  bool writable);
 
-/* Unpin every page (dirtying them if writable), uncharge, free. */
+/*
+ * Unpin every page (dirtying them if writable), uncharge, free. Works after
+ * the pinning process has exited (the mm is only mmgrab()ed); @pages may be
+ * NULL. Sleeps; takes the mm's mmap_lock.
+ */
 void mdom_pages_unpin(struct mdom_pages *pages);
 
 /*
  * Map every run into @domain starting at @iova, one iommu_map() per run,
  * with @prot (IOMMU_READ/WRITE/CACHE...). On failure whatever was mapped
  * is unmapped again and the errno returned: the domain is as before.
+ *
+ * The caller has checked that [@iova, @iova + npages * PAGE_SIZE - 1] fits
+ * (it may end at ULONG_MAX) and is free in @domain. The runs are read from
+ * the store: nothing is looked up in the IOMMU page table.
  */
 int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
 		   unsigned long iova, int prot, gfp_t gfp);
 
-/* Physical address of the page @offset bytes into the pinned range. */
+/*
+ * Physical address of the page @offset bytes into the pinned range, plus
+ * offset_in_page(@offset): the physical address of that very byte. Walks
+ * the runs (O(nruns)). @offset past the end is a caller bug: warns and
+ * returns 0.
+ */
 phys_addr_t mdom_pages_phys(struct mdom_pages *pages, u64 offset);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
+			 unsigned long n, unsigned long remaining);
+#endif
 
 #endif /* _VFIO_MDOM_PAGES_H */

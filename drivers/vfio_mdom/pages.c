@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-mdom mapping engine: the pinned-page store.
+ *
+ * A user range is pinned once with pin_user_pages_fast(FOLL_LONGTERM), one
+ * page of struct page pointers per call, and folded into physically
+ * contiguous runs as it goes, so THP or hugetlb backed memory becomes a few
+ * long runs. The whole range is charged to the pinning mm's locked_vm once,
+ * before anything is pinned, so a map past RLIMIT_MEMLOCK fails before it
+ * costs anything. Each run is mapped into a domain with one iommu_map().
+ */
+#include <linux/capability.h>
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "pages.h"
+
+/* Pages pinned per pin_user_pages_fast() call: one page of pointers. */
+#define MDOM_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
+/* First allocation of the run array, unless the range has fewer pages. */
+#define MDOM_RUNS_MIN		16
+/* Unpin or map this many runs between two cond_resched(). */
+#define MDOM_RUNS_RESCHED	512
+
+/*
+ * Grow @pages->runs for at least one more run. @remaining pages are still to
+ * be added (counting the one that needs the new run), which bounds how many
+ * runs can ever be needed.
+ */
+static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
+{
+	unsigned long want, limit;
+	struct mdom_run *runs;
+
+	limit = min_t(unsigned long, UINT_MAX,
+		      (unsigned long)pages->nruns + remaining);
+	if (pages->nruns >= limit)
+		return -ENOMEM;
+	want = max_t(unsigned long, 2UL * pages->maxruns, MDOM_RUNS_MIN);
+	want = min(want, limit);
+
+	runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
+			 GFP_KERNEL_ACCOUNT);
+	if (!runs)
+		return -ENOMEM;
+	pages->runs = runs;
+	pages->maxruns = want;
+	return 0;
+}
+
+/**
+ * mdom_pages_add_batch() - append pinned pages to the runs
+ * @pages: the store being filled
+ * @batch: @n pinned pages, following the pages already added
+ * @n: number of pages in @batch
+ * @remaining: pages still to be added, counting these @n
+ *
+ * Extends the last run while the page frame numbers follow on, across
+ * batches, otherwise starts a new run.
+ *
+ * Return: 0, or -ENOMEM: then only the first pages of @batch were added,
+ * as many as @pages->npages grew by; the caller still owns the others.
+ */
+VISIBLE_IF_KUNIT int mdom_pages_add_batch(struct mdom_pages *pages,
+					  struct page **batch, unsigned long n,
+					  unsigned long remaining)
+{
+	struct mdom_run *run = NULL;
+	unsigned long next_pfn = 0;
+	unsigned long i;
+	int ret;
+
+	if (pages->nruns) {
+		run = &pages->runs[pages->nruns - 1];
+		next_pfn = page_to_pfn(run->page) + run->npages;
+	}
+
+	for (i = 0; i < n; i++) {
+		unsigned long pfn = page_to_pfn(batch[i]);
+
+		if (run && pfn == next_pfn) {
+			run->npages++;
+			next_pfn++;
+			continue;
+		}
+		if (pages->nruns == pages->maxruns) {
+			ret = mdom_pages_grow(pages, remaining - i);
+			if (ret) {
+				pages->npages += i;
+				return ret;
+			}
+		}
+		run = &pages->runs[pages->nruns++];
+		run->page = batch[i];
+		run->npages = 1;
+		next_pfn = pfn + 1;
+	}
+	pages->npages += n;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_add_batch);
+
+/* Give back a run array that is mostly empty, if that can be done cheaply. */
+static void mdom_pages_trim(struct mdom_pages *pages)
+{
+	struct mdom_run *runs;
+
+	if (pages->maxruns - pages->nruns <= pages->nruns ||
+	    array_size(pages->maxruns, sizeof(*runs)) <= PAGE_SIZE)
+		return;
+	runs = kvmalloc_array(pages->nruns, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+	if (!runs)
+		return;		/* keep the larger array */
+	memcpy(runs, pages->runs, array_size(pages->nruns, sizeof(*runs)));
+	kvfree(pages->runs);
+	pages->runs = runs;
+	pages->maxruns = pages->nruns;
+}
+
+static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
+{
+	unsigned int i;
+
+	for (i = 0; i < pages->nruns; i++) {
+		struct mdom_run *run = &pages->runs[i];
+
+		unpin_user_page_range_dirty_lock(run->page, run->npages, dirty);
+		if (!((i + 1) % MDOM_RUNS_RESCHED))
+			cond_resched();
+	}
+}
+
+/*
+ * Charge @npages to @mm's locked_vm in one step, against the current task's
+ * RLIMIT_MEMLOCK unless @lock_cap, as vfio_iommu_type1 and
+ * account_locked_vm() do.
+ */
+static int mdom_pages_charge(struct mm_struct *mm, unsigned long npages,
+			     bool lock_cap)
+{
+	int ret;
+
+	ret = mmap_write_lock_killable(mm);
+	if (ret)
+		return ret;
+	ret = __account_locked_vm(mm, npages, true, current, lock_cap);
+	mmap_write_unlock(mm);
+	return ret;
+}
+
+struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
+				  bool writable)
+{
+	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	struct mm_struct *mm = current->mm;
+	struct mdom_pages *pages;
+	unsigned long npages, done;
+	struct page **batch;
+	int ret;
+
+	if (!mm)
+		return ERR_PTR(-ESRCH);
+	if (!size || !PAGE_ALIGNED(vaddr) || !PAGE_ALIGNED(size) ||
+	    size - 1 > ULONG_MAX - vaddr)
+		return ERR_PTR(-EINVAL);
+	npages = size >> PAGE_SHIFT;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	pages->vaddr = vaddr;
+	pages->writable = writable;
+	pages->lock_cap = capable(CAP_IPC_LOCK);
+
+	batch = kmalloc_array(min_t(unsigned long, npages, MDOM_PIN_BATCH),
+			      sizeof(*batch), GFP_KERNEL);
+	if (!batch) {
+		ret = -ENOMEM;
+		goto out_free_pages;
+	}
+
+	ret = mdom_pages_charge(mm, npages, pages->lock_cap);
+	if (ret)
+		goto out_free_batch;
+	mmgrab(mm);
+	pages->mm = mm;
+
+	while (pages->npages < npages) {
+		unsigned long left = npages - pages->npages;
+		unsigned long n = min_t(unsigned long, left, MDOM_PIN_BATCH);
+		long pinned;
+
+		pinned = pin_user_pages_fast(vaddr + (pages->npages << PAGE_SHIFT),
+					     n, gup_flags, batch);
+		if (pinned <= 0) {
+			ret = pinned ? pinned : -EFAULT;
+			goto out_unpin;
+		}
+		done = pages->npages;
+		ret = mdom_pages_add_batch(pages, batch, pinned, left);
+		if (ret) {
+			done = pages->npages - done;
+			unpin_user_pages(batch + done, pinned - done);
+			goto out_unpin;
+		}
+		if (pages->npages < npages) {
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto out_unpin;
+			}
+			cond_resched();
+		}
+	}
+	kfree(batch);
+	mdom_pages_trim(pages);
+	return pages;
+
+out_unpin:
+	/* Nothing was written through these pages: do not dirty them. */
+	mdom_pages_unpin_runs(pages, false);
+	account_locked_vm(mm, npages, false);
+	mmdrop(mm);
+	kvfree(pages->runs);
+out_free_batch:
+	kfree(batch);
+out_free_pages:
+	kfree(pages);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_pin);
+
+void mdom_pages_unpin(struct mdom_pages *pages)
+{
+	if (!pages)
+		return;
+	mdom_pages_unpin_runs(pages, pages->writable);
+	/* The mm may have exited: mmgrab() keeps its locked_vm to uncharge. */
+	account_locked_vm(pages->mm, pages->npages, false);
+	mmdrop(pages->mm);
+	kvfree(pages->runs);
+	kfree(pages);
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_unpin);
+
+int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
+		   unsigned long iova, int prot, gfp_t gfp)
+{
+	size_t mapped = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < pages->nruns; i++) {
+		struct mdom_run *run = &pages->runs[i];
+		size_t len = run->npages << PAGE_SHIFT;
+
+		/* mapped < size: no wrap even for a range ending at the top */
+		ret = iommu_map(domain, iova + mapped,
+				PFN_PHYS(page_to_pfn(run->page)), len, prot,
+				gfp);
+		if (ret)
+			goto out_unmap;
+		mapped += len;
+		if (!((i + 1) % MDOM_RUNS_RESCHED) &&
+		    gfpflags_allow_blocking(gfp))
+			cond_resched();
+	}
+	return 0;
+
+out_unmap:
+	if (mapped)
+		WARN_ON_ONCE(iommu_unmap(domain, iova, mapped) != mapped);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_map);
+
+phys_addr_t mdom_pages_phys(struct mdom_pages *pages, u64 offset)
+{
+	unsigned long index = offset >> PAGE_SHIFT;
+	unsigned int i;
+
+	if (WARN_ON_ONCE(index >= pages->npages))
+		return 0;
+	for (i = 0; i < pages->nruns; i++) {
+		struct mdom_run *run = &pages->runs[i];
+
+		if (index < run->npages)
+			return PFN_PHYS(page_to_pfn(run->page) + index) +
+			       offset_in_page(offset);
+		index -= run->npages;
+	}
+	return 0;	/* not reached: the runs cover npages */
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_phys);
