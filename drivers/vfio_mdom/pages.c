@@ -170,6 +170,12 @@ struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
 	if (!size || !PAGE_ALIGNED(vaddr) || !PAGE_ALIGNED(size) ||
 	    size - 1 > ULONG_MAX - vaddr)
 		return ERR_PTR(-EINVAL);
+	/*
+	 * Nothing past the user address space can be pinned: -EFAULT, as
+	 * type1 answers, not pin_user_pages_fast()'s -EOVERFLOW.
+	 */
+	if (vaddr + (size - 1) >= TASK_SIZE)
+		return ERR_PTR(-EFAULT);
 	npages = size >> PAGE_SHIFT;
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);

@@ -384,6 +384,10 @@ static void mdom_pages_pin_invalid(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr, U64_MAX & PAGE_MASK,
 						     true)), -EINVAL);
+	/* A range that runs past the user address space. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(TASK_SIZE - PAGE_SIZE,
+						     2 * PAGE_SIZE, true)),
+			-EFAULT);
 	/* Kernel addresses are not user memory. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(ULONG_MAX & ~(SZ_1M - 1),
 						     PAGE_SIZE, true)),
