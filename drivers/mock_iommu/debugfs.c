@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-mdom mock IOMMU: control and inspection interface in debugfs,
+ * /sys/kernel/debug/vfio_mdom_mock_iommu/. The files and their formats are
+ * documented at the top of main.c.
+ */
+#include <linux/debugfs.h>
+#include <linux/kernel.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mock_private.h"
+
+#define MOCK_DMA_MAX	SZ_1M
+
+static struct dentry *mock_debugfs_root;
+static struct dentry *mock_debugfs_devices;
+
+static const char * const mock_fault_names[] = {
+	[MOCK_IOMMU_FAULT_NONE] = "none",
+	[MOCK_IOMMU_FAULT_BLOCKED] = "blocked",
+	[MOCK_IOMMU_FAULT_APERTURE] = "aperture",
+	[MOCK_IOMMU_FAULT_NO_TRANSLATION] = "no_translation",
+	[MOCK_IOMMU_FAULT_PERM] = "perm",
+	[MOCK_IOMMU_FAULT_NOT_RAM] = "not_ram",
+};
+
+static void mock_show_instance(struct seq_file *s, struct mock_instance *inst)
+{
+	unsigned int i;
+
+	seq_printf(s, "inst %u iommu %s pgsizes 0x%lx aperture 0x0-0x%llx enforce_cc %d isolated_msi %d devices %u resv ",
+		   inst->index, dev_name(inst->iommu.dev), inst->pgsize_bitmap,
+		   inst->aperture_end, inst->enforce_cc, inst->isolated_msi,
+		   inst->nr_devices);
+	if (!inst->nr_resv)
+		seq_puts(s, "none");
+	for (i = 0; i < inst->nr_resv; i++)
+		seq_printf(s, "%s0x%llx-0x%llx:%s", i ? "," : "",
+			   inst->resv[i].start, inst->resv[i].end,
+			   mock_resv_type_name(inst->resv[i].type));
+	seq_putc(s, '\n');
+}
+
+static int instances_show(struct seq_file *s, void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock_nr_instances; i++)
+		mock_show_instance(s, mock_instances[i]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(instances);
+
+static int devices_show(struct seq_file *s, void *unused)
+{
+	unsigned int i, j;
+
+	guard(mutex)(&mock_domains_lock);
+	for (i = 0; i < mock_nr_instances; i++) {
+		struct mock_instance *inst = mock_instances[i];
+
+		for (j = 0; j < inst->nr_devices; j++) {
+			struct mock_dev *mdev = inst->devs[j];
+
+			if (!mdev)
+				continue;
+			seq_printf(s, "dev %s inst %u index %u group %d domain %u\n",
+				   dev_name(&mdev->dev), i, j,
+				   iommu_group_id(mdev->dev.iommu_group),
+				   mdev->domain ? mdev->domain->id : 0);
+		}
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(devices);
+
+static void mock_show_domain(struct seq_file *s, struct mock_domain *md)
+{
+	unsigned long index;
+	void *pte;
+
+	lockdep_assert_held(&mock_domains_lock);
+
+	guard(mutex)(&md->lock);
+	seq_printf(s, "domain %u inst %u pgsizes 0x%lx aperture 0x%llx-0x%llx enforce_cc %d attached %u translations %lu flush_pending %lu\n",
+		   md->id, md->inst->index, md->domain.pgsize_bitmap,
+		   (u64)md->domain.geometry.aperture_start,
+		   (u64)md->domain.geometry.aperture_end, md->enforce_cc,
+		   md->attached, md->nr_translations, md->nr_stale);
+	xa_for_each(&md->pt, index, pte)
+		if (!mock_pte_stale(pte))
+			seq_printf(s, " iova 0x%lx phys 0x%llx size 0x%zx prot 0x%x\n",
+				   index << MOCK_PT_SHIFT,
+				   (u64)mock_pte_phys(pte),
+				   mock_pte_size(pte), mock_pte_prot(pte));
+}
+
+static int domains_show(struct seq_file *s, void *unused)
+{
+	struct mock_domain *md;
+
+	guard(mutex)(&mock_domains_lock);
+	list_for_each_entry(md, &mock_domains, node)
+		mock_show_domain(s, md);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(domains);
+
+/* Counters of one instance, or of all when the file's data is NULL */
+static int counters_show(struct seq_file *s, void *unused)
+{
+	struct mock_instance *only = s->private;
+	unsigned int i, c;
+
+	for (c = 0; c < MOCK_CNT_NR; c++) {
+		s64 sum = 0;
+
+		for (i = 0; i < mock_nr_instances; i++)
+			if (!only || only == mock_instances[i])
+				sum += atomic64_read(&mock_instances[i]->counters[c]);
+		seq_printf(s, "%s %lld\n", mock_counter_names[c], sum);
+	}
+	return 0;
+}
+
+static int counters_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, counters_show, inode->i_private);
+}
+
+static ssize_t counters_write(struct file *file, const char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct mock_instance *only = file_inode(file)->i_private;
+
+	mock_iommu_reset_counters(only ? only->index : -1);
+	return count;
+}
+
+static const struct file_operations counters_fops = {
+	.owner = THIS_MODULE,
+	.open = counters_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = counters_write,
+	.release = single_release,
+};
+
+/* Accept "12" and "-12" alike as -ENOMEM */
+static int mock_errno(int v)
+{
+	return v > 0 ? -v : v;
+}
+
+static int fail_map_show(struct seq_file *s, void *unused)
+{
+	struct mock_instance *inst = s->private;
+
+	spin_lock(&inst->inject_lock);
+	seq_printf(s, "%u %d\n", inst->fail_map_nth, inst->fail_map_err);
+	spin_unlock(&inst->inject_lock);
+	return 0;
+}
+
+static int fail_map_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, fail_map_show, inode->i_private);
+}
+
+static ssize_t fail_map_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	struct mock_instance *inst = file_inode(file)->i_private;
+	unsigned int nth;
+	char buf[32];
+	int err = 0;
+	int rc;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	rc = sscanf(buf, "%u %d", &nth, &err);
+	if (rc < 1 || (rc == 1 && nth))
+		return -EINVAL;
+	rc = mock_iommu_fail_nth_map(inst->index, nth, mock_errno(err));
+	return rc ? rc : count;
+}
+
+static const struct file_operations fail_map_fops = {
+	.owner = THIS_MODULE,
+	.open = fail_map_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = fail_map_write,
+	.release = single_release,
+};
+
+static int mock_fail_once_get(void *data, u64 *val, bool alloc)
+{
+	struct mock_instance *inst = data;
+
+	spin_lock(&inst->inject_lock);
+	*val = (s64)(alloc ? inst->fail_alloc_err : inst->fail_attach_err);
+	spin_unlock(&inst->inject_lock);
+	return 0;
+}
+
+static int fail_domain_alloc_get(void *data, u64 *val)
+{
+	return mock_fail_once_get(data, val, true);
+}
+
+static int fail_domain_alloc_set(void *data, u64 val)
+{
+	struct mock_instance *inst = data;
+
+	return mock_iommu_fail_next_domain_alloc(inst->index,
+						 mock_errno((s64)val));
+}
+DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(fail_domain_alloc_fops, fail_domain_alloc_get,
+				fail_domain_alloc_set, "%lld\n");
+
+static int fail_attach_get(void *data, u64 *val)
+{
+	return mock_fail_once_get(data, val, false);
+}
+
+static int fail_attach_set(void *data, u64 val)
+{
+	struct mock_instance *inst = data;
+
+	return mock_iommu_fail_next_attach(inst->index, mock_errno((s64)val));
+}
+DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(fail_attach_fops, fail_attach_get,
+				fail_attach_set, "%lld\n");
+
+static ssize_t dma_read(struct file *file, char __user *ubuf, size_t count,
+			loff_t *ppos)
+{
+	struct mock_dev *mdev = file_inode(file)->i_private;
+	void *buf;
+	ssize_t rc;
+
+	if (!count)
+		return 0;
+	count = min_t(size_t, count, MOCK_DMA_MAX);
+	buf = kvzalloc(count, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	rc = mock_iommu_dma(&mdev->dev, *ppos, buf, count, MOCK_IOMMU_DMA_READ);
+	if (!rc)
+		rc = copy_to_user(ubuf, buf, count) ? -EFAULT : count;
+	kvfree(buf);
+	if (rc > 0)
+		*ppos += rc;
+	return rc;
+}
+
+static ssize_t dma_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	struct mock_dev *mdev = file_inode(file)->i_private;
+	void *buf;
+	ssize_t rc;
+
+	if (!count)
+		return 0;
+	count = min_t(size_t, count, MOCK_DMA_MAX);
+	buf = vmemdup_user(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	rc = mock_iommu_dma(&mdev->dev, *ppos, buf, count,
+			    MOCK_IOMMU_DMA_WRITE);
+	kvfree(buf);
+	if (rc)
+		return rc;
+	*ppos += count;
+	return count;
+}
+
+static const struct file_operations dma_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = dma_read,
+	.write = dma_write,
+	.llseek = default_llseek,
+};
+
+static int last_fault_show(struct seq_file *s, void *unused)
+{
+	struct mock_dev *mdev = s->private;
+	struct mock_iommu_fault f;
+
+	mock_iommu_last_fault(&mdev->dev, &f);
+	seq_printf(s, "iova 0x%llx reason %s dir %s domain %u count %llu\n",
+		   f.iova, mock_fault_names[f.reason],
+		   f.dir == MOCK_IOMMU_DMA_WRITE ? "write" : "read",
+		   f.domain_id, f.count);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(last_fault);
+
+void mock_debugfs_init(void)
+{
+	mock_debugfs_root = debugfs_create_dir(MOCK_DRV_NAME, NULL);
+	debugfs_create_file("instances", 0444, mock_debugfs_root, NULL,
+			    &instances_fops);
+	debugfs_create_file("devices", 0444, mock_debugfs_root, NULL,
+			    &devices_fops);
+	debugfs_create_file("domains", 0444, mock_debugfs_root, NULL,
+			    &domains_fops);
+	debugfs_create_file("counters", 0644, mock_debugfs_root, NULL,
+			    &counters_fops);
+	mock_debugfs_devices = debugfs_create_dir("dev", mock_debugfs_root);
+}
+
+void mock_debugfs_add_instance(struct mock_instance *inst)
+{
+	struct dentry *dir;
+	char name[16];
+
+	snprintf(name, sizeof(name), "inst%u", inst->index);
+	dir = debugfs_create_dir(name, mock_debugfs_root);
+	debugfs_create_file("counters", 0644, dir, inst, &counters_fops);
+	debugfs_create_file("fail_map", 0644, dir, inst, &fail_map_fops);
+	debugfs_create_file_unsafe("fail_domain_alloc", 0644, dir, inst,
+				   &fail_domain_alloc_fops);
+	debugfs_create_file_unsafe("fail_attach", 0644, dir, inst,
+				   &fail_attach_fops);
+}
+
+void mock_debugfs_add_device(struct mock_dev *mdev)
+{
+	struct dentry *dir;
+
+	dir = debugfs_create_dir(dev_name(&mdev->dev), mock_debugfs_devices);
+	debugfs_create_file("dma", 0600, dir, mdev, &dma_fops);
+	debugfs_create_file("last_fault", 0444, dir, mdev, &last_fault_fops);
+}
+
+void mock_debugfs_remove_device(struct mock_dev *mdev)
+{
+	debugfs_lookup_and_remove(dev_name(&mdev->dev), mock_debugfs_devices);
+}
+
+void mock_debugfs_exit(void)
+{
+	debugfs_remove_recursive(mock_debugfs_root);
+	mock_debugfs_root = NULL;
+	mock_debugfs_devices = NULL;
+}

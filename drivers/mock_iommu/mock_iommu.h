@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * In-kernel API of the vfio-mdom mock IOMMU (vfio_mdom_mock_iommu.ko).
+ *
+ * Test modules (KUnit suites of vfio_mdom and of the mock itself) use
+ * these functions to find the mock's devices and groups, to act as a
+ * device doing DMA through whatever domain a device is attached to, to
+ * inject failures and to read the counters that must stay zero.
+ *
+ * Instances and devices are created at module load and never change
+ * while the module is loaded. Pointers returned by mock_iommu_device()
+ * and mock_iommu_group() are borrowed: they stay valid until the mock
+ * module is unloaded, which cannot happen while a module that links
+ * against these symbols is loaded. No reference needs to be dropped.
+ *
+ * The devices are ordinary IOMMU API clients: allocate a domain with
+ * iommu_paging_domain_alloc(mock_iommu_device(i, j)) and attach it with
+ * iommu_attach_group(domain, mock_iommu_group(i, j)) after claiming DMA
+ * ownership of the group (iommu_group_claim_dma_owner()), as VFIO does.
+ * That fails with -EBUSY while a VFIO user owns the group.
+ *
+ * Unless stated otherwise every function may sleep, and so does map/unmap
+ * on a mock domain.
+ */
+#ifndef VFIO_MDOM_MOCK_IOMMU_H
+#define VFIO_MDOM_MOCK_IOMMU_H
+
+#include <linux/types.h>
+
+struct device;
+struct iommu_domain;
+struct iommu_group;
+
+/* Upper bound on instances and on devices per instance (module params) */
+#define MOCK_IOMMU_MAX_INSTANCES	8
+#define MOCK_IOMMU_MAX_DEVICES		8
+/* Upper bound on reserved regions per instance */
+#define MOCK_IOMMU_MAX_RESV		4
+
+/**
+ * struct mock_iommu_instance_info - capabilities of one mock IOMMU
+ * @pgsize_bitmap: page sizes the instance's paging domains support
+ * @aperture_end: last IOVA of the aperture (the aperture starts at 0)
+ * @enforce_cc: domains can enforce cache coherency (block no-snoop)
+ * @isolated_msi: devices sit behind an MSI controller that isolates MSIs
+ *	(iommu_group_has_isolated_msi() is true for their groups)
+ * @nr_devices: number of devices behind the instance
+ * @nr_resv: number of reserved regions reported for each device
+ * @resv_start: first IOVA of each reserved region
+ * @resv_end: last IOVA of each reserved region
+ * @resv_type: enum iommu_resv_type of each reserved region
+ */
+struct mock_iommu_instance_info {
+	unsigned long pgsize_bitmap;
+	u64 aperture_end;
+	bool enforce_cc;
+	bool isolated_msi;
+	unsigned int nr_devices;
+	unsigned int nr_resv;
+	u64 resv_start[MOCK_IOMMU_MAX_RESV];
+	u64 resv_end[MOCK_IOMMU_MAX_RESV];
+	int resv_type[MOCK_IOMMU_MAX_RESV];
+};
+
+/**
+ * struct mock_iommu_counters - events seen by the mock IOMMU
+ *
+ * Event counters (reset by mock_iommu_reset_counters()):
+ * @unmap_mismatch: unmap_pages() whose range did not cover whole
+ *	translations exactly (it cut a translation or hit a hole); nothing
+ *	was unmapped and 0 was returned
+ * @map_overlap: map_pages() over an IOVA that already had a translation;
+ *	the call failed with -EEXIST
+ * @leaked_translations: translations still present when a domain was freed
+ * @unsynced_unmaps: translations unmapped but never flushed by iotlb_sync()
+ *	or flush_iotlb_all() before their IOVA was mapped again or their
+ *	domain was freed
+ * @freed_attached: domains freed while a device was still attached
+ * @resv_maps: maps that overlap a reserved region of the domain's instance
+ *	(allowed, like hardware, but a caller bug)
+ * @dma_faults: DMA attempts that faulted (see struct mock_iommu_fault)
+ * @maps: successful map_pages() calls
+ * @unmaps: successful unmap_pages() calls
+ * @iotlb_syncs: iotlb_sync() calls
+ * @flush_all: flush_iotlb_all() calls
+ * @domain_allocs: paging domains allocated
+ * @domain_frees: paging domains freed
+ * @injected_failures: failures returned because of fault injection
+ *
+ * Gauges (never reset):
+ * @domains_live: paging domains currently allocated
+ * @translations_live: translations currently present in all live domains
+ *
+ * Tests assert that @unmap_mismatch, @map_overlap, @leaked_translations,
+ * @unsynced_unmaps, @freed_attached and @resv_maps stay zero, and that
+ * @domains_live returns to its previous value once a container is gone.
+ */
+struct mock_iommu_counters {
+	u64 unmap_mismatch;
+	u64 map_overlap;
+	u64 leaked_translations;
+	u64 unsynced_unmaps;
+	u64 freed_attached;
+	u64 resv_maps;
+	u64 dma_faults;
+	u64 maps;
+	u64 unmaps;
+	u64 iotlb_syncs;
+	u64 flush_all;
+	u64 domain_allocs;
+	u64 domain_frees;
+	u64 injected_failures;
+	u64 domains_live;
+	u64 translations_live;
+};
+
+/**
+ * struct mock_iommu_translation - one translation (page table entry)
+ * @iova: first IOVA of the translation
+ * @phys: first physical address it maps to
+ * @size: its size, one of the domain's page sizes
+ * @prot: IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE | ... as passed to map
+ */
+struct mock_iommu_translation {
+	u64 iova;
+	u64 phys;
+	u64 size;
+	int prot;
+};
+
+/**
+ * enum mock_iommu_dma_dir - direction of a device DMA
+ * @MOCK_IOMMU_DMA_READ: the device reads memory (needs IOMMU_READ)
+ * @MOCK_IOMMU_DMA_WRITE: the device writes memory (needs IOMMU_WRITE)
+ */
+enum mock_iommu_dma_dir {
+	MOCK_IOMMU_DMA_READ,
+	MOCK_IOMMU_DMA_WRITE,
+};
+
+/**
+ * enum mock_iommu_fault_reason - why a DMA faulted
+ * @MOCK_IOMMU_FAULT_NONE: no fault recorded yet
+ * @MOCK_IOMMU_FAULT_BLOCKED: no paging domain attached (DMA blocked)
+ * @MOCK_IOMMU_FAULT_APERTURE: IOVA outside the domain's aperture
+ * @MOCK_IOMMU_FAULT_NO_TRANSLATION: no translation for the IOVA
+ * @MOCK_IOMMU_FAULT_PERM: translation lacks IOMMU_READ/IOMMU_WRITE
+ * @MOCK_IOMMU_FAULT_NOT_RAM: translation points at memory that is not RAM
+ */
+enum mock_iommu_fault_reason {
+	MOCK_IOMMU_FAULT_NONE,
+	MOCK_IOMMU_FAULT_BLOCKED,
+	MOCK_IOMMU_FAULT_APERTURE,
+	MOCK_IOMMU_FAULT_NO_TRANSLATION,
+	MOCK_IOMMU_FAULT_PERM,
+	MOCK_IOMMU_FAULT_NOT_RAM,
+};
+
+/**
+ * struct mock_iommu_fault - the last DMA fault of a device
+ * @iova: first faulting IOVA
+ * @reason: enum mock_iommu_fault_reason
+ * @dir: enum mock_iommu_dma_dir of the faulting access
+ * @domain_id: mock domain id the device was attached to (0: none)
+ * @count: faults of this device since load or the last counter reset
+ */
+struct mock_iommu_fault {
+	u64 iova;
+	int reason;
+	int dir;
+	u32 domain_id;
+	u64 count;
+};
+
+/* Instances and devices */
+unsigned int mock_iommu_nr_instances(void);
+int mock_iommu_instance_info(unsigned int inst,
+			     struct mock_iommu_instance_info *info);
+unsigned int mock_iommu_nr_devices(unsigned int inst);
+struct device *mock_iommu_device(unsigned int inst, unsigned int idx);
+struct iommu_group *mock_iommu_group(unsigned int inst, unsigned int idx);
+bool mock_iommu_is_mock_device(struct device *dev);
+
+/*
+ * Counters: @inst is an instance number, or -1 for the sum over all
+ * instances. Return 0 or -EINVAL for a bad instance.
+ */
+int mock_iommu_get_counters(int inst, struct mock_iommu_counters *out);
+int mock_iommu_reset_counters(int inst);
+
+/*
+ * Domains: @domain must come from a mock device (iommu_paging_domain_alloc()
+ * on a mock device); mock_iommu_is_mock_domain() tells. Domain ids are
+ * unique for the module's lifetime, 0 is never used.
+ */
+bool mock_iommu_is_mock_domain(struct iommu_domain *domain);
+u32 mock_iommu_domain_id(struct iommu_domain *domain);
+/* Mock domain id a device is attached to now, 0 when blocked */
+u32 mock_iommu_dev_domain_id(struct device *dev);
+unsigned long mock_iommu_nr_translations(struct iommu_domain *domain);
+/* Translation containing @iova: 0, or -ENOENT with *@out untouched */
+int mock_iommu_lookup(struct iommu_domain *domain, u64 iova,
+		      struct mock_iommu_translation *out);
+/* True while an unmapped translation has not been flushed by an IOTLB sync */
+bool mock_iommu_flush_pending(struct iommu_domain *domain);
+
+/*
+ * Act as the device @dev: copy @len bytes between @buf and @iova through
+ * the domain the device is attached to now. The whole range is checked
+ * before any byte moves. Returns 0; -EIO for a fault for lack of a
+ * translation (blocked, outside the aperture, no translation, not RAM);
+ * -EACCES for a permission fault; -EINVAL for bad arguments. A fault is
+ * recorded (mock_iommu_last_fault()) and counted (dma_faults) and moves
+ * no data.
+ */
+int mock_iommu_dma(struct device *dev, u64 iova, void *buf, size_t len,
+		   enum mock_iommu_dma_dir dir);
+int mock_iommu_last_fault(struct device *dev, struct mock_iommu_fault *out);
+
+/*
+ * Fault injection, per instance. @err is a negative errno; 0 cancels.
+ * mock_iommu_fail_nth_map(): the @nth map_pages() call from now on a
+ * domain of @inst fails (1 = the next one). @nth == 0 cancels.
+ * mock_iommu_fail_next_domain_alloc(): the next paging domain allocation
+ * for a device of @inst fails.
+ * mock_iommu_fail_next_attach(): the next attach of a paging domain to a
+ * device of @inst fails.
+ * Each injection fires once. Return 0 or -EINVAL.
+ */
+int mock_iommu_fail_nth_map(unsigned int inst, unsigned int nth, int err);
+int mock_iommu_fail_next_domain_alloc(unsigned int inst, int err);
+int mock_iommu_fail_next_attach(unsigned int inst, int err);
+
+#endif /* VFIO_MDOM_MOCK_IOMMU_H */

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private definitions of the vfio-mdom mock IOMMU. See main.c for the
+ * overview and the debugfs interface, mock_iommu.h for the in-kernel API.
+ */
+#ifndef VFIO_MDOM_MOCK_PRIVATE_H
+#define VFIO_MDOM_MOCK_PRIVATE_H
+
+#include <linux/atomic.h>
+#include <linux/device.h>
+#include <linux/fwnode.h>
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+#include "mock_iommu.h"
+
+#define MOCK_DRV_NAME	"vfio_mdom_mock_iommu"
+#define MOCK_BUS_NAME	"vfio_mdom_mock"
+
+/*
+ * The registration of an IOMMU against a single bus is what the iommufd
+ * selftest uses; the core exports it when CONFIG_IOMMUFD_TEST is set but
+ * declares it only in its private header.
+ */
+#if !IS_ENABLED(CONFIG_IOMMUFD_TEST)
+#error "the mock IOMMU needs CONFIG_IOMMUFD_TEST (iommu_device_register_bus)"
+#endif
+int iommu_device_register_bus(struct iommu_device *iommu,
+			      const struct iommu_ops *ops,
+			      const struct bus_type *bus,
+			      struct notifier_block *nb);
+void iommu_device_unregister_bus(struct iommu_device *iommu,
+				 const struct bus_type *bus,
+				 struct notifier_block *nb);
+
+/* Counters: event counters first, then the gauges reset leaves alone */
+enum mock_counter {
+	MOCK_CNT_UNMAP_MISMATCH,
+	MOCK_CNT_MAP_OVERLAP,
+	MOCK_CNT_LEAKED_TRANSLATIONS,
+	MOCK_CNT_UNSYNCED_UNMAPS,
+	MOCK_CNT_FREED_ATTACHED,
+	MOCK_CNT_RESV_MAPS,
+	MOCK_CNT_DMA_FAULTS,
+	MOCK_CNT_MAPS,
+	MOCK_CNT_UNMAPS,
+	MOCK_CNT_IOTLB_SYNCS,
+	MOCK_CNT_FLUSH_ALL,
+	MOCK_CNT_DOMAIN_ALLOCS,
+	MOCK_CNT_DOMAIN_FREES,
+	MOCK_CNT_INJECTED_FAILURES,
+	MOCK_CNT_FIRST_GAUGE,
+	MOCK_CNT_DOMAINS_LIVE = MOCK_CNT_FIRST_GAUGE,
+	MOCK_CNT_TRANSLATIONS_LIVE,
+	MOCK_CNT_NR,
+};
+
+extern const char * const mock_counter_names[MOCK_CNT_NR];
+
+struct mock_resv {
+	u64 start;
+	u64 end;
+	enum iommu_resv_type type;
+};
+
+/**
+ * struct mock_instance - one mock IOMMU
+ * @index: instance number, position in mock_instances[]
+ * @pgsize_bitmap: page sizes of its paging domains
+ * @aperture_end: last IOVA of the aperture, which starts at 0
+ * @enforce_cc: its domains can enforce cache coherency
+ * @isolated_msi: its devices use @msi_domain, which isolates MSIs
+ * @nr_resv: entries used in @resv
+ * @resv: reserved regions reported for every device of the instance
+ * @nr_devices: entries used in @devs
+ * @iommu: the IOMMU registered with the core, bound to @fwnode
+ * @nb: bus notifier the core registers for @iommu
+ * @fwnode: identifies the instance in its devices' iommu_fwspec
+ * @msi_fwnode: fwnode of @msi_domain
+ * @msi_domain: a marker irq domain flagged IRQ_DOMAIN_FLAG_ISOLATED_MSI;
+ *	it never allocates interrupts
+ * @devs: the devices behind the instance
+ * @counters: see enum mock_counter; atomics, no lock
+ * @inject_lock: protects the fault injection fields below
+ * @fail_map_nth: the map_pages() call that fails, counted down; 0: none
+ * @fail_map_err: errno it fails with
+ * @fail_alloc_err: errno the next domain allocation fails with; 0: none
+ * @fail_attach_err: errno the next paging attach fails with; 0: none
+ *
+ * Everything but the counters and the injection fields is set at module
+ * load and constant until unload.
+ */
+struct mock_instance {
+	unsigned int index;
+	unsigned long pgsize_bitmap;
+	u64 aperture_end;
+	bool enforce_cc;
+	bool isolated_msi;
+	unsigned int nr_resv;
+	struct mock_resv resv[MOCK_IOMMU_MAX_RESV];
+	unsigned int nr_devices;
+
+	struct iommu_device iommu;
+	struct notifier_block nb;
+	struct fwnode_handle fwnode;
+	struct fwnode_handle *msi_fwnode;
+	struct irq_domain *msi_domain;
+	struct mock_dev *devs[MOCK_IOMMU_MAX_DEVICES];
+
+	atomic64_t counters[MOCK_CNT_NR];
+
+	spinlock_t inject_lock;	/* protects the fail_* fields */
+	unsigned int fail_map_nth;
+	int fail_map_err;
+	int fail_alloc_err;
+	int fail_attach_err;
+};
+
+/**
+ * struct mock_dev - a device behind a mock IOMMU, in its own group
+ * @dev: the device, on the mock bus, bound to the mock VFIO driver
+ * @inst: the instance it sits behind
+ * @index: its number within @inst
+ * @domain: paging domain it is attached to; NULL when blocked.
+ *	Protected by mock_domains_lock.
+ * @last_fault: last DMA fault. Protected by mock_domains_lock.
+ */
+struct mock_dev {
+	struct device dev;
+	struct mock_instance *inst;
+	unsigned int index;
+	struct mock_domain *domain;
+	struct mock_iommu_fault last_fault;
+};
+
+/**
+ * struct mock_domain - a paging domain
+ * @domain: the core's domain
+ * @inst: instance of the device it was allocated for; its counters and
+ *	fault injection apply
+ * @id: unique id, shown in debugfs
+ * @node: entry in mock_domains. Protected by mock_domains_lock.
+ * @attached: devices attached. Protected by mock_domains_lock.
+ * @enforce_cc: enforce_cache_coherency() succeeded. Protected by
+ *	mock_domains_lock.
+ * @lock: serialises changes of the page table: @pt, @nr_translations and
+ *	@nr_stale
+ * @pt: the page table: one value entry per translation, indexed by its
+ *	first IOVA >> MOCK_PT_SHIFT (see domain.c for the encoding). Lookups
+ *	are lockless (RCU inside the xarray).
+ * @nr_translations: translations in @pt
+ * @nr_stale: stale entries in @pt: translations unmapped but not yet
+ *	flushed from the IOTLB
+ *
+ * The locking order is iommu_group::mutex -> mock_domains_lock ->
+ * mock_domain::lock.
+ */
+struct mock_domain {
+	struct iommu_domain domain;
+	struct mock_instance *inst;
+	u32 id;
+	struct list_head node;
+	unsigned int attached;
+	bool enforce_cc;
+
+	struct mutex lock;	/* the page table, see above */
+	struct xarray pt;
+	unsigned long nr_translations;
+	unsigned long nr_stale;
+};
+
+#define MOCK_PT_SHIFT	12
+
+extern struct mock_instance *mock_instances[MOCK_IOMMU_MAX_INSTANCES];
+extern unsigned int mock_nr_instances;
+extern const struct bus_type mock_bus;
+extern const struct iommu_ops mock_iommu_ops;
+
+/* Protects the list of domains and every device's domain pointer */
+extern struct mutex mock_domains_lock;
+extern struct list_head mock_domains;
+
+static inline struct mock_dev *to_mock_dev(struct device *dev)
+{
+	return container_of(dev, struct mock_dev, dev);
+}
+
+static inline struct mock_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_domain, domain);
+}
+
+static inline void mock_count(struct mock_instance *inst, enum mock_counter c)
+{
+	atomic64_inc(&inst->counters[c]);
+}
+
+static inline void mock_count_add(struct mock_instance *inst,
+				  enum mock_counter c, s64 n)
+{
+	atomic64_add(n, &inst->counters[c]);
+}
+
+/* main.c */
+struct mock_instance *mock_instance_get(unsigned int index);
+const char *mock_resv_type_name(enum iommu_resv_type type);
+
+/* device.c */
+int mock_driver_register(void);
+void mock_driver_unregister(void);
+struct mock_dev *mock_dev_create(struct mock_instance *inst,
+				 unsigned int index);
+void mock_dev_destroy(struct mock_dev *mdev);
+
+/* domain.c */
+int mock_domain_resv_overlap(struct mock_instance *inst, u64 start, u64 last);
+void *mock_pt_find(struct mock_domain *md, unsigned long iova,
+		   unsigned long *start);
+phys_addr_t mock_pte_phys(void *pte);
+size_t mock_pte_size(void *pte);
+int mock_pte_prot(void *pte);
+bool mock_pte_stale(void *pte);
+
+/* debugfs.c */
+void mock_debugfs_init(void);
+void mock_debugfs_add_instance(struct mock_instance *inst);
+void mock_debugfs_add_device(struct mock_dev *mdev);
+void mock_debugfs_remove_device(struct mock_dev *mdev);
+void mock_debugfs_exit(void);
+
+#endif /* VFIO_MDOM_MOCK_PRIVATE_H */
