@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the container without any IOMMU: extensions, SET_IOMMU,
+ * valid IOVA ranges, the MAP_DMA/UNMAP_DMA argument rules and errnos, maps
+ * recorded and pinned before any domain exists, the dma_entry_limit, the
+ * top of the 64-bit IOVA space, and the locked_vm charge coming back on
+ * unmap and on close.
+ *
+ * User memory comes from kunit_vm_mmap(), which gives the test thread an
+ * mm of its own; the thread has CAP_IPC_LOCK, so RLIMIT_MEMLOCK does not
+ * apply (the selftests cover it).
+ */
+#include <kunit/test.h>
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "../pages.h"
+#include "../vfio_mdom.h"
+
+KUNIT_DEFINE_ACTION_WRAPPER(mdom_container_destroy_action,
+			    mdom_container_destroy, struct mdom_container *);
+
+static struct mdom_container *container_new(struct kunit *test, u32 type)
+{
+	struct mdom_container *c = mdom_container_alloc();
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test,
+						  mdom_container_destroy_action, c),
+			0);
+	if (type)
+		KUNIT_ASSERT_EQ(test, mdom_container_set_iommu(c, type), 0);
+	return c;
+}
+
+static unsigned long user_buf(struct kunit *test, unsigned long size)
+{
+	unsigned long addr;
+
+	addr = kunit_vm_mmap(test, NULL, 0, size, PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, addr, 0, "kunit_vm_mmap() failed");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(addr));
+	return addr;
+}
+
+static unsigned long locked_vm(void)
+{
+	return READ_ONCE(current->mm->locked_vm);
+}
+
+static void mdom_container_extensions_empty(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, 0);
+
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_IOMMU), 1);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1v2_IOMMU), 1);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UNMAP_ALL), 1);
+	/* No domain enforces coherency yet, and the first may not. */
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 0);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_NESTING_IOMMU), 0);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UPDATE_VADDR), 0);
+}
+
+static void mdom_container_set_iommu_rules(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, 0);
+
+	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_SPAPR_TCE_IOMMU), -ENODEV);
+	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_NOIOMMU_IOMMU), -ENODEV);
+	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, 0), -ENODEV);
+	KUNIT_EXPECT_EQ(test, c->iommu_type, 0);
+	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1_IOMMU), 0);
+	KUNIT_EXPECT_EQ(test, c->iommu_type, VFIO_TYPE1_IOMMU);
+	/* Once only, even with the same or the other type. */
+	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1_IOMMU), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1v2_IOMMU), -EINVAL);
+	KUNIT_EXPECT_EQ(test, c->iommu_type, VFIO_TYPE1_IOMMU);
+}
+
+struct subtract_case {
+	const char *name;
+	struct mdom_iova_range resv;
+	unsigned int nr_out;
+	struct mdom_iova_range out[3];
+};
+
+/* Each case subtracts one region from { [0x1000, 0x1fff], [0x4000, 0x7fff] }. */
+static const struct subtract_case subtract_cases[] = {
+	{ "disjoint below", { 0, 0xfff }, 2, { { 0x1000, 0x1fff }, { 0x4000, 0x7fff } } },
+	{ "disjoint between", { 0x2000, 0x3fff }, 2, { { 0x1000, 0x1fff }, { 0x4000, 0x7fff } } },
+	{ "disjoint above", { 0x8000, U64_MAX }, 2, { { 0x1000, 0x1fff }, { 0x4000, 0x7fff } } },
+	{ "inside splits", { 0x5000, 0x5fff }, 3,
+	  { { 0x1000, 0x1fff }, { 0x4000, 0x4fff }, { 0x6000, 0x7fff } } },
+	{ "cuts the start", { 0x3000, 0x4fff }, 2, { { 0x1000, 0x1fff }, { 0x5000, 0x7fff } } },
+	{ "cuts the end", { 0x1800, 0x2fff }, 2, { { 0x1000, 0x17ff }, { 0x4000, 0x7fff } } },
+	{ "covers one", { 0x1000, 0x1fff }, 1, { { 0x4000, 0x7fff } } },
+	{ "covers the second", { 0x3000, 0x9000 }, 1, { { 0x1000, 0x1fff } } },
+	{ "cuts both", { 0x1800, 0x4fff }, 2, { { 0x1000, 0x17ff }, { 0x5000, 0x7fff } } },
+	{ "covers all", { 0, U64_MAX }, 0, {} },
+	{ "single byte at the start", { 0x1000, 0x1000 }, 2,
+	  { { 0x1001, 0x1fff }, { 0x4000, 0x7fff } } },
+};
+
+static void subtract_case_desc(const struct subtract_case *t, char *desc)
+{
+	strscpy(desc, t->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(subtract, subtract_cases, subtract_case_desc);
+
+static void mdom_container_ranges_subtract(struct kunit *test)
+{
+	const struct subtract_case *t = test->param_value;
+	struct mdom_iova_range r[3] = {
+		{ 0x1000, 0x1fff }, { 0x4000, 0x7fff },
+	};
+	unsigned int nr, i;
+
+	nr = mdom_iova_ranges_subtract(r, 2, &t->resv);
+	KUNIT_ASSERT_EQ(test, nr, t->nr_out);
+	for (i = 0; i < nr; i++) {
+		KUNIT_EXPECT_EQ_MSG(test, r[i].first, t->out[i].first, "range %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, r[i].last, t->out[i].last, "range %u", i);
+	}
+}
+
+static void mdom_container_ranges_top(struct kunit *test)
+{
+	struct mdom_iova_range r[2] = { { 0, U64_MAX } };
+	struct mdom_iova_range top = { U64_MAX - 0xfff, U64_MAX };
+	struct mdom_iova_range bottom = { 0, 0xfff };
+	unsigned int nr;
+
+	nr = mdom_iova_ranges_subtract(r, 1, &top);
+	KUNIT_ASSERT_EQ(test, nr, 1);
+	KUNIT_EXPECT_EQ(test, r[0].last, U64_MAX - 0x1000);
+	nr = mdom_iova_ranges_subtract(r, nr, &bottom);
+	KUNIT_ASSERT_EQ(test, nr, 1);
+	KUNIT_EXPECT_EQ(test, r[0].first, 0x1000);
+}
+
+static void mdom_container_empty_geometry(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	struct mdom_iova_range *ranges;
+	int nr;
+
+	mutex_lock(&c->lock);
+	KUNIT_EXPECT_EQ(test, mdom_container_pgsize_bitmap(c), PAGE_MASK);
+	nr = mdom_container_iova_ranges(c, &ranges);
+	KUNIT_EXPECT_EQ(test, mdom_container_dma_avail(c), mdom_dma_entry_limit);
+	mutex_unlock(&c->lock);
+	KUNIT_ASSERT_EQ(test, nr, 1);
+	KUNIT_EXPECT_EQ(test, ranges[0].first, 0);
+	KUNIT_EXPECT_EQ(test, ranges[0].last, U64_MAX);
+	kfree(ranges);
+}
+
+static void mdom_container_map_bad_args(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	unsigned long buf = user_buf(test, 4 * PAGE_SIZE);
+	unsigned long before = locked_vm();
+	int rw = IOMMU_READ | IOMMU_WRITE;
+
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, 0, buf, rw), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0x100, PAGE_SIZE, buf, rw), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE + 1, buf, rw), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf + 8, rw), -EINVAL);
+	/* IOVA wrap-around: the last page plus one more. */
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, U64_MAX - PAGE_SIZE + 1,
+						 2 * PAGE_SIZE, buf, rw), -EINVAL);
+	/* vaddr wrap-around */
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, 2 * PAGE_SIZE,
+						 ULONG_MAX - PAGE_SIZE + 1, rw), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf,
+						 IOMMU_READ | IOMMU_CACHE), -EINVAL);
+	/* Unmapped user memory: the pin fails, nothing stays. */
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, 0, rw), -EFAULT);
+
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 0);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before);
+}
+
+static void mdom_container_map_unmap_accounting(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	unsigned long buf = user_buf(test, 8 * PAGE_SIZE);
+	unsigned long before = locked_vm();
+	int rw = IOMMU_READ | IOMMU_WRITE;
+	u64 unmapped;
+
+	/* No domain yet: recorded, pinned and charged now. */
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x100000, 4 * PAGE_SIZE,
+						 buf, rw), 0);
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x200000, 4 * PAGE_SIZE,
+						 buf + 4 * PAGE_SIZE, IOMMU_READ), 0);
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 2);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 8);
+	KUNIT_EXPECT_EQ(test, c->locked_pages, 8);
+	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 8 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before + 8);
+
+	/* Any overlap is EEXIST, and pins nothing more. */
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0x100000, PAGE_SIZE, buf, rw), -EEXIST);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0x100000 + 3 * PAGE_SIZE,
+						 2 * PAGE_SIZE, buf, rw), -EEXIST);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0x100000 - PAGE_SIZE,
+						 2 * PAGE_SIZE, buf, rw), -EEXIST);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before + 8);
+
+	/* v2: a range cutting a mapping fails and removes nothing. */
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000 + PAGE_SIZE,
+						   PAGE_SIZE, false, &unmapped), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000,
+						   PAGE_SIZE, false, &unmapped), -EINVAL);
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 2);
+	/* Misaligned or zero or wrapping unmap arguments */
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100001, PAGE_SIZE,
+						   false, &unmapped), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000, 0,
+						   false, &unmapped), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 2 * PAGE_SIZE,
+						   U64_MAX - PAGE_SIZE + 1,
+						   false, &unmapped), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, PAGE_SIZE, 0,
+						   true, &unmapped), -EINVAL);
+
+	/* Exact unmap of the first: size written back, charge returned. */
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000, 4 * PAGE_SIZE,
+						   false, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, unmapped, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before + 4);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 4);
+
+	/* Nothing there: success, 0 bytes. */
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000, 4 * PAGE_SIZE,
+						   false, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, unmapped, 0);
+
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0, 0, true, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, unmapped, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 0);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+	KUNIT_EXPECT_EQ(test, c->locked_pages, 0);
+	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 0);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before);
+}
+
+static void mdom_container_unmap_v1(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1_IOMMU);
+	unsigned long buf = user_buf(test, 4 * PAGE_SIZE);
+	unsigned long before = locked_vm();
+	u64 unmapped;
+
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0, 2 * PAGE_SIZE, buf,
+						 IOMMU_READ), 0);
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 2 * PAGE_SIZE, 2 * PAGE_SIZE,
+						 buf + 2 * PAGE_SIZE, IOMMU_READ), 0);
+	/* v1: starting inside a mapping succeeds and removes nothing. */
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, PAGE_SIZE, PAGE_SIZE,
+						   false, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, unmapped, 0);
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 2);
+	/* v1: covering the first IOVA removes the whole mapping. */
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 2 * PAGE_SIZE, PAGE_SIZE,
+						   false, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, unmapped, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 1);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before + 2);
+}
+
+/* type1 overflows computing iova + size at the top; this must not. */
+static void mdom_container_top_of_space(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	unsigned long buf = user_buf(test, 2 * PAGE_SIZE);
+	u64 top = U64_MAX - 2 * PAGE_SIZE + 1;
+	u64 unmapped;
+
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, top, 2 * PAGE_SIZE, buf,
+						 IOMMU_READ | IOMMU_WRITE), 0);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, top + PAGE_SIZE, PAGE_SIZE,
+						 buf, IOMMU_READ), -EEXIST);
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, top + PAGE_SIZE, PAGE_SIZE,
+						   false, &unmapped), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, top, 2 * PAGE_SIZE,
+						   false, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, unmapped, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 0);
+}
+
+static void mdom_container_entry_limit(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	unsigned long buf = user_buf(test, 3 * PAGE_SIZE);
+	unsigned long before = locked_vm();
+	u64 unmapped;
+
+	c->dma_limit = 2;	/* as if dma_entry_limit was 2 at open */
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf, IOMMU_READ), 0);
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, PAGE_SIZE, PAGE_SIZE,
+						 buf + PAGE_SIZE, IOMMU_READ), 0);
+	mutex_lock(&c->lock);
+	KUNIT_EXPECT_EQ(test, mdom_container_dma_avail(c), 0);
+	mutex_unlock(&c->lock);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 2 * PAGE_SIZE, PAGE_SIZE,
+						 buf + 2 * PAGE_SIZE, IOMMU_READ), -ENOSPC);
+	/* EEXIST comes before ENOSPC, as in type1. */
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf, IOMMU_READ),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before + 2);
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0, PAGE_SIZE, false, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 2 * PAGE_SIZE, PAGE_SIZE,
+						 buf + 2 * PAGE_SIZE, IOMMU_READ), 0);
+}
+
+/* Close returns every page and every charge. */
+static void mdom_container_destroy_returns_all(struct kunit *test)
+{
+	struct mdom_container *c = mdom_container_alloc();
+	unsigned long buf = user_buf(test, 16 * PAGE_SIZE);
+	unsigned long before = locked_vm();
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1v2_IOMMU), 0);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ(test, mdom_container_map(c, (u64)i << 30, 2 * PAGE_SIZE,
+							 buf + 2 * i * PAGE_SIZE,
+							 IOMMU_READ | IOMMU_WRITE), 0);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before + 16);
+	mdom_container_destroy(c);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before);
+}
+
+static struct kunit_case mdom_container_cases[] = {
+	KUNIT_CASE(mdom_container_extensions_empty),
+	KUNIT_CASE(mdom_container_set_iommu_rules),
+	KUNIT_CASE_PARAM(mdom_container_ranges_subtract, subtract_gen_params),
+	KUNIT_CASE(mdom_container_ranges_top),
+	KUNIT_CASE(mdom_container_empty_geometry),
+	KUNIT_CASE(mdom_container_map_bad_args),
+	KUNIT_CASE(mdom_container_map_unmap_accounting),
+	KUNIT_CASE(mdom_container_unmap_v1),
+	KUNIT_CASE(mdom_container_top_of_space),
+	KUNIT_CASE(mdom_container_entry_limit),
+	KUNIT_CASE(mdom_container_destroy_returns_all),
+	{}
+};
+
+static struct kunit_suite mdom_container_suite = {
+	.name = "vfio_mdom_container",
+	.test_cases = mdom_container_cases,
+};
+
+kunit_test_suite(mdom_container_suite);
