@@ -1,0 +1,1027 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-mdom selftest: the kernel's vfio_iommu_type1 as a test oracle.
+ *
+ * Every operation is played on a type1 container and on a vfio-mdom
+ * container over the same kinds of devices (oracle_utils.h explains the
+ * two sides) and the answers, the mock domains' translations and a model
+ * of the mappings are compared. The hand-written scenarios walk the rules
+ * of the type1 ABI one by one; "random" plays thousands of operations from
+ * a seeded generator:
+ *
+ *   ORACLE_SEED=<n>   replay the run with this seed (printed by every run)
+ *   ORACLE_OPS=<n>    number of random operations (default 3000)
+ *   ORACLE_BUDGET=<s> stop early (passing, and saying so) once this many
+ *                     seconds are spent, so that a guest slowed down by a
+ *                     loaded host stays within the harness's time limit
+ *                     (default 300)
+ *
+ * The sides may differ only as listed in oracle_divergences[]
+ * (Documentation/type1_divergences.rst says why); anything else fails.
+ *
+ * Needs both edu devices bound to vfio-pci and vfio_mdom_mock_iommu.ko
+ * loaded with its default parameters (make check does both); it sets
+ * allow_unsafe_interrupts and dma_entry_limit of both drivers for a while
+ * and restores them.
+ */
+#include <inttypes.h>
+#include <time.h>
+
+#include "oracle_utils.h"
+
+#define DIV_ANY_KNOWN	(-2)	/* DIV_NONE or an intended divergence */
+
+#define G_EDU		ORACLE_EDU
+#define G_M0		ORACLE_MOCK(0)	/* 4K, 39 bits, cc, MSI window */
+#define G_M1		ORACLE_MOCK(1)	/* 4K|2M|1G, 48 bits, no cc */
+#define G_M2		ORACLE_MOCK(2)	/* 4K|2M, 32 bits, cc, MSIs not isolated */
+#define G_M3		ORACLE_MOCK(3)	/* instance 0's twin */
+
+#define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define RD		VFIO_DMA_MAP_FLAG_READ
+#define WR		VFIO_DMA_MAP_FLAG_WRITE
+#define ALL		VFIO_DMA_UNMAP_FLAG_ALL
+#define MSI_BASE	0xfee00000ULL
+#define TOP		0xfffffffffffff000ULL
+
+FIXTURE(oracle)
+{
+	struct oracle *o;
+};
+
+FIXTURE_SETUP(oracle)
+{
+	char why[256] = "";
+	int ret;
+
+	self->o = malloc(sizeof(*self->o));
+	ASSERT_NE(NULL, self->o);
+	ret = oracle_init(self->o, why, sizeof(why));
+	if (ret == -ENOENT)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+}
+
+FIXTURE_TEARDOWN(oracle)
+{
+	struct oracle *o = self->o;
+	unsigned int i;
+
+	if (!o)
+		return;
+	if (o->side[ORACLE_TYPE1].container >= 0 ||
+	    o->side[ORACLE_MDOM].container >= 0) {
+		oracle_end(o);
+		EXPECT_FALSE(o->failed) TH_LOG("%s", o->why);
+	}
+	for (i = 0; i < DIV_NR; i++)
+		if (o->div_hits[i])
+			TH_LOG("intended divergence %s: %lu",
+			       oracle_divergences[i].name, o->div_hits[i]);
+	oracle_fini(o);
+	free(o);
+}
+
+/*
+ * One step, expecting the comparison @want_div (DIV_NONE, an intended
+ * divergence, or DIV_ANY_KNOWN) and, if @want_err >= 0, vfio-mdom's errno.
+ * Returns vfio-mdom's answer.
+ */
+static struct oracle_res ostep(struct __test_metadata *_metadata,
+			       struct oracle *o, struct oracle_op op,
+			       int want_div, int want_err)
+{
+	struct oracle_res t, m;
+	char s[256];
+	int div;
+
+	ASSERT_FALSE(o->failed) TH_LOG("%s", o->why);
+	div = oracle_step(o, &op, &t, &m);
+	oracle_op_str(o, &op, s, sizeof(s));
+	ASSERT_NE(DIV_UNEXPECTED, div) TH_LOG("%s", o->why);
+	if (want_div != DIV_ANY_KNOWN) {
+		EXPECT_EQ(want_div, div) {
+			TH_LOG("%s: found %s", s, div == DIV_NONE ? "no divergence" :
+			       oracle_divergences[div].name);
+		}
+	}
+	if (want_err >= 0) {
+		EXPECT_EQ(want_err, m.err) {
+			TH_LOG("%s: vfio-mdom %s, type1 %s", s, strerror(m.err),
+			       strerror(t.err));
+		}
+	}
+	return m;
+}
+
+static void *pool(struct oracle *o, uint64_t off)
+{
+	return o->pool + off;
+}
+
+#define OP(...)	((struct oracle_op){ __VA_ARGS__ })
+
+#define MAP(iova_, size_, va_, flags_, err_) \
+	ostep(_metadata, o, OP(.kind = OP_MAP, .iova = (iova_), \
+			       .size = (size_), .vaddr = (uintptr_t)(va_), \
+			       .flags = (flags_)), DIV_NONE, (err_))
+#define UNMAP(iova_, size_, flags_, err_) \
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = (iova_), \
+			       .size = (size_), .flags = (flags_)), \
+	      DIV_NONE, (err_))
+#define ATTACH(g_, err_) \
+	ostep(_metadata, o, OP(.kind = OP_ATTACH, .group = (g_)), DIV_NONE, \
+	      (err_))
+#define DETACH(g_, err_) \
+	ostep(_metadata, o, OP(.kind = OP_DETACH, .group = (g_)), DIV_NONE, \
+	      (err_))
+#define INFO(argsz_) \
+	ostep(_metadata, o, OP(.kind = OP_GET_INFO, .argsz = (argsz_)), \
+	      DIV_ANY_KNOWN, -1)
+#define CHECK() \
+	do { \
+		oracle_check_domains(o); \
+		ASSERT_FALSE(o->failed) TH_LOG("%s", o->why); \
+	} while (0)
+
+/* Unmapped size of an UNMAP step that must succeed */
+#define UNMAPPED(iova_, size_, flags_) (UNMAP(iova_, size_, flags_, 0).size)
+
+/* ---- MAP_DMA ------------------------------------------------------------- */
+
+/* Overlaps, alignment, wrap-around, apertures, reserved regions, memory */
+TEST_F_TIMEOUT(oracle, map_rules, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	/* Nothing but CHECK_EXTENSION answers before an IOMMU is set */
+	MAP(SZ_1M, 4 * SZ_4K, pool(o, 0), RW, EINVAL);
+	ATTACH(G_M0, 0);
+	ATTACH(G_EDU, 0);
+
+	MAP(SZ_1M, 4 * SZ_4K, pool(o, 0), RW, 0);
+	/* Any overlap: exact, start, end, inside, around */
+	MAP(SZ_1M, 4 * SZ_4K, pool(o, 0), RW, EEXIST);
+	MAP(SZ_1M - SZ_4K, 2 * SZ_4K, pool(o, 0), RW, EEXIST);
+	MAP(SZ_1M + 3 * SZ_4K, 2 * SZ_4K, pool(o, 0), RW, EEXIST);
+	MAP(SZ_1M + SZ_4K, SZ_4K, pool(o, 0), RW, EEXIST);
+	MAP(SZ_1M - SZ_4K, 8 * SZ_4K, pool(o, 0), RW, EEXIST);
+	/* Adjacent on both sides; the same memory twice */
+	MAP(SZ_1M + 4 * SZ_4K, SZ_4K, pool(o, 0), RD, 0);
+	MAP(SZ_1M - SZ_4K, SZ_4K, pool(o, 0), WR, 0);
+
+	/* Flags */
+	MAP(2 * SZ_1M, SZ_4K, pool(o, 0), 0, EINVAL);
+	MAP(2 * SZ_1M, SZ_4K, pool(o, 0), RW | (1 << 3), EINVAL);
+	MAP(2 * SZ_1M, SZ_4K, pool(o, 0), RW | (1U << 31), EINVAL);
+	MAP(2 * SZ_1M, SZ_4K, pool(o, 0), RW | VFIO_DMA_MAP_FLAG_VADDR, EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_MAP, .iova = 2 * SZ_1M, .size = SZ_4K,
+			       .vaddr = (uintptr_t)pool(o, 0),
+			       .flags = VFIO_DMA_MAP_FLAG_VADDR),
+	      DIV_VADDR, EINVAL);
+
+	/* Alignment, size */
+	MAP(2 * SZ_1M + 1, SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(2 * SZ_1M + 0x800, SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(2 * SZ_1M, SZ_4K + 1, pool(o, 0), RW, EINVAL);
+	MAP(2 * SZ_1M, SZ_4K - 1, pool(o, 0), RW, EINVAL);
+	MAP(2 * SZ_1M, SZ_4K, pool(o, 1), RW, EINVAL);
+	MAP(2 * SZ_1M, 0, pool(o, 0), RW, EINVAL);
+
+	/* Wrap-around of IOVA or vaddr */
+	MAP(TOP, 2 * SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(TOP, SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(0, 0, pool(o, 0), RW, EINVAL);
+	MAP(2 * SZ_1M, 2 * SZ_4K, TOP, RW, EINVAL);
+	MAP(2 * SZ_1M, ~0xfffULL, pool(o, 0), RW, EINVAL);
+
+	/* Outside the 39-bit apertures, or across their end */
+	MAP(1ULL << 39, SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP((1ULL << 39) - SZ_4K, 2 * SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP((1ULL << 39) - SZ_4K, SZ_4K, pool(o, 0), RW, 0);
+	MAP(1ULL << 48, SZ_4K, pool(o, 0), RW, EINVAL);
+
+	/* The MSI window, inside or across either edge */
+	MAP(MSI_BASE, SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(MSI_BASE - SZ_4K, 2 * SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(MSI_BASE + SZ_1M - SZ_4K, 2 * SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(MSI_BASE - SZ_4K, SZ_4K, pool(o, 0), RW, 0);
+	MAP(MSI_BASE + SZ_1M, SZ_4K, pool(o, 0), RW, 0);
+
+	/* Memory: nothing there, read-only, partly there */
+	MAP(3 * SZ_1M, SZ_4K, o->hole, RW, EFAULT);
+	MAP(3 * SZ_1M, SZ_4K, o->ro, RW, EFAULT);
+	MAP(3 * SZ_1M, SZ_4K, o->ro, WR, EFAULT);
+	MAP(3 * SZ_1M, ORACLE_RO_SIZE + SZ_4K, o->ro, RD, EFAULT);
+	MAP(3 * SZ_1M, ORACLE_RO_SIZE, o->ro, RD, 0);
+
+	/* argsz: one byte short of the fields read; longer is ignored */
+	ostep(_metadata, o, OP(.kind = OP_MAP, .iova = 4 * SZ_1M, .size = SZ_4K,
+			       .vaddr = (uintptr_t)pool(o, 0), .flags = RW,
+			       .argsz = offsetofend(struct vfio_iommu_type1_dma_map,
+						    size) - 1),
+	      DIV_NONE, EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_MAP, .iova = 4 * SZ_1M, .size = SZ_4K,
+			       .vaddr = (uintptr_t)pool(o, 0), .flags = RW,
+			       .argsz = 64, .trailing = true),
+	      DIV_NONE, 0);
+
+	/* Large, THP-backed, 2M aligned: large IOMMU pages where possible */
+	ATTACH(G_M1, 0);
+	MAP(8 * SZ_2M, 4 * SZ_2M, pool(o, 2 * SZ_2M), RW, 0);
+	MAP(16 * SZ_2M + SZ_4K, SZ_2M, pool(o, SZ_2M), RW, 0);
+	CHECK();
+}
+
+/* User addresses that are not user memory: EFAULT, up to the very top */
+TEST_F_TIMEOUT(oracle, map_not_user_memory, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M1, 0);
+	MAP(SZ_2M, SZ_4K, 1ULL << 47, RW, EFAULT);
+	MAP(SZ_2M, SZ_4K, 1ULL << 63, RW, EFAULT);
+	MAP(SZ_2M, SZ_4K, TOP - SZ_4K, RW, EFAULT);
+	MAP(SZ_2M, SZ_4K, TOP, RD, EFAULT);
+	MAP(SZ_2M, 2 * SZ_4K, TOP - SZ_4K, RW, EFAULT);
+	MAP(SZ_2M, 2 * SZ_2M, 0 - 2 * SZ_2M, RW, EFAULT);
+	CHECK();
+}
+
+/* ---- UNMAP_DMA ----------------------------------------------------------- */
+
+/* v2: a range that cuts a mapping fails; everything inside goes. */
+TEST_F_TIMEOUT(oracle, unmap_v2_rules, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M1, 0);
+	ATTACH(G_M0, 0);
+	MAP(SZ_1M, 4 * SZ_4K, pool(o, 0), RW, 0);		/* M1 */
+	MAP(SZ_1M + 4 * SZ_4K, 2 * SZ_4K, pool(o, 0), RD, 0);	/* M2 */
+	MAP(SZ_2M, SZ_2M, pool(o, SZ_2M), RW, 0);		/* M3 */
+	MAP(8 * SZ_1M, SZ_4K, pool(o, 0), RW, 0);		/* M4 */
+	CHECK();
+
+	EXPECT_EQ(SZ_4K, UNMAPPED(8 * SZ_1M, SZ_4K, 0));
+	EXPECT_EQ(0, UNMAPPED(8 * SZ_1M, SZ_4K, 0));
+	/* Inside M1, cutting its end, cutting M2's start, around M2's end */
+	UNMAP(SZ_1M + SZ_4K, SZ_4K, 0, EINVAL);
+	UNMAP(SZ_1M, 2 * SZ_4K, 0, EINVAL);
+	UNMAP(SZ_1M + SZ_4K, 3 * SZ_4K, 0, EINVAL);
+	UNMAP(0, SZ_1M + 5 * SZ_4K, 0, EINVAL);
+	UNMAP(SZ_1M + 5 * SZ_4K, SZ_1M, 0, EINVAL);
+	/* Over M3's start or end */
+	UNMAP(SZ_2M + SZ_4K, SZ_2M, 0, EINVAL);
+	UNMAP(SZ_1M + 6 * SZ_4K, SZ_1M, 0, EINVAL);
+	CHECK();
+	/* Nothing there */
+	EXPECT_EQ(0, UNMAPPED(3 * SZ_2M, SZ_2M, 0));
+	EXPECT_EQ(0, UNMAPPED(0, SZ_1M, 0));
+	/* M1 and M2 at once, and the hole after them */
+	EXPECT_EQ(6 * SZ_4K, UNMAPPED(SZ_1M, SZ_1M, 0));
+	CHECK();
+
+	/* Bad arguments */
+	UNMAP(SZ_2M + 1, SZ_2M, 0, EINVAL);
+	UNMAP(SZ_2M, SZ_2M + 0x800, 0, EINVAL);
+	UNMAP(SZ_2M, 0, 0, EINVAL);
+	UNMAP(TOP, 2 * SZ_4K, 0, EINVAL);
+	UNMAP(SZ_2M, SZ_2M, 1 << 3, EINVAL);
+	UNMAP(SZ_2M, SZ_2M, 1U << 31, EINVAL);
+	UNMAP(SZ_2M, SZ_2M, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, EINVAL);
+	UNMAP(SZ_2M, SZ_2M,
+	      VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | ALL, EINVAL);
+	UNMAP(SZ_4K, 0, ALL, EINVAL);
+	UNMAP(0, SZ_4K, ALL, EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_2M, .size = SZ_2M,
+			       .argsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+						    size) - 1),
+	      DIV_NONE, EINVAL);
+	CHECK();
+	/* Longer argsz is ignored */
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_2M, .size = SZ_2M,
+			       .argsz = 100, .trailing = true),
+	      DIV_NONE, 0);
+	CHECK();
+}
+
+/*
+ * v1: mappings go whole; a range starting inside a mapping removes nothing
+ * at all, not even mappings that lie wholly inside it further up.
+ */
+TEST_F_TIMEOUT(oracle, unmap_v1_rules, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1_IOMMU));
+	ATTACH(G_M0, 0);
+	ATTACH(G_M1, 0);
+	MAP(SZ_1M, 4 * SZ_4K, pool(o, 0), RW, 0);			/* M1 */
+	MAP(SZ_1M + 4 * SZ_4K, 2 * SZ_4K, pool(o, 8 * SZ_4K), RW, 0);	/* M2 */
+	MAP(SZ_1M + 16 * SZ_4K, SZ_4K, pool(o, 0), RD, 0);		/* M3 */
+
+	EXPECT_EQ(0, UNMAPPED(SZ_1M + SZ_4K, SZ_1M, 0));
+	CHECK();
+	/* Covering M1's first page removes all of M1 */
+	EXPECT_EQ(4 * SZ_4K, UNMAPPED(SZ_1M, SZ_4K, 0));
+	/* Starting inside M2: nothing */
+	EXPECT_EQ(0, UNMAPPED(SZ_1M + 5 * SZ_4K, SZ_1M, 0));
+	/* Starting before M2, ending inside it: M2 whole */
+	EXPECT_EQ(2 * SZ_4K, UNMAPPED(SZ_1M + 3 * SZ_4K, 2 * SZ_4K, 0));
+	CHECK();
+	EXPECT_EQ(SZ_4K, UNMAPPED(0, 1ULL << 40, 0));
+	EXPECT_EQ(0, UNMAPPED(0, 0, ALL));
+
+	/* The same argument checks as v2 */
+	UNMAP(SZ_1M + 1, SZ_4K, 0, EINVAL);
+	UNMAP(SZ_1M, 0, 0, EINVAL);
+	UNMAP(TOP, 2 * SZ_4K, 0, EINVAL);
+	CHECK();
+}
+
+/* UNMAP_ALL under v1 and v2, with mappings in several domains */
+TEST_F_TIMEOUT(oracle, unmap_all, 300)
+{
+	struct oracle *o = self->o;
+	unsigned int i, v;
+
+	for (v = 0; v < 2; v++) {
+		ASSERT_EQ(0, oracle_begin(o, v ? VFIO_TYPE1v2_IOMMU :
+					  VFIO_TYPE1_IOMMU));
+		ATTACH(G_EDU, 0);
+		ATTACH(G_M1, 0);
+		for (i = 0; i < 16; i++)
+			MAP(SZ_1M * (i + 1), SZ_4K * (i + 1),
+			    pool(o, i * SZ_4K), i % 3 ? RW : RD, 0);
+		ATTACH(G_M0, 0);
+		CHECK();
+		EXPECT_EQ(136 * SZ_4K, UNMAPPED(0, 0, ALL));
+		EXPECT_EQ(0, UNMAPPED(0, 0, ALL));
+		CHECK();
+		MAP(SZ_1M, SZ_4K, pool(o, 0), RW, 0);
+		oracle_end(o);
+		ASSERT_FALSE(o->failed) TH_LOG("%s", o->why);
+	}
+}
+
+/* Ranges ending at 2^64: type1's iova + size overflows */
+TEST_F_TIMEOUT(oracle, unmap_top_of_space, 300)
+{
+	struct oracle *o = self->o;
+	unsigned int v;
+
+	for (v = 0; v < 2; v++) {
+		ASSERT_EQ(0, oracle_begin(o, v ? VFIO_TYPE1v2_IOMMU :
+					  VFIO_TYPE1_IOMMU));
+		ATTACH(G_M1, 0);
+		MAP(SZ_1M, SZ_4K, pool(o, 0), RW, 0);
+		MAP(SZ_2M, 2 * SZ_4K, pool(o, 0), RW, 0);
+		MAP(1ULL << 47, SZ_4K, pool(o, 0), RW, 0);
+		/* Nothing mapped up there: the same answer */
+		EXPECT_EQ(0, UNMAPPED(TOP, SZ_4K, 0));
+		EXPECT_EQ(0, UNMAPPED(1ULL << 63, 1ULL << 63, 0));
+		/* type1 unmaps nothing, vfio-mdom the three mappings */
+		ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_1M,
+				       .size = 0 - SZ_1M),
+		      DIV_UNMAP_TOP_OF_SPACE, 0);
+		CHECK();
+		EXPECT_EQ(0, o->nmaps);
+		oracle_end(o);
+		ASSERT_FALSE(o->failed) TH_LOG("%s", o->why);
+	}
+}
+
+/* ---- GET_INFO and CHECK_EXTENSION ---------------------------------------- */
+
+/* Every argsz, as the set of domains changes */
+static void info_sweep(struct __test_metadata *_metadata, struct oracle *o)
+{
+	static const uint32_t sizes[] = { 0, 15, 16, 20, 23, 24, 25, 32, 40,
+					  48, 64, 72, 80, 96, 128, 4096 };
+	struct oracle_res r;
+	unsigned int i;
+	uint32_t need;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		INFO(sizes[i]);
+	r = INFO(24);
+	need = r.info.argsz;
+	for (i = 0; i < 40; i += 8) {
+		INFO(need - 1 + i);
+		INFO(need + i);
+	}
+}
+
+TEST_F_TIMEOUT(oracle, get_info, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	INFO(0);
+	ATTACH(G_EDU, 0);
+	info_sweep(_metadata, o);
+	ATTACH(G_M1, 0);
+	info_sweep(_metadata, o);
+	MAP(SZ_1M, SZ_4K, pool(o, 0), RW, 0);
+	info_sweep(_metadata, o);
+	/* 32-bit aperture: the ranges shrink */
+	ATTACH(G_M2, 0);
+	ATTACH(G_M0, 0);
+	info_sweep(_metadata, o);
+	/* And grow back */
+	DETACH(G_M2, 0);
+	info_sweep(_metadata, o);
+	DETACH(G_EDU, 0);
+	DETACH(G_M0, 0);
+	info_sweep(_metadata, o);
+	CHECK();
+}
+
+TEST_F_TIMEOUT(oracle, check_extension, 300)
+{
+	struct oracle *o = self->o;
+	unsigned long e;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	for (e = 0; e <= 12; e++)
+		ostep(_metadata, o, OP(.kind = OP_CHECK_EXT, .arg = e),
+		      DIV_ANY_KNOWN, -1);
+	/* One domain each: coherency enforced (mock 0) or not (mock 1) */
+	ATTACH(G_M0, 0);
+	for (e = 0; e <= 12; e++)
+		ostep(_metadata, o, OP(.kind = OP_CHECK_EXT, .arg = e),
+		      DIV_ANY_KNOWN, -1);
+	ATTACH(G_M1, 0);
+	ostep(_metadata, o, OP(.kind = OP_CHECK_EXT, .arg = VFIO_DMA_CC_IOMMU),
+	      DIV_NONE, 0);
+	DETACH(G_M1, 0);
+	ATTACH(G_EDU, 0);
+	for (e = 0; e <= 12; e++)
+		ostep(_metadata, o, OP(.kind = OP_CHECK_EXT, .arg = e),
+		      DIV_ANY_KNOWN, -1);
+	ostep(_metadata, o, OP(.kind = OP_CHECK_EXT, .arg = 1000),
+	      DIV_NONE, 0);
+	ostep(_metadata, o, OP(.kind = OP_CHECK_EXT, .arg = ~0UL),
+	      DIV_NONE, 0);
+	/* Once set, SET_IOMMU is refused whatever the type */
+	ostep(_metadata, o, OP(.kind = OP_SET_IOMMU, .arg = VFIO_TYPE1v2_IOMMU),
+	      DIV_NONE, EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_SET_IOMMU, .arg = 42),
+	      DIV_NONE, EINVAL);
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+/*
+ * Domains come and go with groups; mappings are replayed into every new
+ * domain; twins share a domain; conflicting groups are refused.
+ */
+TEST_F_TIMEOUT(oracle, attach_detach, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_EDU, 0);
+	MAP(SZ_1M, 8 * SZ_4K, pool(o, 0), RW, 0);
+	MAP(SZ_2M, SZ_2M, pool(o, SZ_2M), RD, 0);
+	ATTACH(G_M0, 0);
+	CHECK();
+	MAP(4 * SZ_2M, SZ_4K, pool(o, 0), WR, 0);
+	ATTACH(G_M3, 0);		/* shares mock 0's domain */
+	CHECK();
+	ATTACH(G_M1, 0);
+	ATTACH(G_M2, 0);
+	CHECK();
+	ostep(_metadata, o, OP(.kind = OP_ATTACH, .group = G_M0),
+	      DIV_GROUP_ERRNO, EEXIST);
+	ostep(_metadata, o, OP(.kind = OP_ATTACH, .group = G_EDU),
+	      DIV_GROUP_ERRNO, EEXIST);
+
+	/* A domain losing its last group goes; the others keep working */
+	DETACH(G_M1, 0);
+	CHECK();
+	ostep(_metadata, o, OP(.kind = OP_DETACH, .group = G_M1),
+	      DIV_GROUP_ERRNO, ENOENT);
+	DETACH(G_M0, 0);		/* its domain stays, with mock 3 */
+	CHECK();
+	MAP(6 * SZ_2M, SZ_2M, pool(o, 0), RW, 0);
+	DETACH(G_M2, 0);
+	DETACH(G_EDU, 0);
+	CHECK();
+	/* Back: replayed again */
+	ATTACH(G_M1, 0);
+	ATTACH(G_M0, 0);
+	CHECK();
+	UNMAP(0, 0, ALL, 0);
+	DETACH(G_M0, 0);
+	DETACH(G_M3, 0);
+
+	/*
+	 * Only mock 1 (48 bits, nothing reserved): map where the others
+	 * cannot translate, and watch them be refused.
+	 */
+	MAP(5ULL << 30, SZ_4K, pool(o, 0), RW, 0);
+	MAP(MSI_BASE, SZ_4K, pool(o, 0), RW, 0);
+	MAP(1ULL << 40, SZ_4K, pool(o, 0), RW, 0);
+	ATTACH(G_M2, EINVAL);		/* 32-bit aperture */
+	ATTACH(G_M0, EINVAL);		/* 39 bits */
+	ATTACH(G_EDU, EINVAL);
+	UNMAP(1ULL << 40, SZ_4K, 0, 0);
+	ATTACH(G_M0, EINVAL);		/* the MSI window */
+	UNMAP(MSI_BASE, SZ_4K, 0, 0);
+	ATTACH(G_M0, 0);
+	ATTACH(G_M2, EINVAL);		/* 5 GiB is still mapped */
+	CHECK();
+	UNMAP(5ULL << 30, SZ_4K, 0, 0);
+	ATTACH(G_M2, 0);
+	ATTACH(G_EDU, 0);
+	/* And the valid ranges now refuse what was mapped before */
+	MAP(5ULL << 30, SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(MSI_BASE, SZ_4K, pool(o, 0), RW, EINVAL);
+	MAP(SZ_1M, SZ_4K, pool(o, 0), RW, 0);
+	CHECK();
+}
+
+/* Groups whose MSIs are not isolated, with allow_unsafe_interrupts off */
+TEST_F_TIMEOUT(oracle, unsafe_interrupts, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_set_both(T1_UNSAFE, MDOM_UNSAFE, "0"));
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M2, EPERM);		/* as the first group */
+	ATTACH(G_M0, 0);
+	MAP(SZ_1M, SZ_4K, pool(o, 0), RW, 0);
+	ATTACH(G_M2, EPERM);		/* as a later one */
+	CHECK();
+	ASSERT_EQ(0, oracle_set_both(T1_UNSAFE, MDOM_UNSAFE, "1"));
+	ATTACH(G_M2, 0);
+	CHECK();
+}
+
+/* dma_entry_limit: DMA_AVAIL counts down, ENOSPC at zero */
+TEST_F_TIMEOUT(oracle, dma_entry_limit, 300)
+{
+	struct oracle *o = self->o;
+	struct oracle_res r;
+	unsigned int i;
+
+	ASSERT_EQ(0, oracle_set_both(T1_LIMIT, MDOM_LIMIT, "4"));
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M0, 0);
+	for (i = 0; i < 4; i++) {
+		MAP(SZ_1M * (i + 1), SZ_4K, pool(o, 0), RW, 0);
+		r = INFO(4096);
+		EXPECT_EQ(3 - i, r.info.avail);
+	}
+	MAP(8 * SZ_1M, SZ_4K, pool(o, 0), RW, ENOSPC);
+	/* EEXIST is checked first */
+	MAP(SZ_1M, SZ_4K, pool(o, 0), RW, EEXIST);
+	UNMAP(SZ_1M, SZ_4K, 0, 0);
+	r = INFO(4096);
+	EXPECT_EQ(1, r.info.avail);
+	MAP(8 * SZ_1M, SZ_4K, pool(o, 0), RW, 0);
+	MAP(9 * SZ_1M, SZ_4K, pool(o, 0), RW, ENOSPC);
+	CHECK();
+	/* A container opened now gets the new limit; this one keeps its own */
+	ASSERT_EQ(0, oracle_set_both(T1_LIMIT, MDOM_LIMIT, "65535"));
+	MAP(9 * SZ_1M, SZ_4K, pool(o, 0), RW, ENOSPC);
+}
+
+/* ---- the intended divergences, one by one -------------------------------- */
+
+/* The last group leaving: type1 forgets everything, vfio-mdom keeps it */
+TEST_F_TIMEOUT(oracle, last_detach, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M1, 0);
+	MAP(SZ_1M, 8 * SZ_4K, pool(o, 0), RW, 0);
+	/* oracle_step checks vfio-mdom still holds it, then drops it */
+	DETACH(G_M1, 0);
+	EXPECT_EQ(1, o->div_hits[DIV_LAST_DETACH_KEEPS_MAPPINGS]);
+	/* type1 has no IOMMU any more, vfio-mdom still answers */
+	ostep(_metadata, o, OP(.kind = OP_GET_INFO), DIV_NO_IOMMU_YET, 0);
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = 0, .size = SZ_1M),
+	      DIV_NO_IOMMU_YET, 0);
+	/* Back with a group: type1 sets its IOMMU again */
+	ATTACH(G_M0, 0);
+	MAP(SZ_1M, 8 * SZ_4K, pool(o, 0), RW, 0);
+	CHECK();
+}
+
+TEST_F_TIMEOUT(oracle, set_iommu_before_group, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1_IOMMU));
+	ostep(_metadata, o, OP(.kind = OP_IOCTL, .arg = _IO(VFIO_TYPE, 150)),
+	      DIV_UNKNOWN_IOCTL, ENOTTY);
+	ostep(_metadata, o, OP(.kind = OP_SET_IOMMU, .arg = 42),
+	      DIV_SET_IOMMU_WITHOUT_GROUP, ENODEV);
+	ostep(_metadata, o, OP(.kind = OP_SET_IOMMU, .arg = VFIO_TYPE1_IOMMU),
+	      DIV_SET_IOMMU_WITHOUT_GROUP, 0);
+	/* type1 sets it with its first group; vfio-mdom already has */
+	ATTACH(G_M0, 0);
+	ostep(_metadata, o, OP(.kind = OP_SET_IOMMU, .arg = VFIO_TYPE1_IOMMU),
+	      DIV_NONE, EINVAL);
+	MAP(SZ_1M, 2 * SZ_4K, pool(o, 0), RW, 0);
+	/* v1 semantics in effect on both */
+	EXPECT_EQ(2 * SZ_4K, UNMAPPED(SZ_1M, SZ_4K, 0));
+	ostep(_metadata, o, OP(.kind = OP_IOCTL, .arg = _IO(VFIO_TYPE, 150)),
+	      DIV_NONE, ENOTTY);
+	CHECK();
+}
+
+TEST_F_TIMEOUT(oracle, nesting_and_vaddr, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ostep(_metadata, o, OP(.kind = OP_CHECK_EXT,
+			       .arg = VFIO_TYPE1_NESTING_IOMMU),
+	      DIV_EXTENSIONS, 0);
+	ATTACH(G_M0, 0);
+	ostep(_metadata, o, OP(.kind = OP_CHECK_EXT, .arg = VFIO_UPDATE_VADDR),
+	      DIV_EXTENSIONS, 0);
+	MAP(SZ_1M, 2 * SZ_4K, pool(o, 0), RW, 0);
+	CHECK();
+	/* type1 marks the vaddr invalid; vfio-mdom refuses the flag */
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_1M,
+			       .size = 2 * SZ_4K,
+			       .flags = VFIO_DMA_UNMAP_FLAG_VADDR),
+	      DIV_VADDR, EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_MAP, .iova = SZ_1M, .size = 2 * SZ_4K,
+			       .vaddr = (uintptr_t)pool(o, SZ_4K),
+			       .flags = VFIO_DMA_MAP_FLAG_VADDR),
+	      DIV_VADDR, EINVAL);
+	/* Dirty tracking (type1 v2 only) */
+	ostep(_metadata, o, OP(.kind = OP_IOCTL, .arg = VFIO_IOMMU_DIRTY_PAGES,
+			       .argsz = sizeof(struct vfio_iommu_type1_dirty_bitmap),
+			       .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START),
+	      DIV_DIRTY_PAGES, ENOTTY);
+	ostep(_metadata, o, OP(.kind = OP_IOCTL, .arg = VFIO_IOMMU_DIRTY_PAGES,
+			       .argsz = sizeof(struct vfio_iommu_type1_dirty_bitmap),
+			       .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP),
+	      DIV_DIRTY_PAGES, ENOTTY);
+	oracle_end(o);
+	ASSERT_FALSE(o->failed) TH_LOG("%s", o->why);
+
+	/* SET_IOMMU(TYPE1_NESTING) with a group in each */
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	o->side[ORACLE_TYPE1].auto_set_iommu = false;
+	o->side[ORACLE_MDOM].auto_set_iommu = false;
+	ATTACH(G_M0, 0);
+	ostep(_metadata, o, OP(.kind = OP_SET_IOMMU,
+			       .arg = VFIO_TYPE1_NESTING_IOMMU),
+	      DIV_SET_IOMMU_NESTING, ENODEV);
+}
+
+/* ---- random ---------------------------------------------------------------- */
+
+struct gen {
+	uint64_t rng;
+	struct oracle *o;
+};
+
+static uint64_t pick(struct gen *g, uint64_t n)
+{
+	return oracle_below(&g->rng, n);
+}
+
+static const struct oracle_map *random_map(struct gen *g)
+{
+	return g->o->nmaps ? &g->o->maps[pick(g, g->o->nmaps)] : NULL;
+}
+
+static void gen_map(struct gen *g, struct oracle_op *op)
+{
+	struct oracle *o = g->o;
+	uint64_t pages, r = pick(g, 100), pool_pages = ORACLE_POOL_SIZE / SZ_4K;
+	bool huge = false;
+
+	op->kind = OP_MAP;
+	if (r < 60) {
+		pages = 1 + pick(g, 8);
+	} else if (r < 90) {
+		pages = 9 + pick(g, 56);
+	} else if (r < 95) {
+		pages = 512;
+		huge = true;
+	} else {
+		pages = 65 + pick(g, 192);
+	}
+	op->size = pages * SZ_4K;
+
+	r = pick(g, 100);
+	if (r < 70)
+		op->iova = pick(g, 16384) * SZ_4K;	/* the first 64 MiB */
+	else if (r < 78)
+		op->iova = (1ULL << 32) - 16 * SZ_1M + pick(g, 8192) * SZ_4K;
+	else if (r < 84)
+		op->iova = MSI_BASE - 4 * SZ_1M + pick(g, 2048) * SZ_4K;
+	else if (r < 90)
+		op->iova = (1ULL << 39) - 8 * SZ_1M + pick(g, 4096) * SZ_4K;
+	else if (r < 94)
+		op->iova = (1ULL << 48) - 8 * SZ_1M + pick(g, 4096) * SZ_4K;
+	else if (r < 97)
+		op->iova = 0 - (1 + pick(g, 4096)) * SZ_4K;
+	else
+		op->iova = oracle_rand(&g->rng) & ~0xfffULL;
+	if (huge)
+		op->iova &= ~(SZ_2M - 1);
+
+	if (huge)
+		op->vaddr = (uintptr_t)pool(o, pick(g, pool_pages / 512) * SZ_2M);
+	else
+		op->vaddr = (uintptr_t)pool(o, pick(g, pool_pages - pages + 1) *
+					    SZ_4K);
+	r = pick(g, 100);
+	op->flags = r < 60 ? RW : r < 85 ? RD : WR;
+	if (pick(g, 100) < 5 && pages <= ORACLE_RO_SIZE / SZ_4K) {
+		op->vaddr = (uintptr_t)o->ro +
+			    pick(g, ORACLE_RO_SIZE / SZ_4K - pages + 1) * SZ_4K;
+		op->flags = pick(g, 2) ? RD : RW;
+	} else if (pick(g, 100) < 2) {
+		op->vaddr = (uintptr_t)o->hole;
+	}
+
+	if (pick(g, 100) >= 10)
+		return;
+	switch (pick(g, 10)) {	/* one bad or unusual argument */
+	case 0:
+		op->iova += 1 + pick(g, 4095);
+		break;
+	case 1:
+		op->size += 1 + pick(g, 4095);
+		break;
+	case 2:
+		op->vaddr += 1 + pick(g, 4095);
+		break;
+	case 3:
+		op->size = 0;
+		break;
+	case 4:
+		op->flags = pick(g, 2) ? 0 : VFIO_DMA_MAP_FLAG_VADDR;
+		break;
+	case 5:
+		op->flags |= 1U << (3 + pick(g, 29));
+		break;
+	case 6:
+		op->argsz = offsetofend(struct vfio_iommu_type1_dma_map, size) -
+			    1 - pick(g, 4);
+		break;
+	case 7:
+		op->argsz = 40 + pick(g, 64);
+		op->trailing = true;
+		break;
+	case 8:
+		/* Not user memory, possibly up to the very top */
+		op->vaddr = 0 - SZ_4K * (1 + pick(g, 2));
+		break;
+	default:
+		op->size = 0 - op->iova + SZ_4K * pick(g, 3);
+		break;
+	}
+}
+
+static void gen_unmap(struct gen *g, struct oracle_op *op)
+{
+	struct oracle *o = g->o;
+	const struct oracle_map *m = random_map(g), *m2;
+	uint64_t r = pick(g, 100);
+	unsigned int i;
+
+	op->kind = OP_UNMAP;
+	if (m && r < 40) {
+		op->iova = m->iova;
+		op->size = m->size;
+	} else if (m && r < 55) {
+		i = m - o->maps;
+		m2 = &o->maps[i + pick(g, o->nmaps - i < 5 ? o->nmaps - i : 5)];
+		op->iova = m->iova - SZ_4K * pick(g, 2);
+		op->size = m2->iova + m2->size - op->iova + SZ_4K * pick(g, 2);
+	} else if (m && r < 65) {
+		/* From its start, ending inside it or past it */
+		op->iova = m->iova;
+		op->size = SZ_4K * (1 + pick(g, m->size / SZ_4K + 4));
+		/* Or from inside it */
+		if (pick(g, 2))
+			op->iova += SZ_4K * pick(g, m->size / SZ_4K);
+	} else if (r < 76) {
+		op->iova = pick(g, 16384) * SZ_4K;
+		op->size = (1 + pick(g, 512)) * SZ_4K;
+	} else if (r < 79) {
+		op->flags = ALL;
+	} else if (r < 84) {
+		op->iova = m ? m->iova : pick(g, 16384) * SZ_4K;
+		op->size = 0 - op->iova;
+	} else {
+		op->iova = pick(g, 16384) * SZ_4K;
+		op->size = (1 + pick(g, 64)) * SZ_4K;
+		switch (pick(g, 8)) {
+		case 0:
+			op->iova += 1 + pick(g, 4095);
+			break;
+		case 1:
+			op->size += 1 + pick(g, 4095);
+			break;
+		case 2:
+			op->size = 0;
+			break;
+		case 3:
+			op->iova = TOP - SZ_4K * pick(g, 4);
+			op->size = 8 * SZ_4K;
+			break;
+		case 4:
+			op->flags = 1U << (3 + pick(g, 29));
+			break;
+		case 5:
+			op->flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+				    (pick(g, 2) ? ALL : 0);
+			break;
+		case 6:
+			op->flags = ALL;
+			if (pick(g, 2))
+				op->iova = 0;
+			break;
+		default:
+			op->argsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
+						size) - 1 - pick(g, 8);
+			break;
+		}
+	}
+}
+
+static void gen_op(struct gen *g, struct oracle_op *op)
+{
+	static const uint32_t info_sizes[] = { 0, 15, 16, 20, 24, 32, 48, 64,
+					       88, 96, 112, 120, 4096 };
+	static const unsigned long ioctls[] = {
+		_IO(VFIO_TYPE, VFIO_BASE + 3),	/* a group ioctl */
+		_IO(VFIO_TYPE, VFIO_BASE + 50),
+		_IO(VFIO_TYPE, 150),
+		_IO('x', 1),
+	};
+	/* VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU and ones never implemented */
+	static const unsigned long set_types[] = { 1, 3, 0, 2, 8, 42 };
+	struct oracle *o = g->o;
+	struct oracle_side *md = &o->side[ORACLE_MDOM];
+	uint64_t r = pick(g, 100);
+
+	memset(op, 0, sizeof(*op));
+	if (!md->nattached) {
+		/*
+		 * No group: type1 has no IOMMU, vfio-mdom may already have
+		 * one (an intended divergence, played by last_detach only).
+		 */
+		if (r < 80 || md->iommu_set) {
+			op->kind = r < 90 ? OP_ATTACH : OP_CHECK_EXT;
+			op->group = pick(g, ORACLE_NR_GROUPS);
+			op->arg = pick(g, 13);
+			return;
+		}
+		if (r < 90)
+			gen_map(g, op);
+		else
+			gen_unmap(g, op);
+		return;
+	}
+	if (o->mapped_pages > 512 && r < 70)
+		r = 40;		/* unmap */
+
+	if (r < 34) {
+		gen_map(g, op);
+	} else if (r < 60) {
+		gen_unmap(g, op);
+	} else if (r < 70) {
+		op->kind = OP_GET_INFO;
+		op->argsz = info_sizes[pick(g, ARRAY_SIZE(info_sizes))];
+	} else if (r < 75) {
+		op->kind = OP_CHECK_EXT;
+		op->arg = pick(g, 10) ? pick(g, 13) : 1000;
+	} else if (r < 86) {
+		op->kind = OP_ATTACH;
+		op->group = pick(g, ORACLE_NR_GROUPS);
+	} else if (r < 95) {
+		op->kind = OP_DETACH;
+		op->group = pick(g, ORACLE_NR_GROUPS);
+		/* Rarely the last one: type1 then forgets every mapping */
+		if (md->nattached == 1 && md->g[op->group].attached &&
+		    pick(g, 4))
+			op->group = (op->group + 1) % ORACLE_NR_GROUPS;
+	} else if (r < 97) {
+		op->kind = OP_SET_IOMMU;
+		op->arg = set_types[pick(g, ARRAY_SIZE(set_types))];
+	} else {
+		op->kind = OP_IOCTL;
+		op->arg = ioctls[pick(g, ARRAY_SIZE(ioctls))];
+	}
+}
+
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoull(v, NULL, 0) : dflt;
+}
+
+#define HISTORY	16
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST_F_TIMEOUT(oracle, random, 600)
+{
+	struct oracle *o = self->o;
+	uint64_t seed, nops, i, segment_end = 0;
+	double start = now_s(), budget, t_step = 0, t_check = 0, t0;
+	char history[HISTORY][256];
+	struct oracle_res mres;
+	struct timespec ts;
+	struct gen g;
+	int div;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	seed = env_u64("ORACLE_SEED", ts.tv_sec ^ ts.tv_nsec ^ getpid());
+	nops = env_u64("ORACLE_OPS", 3000);
+	budget = env_u64("ORACLE_BUDGET", 300);
+	ksft_print_msg("oracle: seed %" PRIu64 " (ORACLE_SEED=%" PRIu64
+		       " ORACLE_OPS=%" PRIu64 " to replay)\n", seed, seed, nops);
+	g.rng = seed * 2 + 1;
+	g.o = o;
+
+	for (i = 0; i < nops; i++) {
+		struct oracle_op op;
+
+		if (!(i % 500) && i)
+			ksft_print_msg("oracle: %" PRIu64 " operations, %.0f s (%.0f s comparing domains)\n",
+				       i, now_s() - start, t_check);
+		if (!(i % 100) && i) {
+			/*
+			 * A guest slowed down by a loaded host must not hit
+			 * the harness's time limit: stop, saying so.
+			 */
+			if (now_s() - start > budget) {
+				ksft_print_msg("oracle: time budget (ORACLE_BUDGET=%.0f s) spent after %" PRIu64 " operations\n",
+					       budget, i);
+				break;
+			}
+		}
+
+		if (i == segment_end) {
+			/* A new pair of containers every few hundred ops */
+			if (i) {
+				oracle_check_domains(o);
+				oracle_end(o);
+				if (o->failed)
+					break;
+			}
+			ASSERT_EQ(0, oracle_begin(o, pick(&g, 10) < 3 ?
+						  VFIO_TYPE1_IOMMU :
+						  VFIO_TYPE1v2_IOMMU));
+			segment_end = i + 200 + pick(&g, 400);
+		}
+		gen_op(&g, &op);
+		oracle_op_str(o, &op, history[i % HISTORY], 256);
+		t0 = now_s();
+		div = oracle_step(o, &op, NULL, &mres);
+		t_step += now_s() - t0;
+		if (div == DIV_UNEXPECTED)
+			break;
+		/* After every change of domains, and every so often */
+		t0 = now_s();
+		if (((op.kind == OP_ATTACH || op.kind == OP_DETACH) &&
+		     !mres.err) || !(i % 48))
+			oracle_check_domains(o);
+		t_check += now_s() - t0;
+		if (o->failed)
+			break;
+	}
+	if (!o->failed) {
+		oracle_check_domains(o);
+		oracle_end(o);
+	}
+	if (o->failed) {
+		uint64_t k, first = i >= HISTORY ? i - HISTORY + 1 : 0;
+
+		for (k = first; k <= i && k < nops; k++)
+			TH_LOG("op %" PRIu64 ": %s", k, history[k % HISTORY]);
+		TH_LOG("seed %" PRIu64 ", op %" PRIu64 ": %s", seed, i, o->why);
+	}
+	ASSERT_FALSE(o->failed);
+	ksft_print_msg("oracle: %" PRIu64 " operations (%.0f s), %lu deep checks (%.0f s), seed %"
+		       PRIu64 "\n", i, t_step, o->checks, t_check, seed);
+}
+
+TEST_HARNESS_MAIN
