@@ -13,7 +13,6 @@
  * edu device bound to vfio-pci (tools/vm/run-demo.sh does all that). A
  * missing device is reported and skipped.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -24,6 +23,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <linux/vfio_mdom.h>
+
+#include "../testing/selftests/vfio_mdom/edu_utils.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAP_MB		16
@@ -49,52 +50,12 @@ static int sysfs_group(const char *devdir)
 	return atoi(strrchr(link, '/') + 1);
 }
 
-static int read_line(const char *dir, const char *file, char *buf, size_t len)
-{
-	char path[600];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (!fgets(buf, len, f))
-		buf[0] = '\0';
-	fclose(f);
-	return 0;
-}
-
 /* The IOMMU group of the first edu device (1234:11e8) on vfio-pci. */
 static int edu_group(void)
 {
-	const char *base = "/sys/bus/pci/devices";
-	char dir[512], v[16], d[16], link[600], drv[512];
-	struct dirent *de;
-	int group = -1;
-	ssize_t n;
-	DIR *dp;
+	struct edu_dev dev;
 
-	dp = opendir(base);
-	if (!dp)
-		return -1;
-	while (group < 0 && (de = readdir(dp))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
-		if (read_line(dir, "vendor", v, sizeof(v)) ||
-		    read_line(dir, "device", d, sizeof(d)) ||
-		    strncmp(v, "0x1234", 6) || strncmp(d, "0x11e8", 6))
-			continue;
-		snprintf(link, sizeof(link), "%s/driver", dir);
-		n = readlink(link, drv, sizeof(drv) - 1);
-		if (n < 0)
-			continue;
-		drv[n] = '\0';
-		if (!strcmp(strrchr(drv, '/') + 1, "vfio-pci"))
-			group = sysfs_group(dir);
-	}
-	closedir(dp);
-	return group;
+	return edu_find(0, &dev) ? -1 : dev.group;
 }
 
 /* The IOMMU group of mock device @idx of mock IOMMU instance @inst. */
@@ -228,6 +189,46 @@ static void show_info(int fd)
 	free(info);
 }
 
+/*
+ * Real DMA through the container: the edu device reads a pattern from the
+ * first mapping (IOVA 0x100000) into its own buffer and writes it back to
+ * RAM 64 KiB further on. Both transfers go through the Intel vIOMMU's
+ * domain, which holds the translations vfio-mdom replayed into it.
+ */
+static int edu_round_trip(char *buf)
+{
+	const unsigned int len = 2048, off = 0x10000;
+	const uint64_t iova = 1 << 20;
+	struct edu_dev dev;
+	unsigned int i;
+	int ret;
+
+	ret = edu_find(0, &dev);
+	if (!ret)
+		ret = edu_open(&dev);
+	if (ret) {
+		printf("edu round trip: no edu device: %s\n", strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < len; i++)
+		buf[i] = (char)(i * 7 + 3);
+	memset(buf + off, 0, len);
+	ret = edu_read_ram(&dev, iova, 0, len);
+	if (!ret)
+		ret = edu_write_ram(&dev, 0, iova + off, len);
+	edu_close(&dev);
+	if (ret) {
+		printf("edu round trip: DMA failed: %s\n", strerror(-ret));
+		return ret;
+	}
+	ret = memcmp(buf, buf + off, len) ? -EIO : 0;
+	printf("edu round trip: %s read %u bytes at IOVA 0x%llx, wrote them at 0x%llx: %s\n",
+	       dev.bdf, len, (unsigned long long)iova,
+	       (unsigned long long)(iova + off),
+	       ret ? "MISMATCH" : "identical");
+	return ret;
+}
+
 int main(void)
 {
 	struct demo_dev devs[] = {
@@ -325,6 +326,8 @@ int main(void)
 	       ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
 	printf("VmLck grew by %ld kB for %d MiB mapped in %d domain(s): charged once\n",
 	       vmlck_kb() - vmlck_start, MAP_MB, attached);
+	if (devs[0].gfd >= 0 && edu_round_trip(buf))
+		goto out;
 
 	if (ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap)) {
 		perror("VFIO_IOMMU_UNMAP_DMA");
