@@ -5,10 +5,11 @@
 #   check-log.sh [--allow REGEX]... CONSOLE_LOG [KMEMLEAK_REPORT]
 #
 # Looked for: oops, BUG, WARNING, KASAN/UBSAN reports, lockdep splats,
-# hung tasks, RCU stalls, panics, and any leak in the kmemleak report.
-# IOMMU fault lines (e.g. "DMAR: [DMA Read ...] ... fault addr") are not
-# problems: tests provoke them on purpose. A line matching an --allow
-# regex is never reported.
+# hung tasks, RCU stalls, panics, any leak in the kmemleak report, and
+# any IOMMU (DMAR) fault that a test did not announce first: a test that
+# faults a device on purpose writes "vfio-mdom-test: expect DMAR fault
+# [BB:DD.F] addr 0xPAGE" to /dev/kmsg before it (edu_utils.h). A line
+# matching an --allow regex is never reported.
 set -uo pipefail
 
 allow=()
@@ -27,7 +28,23 @@ hits=$(grep -aE "$bad" "$log" 2>/dev/null)
 for re in ${allow[@]+"${allow[@]}"}; do
 	hits=$(printf '%s\n' "$hits" | grep -avE "$re")
 done
-hits=$(printf '%s\n' "$hits" | sed '/^$/d')
+# DMAR faults: each must follow an announcement for its device and page.
+faults=$(awk '
+	/vfio-mdom-test: expect DMAR fault / {
+		if (match($0, /\[[0-9a-f:.]+\] addr 0x[0-9a-f]+/))
+			expected[substr($0, RSTART, RLENGTH)] = 1
+		next
+	}
+	/DMAR: \[DMA (Read|Write)/ {
+		key = ""
+		if (match($0, /Request device \[[0-9a-f:.]+\]/))
+			key = substr($0, RSTART + 15, RLENGTH - 15)
+		if (match($0, /fault addr 0x[0-9a-f]+/))
+			key = key " addr " substr($0, RSTART + 11, RLENGTH - 11)
+		if (!(key in expected))
+			print "unexpected IOMMU fault: " $0
+	}' "$log" 2>/dev/null)
+hits=$(printf '%s\n%s\n' "$hits" "$faults" | sed '/^$/d')
 rc=0
 if [ -n "$hits" ]; then
 	echo "check-log: kernel problems in $log:" >&2

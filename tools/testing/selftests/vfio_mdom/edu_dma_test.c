@@ -310,6 +310,7 @@ TEST_F_TIMEOUT(edu, unmapped_source_faults, 180)
 	ASSERT_EQ(0, edu_read_ram(&self->edu[0], IOVA_C + XFER_OFF, 0,
 				  XFER_LEN));
 	mdom_unmap(self->fd, IOVA_A, BUF_SIZE);
+	ASSERT_EQ(0, kmsg_expect_dmar_fault(&self->edu[0], IOVA_A + XFER_OFF));
 	ASSERT_EQ(0, edu_read_ram(&self->edu[0], IOVA_A + XFER_OFF, 0,
 				  XFER_LEN));
 	expect_fault(_metadata, self, 0, IOVA_A + XFER_OFF, true);
@@ -350,6 +351,7 @@ TEST_F_TIMEOUT(edu, unmapped_destination_faults, 180)
 
 	mdom_unmap(self->fd, IOVA_B, BUF_SIZE);
 	memset(b, 0x5a, BUF_SIZE);
+	ASSERT_EQ(0, kmsg_expect_dmar_fault(&self->edu[0], IOVA_B + XFER_OFF));
 	ASSERT_EQ(0, edu_write_ram(&self->edu[0], 0, IOVA_B + XFER_OFF,
 				   XFER_LEN));
 	expect_fault(_metadata, self, 0, IOVA_B + XFER_OFF, false);
@@ -384,6 +386,7 @@ TEST_F_TIMEOUT(edu, read_only_mapping, 180)
 	/* Not writable: A -> device -> R lands nowhere */
 	ASSERT_EQ(0, edu_read_ram(&self->edu[0], IOVA_A + XFER_OFF, 0,
 				  XFER_LEN));
+	ASSERT_EQ(0, kmsg_expect_dmar_fault(&self->edu[0], IOVA_R + XFER_OFF));
 	ASSERT_EQ(0, edu_write_ram(&self->edu[0], 0, IOVA_R + XFER_OFF,
 				   XFER_LEN));
 	for (i = 0; i < BUF_SIZE; i++) {

@@ -410,6 +410,31 @@ static inline int kmsg_wait(int fd, const char * const *needles,
 }
 
 /*
+ * Say in the kernel log that @dev is about to fault at @iova on purpose.
+ * tools/vm/check-log.sh fails a run on any DMAR fault (device and page)
+ * that was not announced this way first.
+ */
+static inline int kmsg_expect_dmar_fault(const struct edu_dev *dev,
+					 uint64_t iova)
+{
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	char msg[128];
+	int n, ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	/* "0000:00:03.0" is logged by the DMAR as "[00:03.0]" */
+	n = snprintf(msg, sizeof(msg),
+		     "vfio-mdom-test: expect DMAR fault [%s] addr 0x%llx\n",
+		     strlen(dev->bdf) > 5 ? dev->bdf + 5 : dev->bdf,
+		     (unsigned long long)(iova & ~0xfffULL));
+	if (write(fd, msg, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
  * Wait for the Intel IOMMU's fault record for a DMA of edu device @dev at
  * @iova: "DMAR: [DMA Read NO_PASID] Request device [00:03.0] fault addr
  * 0x100000 [fault reason 0x06] ...". The address is the faulting page; the
