@@ -210,6 +210,12 @@ static int edu_round_trip(char *buf)
 		printf("edu round trip: no edu device: %s\n", strerror(-ret));
 		return ret;
 	}
+	ret = edu_bus_master(&dev, true);
+	if (ret) {
+		printf("edu round trip: bus mastering: %s\n", strerror(-ret));
+		edu_close(&dev);
+		return ret;
+	}
 	for (i = 0; i < len; i++)
 		buf[i] = (char)(i * 7 + 3);
 	memset(buf + off, 0, len);
