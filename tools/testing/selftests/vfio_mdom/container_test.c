@@ -343,10 +343,10 @@ TEST_F(container, dma_through_each_domain)
 		EXPECT_EQ(0, memcmp(buf_at(t, 7) + 8, data, sizeof(data)));
 
 		/* Read-only mapping; outside every mapping. */
-		EXPECT_EQ(EACCES, mock_dma(d->name, ro.iova, data, 8, true));
+		EXPECT_EQ(-EACCES, mock_dma(d->name, ro.iova, data, 8, true));
 		EXPECT_EQ(0, mock_dma(d->name, ro.iova, data, 8, false));
-		EXPECT_EQ(EIO, mock_dma(d->name, m.iova + 32 * t->pg, data,
-					8, false));
+		EXPECT_EQ(-EIO, mock_dma(d->name, m.iova + 32 * t->pg, data,
+					 8, false));
 	}
 }
 
@@ -375,7 +375,7 @@ TEST_F(container, detach_one_then_all)
 	EXPECT_EQ(locked, vmlck_kb());
 	if (!t->devs[0].edu) {
 		EXPECT_EQ(0, mock_dev_domain(t->devs[0].inst, 0));
-		EXPECT_EQ(EIO, mock_dma(t->devs[0].name, SZ_1M, &b, 1, false));
+		EXPECT_EQ(-EIO, mock_dma(t->devs[0].name, SZ_1M, &b, 1, false));
 	}
 	for (i = 1; i < t->ndevs; i++)
 		check_mock_dev(_metadata, t, &t->devs[i], maps3, 3);
@@ -387,9 +387,9 @@ TEST_F(container, detach_one_then_all)
 	EXPECT_EQ(0, st.q.num_groups);
 	EXPECT_EQ(3, st.q.num_mappings);
 	EXPECT_EQ(locked, vmlck_kb());
-	EXPECT_EQ(t->mock_start.domains_live, mock_counter(-1, "domains_live"));
+	EXPECT_EQ(t->mock_start.domains_live, mock_counter("domains_live", -1));
 	EXPECT_EQ(t->mock_start.translations_live,
-		  mock_counter(-1, "translations_live"));
+		  mock_counter("translations_live", -1));
 
 	/* Attach again: replayed from the pinned pages. */
 	attach_all(_metadata, t);
@@ -427,7 +427,7 @@ TEST_F(container, replay_fails_halfway)
 	ASSERT_EQ(0, do_maps(t, ones, 4));
 	mdom_query(t->fd, &before);
 	locked = vmlck_kb();
-	live = mock_counter(-1, "domains_live");
+	live = mock_counter("domains_live", -1);
 
 	ASSERT_EQ(0, mock_fail_nth_map(d->inst, 3, -EIO));
 	EXPECT_EQ(EIO, _mdom_attach(t->fd, t->gfd[last], NULL, NULL));
@@ -442,10 +442,10 @@ TEST_F(container, replay_fails_halfway)
 	EXPECT_EQ(0, memcmp(before.domains, after.domains,
 			    sizeof(before.domains)));
 	EXPECT_EQ(locked, vmlck_kb());
-	EXPECT_EQ(live, mock_counter(-1, "domains_live"));
-	EXPECT_EQ(0, mock_counter(d->inst, "translations_live"));
+	EXPECT_EQ(live, mock_counter("domains_live", -1));
+	EXPECT_EQ(0, mock_counter("translations_live", d->inst));
 	EXPECT_EQ(0, mock_dev_domain(d->inst, d->idx));
-	EXPECT_EQ(1, mock_counter(d->inst, "injected_failures") > 0);
+	EXPECT_EQ(1, mock_counter("injected_failures", d->inst) > 0);
 
 	/* Nothing was left claimed: the same attach now works. */
 	attach_new(_metadata, t, last);
@@ -885,9 +885,9 @@ TEST_F(container, exit_releases_everything)
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
 
-	EXPECT_EQ(t->mock_start.domains_live, mock_counter(-1, "domains_live"));
+	EXPECT_EQ(t->mock_start.domains_live, mock_counter("domains_live", -1));
 	EXPECT_EQ(t->mock_start.translations_live,
-		  mock_counter(-1, "translations_live"));
+		  mock_counter("translations_live", -1));
 	/* The groups were released: this container can have them. */
 	attach_all(_metadata, t);
 	mdom_query(t->fd, &st);

@@ -509,7 +509,7 @@ TEST_F_TIMEOUT(edu, two_edus_and_mock, 180)
 	/* Everything goes; the mock's domain is empty, DMA faults */
 	mdom_unmap_all(self->fd);
 	EXPECT_TRUE(mock_domain_empty_in(mock_dev_domain(0, 0), 0, 1ULL << 39));
-	EXPECT_EQ(EIO, mock_dma(self->mock_name, IOVA_E, got, sizeof(got),
+	EXPECT_EQ(-EIO, mock_dma(self->mock_name, IOVA_E, got, sizeof(got),
 				false));
 	EXPECT_EQ(self->vmlck_start, vmlck_kb());
 }

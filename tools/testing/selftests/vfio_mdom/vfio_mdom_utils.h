@@ -29,9 +29,9 @@
 #include <linux/vfio_mdom.h>
 
 #include "kselftest_harness.h"
+#include "mock_iommu_utils.h"
 
 #define MDOM_DEV		"/dev/" VFIO_MDOM_DEVICE_NAME
-#define MOCK_DEBUGFS		"/sys/kernel/debug/vfio_mdom_mock_iommu"
 
 #define SZ_4K			0x1000ULL
 #define SZ_1M			0x100000ULL
@@ -434,29 +434,6 @@ static inline bool mock_domain_empty_in(unsigned int domain, uint64_t iova,
 	return true;
 }
 
-/* Counter @name (summed over instances, or of instance @inst >= 0). */
-static inline long long mock_counter(int inst, const char *name)
-{
-	char path[128], line[128], nm[64];
-	long long val, ret = -1;
-	FILE *f;
-
-	if (inst < 0)
-		snprintf(path, sizeof(path), MOCK_DEBUGFS "/counters");
-	else
-		snprintf(path, sizeof(path), MOCK_DEBUGFS "/inst%d/counters",
-			 inst);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", nm, &val) == 2 &&
-		    !strcmp(nm, name))
-			ret = val;
-	fclose(f);
-	return ret;
-}
-
 /* Counters that must never move, and gauges that must come back. */
 static const char * const mock_error_counters[] = {
 	"unmap_mismatch", "map_overlap", "leaked_translations",
@@ -476,59 +453,20 @@ static inline void mock_snapshot(struct mock_snapshot *s)
 	unsigned int i;
 
 	for (i = 0; i < MOCK_NR_ERRORS; i++)
-		s->errors[i] = mock_counter(-1, mock_error_counters[i]);
-	s->domains_live = mock_counter(-1, "domains_live");
-	s->translations_live = mock_counter(-1, "translations_live");
-}
-
-static inline int mock_write(const char *file, const char *val)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), MOCK_DEBUGFS "/%s", file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
+		s->errors[i] = mock_counter(mock_error_counters[i], -1);
+	s->domains_live = mock_counter("domains_live", -1);
+	s->translations_live = mock_counter("translations_live", -1);
 }
 
 /* The @nth map_pages() on a domain of instance @inst fails with @err. */
 static inline int mock_fail_nth_map(unsigned int inst, unsigned int nth,
 				    int err)
 {
-	char file[64], val[64];
+	char path[96], val[64];
 
-	snprintf(file, sizeof(file), "inst%u/fail_map", inst);
+	snprintf(path, sizeof(path), MOCK_DEBUGFS "/inst%u/fail_map", inst);
 	snprintf(val, sizeof(val), "%u %d", nth, err);
-	return mock_write(file, val);
-}
-
-/*
- * Make the mock device named @name read (@write false) or write memory at
- * @iova. Returns 0 or the errno (EIO: translation fault, EACCES:
- * permission fault).
- */
-static inline int mock_dma(const char *name, uint64_t iova, void *buf,
-			   size_t len, bool write)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	/* The per-device directories are under dev/ ("devices" is a file). */
-	snprintf(path, sizeof(path), MOCK_DEBUGFS "/dev/%s/dma", name);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write ? pwrite(fd, buf, len, iova) : pread(fd, buf, len, iova);
-	close(fd);
-	if (n < 0)
-		return errno;
-	return (size_t)n == len ? 0 : EIO;
+	return mock_write_file(path, val);
 }
 
 /* ---- locked memory ---------------------------------------------------- */
