@@ -126,11 +126,6 @@ static int counters_show(struct seq_file *s, void *unused)
 	return 0;
 }
 
-static int counters_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, counters_show, inode->i_private);
-}
-
 static ssize_t counters_write(struct file *file, const char __user *buf,
 			      size_t count, loff_t *ppos)
 {
@@ -140,14 +135,7 @@ static ssize_t counters_write(struct file *file, const char __user *buf,
 	return count;
 }
 
-static const struct file_operations counters_fops = {
-	.owner = THIS_MODULE,
-	.open = counters_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.write = counters_write,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(counters);
 
 /* Accept "12" and "-12" alike as -ENOMEM */
 static int mock_errno(int v)
@@ -163,11 +151,6 @@ static int fail_map_show(struct seq_file *s, void *unused)
 	seq_printf(s, "%u %d\n", inst->fail_map_nth, inst->fail_map_err);
 	spin_unlock(&inst->inject_lock);
 	return 0;
-}
-
-static int fail_map_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, fail_map_show, inode->i_private);
 }
 
 static ssize_t fail_map_write(struct file *file, const char __user *ubuf,
@@ -191,14 +174,7 @@ static ssize_t fail_map_write(struct file *file, const char __user *ubuf,
 	return rc ? rc : count;
 }
 
-static const struct file_operations fail_map_fops = {
-	.owner = THIS_MODULE,
-	.open = fail_map_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.write = fail_map_write,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(fail_map);
 
 static int mock_fail_once_get(void *data, u64 *val, bool alloc)
 {
