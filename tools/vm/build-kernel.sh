@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build (or reuse) the test kernel; print its build directory on stdout.
 #
-# x86_64_defconfig + tools/vm/kernel.config, built in the cache directory
-# named by lib.sh. Concurrent callers serialise on a lock file. The stamp
+# x86_64_defconfig + the fragment of $KERNEL_FLAVOUR (lib.sh: tools/vm/
+# kernel.config, less its debug section for "perf"), built in the cache
+# directory named by lib.sh. Concurrent callers serialise on a lock file. The stamp
 # is written last, so a build killed half way is resumed, never reused.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -31,10 +32,12 @@ if [ ! -e "$kdir/.vfio-mdom-unpacked" ]; then
 	touch "$kdir/.vfio-mdom-unpacked"
 fi
 
+fragment=$kdir/.vfio-mdom-fragment
+kernel_fragment >"$fragment"
 cd "$kdir"
-echo "build-kernel: configuring" >&2
+echo "build-kernel: configuring ($KERNEL_FLAVOUR)" >&2
 make -s x86_64_defconfig >&2
-scripts/kconfig/merge_config.sh -m .config "$KCONFIG_FRAGMENT" >/dev/null
+scripts/kconfig/merge_config.sh -m .config "$fragment" >/dev/null
 make -s olddefconfig >&2
 
 # Every option of the fragment must have stuck.
@@ -50,7 +53,7 @@ while IFS= read -r line; do
 		! grep -q "^$opt=" .config || { echo "still set: $opt" >&2; bad=1; }
 		;;
 	esac
-done <"$KCONFIG_FRAGMENT"
+done <"$fragment"
 [ $bad -eq 0 ] || die "config fragment did not apply (see above)"
 
 echo "build-kernel: building in $kdir (first time: ~15-25 min)" >&2

@@ -6,6 +6,11 @@
 # fragment (plus RECIPE, bumped when the build steps change). A directory
 # is complete only once it holds the stamp file; an interrupted build
 # leaves no stamp and is resumed by the next run.
+#
+# Two flavours share the source and the fragment: "test" (the default; the
+# debug kernel of make check and make run) and "perf" (make bench): the
+# fragment without its debug section, plus kernel-perf.config. Set
+# KERNEL_FLAVOUR=perf to get the second from every function here.
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
@@ -13,18 +18,35 @@ CACHE_DIR=${VFIO_MDOM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vfio-mdom}
 KSRC_PKG=linux-source-6.12
 KSRC_TARBALL=/usr/src/$KSRC_PKG.tar.xz
 KCONFIG_FRAGMENT=$VM_DIR/kernel.config
+KCONFIG_PERF=$VM_DIR/kernel-perf.config
+KERNEL_FLAVOUR=${KERNEL_FLAVOUR:-test}
 RECIPE=1
 STAMP=.vfio-mdom-complete
 
 die() { echo "${0##*/}: $*" >&2; exit 1; }
 
+# The config fragment of $KERNEL_FLAVOUR on stdout.
+kernel_fragment() {
+	case "$KERNEL_FLAVOUR" in
+	test) cat "$KCONFIG_FRAGMENT" ;;
+	perf)
+		# Drop the section headed "--- Debug options" up to the next
+		# "# --- " marker.
+		awk '/^# --- / { skip = /Debug options/ } !skip' "$KCONFIG_FRAGMENT"
+		cat "$KCONFIG_PERF"
+		;;
+	*) die "unknown KERNEL_FLAVOUR $KERNEL_FLAVOUR (test or perf)" ;;
+	esac
+}
+
 kernel_key() {
-	local ver hash
+	local ver hash suffix=
 	ver=$(dpkg-query -W -f='${Version}' "$KSRC_PKG" 2>/dev/null) ||
 		die "$KSRC_PKG is not installed (run tools/vm/setup-host.sh)"
-	hash=$( { echo "recipe $RECIPE"; cat "$KCONFIG_FRAGMENT"; } |
+	hash=$( { echo "recipe $RECIPE"; kernel_fragment; } |
 		sha256sum | cut -c1-12)
-	echo "linux-${ver//[^A-Za-z0-9.+-]/_}-$hash"
+	[ "$KERNEL_FLAVOUR" = test ] || suffix=-$KERNEL_FLAVOUR
+	echo "linux-${ver//[^A-Za-z0-9.+-]/_}-$hash$suffix"
 }
 
 kernel_dir() {
