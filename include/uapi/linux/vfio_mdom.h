@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * vfio-mdom: a VFIO type1-compatible IOMMU container holding many domains.
+ * vfio-mdom: a VFIO type1-compatible IOMMU backend holding many domains.
  *
- * Each open of /dev/vfio-mdom is a container. It answers the VFIO type1
- * ioctls of <linux/vfio.h> with the same structs, numbers and errnos
- * (VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU,
- * VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA); the
- * commands below are vfio-mdom's own.
+ * vfio_mdom.ko registers with VFIO as an IOMMU driver: a container opened
+ * from /dev/vfio/vfio whose VFIO_SET_IOMMU asks for VFIO_TYPE1_IOMMU or
+ * VFIO_TYPE1v2_IOMMU is served by vfio-mdom (while the module parameter
+ * vfio_backend is on) and answers the type1 ioctls of <linux/vfio.h> with
+ * the same structs, numbers and errnos. The command below is vfio-mdom's
+ * own; VFIO passes it through on the container fd once VFIO_SET_IOMMU has
+ * chosen vfio-mdom. On a container served by another IOMMU driver (the
+ * kernel's vfio_iommu_type1) it fails with ENOTTY, which tells a program
+ * which backend it got.
  *
  * vfio-mdom's own commands share VFIO's ioctl type (';') with numbers from
  * VFIO_MDOM_BASE on, clear of VFIO's (VFIO_BASE + 0..) and iommufd's
@@ -26,87 +30,21 @@
 #include <linux/ioctl.h>
 #include <linux/vfio.h>
 
-/* Name of the character device node, under /dev. */
-#define VFIO_MDOM_DEVICE_NAME "vfio-mdom"
+/* Name of the IOMMU driver as VFIO knows it, and of the module. */
+#define VFIO_MDOM_DRIVER_NAME "vfio-mdom"
 
 #define VFIO_MDOM_BASE		(VFIO_BASE + 100)
-
-/**
- * struct vfio_mdom_attach_group - ioctl(VFIO_MDOM_ATTACH_GROUP)
- * @argsz: sizeof(struct vfio_mdom_attach_group)
- * @flags: must be 0
- * @group_fd: an open VFIO group file (/dev/vfio/N) naming the IOMMU group
- * @domain_id: out: id of the container domain the group now uses
- * @out_flags: out: VFIO_MDOM_ATTACH_NEW_DOMAIN if the attach created that
- *	       domain (and replayed every existing mapping into it)
- * @__reserved: must be 0
- *
- * Attach every device of an IOMMU group to the container. The group's DMA
- * ownership is claimed for the container the way a VFIO container or
- * iommufd claims it, so while attached the group cannot be used by either
- * of them, nor by another vfio-mdom container; it is released by
- * VFIO_MDOM_DETACH_GROUP or when the container is closed. The VFIO group
- * file itself is not kept: it may be closed after the attach.
- *
- * The group joins the first existing domain whose IOMMU accepts it
- * (iommu_attach_group() succeeds) and whose cache-coherency enforcement is
- * what the group's devices can have. Otherwise a new paging domain is
- * allocated, cache coherency is enforced in it if the IOMMU can, and every
- * existing mapping is replayed into it. On any failure the container and
- * the group are left exactly as before.
- *
- * Errors: EBADF @group_fd is not an open file; EINVAL it is not a VFIO
- * group with an IOMMU (an emulated or no-IOMMU group), or the group's
- * aperture, reserved regions or page sizes conflict with an existing
- * mapping; EEXIST the group is already attached to this container; EBUSY
- * the group is in use elsewhere (a kernel driver, a VFIO container,
- * iommufd, another vfio-mdom container); EPERM its MSIs are not isolated
- * and the module parameter allow_unsafe_interrupts is off; ENOMEM, or the
- * IOMMU driver's error from allocating, attaching or mapping.
- */
-struct vfio_mdom_attach_group {
-	__u32 argsz;
-	__u32 flags;
-	__s32 group_fd;
-	__u32 domain_id;
-	__u32 out_flags;
-#define VFIO_MDOM_ATTACH_NEW_DOMAIN	(1 << 0)
-	__u32 __reserved;
-};
-
-#define VFIO_MDOM_ATTACH_GROUP	_IO(VFIO_TYPE, VFIO_MDOM_BASE + 0)
-
-/**
- * struct vfio_mdom_detach_group - ioctl(VFIO_MDOM_DETACH_GROUP)
- * @argsz: sizeof(struct vfio_mdom_detach_group)
- * @flags: must be 0
- * @group_fd: an open VFIO group file naming an attached IOMMU group
- * @__reserved: must be 0
- *
- * Detach the group's devices and release its DMA ownership. A domain that
- * loses its last group is unmapped and freed; the mappings themselves stay
- * in the container, pinned and charged, until they are unmapped or the
- * container is closed, and are replayed into the next domain to appear.
- *
- * Errors: EBADF, EINVAL as for VFIO_MDOM_ATTACH_GROUP; ENOENT the group is
- * not attached to this container.
- */
-struct vfio_mdom_detach_group {
-	__u32 argsz;
-	__u32 flags;
-	__s32 group_fd;
-	__u32 __reserved;
-};
-
-#define VFIO_MDOM_DETACH_GROUP	_IO(VFIO_TYPE, VFIO_MDOM_BASE + 1)
 
 /**
  * struct vfio_mdom_domain_info - one IOMMU domain of a container
  * @id: container-local id, stable for the life of the domain, never 0;
  *	ids are not reused within a container
  * @flags: VFIO_MDOM_DOMAIN_ENFORCE_CC if the domain enforces cache
- *	   coherency (it blocks no-snoop DMA and is mapped with IOMMU_CACHE)
- * @driver: name of the IOMMU driver (its iommu_ops), NUL-terminated
+ *	   coherency (it blocks no-snoop DMA); VFIO_MDOM_DOMAIN_DIRTY_TRACKING
+ *	   if its IOMMU can track the pages devices write (dirty bits)
+ * @driver: name of the IOMMU driver: its module, or for a driver built
+ *	    into the kernel the name of its IOMMU instance without the
+ *	    instance number ("dmar" for dmar0), NUL-terminated
  * @iommu: name of the IOMMU instance in sysfs (/sys/class/iommu/), or ""
  * @pgsize_bitmap: page sizes the domain supports
  * @aperture_start: first IOVA the domain can translate
@@ -120,6 +58,7 @@ struct vfio_mdom_domain_info {
 	__u32 id;
 	__u32 flags;
 #define VFIO_MDOM_DOMAIN_ENFORCE_CC	(1 << 0)
+#define VFIO_MDOM_DOMAIN_DIRTY_TRACKING	(1 << 1)
 	char driver[32];
 	char iommu[32];
 	__aligned_u64 pgsize_bitmap;
@@ -133,7 +72,8 @@ struct vfio_mdom_domain_info {
 /**
  * struct vfio_mdom_group_info - one IOMMU group attached to a container
  * @group_id: the IOMMU group number (the N of /dev/vfio/N)
- * @domain_id: the &struct vfio_mdom_domain_info id it is attached to
+ * @domain_id: the &struct vfio_mdom_domain_info id it is attached to, or
+ *	       0 for an emulated (mdev-style) group, which has no domain
  */
 struct vfio_mdom_group_info {
 	__u32 group_id;
@@ -149,21 +89,31 @@ struct vfio_mdom_group_info {
  * @domains: user pointer to an array of &struct vfio_mdom_domain_info,
  *	     in container order; may be 0 when @num_domains is 0
  * @groups: user pointer to an array of &struct vfio_mdom_group_info
- * @iommu_type: VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU once VFIO_SET_IOMMU
- *		chose one, 0 before
+ * @iommu_type: VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU, as VFIO_SET_IOMMU
+ *		chose
  * @num_mappings: number of VFIO_IOMMU_MAP_DMA mappings in the container
  * @mapped_bytes: bytes those mappings cover
  * @pinned_pages: PAGE_SIZE pages the container holds pinned; each is
  *		  pinned once however many domains map it
- * @locked_pages: pages the container charges to the mappers' locked_vm
- *		  (RLIMIT_MEMLOCK), also once per pinned page
+ * @locked_pages: of @pinned_pages, those whose RLIMIT_MEMLOCK charge
+ *		  (the mapping process's locked_vm) this container holds
+ *		  alone
  * @dma_avail: VFIO_IOMMU_MAP_DMA calls left before -ENOSPC
+ * @dirty_mode: VFIO_MDOM_DIRTY_OFF while dirty page tracking is stopped;
+ *		while started, VFIO_MDOM_DIRTY_PINNED (type1's rule: every
+ *		pinned page is reported dirty) or VFIO_MDOM_DIRTY_IOMMU (every
+ *		domain tracks what devices really write)
+ * @shared_pages: of @pinned_pages, those whose charge is shared with
+ *		  other vfio-mdom containers mapping the same pages for the
+ *		  same mm: the page is charged once for all of them
+ * @num_vaddr_invalid: mappings whose user address was invalidated by
+ *		       VFIO_DMA_UNMAP_FLAG_VADDR and not yet given a new one
  * @__reserved: must be 0
  *
  * Describe the container. Both arrays are filled in up to the entries
  * given; if either is too small the ioctl fails with EMSGSIZE after
  * writing back the struct with the counts needed, so the caller can size
- * the arrays and retry. The figures are one consistent snapshot.
+ * the arrays and retry. @pinned_pages is @locked_pages + @shared_pages.
  */
 struct vfio_mdom_query {
 	__u32 argsz;
@@ -178,6 +128,12 @@ struct vfio_mdom_query {
 	__aligned_u64 pinned_pages;
 	__aligned_u64 locked_pages;
 	__u32 dma_avail;
+	__u32 dirty_mode;
+#define VFIO_MDOM_DIRTY_OFF	0
+#define VFIO_MDOM_DIRTY_PINNED	1
+#define VFIO_MDOM_DIRTY_IOMMU	2
+	__aligned_u64 shared_pages;
+	__u32 num_vaddr_invalid;
 	__u32 __reserved;
 };
 
