@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vfio-mdom container: the user mappings and the type1 semantics around
- * them (extensions, IOVA page sizes and valid ranges, map and unmap).
+ * them (extensions, map, unmap, the query).
  *
- * A mapping is pinned and charged once when it is created, whether or not
- * the container has a domain yet, then mapped into every domain. Pinning
- * and unpinning run outside the container lock; everything else under it.
+ * A mapping is pinned and charged once when it is created, then mapped
+ * into every domain. Pinning and unpinning run with no container lock
+ * held; the IOMMU work of a map or unmap runs under domains_rwsem held for
+ * reading, so maps and unmaps of disjoint ranges proceed in parallel; the
+ * tree is only touched under iova_lock (see struct mdom_container).
  */
 #include <linux/err.h>
 #include <linux/iommu.h>
@@ -13,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -22,24 +25,42 @@
 #include "pages.h"
 #include "vfio_mdom.h"
 
+/* Free or unpin this many mappings between two cond_resched(). */
+#define MDOM_FREE_RESCHED	64
+
 unsigned int mdom_dma_entry_limit __read_mostly = U16_MAX;
 module_param_named(dma_entry_limit, mdom_dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
 		 "Maximum number of user DMA mappings per container (65535).");
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_entry_limit);
 
-struct mdom_container *mdom_container_alloc(void)
+/* A container for VFIO_SET_IOMMU(@iommu_type), with no domain yet. */
+struct mdom_container *mdom_container_alloc(u32 iommu_type)
 {
 	struct mdom_container *c;
+	int ret;
 
+	if (iommu_type != VFIO_TYPE1_IOMMU && iommu_type != VFIO_TYPE1v2_IOMMU)
+		return ERR_PTR(-EINVAL);
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
-		return NULL;
-	mutex_init(&c->lock);
-	mdom_dma_tree_init(&c->dmas);
-	INIT_LIST_HEAD(&c->domains);
+		return ERR_PTR(-ENOMEM);
+	c->iommu_type = iommu_type;
 	c->dma_limit = READ_ONCE(mdom_dma_entry_limit);
 	c->next_domain_id = 1;	/* 0 is never a domain */
+	INIT_LIST_HEAD(&c->node);
+	init_rwsem(&c->domains_rwsem);
+	INIT_LIST_HEAD(&c->domains);
+	mutex_init(&c->iova_lock);
+	mdom_dma_tree_init(&c->dmas);
+	init_waitqueue_head(&c->dma_wq);
+	down_write(&c->domains_rwsem);
+	ret = mdom_info_update(c, GFP_KERNEL_ACCOUNT);
+	up_write(&c->domains_rwsem);
+	if (ret) {
+		kfree(c);
+		return ERR_PTR(ret);
+	}
 	return c;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_alloc);
@@ -47,77 +68,85 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_alloc);
 static void mdom_dma_free_list(struct list_head *victims)
 {
 	struct mdom_dma *dma, *tmp;
+	unsigned int n = 0;
 
 	list_for_each_entry_safe(dma, tmp, victims, list) {
 		list_del(&dma->list);
 		mdom_pages_unpin(dma->pages);
 		kfree(dma);
+		if (!(++n % MDOM_FREE_RESCHED))
+			cond_resched();
 	}
 }
 
-/* Account for @dma leaving the container; its pages are unpinned later. */
+/* Account for the mappings on @victims leaving the container. */
 static void mdom_container_forget(struct mdom_container *c,
-				  struct mdom_dma *dma)
+				  struct list_head *victims)
 {
-	lockdep_assert_held(&c->lock);
-	c->mapped_bytes -= mdom_dma_size(dma);
-	c->pinned_pages -= dma->pages->npages;
-	c->locked_pages -= dma->pages->npages;
+	struct mdom_dma *dma;
+
+	lockdep_assert_held(&c->iova_lock);
+	list_for_each_entry(dma, victims, list) {
+		c->mapped_bytes -= mdom_dma_size(dma);
+		c->nr_mappings--;
+		if (dma->pages->pinned) {
+			c->pinned_pages -= dma->pages->npages;
+			c->locked_pages -= dma->pages->npages;
+		}
+	}
+	mdom_dma_remove_list(&c->dmas, victims);
 }
 
 /*
- * Close of the container (or process exit closing it): every domain is
- * unmapped and freed, every group detached and released, then every page
- * unpinned and uncharged.
+ * The VFIO container lost its last group, or the container was never
+ * used: every group is detached and every domain freed (VFIO detached the
+ * groups already, this is for the KUnit suites and for safety), then
+ * every page unpinned and uncharged.
  */
 void mdom_container_destroy(struct mdom_container *c)
 {
-	struct mdom_dma *dma;
 	LIST_HEAD(victims);
 	u64 unmapped;
 
-	mutex_lock(&c->lock);
+	down_write(&c->domains_rwsem);
 	mdom_container_detach_all(c);
+	mutex_lock(&c->iova_lock);
 	WARN_ON(mdom_dma_unmap_collect(&c->dmas, 0, U64_MAX, true, true,
 				       &victims, &unmapped));
-	list_for_each_entry(dma, &victims, list)
-		mdom_container_forget(c, dma);
+	mdom_container_forget(c, &victims);
 	WARN_ON(c->mapped_bytes || c->pinned_pages || c->locked_pages ||
-		c->dmas.count);
-	mutex_unlock(&c->lock);
+		c->nr_mappings || c->dmas.count);
+	mutex_unlock(&c->iova_lock);
+	up_write(&c->domains_rwsem);
 
 	mdom_dma_free_list(&victims);
-	mutex_destroy(&c->lock);
+	mdom_info_free(rcu_dereference_protected(c->info, true));
+	mutex_destroy(&c->iova_lock);
 	kfree(c);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_destroy);
 
-static bool mdom_container_enforces_cc(struct mdom_container *c)
-{
-	struct mdom_domain *d;
-
-	lockdep_assert_held(&c->lock);
-	/* Empty: nothing enforces coherency yet, and a later domain may not. */
-	if (list_empty(&c->domains))
-		return false;
-	list_for_each_entry(d, &c->domains, next)
-		if (!d->enforce_cc)
-			return false;
-	return true;
-}
-
+/*
+ * VFIO_CHECK_EXTENSION. @c is NULL when VFIO asks before VFIO_SET_IOMMU
+ * which driver supports an IOMMU type.
+ */
 long mdom_container_check_extension(struct mdom_container *c,
 				    unsigned long ext)
 {
+	long ret;
+
 	switch (ext) {
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
 		return 1;
-	case VFIO_DMA_CC_IOMMU: {
-		guard(mutex)(&c->lock);
-		return mdom_container_enforces_cc(c);
-	}
+	case VFIO_DMA_CC_IOMMU:
+		if (!c)
+			return 0;
+		rcu_read_lock();
+		ret = rcu_dereference(c->info)->enforce_cc;
+		rcu_read_unlock();
+		return ret;
 	default:
 		/* Not VADDR, NESTING, dirty tracking, SPAPR or no-IOMMU. */
 		return 0;
@@ -125,176 +154,22 @@ long mdom_container_check_extension(struct mdom_container *c,
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_check_extension);
 
-/*
- * VFIO_SET_IOMMU: choose v1 or v2 unmap semantics, once. Unlike a VFIO
- * container no group is needed first; MAP_DMA, UNMAP_DMA and GET_INFO need
- * it (-EINVAL before, as VFIO answers them without an IOMMU driver).
- */
-int mdom_container_set_iommu(struct mdom_container *c, unsigned long type)
+/* The snapshot matching the domains; domains_rwsem is held. */
+static struct mdom_info *mdom_container_info(struct mdom_container *c)
 {
-	guard(mutex)(&c->lock);
-	if (c->iommu_type)
-		return -EINVAL;
-	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
-		return -ENODEV;
-	c->iommu_type = type;
-	return 0;
-}
-EXPORT_SYMBOL_IF_KUNIT(mdom_container_set_iommu);
-
-/*
- * Page sizes every domain supports, with @extra (a domain about to join)
- * if not NULL; PAGE_MASK while there is none. Sizes below PAGE_SIZE are
- * folded into PAGE_SIZE as pinning works in pages. 0: nothing in common.
- */
-unsigned long mdom_container_pgsize_bitmap_with(struct mdom_container *c,
-						struct iommu_domain *extra)
-{
-	unsigned long bitmap = ULONG_MAX;
-	struct mdom_domain *d;
-
-	lockdep_assert_held(&c->lock);
-	if (list_empty(&c->domains) && !extra)
-		return PAGE_MASK;
-	list_for_each_entry(d, &c->domains, next)
-		bitmap &= d->domain->pgsize_bitmap;
-	if (extra)
-		bitmap &= extra->pgsize_bitmap;
-	if (bitmap & ~PAGE_MASK) {
-		bitmap &= PAGE_MASK;
-		bitmap |= PAGE_SIZE;
-	}
-	return bitmap;
-}
-EXPORT_SYMBOL_IF_KUNIT(mdom_container_pgsize_bitmap_with);
-
-unsigned long mdom_container_pgsize_bitmap(struct mdom_container *c)
-{
-	return mdom_container_pgsize_bitmap_with(c, NULL);
-}
-EXPORT_SYMBOL_IF_KUNIT(mdom_container_pgsize_bitmap);
-
-static u64 mdom_container_min_pgsize(struct mdom_container *c)
-{
-	unsigned long bitmap = mdom_container_pgsize_bitmap(c);
-
-	return bitmap ? 1ULL << __ffs(bitmap) : PAGE_SIZE;
+	return rcu_dereference_protected(c->info,
+					 lockdep_is_held(&c->domains_rwsem));
 }
 
-/*
- * Remove @resv from the sorted, disjoint @ranges (@nr entries, room for
- * @nr + 1) and return the new count. A region inside one range splits it,
- * so each call adds at most one entry.
- */
-unsigned int mdom_iova_ranges_subtract(struct mdom_iova_range *ranges,
-				       unsigned int nr,
-				       const struct mdom_iova_range *resv)
+static u64 mdom_info_min_pgsize(const struct mdom_info *info)
 {
-	unsigned int i = 0;
-
-	while (i < nr) {
-		struct mdom_iova_range *r = &ranges[i];
-		bool left = resv->first > r->first;
-		bool right = resv->last < r->last;
-
-		if (resv->last < r->first || resv->first > r->last) {
-			i++;
-			continue;
-		}
-		if (left && right) {
-			memmove(r + 2, r + 1, (nr - i - 1) * sizeof(*r));
-			r[1].first = resv->last + 1;
-			r[1].last = r->last;
-			r->last = resv->first - 1;
-			return nr + 1;	/* resv was inside this one range */
-		}
-		if (left) {
-			r->last = resv->first - 1;
-			i++;
-		} else if (right) {
-			r->first = resv->last + 1;
-			i++;
-		} else {
-			memmove(r, r + 1, (nr - i - 1) * sizeof(*r));
-			nr--;
-		}
-	}
-	return nr;
-}
-EXPORT_SYMBOL_IF_KUNIT(mdom_iova_ranges_subtract);
-
-static void mdom_container_aperture(struct mdom_container *c,
-				    struct mdom_iova_range *ap)
-{
-	struct mdom_domain *d;
-
-	lockdep_assert_held(&c->lock);
-	ap->first = 0;
-	ap->last = U64_MAX;
-	list_for_each_entry(d, &c->domains, next) {
-		ap->first = max_t(u64, ap->first,
-				  d->domain->geometry.aperture_start);
-		ap->last = min_t(u64, ap->last,
-				 d->domain->geometry.aperture_end);
-	}
-}
-
-/*
- * The valid IOVA ranges: the intersection of every domain's aperture minus
- * every attached group's reserved regions; [0, U64_MAX] with no domain.
- * Returns the number of ranges (possibly 0) in a kmalloc()ed *@ranges.
- */
-int mdom_container_iova_ranges(struct mdom_container *c,
-			       struct mdom_iova_range **ranges)
-{
-	struct mdom_iova_range *r;
-	struct mdom_domain *d;
-	struct mdom_group *g;
-	unsigned int nr, cap = 1, i;
-
-	lockdep_assert_held(&c->lock);
-	list_for_each_entry(d, &c->domains, next)
-		list_for_each_entry(g, &d->groups, next)
-			cap += g->nresv;
-	r = kmalloc_array(cap, sizeof(*r), GFP_KERNEL);
-	if (!r)
-		return -ENOMEM;
-
-	mdom_container_aperture(c, &r[0]);
-	nr = r[0].first <= r[0].last;
-	list_for_each_entry(d, &c->domains, next)
-		list_for_each_entry(g, &d->groups, next)
-			for (i = 0; i < g->nresv; i++)
-				nr = mdom_iova_ranges_subtract(r, nr,
-							       &g->resv[i]);
-	*ranges = r;
-	return nr;
-}
-EXPORT_SYMBOL_IF_KUNIT(mdom_container_iova_ranges);
-
-/* True if [@first, @last] lies in one valid IOVA range. */
-bool mdom_container_iova_valid(struct mdom_container *c, u64 first, u64 last)
-{
-	struct mdom_iova_range ap;
-	struct mdom_domain *d;
-	struct mdom_group *g;
-	unsigned int i;
-
-	mdom_container_aperture(c, &ap);
-	if (first < ap.first || last > ap.last)
-		return false;
-	list_for_each_entry(d, &c->domains, next)
-		list_for_each_entry(g, &d->groups, next)
-			for (i = 0; i < g->nresv; i++)
-				if (g->resv[i].first <= last &&
-				    g->resv[i].last >= first)
-					return false;
-	return true;
+	return info->pgsize_bitmap ? 1ULL << __ffs(info->pgsize_bitmap) :
+				     PAGE_SIZE;
 }
 
 unsigned int mdom_container_dma_avail(struct mdom_container *c)
 {
-	lockdep_assert_held(&c->lock);
+	lockdep_assert_held(&c->iova_lock);
 	return c->dmas.count < c->dma_limit ? c->dma_limit - c->dmas.count : 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_dma_avail);
@@ -303,10 +178,11 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_dma_avail);
 static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 				    u64 size, unsigned long vaddr)
 {
+	struct mdom_info *info = mdom_container_info(c);
 	u64 pgmask;
 
-	lockdep_assert_held(&c->lock);
-	pgmask = mdom_container_min_pgsize(c) - 1;
+	lockdep_assert_held(&c->iova_lock);
+	pgmask = mdom_info_min_pgsize(info) - 1;
 	if (!size || ((size | iova | vaddr) & pgmask))
 		return -EINVAL;
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
@@ -315,16 +191,21 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 		return -EEXIST;
 	if (!mdom_container_dma_avail(c))
 		return -ENOSPC;
-	if (!mdom_container_iova_valid(c, iova, iova + size - 1))
+	if (!mdom_info_iova_valid(info, iova, iova + size - 1))
 		return -EINVAL;
 	return 0;
 }
 
 /*
- * VFIO_IOMMU_MAP_DMA. The arguments are checked under the lock, the pages
- * pinned and charged without it, then the checks are repeated (a domain or
- * an overlapping mapping may have appeared meanwhile) and the mapping is
- * inserted and mapped into every domain. Any failure leaves nothing.
+ * VFIO_IOMMU_MAP_DMA. The arguments are checked, the pages pinned and
+ * charged with no lock held, then, under domains_rwsem (read), the checks
+ * are repeated (a domain or an overlapping mapping may have appeared
+ * meanwhile), the mapping is inserted as MAPPING, mapped into every domain
+ * and made LIVE. Any failure leaves nothing.
+ *
+ * No container pins before it has an IOMMU domain (VFIO's own rule: no
+ * pinning without a device that needs it): a mapping made while there is
+ * none is only recorded, and pinned by the replay into the first domain.
  */
 int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		       unsigned long vaddr, int prot)
@@ -332,18 +213,25 @@ int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	struct mdom_pages *pages;
 	struct mdom_domain *d;
 	struct mdom_dma *dma;
+	bool has_domain;
 	int ret;
 
 	if (!prot || (prot & ~(IOMMU_READ | IOMMU_WRITE)))
 		return -EINVAL;
 
-	mutex_lock(&c->lock);
+	down_read(&c->domains_rwsem);
+	mutex_lock(&c->iova_lock);
 	ret = mdom_container_map_check(c, iova, size, vaddr);
-	mutex_unlock(&c->lock);
+	mutex_unlock(&c->iova_lock);
+	has_domain = !list_empty(&c->domains);
+	up_read(&c->domains_rwsem);
 	if (ret)
 		return ret;
 
-	pages = mdom_pages_pin(vaddr, size, prot & IOMMU_WRITE);
+	if (has_domain)
+		pages = mdom_pages_pin(vaddr, size, prot & IOMMU_WRITE);
+	else
+		pages = mdom_pages_alloc(vaddr, size, prot & IOMMU_WRITE);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
 
@@ -357,31 +245,56 @@ int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	dma->vaddr = vaddr;
 	dma->prot = prot;
 	dma->pages = pages;
+	dma->state = MDOM_DMA_MAPPING;
 
-	mutex_lock(&c->lock);
+	for (;;) {
+		down_read(&c->domains_rwsem);
+		if (pages->pinned || list_empty(&c->domains))
+			break;
+		/* A domain appeared meanwhile: it needs the pages. */
+		up_read(&c->domains_rwsem);
+		ret = mdom_pages_fill(pages);
+		if (ret)
+			goto out_free;
+	}
+	mutex_lock(&c->iova_lock);
 	ret = mdom_container_map_check(c, iova, size, vaddr);
+	if (!ret)
+		ret = mdom_dma_insert(&c->dmas, dma);
+	mutex_unlock(&c->iova_lock);
 	if (ret)
-		goto out_unlock;
-	ret = mdom_dma_insert(&c->dmas, dma);
-	if (ret)
-		goto out_unlock;
+		goto out_up;
+
 	list_for_each_entry(d, &c->domains, next) {
-		ret = mdom_domain_map_dma(c, d, dma);
+		ret = mdom_domain_map_dma(d, dma);
 		if (ret) {
 			mdom_domains_map_unwind(c, d, dma);
-			goto out_remove;
+			break;
 		}
 	}
-	c->mapped_bytes += size;
-	c->pinned_pages += pages->npages;
-	c->locked_pages += pages->npages;
-	mutex_unlock(&c->lock);
-	return 0;
 
-out_remove:
-	mdom_dma_remove(&c->dmas, dma);
-out_unlock:
-	mutex_unlock(&c->lock);
+	mutex_lock(&c->iova_lock);
+	if (ret) {
+		mdom_dma_remove(&c->dmas, dma);
+	} else {
+		dma->state = MDOM_DMA_LIVE;
+		c->mapped_bytes += size;
+		c->nr_mappings++;
+		if (pages->pinned) {
+			c->pinned_pages += pages->npages;
+			c->locked_pages += pages->npages;
+		}
+	}
+	c->map_seq++;
+	mutex_unlock(&c->iova_lock);
+	/* An unmap may be waiting for this one to be decided. */
+	if (wq_has_sleeper(&c->dma_wq))
+		wake_up_all(&c->dma_wq);
+out_up:
+	up_read(&c->domains_rwsem);
+	if (!ret)
+		return 0;
+out_free:
 	kfree(dma);
 out_unpin:
 	mdom_pages_unpin(pages);
@@ -390,129 +303,135 @@ out_unpin:
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_map);
 
 /*
+ * Choose the victims of an unmap under iova_lock, waiting for mappings in
+ * the range that are still being mapped by another thread to be decided.
+ */
+static int mdom_container_unmap_collect(struct mdom_container *c, u64 first,
+					u64 last, bool all,
+					struct list_head *victims,
+					u64 *unmapped)
+{
+	bool v2 = c->iommu_type == VFIO_TYPE1v2_IOMMU;
+	u64 seq;
+	int ret;
+
+	for (;;) {
+		mutex_lock(&c->iova_lock);
+		ret = mdom_dma_unmap_collect(&c->dmas, first, last, v2, all,
+					     victims, unmapped);
+		seq = c->map_seq;
+		mutex_unlock(&c->iova_lock);
+		if (ret != -EAGAIN)
+			return ret;
+		wait_event(c->dma_wq, READ_ONCE(c->map_seq) != seq);
+	}
+}
+
+/*
  * VFIO_IOMMU_UNMAP_DMA, type1 v1 or v2 rules (dma.c) or everything with
- * @all. Victims are unmapped from every domain (IOTLB flushed) under the
- * lock, then unpinned after it. *@unmapped is written in every case.
+ * @all. Victims are marked UNMAPPING, unmapped from every domain (IOTLB
+ * flushed), removed from the tree, then unpinned with no lock held.
+ * *@unmapped is written in every case.
  */
 int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
 			 bool all, u64 *unmapped)
 {
 	struct mdom_domain *d;
-	struct mdom_dma *dma;
 	LIST_HEAD(victims);
 	u64 pgmask, last;
-	int ret;
+	int ret = -EINVAL;
 
 	*unmapped = 0;
-	mutex_lock(&c->lock);
-	pgmask = mdom_container_min_pgsize(c) - 1;
-	ret = -EINVAL;
+	down_read(&c->domains_rwsem);
+	pgmask = mdom_info_min_pgsize(mdom_container_info(c)) - 1;
 	if (iova & pgmask)
-		goto out_unlock;
+		goto out_up;
 	if (all) {
 		if (iova || size)
-			goto out_unlock;
+			goto out_up;
 		last = U64_MAX;
 	} else {
 		if (!size || (size & pgmask) || iova + size - 1 < iova)
-			goto out_unlock;
+			goto out_up;
 		last = iova + size - 1;
 	}
 
-	ret = mdom_dma_unmap_collect(&c->dmas, iova, last,
-				     c->iommu_type == VFIO_TYPE1v2_IOMMU, all,
-				     &victims, unmapped);
+	ret = mdom_container_unmap_collect(c, iova, last, all, &victims,
+					   unmapped);
 	if (ret)
-		goto out_unlock;
+		goto out_up;
 	list_for_each_entry(d, &c->domains, next)
-		mdom_domain_unmap_list(c, d, &victims);
-	list_for_each_entry(dma, &victims, list)
-		mdom_container_forget(c, dma);
-out_unlock:
-	mutex_unlock(&c->lock);
+		mdom_domain_unmap_list(d, &victims);
+	mutex_lock(&c->iova_lock);
+	mdom_container_forget(c, &victims);
+	mutex_unlock(&c->iova_lock);
+out_up:
+	up_read(&c->domains_rwsem);
 	/* The IOMMUs no longer reach the pages: now they can go. */
 	mdom_dma_free_list(&victims);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap);
 
-static void mdom_domain_fill_info(struct mdom_domain *d,
-				  struct vfio_mdom_domain_info *info)
-{
-	struct mdom_group *g;
-
-	memset(info, 0, sizeof(*info));
-	info->id = d->id;
-	info->flags = d->enforce_cc ? VFIO_MDOM_DOMAIN_ENFORCE_CC : 0;
-	strscpy(info->driver, d->driver, sizeof(info->driver));
-	strscpy(info->iommu, d->iommu, sizeof(info->iommu));
-	info->pgsize_bitmap = d->domain->pgsize_bitmap;
-	info->aperture_start = d->domain->geometry.aperture_start;
-	info->aperture_end = d->domain->geometry.aperture_end;
-	info->mapped_bytes = d->mapped_bytes;
-	list_for_each_entry(g, &d->groups, next)
-		info->num_groups++;
-}
-
 /*
- * VFIO_MDOM_QUERY: snapshot the container under its lock into kernel
- * buffers, then copy them out. Returns -EMSGSIZE (counts set) if the user
- * arrays are too small.
+ * VFIO_MDOM_QUERY, from the published snapshot of the domains (it does
+ * not wait for an attach or replay) and the counters. Returns -EMSGSIZE
+ * (counts set) if the user arrays are too small.
  */
 int mdom_container_query(struct mdom_container *c, struct vfio_mdom_query *q)
 {
 	struct vfio_mdom_domain_info *dinfo = NULL;
-	struct vfio_mdom_group_info *ginfo = NULL;
-	u32 ndom = 0, ngrp = 0, i = 0, j = 0;
-	struct mdom_domain *d;
-	struct mdom_group *g;
+	struct mdom_info *info;
 	int ret = 0;
+	u32 i;
 
-	mutex_lock(&c->lock);
-	list_for_each_entry(d, &c->domains, next) {
-		ndom++;
-		list_for_each_entry(g, &d->groups, next)
-			ngrp++;
-	}
-	if (ndom > q->num_domains || ngrp > q->num_groups) {
+	info = mdom_info_get(c);
+	if (info->nr_domains > q->num_domains ||
+	    info->nr_groups > q->num_groups) {
 		ret = -EMSGSIZE;
 		goto out_counts;
 	}
-	dinfo = kcalloc(ndom, sizeof(*dinfo), GFP_KERNEL);
-	ginfo = kcalloc(ngrp, sizeof(*ginfo), GFP_KERNEL);
-	if ((ndom && !dinfo) || (ngrp && !ginfo)) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	list_for_each_entry(d, &c->domains, next) {
-		mdom_domain_fill_info(d, &dinfo[i++]);
-		list_for_each_entry(g, &d->groups, next) {
-			ginfo[j].group_id = iommu_group_id(g->iommu_group);
-			ginfo[j++].domain_id = d->id;
+	if (info->nr_domains) {
+		dinfo = kmemdup(info->domains,
+				array_size(info->nr_domains, sizeof(*dinfo)),
+				GFP_KERNEL);
+		if (!dinfo) {
+			ret = -ENOMEM;
+			goto out_put;
+		}
+		for (i = 0; i < info->nr_domains; i++)
+			dinfo[i].mapped_bytes =
+				atomic64_read(&info->doms[i]->mapped_bytes);
+		if (copy_to_user(u64_to_user_ptr(q->domains), dinfo,
+				 array_size(info->nr_domains, sizeof(*dinfo)))) {
+			ret = -EFAULT;
+			goto out_put;
 		}
 	}
+	if (info->nr_groups &&
+	    copy_to_user(u64_to_user_ptr(q->groups), info->groups,
+			 array_size(info->nr_groups, sizeof(*info->groups)))) {
+		ret = -EFAULT;
+		goto out_put;
+	}
+
+	mutex_lock(&c->iova_lock);
 	q->iommu_type = c->iommu_type;
-	q->num_mappings = c->dmas.count;
+	q->num_mappings = c->nr_mappings;
 	q->mapped_bytes = c->mapped_bytes;
 	q->pinned_pages = c->pinned_pages;
 	q->locked_pages = c->locked_pages;
+	q->shared_pages = 0;
 	q->dma_avail = mdom_container_dma_avail(c);
+	q->dirty_mode = VFIO_MDOM_DIRTY_OFF;
+	q->num_vaddr_invalid = 0;
+	mutex_unlock(&c->iova_lock);
 out_counts:
-	q->num_domains = ndom;
-	q->num_groups = ngrp;
-out_unlock:
-	mutex_unlock(&c->lock);
-
-	if (!ret && ndom &&
-	    copy_to_user(u64_to_user_ptr(q->domains), dinfo,
-			 array_size(ndom, sizeof(*dinfo))))
-		ret = -EFAULT;
-	if (!ret && ngrp &&
-	    copy_to_user(u64_to_user_ptr(q->groups), ginfo,
-			 array_size(ngrp, sizeof(*ginfo))))
-		ret = -EFAULT;
+	q->num_domains = info->nr_domains;
+	q->num_groups = info->nr_groups;
+out_put:
+	mdom_info_put(info);
 	kfree(dinfo);
-	kfree(ginfo);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_query);

@@ -66,6 +66,25 @@ void mdom_dma_remove(struct mdom_dma_tree *tree, struct mdom_dma *dma)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_remove);
 
+/* First mapping overlapping [first, last] that is not on its way out. */
+static struct mdom_dma *mdom_dma_first_present(struct mdom_dma_tree *tree,
+					       u64 first, u64 last)
+{
+	struct mdom_dma *dma;
+
+	for (dma = mdom_dma_it_iter_first(&tree->root, first, last);
+	     dma && dma->state == MDOM_DMA_UNMAPPING;
+	     dma = mdom_dma_it_iter_next(dma, first, last))
+		;
+	return dma;
+}
+
+/* The present mapping holding @iova, if any. */
+static struct mdom_dma *mdom_dma_holding(struct mdom_dma_tree *tree, u64 iova)
+{
+	return mdom_dma_first_present(tree, iova, iova);
+}
+
 /*
  * The rules, as vfio_iommu_type1 applies them to its tree:
  *
@@ -83,6 +102,9 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_dma_remove);
  *
  * @all: every mapping goes, under either rule; @first and @last are ignored.
  *
+ * Mappings being unmapped by someone else are gone already; a mapping being
+ * mapped is not decided on: -EAGAIN.
+ *
  * The byte count saturates at U64_MAX: only mappings covering the whole
  * 64-bit space (2^64 bytes) could overflow it, which type1 would report as 0.
  */
@@ -90,7 +112,7 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 			   bool v2, bool all, struct list_head *victims,
 			   u64 *unmapped)
 {
-	struct mdom_dma *dma, *next, *tail;
+	struct mdom_dma *dma, *tail;
 	u64 total = 0;
 
 	*unmapped = 0;
@@ -99,7 +121,12 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 		last = U64_MAX;
 	}
 
-	dma = mdom_dma_it_iter_first(&tree->root, first, last);
+	for (dma = mdom_dma_it_iter_first(&tree->root, first, last); dma;
+	     dma = mdom_dma_it_iter_next(dma, first, last))
+		if (dma->state == MDOM_DMA_MAPPING)
+			return -EAGAIN;
+
+	dma = mdom_dma_first_present(tree, first, last);
 	if (!dma)
 		return 0;
 
@@ -111,14 +138,15 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 	}
 
 	if (v2 && !all) {
-		tail = mdom_dma_it_iter_first(&tree->root, last, last);
+		tail = mdom_dma_holding(tree, last);
 		if (tail && tail->last != last)
 			return -EINVAL;
 	}
 
-	for (; dma; dma = next) {
-		next = mdom_dma_it_iter_next(dma, first, last);
-		mdom_dma_remove(tree, dma);
+	for (; dma; dma = mdom_dma_it_iter_next(dma, first, last)) {
+		if (dma->state == MDOM_DMA_UNMAPPING)
+			continue;
+		dma->state = MDOM_DMA_UNMAPPING;
 		list_add_tail(&dma->list, victims);
 		if (check_add_overflow(total, mdom_dma_size(dma), &total))
 			total = U64_MAX;
@@ -128,6 +156,16 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_unmap_collect);
 
+void mdom_dma_remove_list(struct mdom_dma_tree *tree,
+			  struct list_head *victims)
+{
+	struct mdom_dma *dma;
+
+	list_for_each_entry(dma, victims, list)
+		mdom_dma_remove(tree, dma);
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_dma_remove_list);
+
 u64 mdom_dma_pinned_pages(struct mdom_dma_tree *tree)
 {
 	struct rb_node *node;
@@ -136,7 +174,7 @@ u64 mdom_dma_pinned_pages(struct mdom_dma_tree *tree)
 	for (node = rb_first_cached(&tree->root); node; node = rb_next(node)) {
 		struct mdom_dma *dma = rb_entry(node, struct mdom_dma, node);
 
-		if (dma->pages)
+		if (dma->pages && dma->pages->pinned)
 			total += dma->pages->npages;
 	}
 	return total;

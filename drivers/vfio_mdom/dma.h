@@ -6,9 +6,17 @@
  * Ranges are [iova, last] with an inclusive last, so a mapping that ends at
  * the top of the 64-bit IOVA space needs no overflowing "iova + size".
  *
- * Locking: every function here requires the container lock that owns the
- * tree (asserted by the callers in the container layer); the tree itself
- * has no lock of its own.
+ * Locking: every function here requires the lock that owns the tree
+ * (mdom_container::iova_lock, asserted by the callers in the container
+ * layer); the tree itself has no lock of its own.
+ *
+ * A mapping is in the tree from the moment its IOVA is taken to the moment
+ * it is gone from every IOMMU domain: while it is being mapped into the
+ * domains (MDOM_DMA_MAPPING) and while it is being unmapped from them
+ * (MDOM_DMA_UNMAPPING), so that no other mapping can take its IOVA and
+ * reach the IOMMU first. The unmap rules treat an UNMAPPING mapping as
+ * gone already and refuse to decide (-EAGAIN) while a MAPPING one is in
+ * the way.
  *
  * Validation: these functions trust their ranges. Checking user input
  * (page size alignment, zero size, "iova + size - 1" wrap-around, flags,
@@ -24,6 +32,18 @@
 struct mdom_pages;
 
 /**
+ * enum mdom_dma_state - where a mapping is in its life
+ * @MDOM_DMA_LIVE: mapped into every domain of the container
+ * @MDOM_DMA_MAPPING: inserted, being mapped into the domains
+ * @MDOM_DMA_UNMAPPING: chosen by an unmap, being unmapped from the domains
+ */
+enum mdom_dma_state {
+	MDOM_DMA_LIVE,
+	MDOM_DMA_MAPPING,
+	MDOM_DMA_UNMAPPING,
+};
+
+/**
  * struct mdom_dma - one user mapping
  * @node: in the tree (rb_root_cached), keyed by @iova
  * @subtree_last: interval tree augmentation
@@ -31,6 +51,7 @@ struct mdom_pages;
  * @last: last IOVA (inclusive): @iova + size - 1
  * @vaddr: user virtual address it was mapped from
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
+ * @state: enum mdom_dma_state
  * @pages: the pinned pages backing the whole mapping
  * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
  */
@@ -41,6 +62,7 @@ struct mdom_dma {
 	u64 last;
 	unsigned long vaddr;
 	int prot;
+	enum mdom_dma_state state;
 	struct mdom_pages *pages;
 	struct list_head list;
 };
@@ -72,8 +94,9 @@ struct mdom_dma *mdom_dma_first(struct mdom_dma_tree *tree, u64 first,
 struct mdom_dma *mdom_dma_next(struct mdom_dma *dma, u64 first, u64 last);
 
 /*
- * Insert @dma (->iova and ->last set, ->iova <= ->last); -EEXIST (tree
- * unchanged) if it overlaps an existing one. Increments @tree->count; the
+ * Insert @dma (->iova and ->last set, ->iova <= ->last, ->state as the
+ * caller wants it); -EEXIST (tree unchanged) if it overlaps an existing
+ * one, whatever that one's state. Increments @tree->count; the
  * dma_entry_limit check is the caller's.
  */
 int mdom_dma_insert(struct mdom_dma_tree *tree, struct mdom_dma *dma);
@@ -82,26 +105,29 @@ void mdom_dma_remove(struct mdom_dma_tree *tree, struct mdom_dma *dma);
 
 /*
  * Apply VFIO_IOMMU_UNMAP_DMA semantics to [first, last] and move the
- * mappings to remove from the tree onto @victims (via ->list), in IOVA
- * order. @v2 selects TYPE1v2 rules (a range cutting a mapping at either end
- * is -EINVAL and nothing is removed), otherwise type1 v1 rules, exactly as
+ * mappings to remove onto @victims (via ->list), in IOVA order, marking
+ * them MDOM_DMA_UNMAPPING; they stay in the tree until the caller has
+ * unmapped them from its domains and calls mdom_dma_remove_list(). @v2
+ * selects TYPE1v2 rules (a range cutting a mapping at either end is
+ * -EINVAL and nothing is removed), otherwise type1 v1 rules, exactly as
  * drivers/vfio/vfio_iommu_type1.c. @all removes every mapping. Returns the
  * number of bytes the victims cover in *@unmapped.
  *
- * In detail (what vfio_dma_do_unmap() does with its tree):
- * - v2: -EINVAL, nothing removed, *@unmapped 0, if a mapping holds @first
+ * In detail (what vfio_dma_do_unmap() does with its tree), where mappings
+ * already UNMAPPING count as gone:
+ * - -EAGAIN, nothing chosen, if a MAPPING mapping overlaps the range (any
+ *   mapping at all with @all): the caller waits for it and tries again.
+ * - v2: -EINVAL, nothing chosen, *@unmapped 0, if a mapping holds @first
  *   but starts before it, or holds @last but ends after it. Otherwise every
- *   mapping inside [first, last] is removed (none: success, 0 bytes).
+ *   mapping inside [first, last] is chosen (none: success, 0 bytes).
  * - v1: if the first mapping overlapping the range starts before @first
- *   (the range begins inside it), nothing is removed and the call succeeds
+ *   (the range begins inside it), nothing is chosen and the call succeeds
  *   with 0 bytes, even if other mappings lie wholly inside the range.
- *   Otherwise every mapping that starts inside [first, last] is removed
+ *   Otherwise every mapping that starts inside [first, last] is chosen
  *   whole, including one that extends beyond @last, and its whole size is
  *   counted.
- * - @all: every mapping is removed under either rule; @first and @last are
+ * - @all: every mapping is chosen under either rule; @first and @last are
  *   ignored (the caller has checked that the user passed iova 0, size 0).
- * The victims are removed from the tree (and @tree->count) but not freed:
- * the caller unmaps them from its domains, unpins and frees them.
  * *@unmapped saturates at U64_MAX (only mappings covering all 2^64 bytes of
  * IOVA space could reach it).
  */
@@ -109,9 +135,13 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 			   bool v2, bool all, struct list_head *victims,
 			   u64 *unmapped);
 
+/* Remove every mapping on @victims (linked by ->list) from the tree. */
+void mdom_dma_remove_list(struct mdom_dma_tree *tree,
+			  struct list_head *victims);
+
 /*
- * Number of PAGE_SIZE pages pinned by every mapping of @tree that has its
- * pages (->pages not NULL). Each mapping charged exactly this many pages
+ * Number of PAGE_SIZE pages pinned by every mapping of @tree whose pages
+ * are pinned. Each mapping charged exactly this many pages
  * to its mm's locked_vm, so this is also the container's locked_vm charge.
  */
 u64 mdom_dma_pinned_pages(struct mdom_dma_tree *tree);

@@ -5,37 +5,50 @@
  *
  * Every mapping of the container is mapped into every domain, from the
  * pinned runs of its mdom_pages (one iommu_map() per contiguous run, so
- * the IOMMU can use large pages), with IOMMU_CACHE exactly when the domain
- * enforces cache coherency. Unmapping uses iommu_unmap_fast() and one IOTLB
- * sync per domain per batch. Nothing here walks the IOMMU page table.
+ * the IOMMU can use large pages), always with IOMMU_CACHE as type1 and
+ * iommufd do: VFIO only accepts devices whose IOMMU is cache coherent
+ * (IOMMU_CAP_CACHE_COHERENCY), and on an IOMMU whose page tables encode
+ * cacheability (arm64's io-pgtable) a mapping without it is non-cacheable.
+ * Whether a domain also enforces coherency (blocks no-snoop DMA) is a
+ * property of the domain, not of its mappings.
+ *
+ * Unmapping uses iommu_unmap_fast() and one IOTLB sync per domain per
+ * batch. Nothing here walks the IOMMU page table.
  */
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/err.h>
 #include <linux/iommu.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
 #include "pages.h"
 #include "vfio_mdom.h"
 
-static int mdom_domain_prot(struct mdom_domain *d, struct mdom_dma *dma)
+/* Map or unmap this many mappings between two cond_resched(). */
+#define MDOM_DMAS_RESCHED	64
+
+static int mdom_domain_prot(struct mdom_dma *dma)
 {
-	return dma->prot | (d->enforce_cc ? IOMMU_CACHE : 0);
+	return dma->prot | IOMMU_CACHE;
 }
 
-/* Map @dma into @d; on failure @d is as before. */
-int mdom_domain_map_dma(struct mdom_container *c, struct mdom_domain *d,
-			struct mdom_dma *dma)
+/*
+ * Map @dma into @d; on failure @d is as before. The caller holds
+ * domains_rwsem (for reading: maps of disjoint mappings run in parallel,
+ * which IOMMU drivers allow) and owns @dma (MAPPING, or under replay).
+ */
+int mdom_domain_map_dma(struct mdom_domain *d, struct mdom_dma *dma)
 {
 	int ret;
 
-	lockdep_assert_held(&c->lock);
 	ret = mdom_pages_map(dma->pages, d->domain, dma->iova,
-			     mdom_domain_prot(d, dma), GFP_KERNEL_ACCOUNT);
+			     mdom_domain_prot(dma), GFP_KERNEL_ACCOUNT);
 	if (!ret)
-		d->mapped_bytes += mdom_dma_size(dma);
+		atomic64_add(mdom_dma_size(dma), &d->mapped_bytes);
 	return ret;
 }
 
@@ -47,7 +60,7 @@ static void mdom_domain_unmap_dma(struct mdom_domain *d, struct mdom_dma *dma,
 
 	unmapped = iommu_unmap_fast(d->domain, dma->iova, size, gather);
 	WARN_ON_ONCE(unmapped != size);
-	d->mapped_bytes -= size;
+	atomic64_sub(size, &d->mapped_bytes);
 }
 
 /* Unmap @dma from every domain before @stop (which failed to map it). */
@@ -57,7 +70,7 @@ void mdom_domains_map_unwind(struct mdom_container *c,
 	struct iommu_iotlb_gather gather;
 	struct mdom_domain *d;
 
-	lockdep_assert_held(&c->lock);
+	lockdep_assert_held(&c->domains_rwsem);
 	list_for_each_entry(d, &c->domains, next) {
 		if (d == stop)
 			break;
@@ -67,33 +80,45 @@ void mdom_domains_map_unwind(struct mdom_container *c,
 	}
 }
 
-/* Unmap every mdom_dma on @dmas (linked by ->list) from @d. */
-void mdom_domain_unmap_list(struct mdom_container *c, struct mdom_domain *d,
-			    struct list_head *dmas)
+/*
+ * Unmap every mdom_dma on @dmas (linked by ->list, owned by the caller)
+ * from @d, with one IOTLB sync at the end.
+ */
+void mdom_domain_unmap_list(struct mdom_domain *d, struct list_head *dmas)
 {
 	struct iommu_iotlb_gather gather;
 	struct mdom_dma *dma;
+	unsigned int n = 0;
 
-	lockdep_assert_held(&c->lock);
 	iommu_iotlb_gather_init(&gather);
-	list_for_each_entry(dma, dmas, list)
+	list_for_each_entry(dma, dmas, list) {
 		mdom_domain_unmap_dma(d, dma, &gather);
+		if (!(++n % MDOM_DMAS_RESCHED))
+			cond_resched();
+	}
 	iommu_iotlb_sync(d->domain, &gather);
 }
 
-/* Unmap the mappings from the first one up to, not including, @stop. */
+/*
+ * Unmap the mappings from the first one up to, not including, @stop. The
+ * caller holds domains_rwsem for writing: the tree cannot change.
+ */
 static void mdom_domain_unmap_until(struct mdom_container *c,
 				    struct mdom_domain *d,
 				    struct mdom_dma *stop)
 {
 	struct iommu_iotlb_gather gather;
 	struct mdom_dma *dma;
+	unsigned int n = 0;
 
-	lockdep_assert_held(&c->lock);
+	lockdep_assert_held_write(&c->domains_rwsem);
 	iommu_iotlb_gather_init(&gather);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma && dma != stop;
-	     dma = mdom_dma_next(dma, 0, U64_MAX))
+	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
 		mdom_domain_unmap_dma(d, dma, &gather);
+		if (!(++n % MDOM_DMAS_RESCHED))
+			cond_resched();
+	}
 	iommu_iotlb_sync(d->domain, &gather);
 }
 
@@ -101,58 +126,95 @@ static void mdom_domain_unmap_until(struct mdom_container *c,
 void mdom_domain_unmap_all(struct mdom_container *c, struct mdom_domain *d)
 {
 	mdom_domain_unmap_until(c, d, NULL);
-	WARN_ON(d->mapped_bytes);
+	WARN_ON(atomic64_read(&d->mapped_bytes));
 }
 
 /*
  * Map every existing mapping into the new domain @d, from the pinned runs.
- * On failure whatever was replayed is unmapped again: @d is left empty.
+ * Mappings recorded while the container had no domain are pinned first
+ * (this is their first domain). On failure whatever was replayed is
+ * unmapped and whatever was pinned here unpinned again: @d is left empty
+ * and the container as it was. The caller holds domains_rwsem for writing,
+ * so every mapping is LIVE and the tree cannot change; pinning takes the
+ * mappers' mmap_lock under it (domains_rwsem -> mmap_lock).
  */
 int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d)
 {
+	LIST_HEAD(filled);
 	struct mdom_dma *dma;
+	unsigned int n = 0;
+	u64 npinned = 0;
 	int ret;
 
-	lockdep_assert_held(&c->lock);
+	lockdep_assert_held_write(&c->domains_rwsem);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
-		ret = mdom_domain_map_dma(c, d, dma);
+		if (dma->pages->pinned)
+			continue;
+		ret = mdom_pages_fill(dma->pages);
+		if (ret)
+			goto out_empty;
+		list_add_tail(&dma->list, &filled);
+		npinned += dma->pages->npages;
+	}
+
+	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
+	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+		ret = mdom_domain_map_dma(d, dma);
 		if (ret) {
 			mdom_domain_unmap_until(c, d, dma);
-			return ret;
+			goto out_empty;
 		}
+		if (!(++n % MDOM_DMAS_RESCHED))
+			cond_resched();
+	}
+	if (npinned) {
+		mutex_lock(&c->iova_lock);
+		c->pinned_pages += npinned;
+		c->locked_pages += npinned;
+		mutex_unlock(&c->iova_lock);
 	}
 	return 0;
+
+out_empty:
+	list_for_each_entry(dma, &filled, list)
+		mdom_pages_empty(dma->pages);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_domain_replay);
+
+/*
+ * Names for VFIO_MDOM_QUERY and debugfs, from the IOMMU device, never from
+ * a kernel pointer: the IOMMU instance's sysfs name ("dmar0") and the
+ * driver's module ("vfio_mdom_mock_iommu"), or for a driver built into the
+ * kernel the instance's name without its number ("dmar").
+ */
+static void mdom_domain_names(struct mdom_domain *d, struct device *dev)
+{
+	const struct iommu_ops *ops = d->domain->owner;
+	struct device *iommu_dev = NULL;
+	size_t len;
+
+	if (dev->iommu && dev->iommu->iommu_dev)
+		iommu_dev = dev->iommu->iommu_dev->dev;
+	if (iommu_dev)
+		strscpy(d->iommu, dev_name(iommu_dev), sizeof(d->iommu));
+
+	if (ops && ops->owner) {
+		strscpy(d->driver, module_name(ops->owner), sizeof(d->driver));
+		return;
+	}
+	strscpy(d->driver, d->iommu[0] ? d->iommu : "unknown",
+		sizeof(d->driver));
+	len = strlen(d->driver);
+	while (len > 1 && isdigit(d->driver[len - 1]))
+		d->driver[--len] = '\0';
+}
 
 struct mdom_domain_alloc_arg {
 	struct mdom_domain *d;
 	struct iommu_domain *domain;
 };
-
-/* Names for VFIO_MDOM_QUERY: "intel_iommu" from intel_iommu_ops, "dmar0". */
-static void mdom_domain_names(struct mdom_domain *d, struct device *dev)
-{
-	const struct iommu_ops *ops = d->domain->owner;
-	size_t len;
-	char *p;
-
-	if (ops && ops->owner)
-		strscpy(d->driver, module_name(ops->owner), sizeof(d->driver));
-	else
-		snprintf(d->driver, sizeof(d->driver), "%ps", ops);
-	p = strchr(d->driver, ' ');
-	if (p)
-		*p = '\0';
-	len = strlen(d->driver);
-	if (len > 4 && !strcmp(d->driver + len - 4, "_ops"))
-		d->driver[len - 4] = '\0';
-
-	if (dev->iommu && dev->iommu->iommu_dev && dev->iommu->iommu_dev->dev)
-		strscpy(d->iommu, dev_name(dev->iommu->iommu_dev->dev),
-			sizeof(d->iommu));
-}
 
 static int mdom_domain_alloc_dev(struct device *dev, void *data)
 {
@@ -177,11 +239,13 @@ struct mdom_domain *mdom_domain_alloc(struct mdom_container *c,
 		.domain = ERR_PTR(-ENODEV),
 	};
 
-	lockdep_assert_held(&c->lock);
+	lockdep_assert_held_write(&c->domains_rwsem);
 	arg.d = kzalloc(sizeof(*arg.d), GFP_KERNEL_ACCOUNT);
 	if (!arg.d)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&arg.d->groups);
+	refcount_set(&arg.d->users, 1);
+	atomic64_set(&arg.d->mapped_bytes, 0);
 	iommu_group_for_each_dev(iommu_group, &arg, mdom_domain_alloc_dev);
 	if (IS_ERR(arg.domain)) {
 		kfree(arg.d);
@@ -190,11 +254,22 @@ struct mdom_domain *mdom_domain_alloc(struct mdom_container *c,
 	return arg.d;
 }
 
-/* Free a domain with no group attached and nothing mapped. */
+void mdom_domain_put(struct mdom_domain *d)
+{
+	if (refcount_dec_and_test(&d->users))
+		kfree(d);
+}
+
+/*
+ * Free the IOMMU domain of @d, which has no group attached and nothing
+ * mapped and is off the container's list, and drop the container's
+ * reference; snapshots still listing @d keep the struct until they go.
+ */
 void mdom_domain_free(struct mdom_container *c, struct mdom_domain *d)
 {
-	lockdep_assert_held(&c->lock);
-	WARN_ON(!list_empty(&d->groups) || d->mapped_bytes);
+	lockdep_assert_held_write(&c->domains_rwsem);
+	WARN_ON(!list_empty(&d->groups) || atomic64_read(&d->mapped_bytes));
 	iommu_domain_free(d->domain);
-	kfree(d);
+	d->domain = NULL;
+	mdom_domain_put(d);
 }

@@ -1,7 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio-mdom: module init, the /dev/vfio-mdom misc device, and the ioctl
- * dispatch table. Each open of the device is a container.
+ * vfio-mdom: module init, the VFIO IOMMU driver ops, and the ioctl
+ * dispatch table.
+ *
+ * vfio-mdom is one of VFIO's IOMMU drivers, like vfio_iommu_type1: VFIO
+ * asks the most recently registered driver first, so with vfio_mdom
+ * loaded after type1, VFIO_SET_IOMMU(VFIO_TYPE1_IOMMU or
+ * VFIO_TYPE1v2_IOMMU) on /dev/vfio/vfio gives a vfio-mdom container, and
+ * VFIO hands out device fds for its groups as for any container.
+ *
+ * The module parameter vfio_backend says whether new containers get
+ * vfio-mdom. Off, vfio-mdom declines them (CHECK_EXTENSION answers 0 and
+ * open() fails), so VFIO goes on to the next driver, the kernel's type1;
+ * containers already open keep their driver (VFIO holds a reference on
+ * this module for each). The driver stays registered until the module is
+ * unloaded: VFIO's container code still reads a driver's ops after calling
+ * its release(), holding only that container's lock, so unregistering
+ * while a container may be closing would free them under it.
  *
  * Every command has a row in mdom_ioctl_ops: how its argument is passed and
  * the minimum size of its struct. VFIO type1 commands keep VFIO's rules
@@ -10,16 +25,26 @@
  * copy_struct_from_user() (short: -EINVAL, longer with non-zero trailing
  * bytes: -E2BIG).
  */
-#include <linux/fs.h>
 #include <linux/iommu.h>
-#include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 #include <linux/vfio_mdom.h>
 
 #include "vfio_mdom.h"
+
+static bool mdom_vfio_backend = true;
+module_param_named(vfio_backend, mdom_vfio_backend, bool, 0644);
+MODULE_PARM_DESC(vfio_backend,
+		 "Serve new VFIO type1 containers (default Y); N leaves them to vfio_iommu_type1. Open containers keep their driver.");
+
+static bool mdom_backend_enabled(void)
+{
+	return READ_ONCE(mdom_vfio_backend);
+}
 
 /* How an ioctl passes its argument. */
 enum mdom_ioctl_arg {
@@ -32,8 +57,6 @@ union mdom_ucmd_buffer {
 	struct vfio_iommu_type1_info info;
 	struct vfio_iommu_type1_dma_map map;
 	struct vfio_iommu_type1_dma_unmap unmap;
-	struct vfio_mdom_attach_group attach;
-	struct vfio_mdom_detach_group detach;
 	struct vfio_mdom_query query;
 };
 
@@ -62,92 +85,87 @@ static int mdom_ucmd_respond(struct mdom_ucmd *ucmd, size_t size)
 	return 0;
 }
 
-static int mdom_get_api_version(struct mdom_ucmd *ucmd)
-{
-	return VFIO_API_VERSION;
-}
-
 static int mdom_check_extension(struct mdom_ucmd *ucmd)
 {
 	return mdom_container_check_extension(ucmd->c, ucmd->arg);
 }
 
-static int mdom_set_iommu(struct mdom_ucmd *ucmd)
-{
-	return mdom_container_set_iommu(ucmd->c, ucmd->arg);
-}
-
-/* Add the IOVA_RANGE and DMA_AVAIL capabilities to @caps. */
+/*
+ * The capability chain of VFIO_IOMMU_GET_INFO, in type1's order:
+ * DMA_AVAIL, IOVA_RANGE.
+ */
 static int mdom_info_build_caps(struct mdom_container *c,
+				const struct mdom_info *info,
 				struct vfio_info_cap *caps)
 {
 	struct vfio_iommu_type1_info_cap_iova_range *cap_iovas;
 	struct vfio_iommu_type1_info_dma_avail cap_avail = {};
 	struct vfio_info_cap_header *header;
-	struct mdom_iova_range *ranges;
-	int nr, i, ret;
-
-	guard(mutex)(&c->lock);
-	nr = mdom_container_iova_ranges(c, &ranges);
-	if (nr < 0)
-		return nr;
-	header = vfio_info_cap_add(caps, struct_size(cap_iovas, iova_ranges, nr),
-				   VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
-	if (IS_ERR(header)) {
-		kfree(ranges);
-		return PTR_ERR(header);
-	}
-	cap_iovas = container_of(header,
-				 struct vfio_iommu_type1_info_cap_iova_range,
-				 header);
-	cap_iovas->nr_iovas = nr;
-	for (i = 0; i < nr; i++) {
-		cap_iovas->iova_ranges[i].start = ranges[i].first;
-		cap_iovas->iova_ranges[i].end = ranges[i].last;
-	}
-	kfree(ranges);
+	u32 i;
+	int ret;
 
 	cap_avail.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
 	cap_avail.header.version = 1;
-	cap_avail.avail = mdom_container_dma_avail(c);
+	scoped_guard(mutex, &c->iova_lock)
+		cap_avail.avail = mdom_container_dma_avail(c);
 	ret = vfio_info_add_capability(caps, &cap_avail.header,
 				       sizeof(cap_avail));
-	return ret;
+	if (ret)
+		return ret;
+
+	header = vfio_info_cap_add(caps,
+				   struct_size(cap_iovas, iova_ranges,
+					       info->nr_ranges),
+				   VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
+	if (IS_ERR(header))
+		return PTR_ERR(header);
+	cap_iovas = container_of(header,
+				 struct vfio_iommu_type1_info_cap_iova_range,
+				 header);
+	cap_iovas->nr_iovas = info->nr_ranges;
+	for (i = 0; i < info->nr_ranges; i++) {
+		cap_iovas->iova_ranges[i].start = info->ranges[i].first;
+		cap_iovas->iova_ranges[i].end = info->ranges[i].last;
+	}
+	return 0;
 }
 
 /*
  * VFIO_IOMMU_GET_INFO, type1's way: if argsz cannot hold the capability
  * chain, argsz is raised to what it needs, CAPS is still set, cap_offset
- * stays 0 and the chain is not copied.
+ * stays 0 and the chain is not copied. Read from the published snapshot:
+ * it does not wait for an attach in progress.
  */
 static int mdom_get_info(struct mdom_ucmd *ucmd)
 {
-	struct vfio_iommu_type1_info *info = ucmd->cmd;
+	struct vfio_iommu_type1_info *out = ucmd->cmd;
 	struct vfio_info_cap caps = {};
+	struct mdom_info *info;
 	int ret;
 
-	info->flags = VFIO_IOMMU_INFO_PGSIZES;
-	scoped_guard(mutex, &ucmd->c->lock)
-		info->iova_pgsizes = mdom_container_pgsize_bitmap(ucmd->c);
-	info->cap_offset = 0;
-	info->pad = 0;
-
-	ret = mdom_info_build_caps(ucmd->c, &caps);
+	info = mdom_info_get(ucmd->c);
+	out->flags = VFIO_IOMMU_INFO_PGSIZES;
+	out->iova_pgsizes = info->pgsize_bitmap;
+	out->cap_offset = 0;
+	out->pad = 0;
+	ret = mdom_info_build_caps(ucmd->c, info, &caps);
+	mdom_info_put(info);
 	if (ret)
 		goto out_free;
-	info->flags |= VFIO_IOMMU_INFO_CAPS;
-	if (info->argsz < sizeof(*info) + caps.size) {
-		info->argsz = sizeof(*info) + caps.size;
+
+	out->flags |= VFIO_IOMMU_INFO_CAPS;
+	if (out->argsz < sizeof(*out) + caps.size) {
+		out->argsz = sizeof(*out) + caps.size;
 	} else {
-		vfio_info_cap_shift(&caps, sizeof(*info));
-		if (copy_to_user(ucmd->ubuffer + sizeof(*info), caps.buf,
+		vfio_info_cap_shift(&caps, sizeof(*out));
+		if (copy_to_user(ucmd->ubuffer + sizeof(*out), caps.buf,
 				 caps.size)) {
 			ret = -EFAULT;
 			goto out_free;
 		}
-		info->cap_offset = sizeof(*info);
+		out->cap_offset = sizeof(*out);
 	}
-	ret = mdom_ucmd_respond(ucmd, sizeof(*info));
+	ret = mdom_ucmd_respond(ucmd, sizeof(*out));
 out_free:
 	kfree(caps.buf);
 	return ret;
@@ -164,10 +182,14 @@ static int mdom_map_dma(struct mdom_ucmd *ucmd)
 		prot |= IOMMU_READ;
 	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
 		prot |= IOMMU_WRITE;
-	if (map->vaddr != (unsigned long)map->vaddr)
+	/* What does not fit the kernel's types (32-bit) is refused, as type1. */
+	if ((unsigned long)map->vaddr != map->vaddr ||
+	    (unsigned long)map->iova != map->iova ||
+	    (size_t)map->size != map->size)
 		return -EINVAL;
-	return mdom_container_map(ucmd->c, map->iova, map->size, map->vaddr,
-				  prot);
+	/* Tagged user addresses (arm64 TBI, x86 LAM) are checked untagged. */
+	return mdom_container_map(ucmd->c, map->iova, map->size,
+				  untagged_addr(map->vaddr), prot);
 }
 
 static int mdom_unmap_dma(struct mdom_ucmd *ucmd)
@@ -179,6 +201,9 @@ static int mdom_unmap_dma(struct mdom_ucmd *ucmd)
 	/* No GET_DIRTY_BITMAP nor VADDR: not claimed by CHECK_EXTENSION. */
 	if (unmap->flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
 		return -EINVAL;
+	if (!(unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+	    (size_t)unmap->size != unmap->size)
+		return -EINVAL;
 	ret = mdom_container_unmap(ucmd->c, unmap->iova, unmap->size,
 				   unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL,
 				   &unmapped);
@@ -186,47 +211,6 @@ static int mdom_unmap_dma(struct mdom_ucmd *ucmd)
 		return ret;
 	unmap->size = unmapped;
 	return mdom_ucmd_respond(ucmd, offsetofend(typeof(*unmap), size));
-}
-
-static int mdom_attach_group(struct mdom_ucmd *ucmd)
-{
-	struct vfio_mdom_attach_group *cmd = ucmd->cmd;
-	struct iommu_group *grp;
-	bool new_domain;
-	int ret;
-
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-	grp = mdom_group_from_fd(cmd->group_fd);
-	if (IS_ERR(grp))
-		return PTR_ERR(grp);
-	ret = mdom_container_attach(ucmd->c, grp, &cmd->domain_id,
-				    &new_domain);
-	iommu_group_put(grp);
-	if (ret)
-		return ret;
-	cmd->out_flags = new_domain ? VFIO_MDOM_ATTACH_NEW_DOMAIN : 0;
-	/*
-	 * The group stays attached even if the answer cannot be written: the
-	 * caller can still query or detach it.
-	 */
-	return mdom_ucmd_respond(ucmd, sizeof(*cmd));
-}
-
-static int mdom_detach_group(struct mdom_ucmd *ucmd)
-{
-	struct vfio_mdom_detach_group *cmd = ucmd->cmd;
-	struct iommu_group *grp;
-	int ret;
-
-	if (cmd->flags || cmd->__reserved)
-		return -EINVAL;
-	grp = mdom_group_from_fd(cmd->group_fd);
-	if (IS_ERR(grp))
-		return PTR_ERR(grp);
-	ret = mdom_container_detach(ucmd->c, grp);
-	iommu_group_put(grp);
-	return ret;
 }
 
 static int mdom_query(struct mdom_ucmd *ucmd)
@@ -250,7 +234,6 @@ static int mdom_query(struct mdom_ucmd *ucmd)
  * @arg: how the argument is passed
  * @min_size: smallest argsz accepted (the struct's first version)
  * @size: the kernel's struct size
- * @needs_iommu: fails with -EINVAL until VFIO_SET_IOMMU, as in VFIO
  * @execute: the handler
  */
 struct mdom_ioctl_op {
@@ -258,14 +241,13 @@ struct mdom_ioctl_op {
 	enum mdom_ioctl_arg arg;
 	u32 min_size;
 	u32 size;
-	bool needs_iommu;
 	int (*execute)(struct mdom_ucmd *ucmd);
 };
 
 #define MDOM_IOCTL_VALUE(_cmd, _fn) \
 	{ .cmd = _cmd, .arg = MDOM_ARG_VALUE, .execute = _fn }
 #define MDOM_IOCTL_TYPE1(_cmd, _fn, _struct, _last) \
-	{ .cmd = _cmd, .arg = MDOM_ARG_TYPE1, .needs_iommu = true, \
+	{ .cmd = _cmd, .arg = MDOM_ARG_TYPE1, \
 	  .min_size = offsetofend(_struct, _last), .size = sizeof(_struct), \
 	  .execute = _fn }
 #define MDOM_IOCTL_EXT(_cmd, _fn, _struct, _last) \
@@ -273,28 +255,23 @@ struct mdom_ioctl_op {
 	  .min_size = offsetofend(_struct, _last), .size = sizeof(_struct), \
 	  .execute = _fn }
 
+/* VFIO answers GET_API_VERSION and SET_IOMMU itself. */
 static const struct mdom_ioctl_op mdom_ioctl_ops[] = {
-	MDOM_IOCTL_VALUE(VFIO_GET_API_VERSION, mdom_get_api_version),
 	MDOM_IOCTL_VALUE(VFIO_CHECK_EXTENSION, mdom_check_extension),
-	MDOM_IOCTL_VALUE(VFIO_SET_IOMMU, mdom_set_iommu),
 	MDOM_IOCTL_TYPE1(VFIO_IOMMU_GET_INFO, mdom_get_info,
 			 struct vfio_iommu_type1_info, iova_pgsizes),
 	MDOM_IOCTL_TYPE1(VFIO_IOMMU_MAP_DMA, mdom_map_dma,
 			 struct vfio_iommu_type1_dma_map, size),
 	MDOM_IOCTL_TYPE1(VFIO_IOMMU_UNMAP_DMA, mdom_unmap_dma,
 			 struct vfio_iommu_type1_dma_unmap, size),
-	MDOM_IOCTL_EXT(VFIO_MDOM_ATTACH_GROUP, mdom_attach_group,
-		       struct vfio_mdom_attach_group, __reserved),
-	MDOM_IOCTL_EXT(VFIO_MDOM_DETACH_GROUP, mdom_detach_group,
-		       struct vfio_mdom_detach_group, __reserved),
 	MDOM_IOCTL_EXT(VFIO_MDOM_QUERY, mdom_query,
-		       struct vfio_mdom_query, __reserved),
+		       struct vfio_mdom_query, dirty_mode),
 };
 
-static long mdom_fops_ioctl(struct file *filp, unsigned int cmd,
+static long mdom_vfio_ioctl(void *iommu_data, unsigned int cmd,
 			    unsigned long arg)
 {
-	struct mdom_container *c = filp->private_data;
+	struct mdom_container *c = iommu_data;
 	const struct mdom_ioctl_op *op = NULL;
 	union mdom_ucmd_buffer buf;
 	struct mdom_ucmd ucmd = {
@@ -306,6 +283,13 @@ static long mdom_fops_ioctl(struct file *filp, unsigned int cmd,
 	unsigned int i;
 	int ret;
 
+	/* Before VFIO_SET_IOMMU: which IOMMU types would vfio-mdom serve? */
+	if (!c) {
+		if (cmd != VFIO_CHECK_EXTENSION || !mdom_backend_enabled())
+			return 0;
+		return mdom_container_check_extension(NULL, arg);
+	}
+
 	for (i = 0; i < ARRAY_SIZE(mdom_ioctl_ops); i++) {
 		if (mdom_ioctl_ops[i].cmd == cmd) {
 			op = &mdom_ioctl_ops[i];
@@ -314,8 +298,6 @@ static long mdom_fops_ioctl(struct file *filp, unsigned int cmd,
 	}
 	if (!op)
 		return -ENOTTY;
-	if (op->needs_iommu && !READ_ONCE(c->iommu_type))
-		return -EINVAL;
 	if (op->arg == MDOM_ARG_VALUE)
 		return op->execute(&ucmd);
 
@@ -336,50 +318,88 @@ static long mdom_fops_ioctl(struct file *filp, unsigned int cmd,
 	return op->execute(&ucmd);
 }
 
-static int mdom_fops_open(struct inode *inode, struct file *filp)
+static void *mdom_vfio_open(unsigned long arg)
 {
 	struct mdom_container *c;
 
-	c = mdom_container_alloc();
-	if (!c)
-		return -ENOMEM;
-	filp->private_data = c;
-	return 0;
+	/* Raced with vfio_backend going off: let VFIO try the next driver. */
+	if (!mdom_backend_enabled())
+		return ERR_PTR(-ENODEV);
+	c = mdom_container_alloc(arg);
+	if (IS_ERR(c))
+		return c;
+	mdom_debugfs_add(c);
+	return c;
 }
 
-static int mdom_fops_release(struct inode *inode, struct file *filp)
+static void mdom_vfio_release(void *iommu_data)
 {
-	mdom_container_destroy(filp->private_data);
-	return 0;
+	struct mdom_container *c = iommu_data;
+
+	mdom_debugfs_remove(c);
+	mdom_container_destroy(c);
 }
 
-static const struct file_operations mdom_fops = {
-	.owner = THIS_MODULE,
-	.open = mdom_fops_open,
-	.release = mdom_fops_release,
-	.unlocked_ioctl = mdom_fops_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-};
+static int mdom_vfio_attach_group(void *iommu_data, struct iommu_group *grp,
+				  enum mdom_vfio_group_type type)
+{
+	switch (type) {
+	case MDOM_VFIO_IOMMU:
+		return mdom_container_attach(iommu_data, grp);
+	case MDOM_VFIO_EMULATED_IOMMU:
+		/* Emulated (mdev) devices need pin_pages and dma_rw. */
+		return -EOPNOTSUPP;
+	default:
+		/* No-IOMMU groups never reach an IOMMU driver. */
+		return -EINVAL;
+	}
+}
 
-static struct miscdevice mdom_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = VFIO_MDOM_DEVICE_NAME,
-	.fops = &mdom_fops,
-	.mode = 0666,
+static void mdom_vfio_detach_group(void *iommu_data, struct iommu_group *grp)
+{
+	WARN_ON(mdom_container_detach(iommu_data, grp));
+}
+
+static struct iommu_domain *mdom_vfio_group_iommu_domain(void *iommu_data,
+							 struct iommu_group *grp)
+{
+	return mdom_container_group_domain(iommu_data, grp);
+}
+
+static const struct mdom_vfio_iommu_driver_ops mdom_vfio_ops = {
+	.name = VFIO_MDOM_DRIVER_NAME,
+	.owner = THIS_MODULE,
+	.open = mdom_vfio_open,
+	.release = mdom_vfio_release,
+	.ioctl = mdom_vfio_ioctl,
+	.attach_group = mdom_vfio_attach_group,
+	.detach_group = mdom_vfio_detach_group,
+	.group_iommu_domain = mdom_vfio_group_iommu_domain,
 };
 
 static int __init vfio_mdom_init(void)
 {
-	return misc_register(&mdom_misc);
+	int ret;
+
+	mdom_debugfs_init();
+	ret = vfio_register_iommu_driver(&mdom_vfio_ops);
+	if (ret)
+		mdom_debugfs_exit();
+	return ret;
 }
 
 static void __exit vfio_mdom_exit(void)
 {
-	misc_deregister(&mdom_misc);
+	/* No container can be left: each holds a reference on the module. */
+	vfio_unregister_iommu_driver(&mdom_vfio_ops);
+	mdom_debugfs_exit();
+	/* Snapshots freed after a grace period run this module's code. */
+	rcu_barrier();
 }
 
 module_init(vfio_mdom_init);
 module_exit(vfio_mdom_exit);
 
-MODULE_DESCRIPTION("VFIO type1-compatible IOMMU container with many domains");
+MODULE_DESCRIPTION("VFIO type1-compatible IOMMU backend with many domains");
 MODULE_LICENSE("GPL");
+MODULE_SOFTDEP("pre: vfio_iommu_type1");

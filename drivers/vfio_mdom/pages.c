@@ -17,6 +17,7 @@
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
@@ -28,6 +29,13 @@
 #define MDOM_RUNS_MIN		16
 /* Unpin or map this many runs between two cond_resched(). */
 #define MDOM_RUNS_RESCHED	512
+/*
+ * Most runs one mapping may hold: kvmalloc() refuses (and warns about)
+ * anything over INT_MAX bytes, and the size here comes from user input.
+ * That is 2^27 runs: 512 GiB of 4 KiB pages with no two physically
+ * contiguous; a mapping that needs more fails with -ENOMEM.
+ */
+#define MDOM_RUNS_MAX		((unsigned long)INT_MAX / sizeof(struct mdom_run))
 
 /*
  * Grow @pages->runs for at least one more run. @remaining pages are still to
@@ -39,7 +47,7 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 	unsigned long want, limit;
 	struct mdom_run *runs;
 
-	limit = min_t(unsigned long, UINT_MAX,
+	limit = min_t(unsigned long, MDOM_RUNS_MAX,
 		      (unsigned long)pages->nruns + remaining);
 	if (pages->nruns >= limit)
 		return -ENOMEM;
@@ -138,32 +146,40 @@ static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 }
 
 /*
- * Charge @npages to @mm's locked_vm in one step, against the current task's
- * RLIMIT_MEMLOCK unless @lock_cap, as vfio_iommu_type1 and
- * account_locked_vm() do.
+ * Charge @npages to the mm's locked_vm in one step, against the mapping
+ * process's RLIMIT_MEMLOCK unless it had CAP_IPC_LOCK, as vfio_iommu_type1
+ * and account_locked_vm() do.
  */
-static int mdom_pages_charge(struct mm_struct *mm, unsigned long npages,
-			     bool lock_cap)
+static int mdom_pages_charge(struct mdom_pages *pages, unsigned long npages)
 {
 	int ret;
 
-	ret = mmap_write_lock_killable(mm);
+	ret = mmap_write_lock_killable(pages->mm);
 	if (ret)
 		return ret;
-	ret = __account_locked_vm(mm, npages, true, current, lock_cap);
-	mmap_write_unlock(mm);
+	ret = __account_locked_vm(pages->mm, npages, true, pages->task,
+				  pages->lock_cap);
+	mmap_write_unlock(pages->mm);
 	return ret;
 }
 
-struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
-				  bool writable)
+/*
+ * Give the charge back. Lowering locked_vm checks no limit, so unlike
+ * account_locked_vm() this does not ask capable(CAP_IPC_LOCK) (an LSM
+ * check, audited) on every unmap.
+ */
+static void mdom_pages_uncharge(struct mm_struct *mm, unsigned long npages)
 {
-	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	mmap_write_lock(mm);
+	__account_locked_vm(mm, npages, false, current, false);
+	mmap_write_unlock(mm);
+}
+
+struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
+				    bool writable)
+{
 	struct mm_struct *mm = current->mm;
 	struct mdom_pages *pages;
-	unsigned long npages, done;
-	struct page **batch;
-	int ret;
 
 	if (!mm)
 		return ERR_PTR(-ESRCH);
@@ -176,35 +192,75 @@ struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
 	 */
 	if (vaddr + (size - 1) >= TASK_SIZE)
 		return ERR_PTR(-EFAULT);
-	npages = size >> PAGE_SHIFT;
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	pages->vaddr = vaddr;
+	pages->npages = size >> PAGE_SHIFT;
 	pages->writable = writable;
 	pages->lock_cap = capable(CAP_IPC_LOCK);
+	mmgrab(mm);
+	pages->mm = mm;
+	pages->task = get_task_struct(current->group_leader);
+	return pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_alloc);
+
+/* Pin @n pages at @start of @pages->mm into @batch: the caller's or not. */
+static long mdom_pages_pin_batch(struct mdom_pages *pages, bool remote,
+				 unsigned long start, unsigned long n,
+				 struct page **batch)
+{
+	unsigned int gup_flags = FOLL_LONGTERM |
+				 (pages->writable ? FOLL_WRITE : 0);
+	int locked = 1;
+	long pinned;
+
+	if (!remote)
+		return pin_user_pages_fast(start, n, gup_flags, batch);
+	if (mmap_read_lock_killable(pages->mm))
+		return -EINTR;
+	pinned = pin_user_pages_remote(pages->mm, start, n, gup_flags, batch,
+				       &locked);
+	if (locked)
+		mmap_read_unlock(pages->mm);
+	return pinned;
+}
+
+int mdom_pages_fill(struct mdom_pages *pages)
+{
+	bool remote = current->mm != pages->mm;
+	unsigned long npages = pages->npages, done;
+	struct page **batch;
+	int ret;
+
+	if (WARN_ON_ONCE(pages->pinned))
+		return -EINVAL;
+	if (remote && !mmget_not_zero(pages->mm))
+		return -ESRCH;
 
 	batch = kmalloc_array(min_t(unsigned long, npages, MDOM_PIN_BATCH),
 			      sizeof(*batch), GFP_KERNEL);
 	if (!batch) {
 		ret = -ENOMEM;
-		goto out_free_pages;
+		goto out_mmput;
 	}
 
-	ret = mdom_pages_charge(mm, npages, pages->lock_cap);
+	ret = mdom_pages_charge(pages, npages);
 	if (ret)
 		goto out_free_batch;
-	mmgrab(mm);
-	pages->mm = mm;
 
+	pages->npages = 0;
 	while (pages->npages < npages) {
 		unsigned long left = npages - pages->npages;
 		unsigned long n = min_t(unsigned long, left, MDOM_PIN_BATCH);
 		long pinned;
 
-		pinned = pin_user_pages_fast(vaddr + (pages->npages << PAGE_SHIFT),
-					     n, gup_flags, batch);
+		pinned = mdom_pages_pin_batch(pages, remote,
+					      pages->vaddr +
+					      (pages->npages << PAGE_SHIFT),
+					      n, batch);
 		if (pinned <= 0) {
 			ret = pinned ? pinned : -EFAULT;
 			goto out_unpin;
@@ -224,36 +280,74 @@ struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
 			cond_resched();
 		}
 	}
+	pages->pinned = true;
 	kfree(batch);
 	mdom_pages_trim(pages);
-	return pages;
+	if (remote)
+		mmput(pages->mm);
+	return 0;
 
 out_unpin:
 	/* Nothing was written through these pages: do not dirty them. */
 	mdom_pages_unpin_runs(pages, false);
-	account_locked_vm(mm, npages, false);
-	mmdrop(mm);
+	mdom_pages_uncharge(pages->mm, npages);
 	kvfree(pages->runs);
+	pages->runs = NULL;
+	pages->nruns = 0;
+	pages->maxruns = 0;
+	pages->npages = npages;
 out_free_batch:
 	kfree(batch);
-out_free_pages:
-	kfree(pages);
-	return ERR_PTR(ret);
+out_mmput:
+	if (remote)
+		mmput(pages->mm);
+	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(mdom_pages_pin);
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_fill);
+
+void mdom_pages_empty(struct mdom_pages *pages)
+{
+	if (!pages->pinned)
+		return;
+	mdom_pages_unpin_runs(pages, pages->writable);
+	/* The mm may have exited: mmgrab() keeps its locked_vm to uncharge. */
+	mdom_pages_uncharge(pages->mm, pages->npages);
+	kvfree(pages->runs);
+	pages->runs = NULL;
+	pages->nruns = 0;
+	pages->maxruns = 0;
+	pages->pinned = false;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_empty);
 
 void mdom_pages_unpin(struct mdom_pages *pages)
 {
 	if (!pages)
 		return;
-	mdom_pages_unpin_runs(pages, pages->writable);
-	/* The mm may have exited: mmgrab() keeps its locked_vm to uncharge. */
-	account_locked_vm(pages->mm, pages->npages, false);
+	mdom_pages_empty(pages);
 	mmdrop(pages->mm);
-	kvfree(pages->runs);
+	put_task_struct(pages->task);
 	kfree(pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_unpin);
+
+struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
+				  bool writable)
+{
+	struct mdom_pages *pages;
+	int ret;
+
+	pages = mdom_pages_alloc(vaddr, size, writable);
+	if (IS_ERR(pages))
+		return pages;
+	ret = mdom_pages_fill(pages);
+	if (ret) {
+		mdom_pages_unpin(pages);
+		return ERR_PTR(ret);
+	}
+	return pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_pin);
 
 int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
 		   unsigned long iova, int prot, gfp_t gfp)

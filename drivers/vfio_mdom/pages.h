@@ -35,54 +35,75 @@ struct mdom_run {
 
 /**
  * struct mdom_pages - the pinned pages of one user mapping
- * @mm: mm charged for the pages (mmgrab()ed); may outlive its users
- * @vaddr: user address the pages were pinned from
- * @npages: number of pinned PAGE_SIZE pages
+ * @mm: mm the pages come from and are charged to (mmgrab()ed); may
+ *	outlive its users
+ * @task: the mapping process (its group leader, referenced), whose
+ *	  RLIMIT_MEMLOCK applies when the pages are pinned later, by another
+ *	  task (see mdom_pages_fill())
+ * @vaddr: user address of the range in @mm
+ * @npages: number of PAGE_SIZE pages in the range
  * @writable: pinned with FOLL_WRITE; pages are dirtied on unpin
- * @lock_cap: the pinner had CAP_IPC_LOCK: charged but not limited
+ * @lock_cap: the mapper had CAP_IPC_LOCK: charged but not limited
+ * @pinned: @runs hold all @npages pages, pinned and charged; false for a
+ *	    mapping recorded while its container had no IOMMU domain
  * @nruns: number of entries in @runs
  * @runs: contiguous runs, in user address order, covering @npages
  * @maxruns: number of entries allocated for @runs (kvmalloc'ed)
  *
- * The whole @npages is charged to @mm's locked_vm, once, whatever the
- * number of domains mapping the runs. Adjacent runs are never physically
- * contiguous with each other: each run is as long as it can be.
+ * While @pinned, the whole @npages is charged to @mm's locked_vm, once,
+ * whatever the number of domains mapping the runs. Adjacent runs are never
+ * physically contiguous with each other: each run is as long as it can be.
  */
 struct mdom_pages {
 	struct mm_struct *mm;
+	struct task_struct *task;
 	unsigned long vaddr;
 	unsigned long npages;
 	bool writable;
 	bool lock_cap;
+	bool pinned;
 	unsigned int nruns;
 	struct mdom_run *runs;
 	unsigned int maxruns;
 };
 
 /*
- * Pin [@vaddr, @vaddr + @size) of current->mm and charge it to locked_vm.
+ * Record [@vaddr, @vaddr + @size) of current->mm, without pinning it.
  * @vaddr and @size are PAGE_SIZE aligned, @size is not zero. Returns
- * ERR_PTR(-ENOMEM) past RLIMIT_MEMLOCK (without CAP_IPC_LOCK), -EFAULT for
- * an unmapped range, or the pinning error; on error nothing stays pinned
- * or charged.
- *
- * The limit is checked, and the whole range charged, before the first page
- * is pinned. Other errors: -EINVAL if @vaddr/@size are misaligned, zero or
- * wrap (callers are expected to have refused those already), -ESRCH
- * without a current->mm, -EINTR on a fatal signal between batches, -ENOMEM
- * if the run array cannot be allocated, or what pin_user_pages_fast()
- * returned (-EFAULT for a hole or a VM_PFNMAP/VM_IO range, -EINTR, ...).
- * Every page pinned is charged, as type1 does for the pages
- * pin_user_pages() can return (a read-only long-term pin of private memory
- * never returns the zero page: GUP unshares it).
- * Sleeps; takes mmap_lock, so call it with no mmap_lock held.
+ * ERR_PTR(-EINVAL) if @vaddr/@size are misaligned, zero or wrap (callers
+ * are expected to have refused those already), -EFAULT for a range past
+ * the user address space, -ESRCH without a current->mm, -ENOMEM.
  */
+struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
+				    bool writable);
+
+/*
+ * Pin the recorded range and charge it to the mm's locked_vm, against the
+ * mapping process's RLIMIT_MEMLOCK unless it had CAP_IPC_LOCK. Called by
+ * the mapping process, or by another task (a replay into a container's
+ * first domain) while the mm is alive. Returns 0; -ENOMEM past
+ * RLIMIT_MEMLOCK or if the run array cannot be allocated; -EFAULT for an
+ * unmapped range (or a VM_PFNMAP/VM_IO one); -ESRCH if the mm has exited;
+ * -EINTR on a fatal signal between batches; or what pinning returned. On
+ * error nothing stays pinned or charged. The limit is checked, and the
+ * whole range charged, before the first page is pinned. Every page pinned
+ * is charged, as type1 does for the pages pin_user_pages() can return (a
+ * read-only long-term pin of private memory never returns the zero page:
+ * GUP unshares it). Sleeps; takes the mm's mmap_lock, so call it with no
+ * mmap_lock held.
+ */
+int mdom_pages_fill(struct mdom_pages *pages);
+
+/* Unpin and uncharge, keeping the record (@pinned becomes false). */
+void mdom_pages_empty(struct mdom_pages *pages);
+
+/* mdom_pages_alloc() then mdom_pages_fill(): the pages, or an ERR_PTR. */
 struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
 				  bool writable);
 
 /*
  * Unpin every page (dirtying them if writable), uncharge, free. Works after
- * the pinning process has exited (the mm is only mmgrab()ed); @pages may be
+ * the mapping process has exited (the mm is only mmgrab()ed); @pages may be
  * NULL. Sleeps; takes the mm's mmap_lock.
  */
 void mdom_pages_unpin(struct mdom_pages *pages);

@@ -1,33 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vfio-mdom private header: the container, its domains and groups, and the
- * functions the ioctl layer (main.c) dispatches to.
+ * functions the VFIO backend face (main.c) dispatches to.
  *
  * Objects:
  *
- *   mdom_container --+-- dmas: interval tree of mdom_dma (dma.h), each
- *                    |         holding its mdom_pages (pages.h)
- *                    +-- domains: list of mdom_domain
- *                                   +-- groups: list of mdom_group
+ *   VFIO container (/dev/vfio/vfio, VFIO_SET_IOMMU chose vfio-mdom)
+ *    `- mdom_container --+-- dmas: interval tree of mdom_dma (dma.h),
+ *                        |         each holding its mdom_pages (pages.h)
+ *                        +-- domains: list of mdom_domain
+ *                        |              `-- groups: list of mdom_group
+ *                        `-- info: RCU-published mdom_info snapshot
  *
  * Every mapping is mapped into every domain; the pages behind it are pinned
- * and charged once, when it is created, whether or not a domain exists.
+ * and charged once, when it is created, however many domains map them.
  */
 #ifndef _VFIO_MDOM_H
 #define _VFIO_MDOM_H
 
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <kunit/visibility.h>
 
 #include "dma.h"
+#include "vfio_backend.h"
 
 struct iommu_domain;
 struct iommu_group;
-struct vfio_iommu_type1_info;
-struct vfio_iommu_type1_dma_map;
-struct vfio_iommu_type1_dma_unmap;
+struct pid;
+struct vfio_mdom_domain_info;
+struct vfio_mdom_group_info;
 struct vfio_mdom_query;
 
 /* An inclusive IOVA range [first, last]. */
@@ -39,13 +48,14 @@ struct mdom_iova_range {
 /**
  * struct mdom_group - an IOMMU group attached to a container
  * @next: in mdom_domain::groups
- * @iommu_group: referenced; its DMA ownership is claimed by the container
+ * @iommu_group: the group; VFIO holds it and its DMA ownership while it
+ *		 is attached
  * @domain: the domain the group is attached to
  * @nresv: number of entries in @resv
  * @resv: the group's reserved IOVA regions (MSI windows, direct-mapped
  *	  regions) that no mapping may overlap, read at attach time
  *
- * Immutable while attached, except @next; owned by the container lock.
+ * Protected by mdom_container::domains_rwsem.
  */
 struct mdom_group {
 	struct list_head next;
@@ -60,109 +70,186 @@ struct mdom_group {
  * @next: in mdom_container::domains
  * @domain: the paging domain; every mapping of the container is mapped in it
  * @groups: mdom_group list; a domain without groups is freed
- * @id: container-local id reported by VFIO_MDOM_QUERY
- * @enforce_cc: enforce_cache_coherency() succeeded: mappings get IOMMU_CACHE
+ * @id: container-local id reported by VFIO_MDOM_QUERY, never 0
+ * @users: the container's reference while the domain is on its list, and
+ *	   one per mdom_info snapshot listing it; the last frees the struct
+ *	   (the IOMMU domain itself is freed when it leaves the list)
+ * @enforce_cc: enforce_cache_coherency() succeeded: no-snoop DMA blocked
  * @mapped_bytes: bytes of user mappings mapped in @domain
- * @driver: name of the IOMMU driver (its iommu_ops symbol)
+ * @driver: name of the IOMMU driver (see mdom_domain_names())
  * @iommu: name of the IOMMU instance's sysfs device, or ""
  *
- * Every field is protected by the container lock.
+ * The list linkage and @groups are protected by domains_rwsem, the rest is
+ * constant once the domain is on the list, but @mapped_bytes, which maps
+ * and unmaps running in parallel update atomically.
  */
 struct mdom_domain {
 	struct list_head next;
 	struct iommu_domain *domain;
 	struct list_head groups;
 	u32 id;
+	refcount_t users;
 	bool enforce_cc;
-	u64 mapped_bytes;
+	atomic64_t mapped_bytes;
 	char driver[32];
 	char iommu[32];
 };
 
 /**
- * struct mdom_container - one open of /dev/vfio-mdom
- * @lock: serialises every change to the container: the mapping tree, the
- *	  domain and group lists and the counters below. Pinning and
- *	  unpinning user pages happen outside it.
- * @iommu_type: 0 until VFIO_SET_IOMMU, then VFIO_TYPE1_IOMMU or
- *		VFIO_TYPE1v2_IOMMU (v1 or v2 unmap semantics)
+ * struct mdom_info - what readers need of the domains, published with RCU
+ * @rcu: freed after a grace period
+ * @users: references taken by readers outside rcu_read_lock()
+ * @pgsize_bitmap: page sizes every domain supports (PAGE_MASK with none)
+ * @enforce_cc: there is a domain and every domain enforces coherency
+ * @nr_ranges: number of entries in @ranges
+ * @ranges: the valid IOVA ranges: every domain's aperture minus every
+ *	    group's reserved regions, sorted
+ * @nr_domains: number of entries in @domains
+ * @domains: each domain as VFIO_MDOM_QUERY reports it, but mapped_bytes
+ * @doms: the domains themselves, referenced, to read mapped_bytes from
+ * @nr_groups: number of entries in @groups
+ * @groups: each attached group
+ *
+ * Built after every change of the domain list and published in
+ * mdom_container::info: GET_INFO, CHECK_EXTENSION and the query read it
+ * without waiting for an attach, detach or replay in progress.
+ */
+struct mdom_info {
+	struct rcu_head rcu;
+	refcount_t users;
+	unsigned long pgsize_bitmap;
+	bool enforce_cc;
+	u32 nr_ranges;
+	struct mdom_iova_range *ranges;
+	u32 nr_domains;
+	struct vfio_mdom_domain_info *domains;
+	struct mdom_domain **doms;
+	u32 nr_groups;
+	struct vfio_mdom_group_info *groups;
+};
+
+/**
+ * struct mdom_container - the IOMMU data of one VFIO container
+ * @id: number shown in debugfs, unique while the module is loaded
+ * @iommu_type: VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU (v1 or v2 unmap
+ *		semantics), as VFIO_SET_IOMMU asked
  * @dma_limit: dma_entry_limit when the container was opened
- * @dmas: the user mappings, struct mdom_dma
+ * @owner: the process that did VFIO_SET_IOMMU (debugfs)
+ * @comm: its name then
+ * @node: in the global list of containers (debugfs.c)
+ * @domains_rwsem: the domain and group lists; see below
  * @domains: struct mdom_domain list, in creation order
  * @next_domain_id: id for the next domain
- * @mapped_bytes: bytes covered by @dmas
+ * @info: the current mdom_info
+ * @iova_lock: the mapping tree and the counters below
+ * @dmas: the user mappings, struct mdom_dma
+ * @dma_wq: woken when a mapping being mapped into the domains is done
+ * @map_seq: counts the maps that are done (LIVE, or failed and gone)
+ * @nr_mappings: number of live mappings in @dmas
+ * @mapped_bytes: bytes covered by the live mappings of @dmas
  * @pinned_pages: pages pinned for @dmas (each once, whatever the domains)
  * @locked_pages: pages charged to the mappers' locked_vm for @dmas
  *
- * Locking order: mdom_container::lock -> iommu_group::mutex (taken inside
- * the IOMMU core's attach/detach/ownership/reserved-region calls) -> the
- * IOMMU driver's own locks. Pinning, charging, unpinning and uncharging
- * (mm::mmap_lock) and every copy to or from user memory happen with the
- * container lock dropped, so the mm locks are never nested inside it.
- * Functions that need the lock assert it with lockdep_assert_held().
+ * Locking order: VFIO's container group_lock -> domains_rwsem ->
+ * iommu_group::mutex (inside the IOMMU core's attach, detach and
+ * reserved-region calls) -> the IOMMU driver's own locks; and
+ * domains_rwsem -> iova_lock. iova_lock is only ever held around work on
+ * the tree and the counters, never around a call into the IOMMU core.
+ *
+ * domains_rwsem is held for writing while a group is attached (which may
+ * replay every mapping into a new domain) or detached, and for reading by
+ * map and unmap for as long as they work on the domains: maps and unmaps
+ * of disjoint ranges run in parallel. The tree changes only under both
+ * domains_rwsem (read) and iova_lock, so holding domains_rwsem for
+ * writing is enough to walk it. A mapping being mapped into the
+ * domains is in the tree as MDOM_DMA_MAPPING, one being unmapped from
+ * them as MDOM_DMA_UNMAPPING: no other map can take its IOVA meanwhile,
+ * and an unmap that meets a mapping still being mapped waits on @dma_wq.
+ *
+ * Pinning, charging, unpinning and uncharging (mm::mmap_lock) and every
+ * copy to or from user memory happen with no container lock held, so the
+ * mm locks are never nested inside them. Functions that need a lock say
+ * so with lockdep_assert_held().
  */
 struct mdom_container {
-	struct mutex lock;	/* see above: the container lock */
+	u32 id;
 	u32 iommu_type;
 	unsigned int dma_limit;
-	struct mdom_dma_tree dmas;
+	struct pid *owner;
+	char comm[TASK_COMM_LEN];
+	struct list_head node;
+
+	struct rw_semaphore domains_rwsem;
 	struct list_head domains;
 	u32 next_domain_id;
+	struct mdom_info __rcu *info;
+
+	struct mutex iova_lock;		/* the tree, the counters */
+	struct mdom_dma_tree dmas;
+	wait_queue_head_t dma_wq;
+	u64 map_seq;
+	u32 nr_mappings;
 	u64 mapped_bytes;
 	u64 pinned_pages;
 	u64 locked_pages;
 };
 
-/* Module parameters (group.c, container.c). */
+/* Module parameters (group.c, container.c, backend.c). */
 extern bool mdom_allow_unsafe_interrupts;
 extern unsigned int mdom_dma_entry_limit;
 
 /* container.c */
-struct mdom_container *mdom_container_alloc(void);
+struct mdom_container *mdom_container_alloc(u32 iommu_type);
 void mdom_container_destroy(struct mdom_container *c);
 long mdom_container_check_extension(struct mdom_container *c,
 				    unsigned long ext);
-int mdom_container_set_iommu(struct mdom_container *c, unsigned long type);
-unsigned long mdom_container_pgsize_bitmap(struct mdom_container *c);
-unsigned long mdom_container_pgsize_bitmap_with(struct mdom_container *c,
-						struct iommu_domain *extra);
-int mdom_container_iova_ranges(struct mdom_container *c,
-			       struct mdom_iova_range **ranges);
-unsigned int mdom_container_dma_avail(struct mdom_container *c);
 int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		       unsigned long vaddr, int prot);
 int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
 			 bool all, u64 *unmapped);
+unsigned int mdom_container_dma_avail(struct mdom_container *c);
 int mdom_container_query(struct mdom_container *c,
 			 struct vfio_mdom_query *q);
 
-/* Helpers of container.c used by group.c and domain.c. */
-bool mdom_container_iova_valid(struct mdom_container *c, u64 first,
-			       u64 last);
+/* info.c: the published snapshot of the domains */
+int mdom_info_update(struct mdom_container *c, gfp_t gfp);
+struct mdom_info *mdom_info_get(struct mdom_container *c);
+void mdom_info_put(struct mdom_info *info);
+void mdom_info_free(struct mdom_info *info);
+bool mdom_info_iova_valid(const struct mdom_info *info, u64 first, u64 last);
+int mdom_iova_ranges(struct mdom_container *c, gfp_t gfp,
+		     struct mdom_iova_range **out);
 unsigned int mdom_iova_ranges_subtract(struct mdom_iova_range *ranges,
 				       unsigned int nr,
 				       const struct mdom_iova_range *resv);
+unsigned long mdom_pgsize_bitmap(struct mdom_container *c,
+				 struct iommu_domain *extra);
 
 /* domain.c */
 struct mdom_domain *mdom_domain_alloc(struct mdom_container *c,
 				      struct iommu_group *iommu_group);
 void mdom_domain_free(struct mdom_container *c, struct mdom_domain *d);
+void mdom_domain_put(struct mdom_domain *d);
 int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d);
-int mdom_domain_map_dma(struct mdom_container *c, struct mdom_domain *d,
-			struct mdom_dma *dma);
+int mdom_domain_map_dma(struct mdom_domain *d, struct mdom_dma *dma);
 void mdom_domains_map_unwind(struct mdom_container *c,
 			     struct mdom_domain *stop, struct mdom_dma *dma);
-void mdom_domain_unmap_list(struct mdom_container *c, struct mdom_domain *d,
-			    struct list_head *dmas);
+void mdom_domain_unmap_list(struct mdom_domain *d, struct list_head *dmas);
 void mdom_domain_unmap_all(struct mdom_container *c, struct mdom_domain *d);
 
-/* group.c */
+/* group.c: the groups VFIO attaches and detaches */
 int mdom_container_attach(struct mdom_container *c,
-			  struct iommu_group *iommu_group, u32 *domain_id,
-			  bool *new_domain);
+			  struct iommu_group *iommu_group);
 int mdom_container_detach(struct mdom_container *c,
 			  struct iommu_group *iommu_group);
 void mdom_container_detach_all(struct mdom_container *c);
-struct iommu_group *mdom_group_from_fd(int fd);
+struct iommu_domain *mdom_container_group_domain(struct mdom_container *c,
+						 struct iommu_group *grp);
+
+/* debugfs.c */
+void mdom_debugfs_init(void);
+void mdom_debugfs_exit(void);
+void mdom_debugfs_add(struct mdom_container *c);
+void mdom_debugfs_remove(struct mdom_container *c);
 
 #endif /* _VFIO_MDOM_H */

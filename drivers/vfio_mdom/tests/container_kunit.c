@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the container without any IOMMU: extensions, SET_IOMMU,
- * valid IOVA ranges, the MAP_DMA/UNMAP_DMA argument rules and errnos, maps
- * recorded and pinned before any domain exists, the dma_entry_limit, the
- * top of the 64-bit IOVA space, and the locked_vm charge coming back on
- * unmap and on close.
+ * KUnit tests for the container without any IOMMU: extensions, valid IOVA
+ * ranges, the MAP_DMA/UNMAP_DMA argument rules and errnos, maps recorded
+ * but neither pinned nor charged while no domain exists, the
+ * dma_entry_limit, the top of the 64-bit IOVA space, and close. Pinning
+ * and charging with domains are tested on the mock IOMMU (domain_kunit.c).
  *
  * User memory comes from kunit_vm_mmap(), which gives the test thread an
  * mm of its own; the thread has CAP_IPC_LOCK, so RLIMIT_MEMLOCK does not
@@ -27,15 +27,13 @@ KUNIT_DEFINE_ACTION_WRAPPER(mdom_container_destroy_action,
 
 static struct mdom_container *container_new(struct kunit *test, u32 type)
 {
-	struct mdom_container *c = mdom_container_alloc();
+	struct mdom_container *c = mdom_container_alloc(type);
 
-	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test,
 						  mdom_container_destroy_action, c),
 			0);
-	if (type)
-		KUNIT_ASSERT_EQ(test, mdom_container_set_iommu(c, type), 0);
 	return c;
 }
 
@@ -57,7 +55,7 @@ static unsigned long locked_vm(void)
 
 static void mdom_container_extensions_empty(struct kunit *test)
 {
-	struct mdom_container *c = container_new(test, 0);
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
 
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_IOMMU), 1);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1v2_IOMMU), 1);
@@ -66,22 +64,6 @@ static void mdom_container_extensions_empty(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 0);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_NESTING_IOMMU), 0);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UPDATE_VADDR), 0);
-}
-
-static void mdom_container_set_iommu_rules(struct kunit *test)
-{
-	struct mdom_container *c = container_new(test, 0);
-
-	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_SPAPR_TCE_IOMMU), -ENODEV);
-	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_NOIOMMU_IOMMU), -ENODEV);
-	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, 0), -ENODEV);
-	KUNIT_EXPECT_EQ(test, c->iommu_type, 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1_IOMMU), 0);
-	KUNIT_EXPECT_EQ(test, c->iommu_type, VFIO_TYPE1_IOMMU);
-	/* Once only, even with the same or the other type. */
-	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1_IOMMU), -EINVAL);
-	KUNIT_EXPECT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1v2_IOMMU), -EINVAL);
-	KUNIT_EXPECT_EQ(test, c->iommu_type, VFIO_TYPE1_IOMMU);
 }
 
 struct subtract_case {
@@ -150,13 +132,23 @@ static void mdom_container_empty_geometry(struct kunit *test)
 {
 	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
 	struct mdom_iova_range *ranges;
+	struct mdom_info *info;
 	int nr;
 
-	mutex_lock(&c->lock);
-	KUNIT_EXPECT_EQ(test, mdom_container_pgsize_bitmap(c), PAGE_MASK);
-	nr = mdom_container_iova_ranges(c, &ranges);
+	down_read(&c->domains_rwsem);
+	KUNIT_EXPECT_EQ(test, mdom_pgsize_bitmap(c, NULL), PAGE_MASK);
+	nr = mdom_iova_ranges(c, GFP_KERNEL, &ranges);
+	up_read(&c->domains_rwsem);
+	mutex_lock(&c->iova_lock);
 	KUNIT_EXPECT_EQ(test, mdom_container_dma_avail(c), mdom_dma_entry_limit);
-	mutex_unlock(&c->lock);
+	mutex_unlock(&c->iova_lock);
+	/* The published snapshot says the same. */
+	info = mdom_info_get(c);
+	KUNIT_EXPECT_EQ(test, info->pgsize_bitmap, PAGE_MASK);
+	KUNIT_EXPECT_EQ(test, info->nr_ranges, 1);
+	KUNIT_EXPECT_EQ(test, info->nr_domains, 0);
+	KUNIT_EXPECT_FALSE(test, info->enforce_cc);
+	mdom_info_put(info);
 	KUNIT_ASSERT_EQ(test, nr, 1);
 	KUNIT_EXPECT_EQ(test, ranges[0].first, 0);
 	KUNIT_EXPECT_EQ(test, ranges[0].last, U64_MAX);
@@ -183,8 +175,9 @@ static void mdom_container_map_bad_args(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf,
 						 IOMMU_READ | IOMMU_CACHE), -EINVAL);
-	/* Unmapped user memory: the pin fails, nothing stays. */
-	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, 0, rw), -EFAULT);
+	/* Past the user address space: refused before anything else. */
+	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE,
+						 TASK_SIZE & PAGE_MASK, rw), -EFAULT);
 
 	KUNIT_EXPECT_EQ(test, c->dmas.count, 0);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
@@ -199,16 +192,17 @@ static void mdom_container_map_unmap_accounting(struct kunit *test)
 	int rw = IOMMU_READ | IOMMU_WRITE;
 	u64 unmapped;
 
-	/* No domain yet: recorded, pinned and charged now. */
+	/* No domain yet: recorded, neither pinned nor charged. */
 	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x100000, 4 * PAGE_SIZE,
 						 buf, rw), 0);
 	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x200000, 4 * PAGE_SIZE,
 						 buf + 4 * PAGE_SIZE, IOMMU_READ), 0);
 	KUNIT_EXPECT_EQ(test, c->dmas.count, 2);
-	KUNIT_EXPECT_EQ(test, c->pinned_pages, 8);
-	KUNIT_EXPECT_EQ(test, c->locked_pages, 8);
+	KUNIT_EXPECT_EQ(test, c->nr_mappings, 2);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+	KUNIT_EXPECT_EQ(test, c->locked_pages, 0);
 	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 8 * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, locked_vm(), before + 8);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before);
 
 	/* Any overlap is EEXIST, and pins nothing more. */
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0x100000, PAGE_SIZE, buf, rw), -EEXIST);
@@ -216,7 +210,7 @@ static void mdom_container_map_unmap_accounting(struct kunit *test)
 						 2 * PAGE_SIZE, buf, rw), -EEXIST);
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0x100000 - PAGE_SIZE,
 						 2 * PAGE_SIZE, buf, rw), -EEXIST);
-	KUNIT_EXPECT_EQ(test, locked_vm(), before + 8);
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 2);
 
 	/* v2: a range cutting a mapping fails and removes nothing. */
 	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000 + PAGE_SIZE,
@@ -235,12 +229,12 @@ static void mdom_container_map_unmap_accounting(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, PAGE_SIZE, 0,
 						   true, &unmapped), -EINVAL);
 
-	/* Exact unmap of the first: size written back, charge returned. */
+	/* Exact unmap of the first: size written back. */
 	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000, 4 * PAGE_SIZE,
 						   false, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 4 * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, locked_vm(), before + 4);
-	KUNIT_EXPECT_EQ(test, c->pinned_pages, 4);
+	KUNIT_EXPECT_EQ(test, c->dmas.count, 1);
+	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 4 * PAGE_SIZE);
 
 	/* Nothing there: success, 0 bytes. */
 	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000, 4 * PAGE_SIZE,
@@ -277,7 +271,7 @@ static void mdom_container_unmap_v1(struct kunit *test)
 						   false, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 2 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, c->dmas.count, 1);
-	KUNIT_EXPECT_EQ(test, locked_vm(), before + 2);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before);
 }
 
 /* type1 overflows computing iova + size at the top; this must not. */
@@ -311,42 +305,42 @@ static void mdom_container_entry_limit(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf, IOMMU_READ), 0);
 	KUNIT_ASSERT_EQ(test, mdom_container_map(c, PAGE_SIZE, PAGE_SIZE,
 						 buf + PAGE_SIZE, IOMMU_READ), 0);
-	mutex_lock(&c->lock);
+	mutex_lock(&c->iova_lock);
 	KUNIT_EXPECT_EQ(test, mdom_container_dma_avail(c), 0);
-	mutex_unlock(&c->lock);
+	mutex_unlock(&c->iova_lock);
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 2 * PAGE_SIZE, PAGE_SIZE,
 						 buf + 2 * PAGE_SIZE, IOMMU_READ), -ENOSPC);
 	/* EEXIST comes before ENOSPC, as in type1. */
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 0, PAGE_SIZE, buf, IOMMU_READ),
 			-EEXIST);
-	KUNIT_EXPECT_EQ(test, locked_vm(), before + 2);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before);
 	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0, PAGE_SIZE, false, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, 2 * PAGE_SIZE, PAGE_SIZE,
 						 buf + 2 * PAGE_SIZE, IOMMU_READ), 0);
 }
 
-/* Close returns every page and every charge. */
+/* Close with mappings and no domain: nothing was pinned, nothing stays. */
 static void mdom_container_destroy_returns_all(struct kunit *test)
 {
-	struct mdom_container *c = mdom_container_alloc();
+	struct mdom_container *c = mdom_container_alloc(VFIO_TYPE1v2_IOMMU);
 	unsigned long buf = user_buf(test, 16 * PAGE_SIZE);
 	unsigned long before = locked_vm();
 	unsigned int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, c);
-	KUNIT_ASSERT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1v2_IOMMU), 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
 	for (i = 0; i < 8; i++)
 		KUNIT_EXPECT_EQ(test, mdom_container_map(c, (u64)i << 30, 2 * PAGE_SIZE,
 							 buf + 2 * i * PAGE_SIZE,
 							 IOMMU_READ | IOMMU_WRITE), 0);
-	KUNIT_EXPECT_EQ(test, locked_vm(), before + 16);
+	KUNIT_EXPECT_EQ(test, c->nr_mappings, 8);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+	KUNIT_EXPECT_EQ(test, locked_vm(), before);
 	mdom_container_destroy(c);
 	KUNIT_EXPECT_EQ(test, locked_vm(), before);
 }
 
 static struct kunit_case mdom_container_cases[] = {
 	KUNIT_CASE(mdom_container_extensions_empty),
-	KUNIT_CASE(mdom_container_set_iommu_rules),
 	KUNIT_CASE_PARAM(mdom_container_ranges_subtract, subtract_gen_params),
 	KUNIT_CASE(mdom_container_ranges_top),
 	KUNIT_CASE(mdom_container_empty_geometry),

@@ -45,6 +45,29 @@ struct dma_range {
 	u64 last;
 };
 
+/*
+ * mdom_dma_unmap_collect() as the container uses it: the victims stay in
+ * the tree, UNMAPPING, until they are gone from the domains and removed.
+ */
+static int collect(struct kunit *test, struct mdom_dma_tree *tree, u64 first,
+		   u64 last, bool v2, bool all, struct list_head *victims,
+		   u64 *unmapped)
+{
+	unsigned int count = tree->count;
+	struct mdom_dma *dma;
+	int ret;
+
+	ret = mdom_dma_unmap_collect(tree, first, last, v2, all, victims,
+				     unmapped);
+	KUNIT_EXPECT_EQ(test, tree->count, count);
+	list_for_each_entry(dma, victims, list) {
+		KUNIT_EXPECT_EQ(test, dma->state, MDOM_DMA_UNMAPPING);
+		KUNIT_EXPECT_FALSE(test, RB_EMPTY_NODE(&dma->node));
+	}
+	mdom_dma_remove_list(tree, victims);
+	return ret;
+}
+
 /* The tree holds exactly @n mappings, @expect, in IOVA order. */
 static void expect_tree(struct kunit *test, struct mdom_dma_tree *tree,
 			const struct dma_range *expect, unsigned int n)
@@ -359,8 +382,8 @@ static void check_unmap_shape(struct kunit *test, bool v2)
 			gone[ngone++] = shape_maps[i];
 	}
 
-	ret = mdom_dma_unmap_collect(&tree, shape->first, shape->last, v2,
-				     false, &victims, &unmapped);
+	ret = collect(test, &tree, shape->first, shape->last, v2,
+		      false, &victims, &unmapped);
 	KUNIT_EXPECT_EQ(test, ret, v2 ? shape->ret_v2 : shape->ret_v1);
 	KUNIT_EXPECT_EQ(test, unmapped,
 			v2 ? shape->unmapped_v2 : shape->unmapped_v1);
@@ -385,13 +408,13 @@ static void mdom_dma_unmap_empty(struct kunit *test)
 	u64 unmapped = 1;
 
 	mdom_dma_tree_init(&tree);
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0, U64_MAX, true,
-						     false, &victims,
-						     &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0, U64_MAX, true,
+				      false, &victims,
+				      &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 0);
 	unmapped = 1;
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0, 0, false, true,
-						     &victims, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0, 0, false, true,
+				      &victims, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 0);
 	KUNIT_EXPECT_TRUE(test, list_empty(&victims));
 }
@@ -419,9 +442,9 @@ static void mdom_dma_unmap_all(struct kunit *test)
 			dma_insert(test, &tree, maps[i].iova, maps[i].last);
 		/* A range that would cut a mapping: ignored for ALL. */
 		KUNIT_EXPECT_EQ(test,
-				mdom_dma_unmap_collect(&tree, 0x18000, 0x18fff,
-						       v2, true, &victims,
-						       &unmapped), 0);
+				collect(test, &tree, 0x18000, 0x18fff,
+					v2, true, &victims,
+					&unmapped), 0);
 		KUNIT_EXPECT_EQ(test, unmapped,
 				SZ_4K + 3 * SZ_64K + SZ_2M);
 		expect_tree(test, &tree, NULL, 0);
@@ -458,26 +481,26 @@ static void mdom_dma_top_of_space(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, mdom_dma_next(dma, 0, U64_MAX));
 
 	/* v2: cutting the top mapping's start or end. */
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, top + SZ_4K,
-						     U64_MAX, true, false,
-						     &victims, &unmapped),
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, top + SZ_4K,
+				      U64_MAX, true, false,
+				      &victims, &unmapped),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, top,
-						     U64_MAX - SZ_4K, true,
-						     false, &victims,
-						     &unmapped), -EINVAL);
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, top,
+				      U64_MAX - SZ_4K, true,
+				      false, &victims,
+				      &unmapped), -EINVAL);
 	/* v1: starting inside it removes nothing. */
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, U64_MAX - SZ_4K + 1,
-						     U64_MAX, false, false,
-						     &victims, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, U64_MAX - SZ_4K + 1,
+				      U64_MAX, false, false,
+				      &victims, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 0);
 	expect_tree(test, &tree, both, ARRAY_SIZE(both));
 	KUNIT_EXPECT_TRUE(test, list_empty(&victims));
 
 	/* v2: exactly the top one. */
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, top, U64_MAX, true,
-						     false, &victims,
-						     &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, top, U64_MAX, true,
+				      false, &victims,
+				      &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, SZ_64K);
 	expect_tree(test, &tree, both, 1);
 	expect_list(test, &victims, &both[1], 1);
@@ -485,9 +508,9 @@ static void mdom_dma_top_of_space(struct kunit *test)
 	/* v1: from the start of the other to the top. */
 	INIT_LIST_HEAD(&victims);
 	dma_insert(test, &tree, top, U64_MAX);
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, top - SZ_64K,
-						     U64_MAX, false, false,
-						     &victims, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, top - SZ_64K,
+				      U64_MAX, false, false,
+				      &victims, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 2 * SZ_64K);
 	expect_tree(test, &tree, NULL, 0);
 	expect_list(test, &victims, both, ARRAY_SIZE(both));
@@ -509,15 +532,15 @@ static void mdom_dma_whole_space(struct kunit *test)
 					     U64_MAX - 1), -EEXIST);
 
 	/* v2 cutting the big one at its end. */
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0, U64_MAX - 2,
-						     true, false, &victims,
-						     &unmapped), -EINVAL);
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0, U64_MAX - 2,
+				      true, false, &victims,
+				      &unmapped), -EINVAL);
 	KUNIT_EXPECT_EQ(test, tree.count, 2);
 
 	/* 2^64 bytes do not fit: the count saturates instead of wrapping. */
-	KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0, U64_MAX, true,
-						     false, &victims,
-						     &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0, U64_MAX, true,
+				      false, &victims,
+				      &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, U64_MAX);
 	KUNIT_EXPECT_EQ(test, tree.count, 0);
 	KUNIT_EXPECT_PTR_EQ(test,
@@ -536,7 +559,9 @@ static void mdom_dma_pinned_count(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p1);
 	KUNIT_ASSERT_NOT_NULL(test, p2);
 	p1->npages = 16;
+	p1->pinned = true;
 	p2->npages = 512;
+	p2->pinned = true;
 
 	mdom_dma_tree_init(&tree);
 	KUNIT_EXPECT_EQ(test, mdom_dma_pinned_pages(&tree), 0);
@@ -638,10 +663,10 @@ static void mdom_dma_unmap_model(struct kunit *test)
 
 			model_unmap(m, first, last, v2, &model_ret,
 				    &model_unmapped);
-			ret = mdom_dma_unmap_collect(&tree, (u64)first * SZ_4K,
-						     (u64)last * SZ_4K +
-						     SZ_4K - 1, v2, false,
-						     &victims, &unmapped);
+			ret = collect(test, &tree, (u64)first * SZ_4K,
+				      (u64)last * SZ_4K +
+				      SZ_4K - 1, v2, false,
+				      &victims, &unmapped);
 			KUNIT_ASSERT_EQ_MSG(test, ret, model_ret,
 					    "v2 %d round %u [%u, %u]", v2,
 					    round, first, last);
@@ -669,6 +694,70 @@ static void mdom_dma_unmap_model(struct kunit *test)
 	KUNIT_EXPECT_GT(test, removed, MODEL_ROUNDS / 8);
 }
 
+/*
+ * A mapping still being mapped blocks any unmap decision that involves it
+ * (-EAGAIN, nothing chosen); one being unmapped counts as gone already.
+ */
+static void mdom_dma_unmap_states(struct kunit *test)
+{
+	static const struct dma_range rest[] = { { 0x30000, 0x3ffff } };
+	struct mdom_dma *a, *b, *c, *dma;
+	struct mdom_dma_tree tree;
+	LIST_HEAD(victims);
+	u64 unmapped;
+	int v2;
+
+	for (v2 = 0; v2 <= 1; v2++) {
+		mdom_dma_tree_init(&tree);
+		a = dma_insert(test, &tree, 0x10000, 0x1ffff);
+		b = dma_insert(test, &tree, 0x20000, 0x2ffff);
+		c = dma_insert(test, &tree, 0x30000, 0x3ffff);
+
+		b->state = MDOM_DMA_MAPPING;
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x10000,
+							     0x2ffff, v2, false,
+							     &victims,
+							     &unmapped),
+				-EAGAIN);
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0, 0, v2,
+							     true, &victims,
+							     &unmapped),
+				-EAGAIN);
+		KUNIT_EXPECT_TRUE(test, list_empty(&victims));
+		KUNIT_EXPECT_EQ(test, a->state, MDOM_DMA_LIVE);
+		/* A range that does not meet it is decided. */
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x10000,
+							     0x1ffff, v2, false,
+							     &victims,
+							     &unmapped), 0);
+		KUNIT_EXPECT_EQ(test, unmapped, SZ_64K);
+		KUNIT_EXPECT_EQ(test, a->state, MDOM_DMA_UNMAPPING);
+
+		/*
+		 * @a is on its way out: another unmap does not see it, not
+		 * even as a mapping its range would cut.
+		 */
+		b->state = MDOM_DMA_LIVE;
+		INIT_LIST_HEAD(&victims);
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x18000,
+							     0x2ffff, v2, false,
+							     &victims,
+							     &unmapped), 0);
+		KUNIT_EXPECT_EQ(test, unmapped, SZ_64K);
+		KUNIT_ASSERT_EQ(test, list_count_nodes(&victims), 1);
+		dma = list_first_entry(&victims, struct mdom_dma, list);
+		KUNIT_EXPECT_PTR_EQ(test, dma, b);
+		/* ... and its IOVA is still taken until it is removed. */
+		KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, 0x10000,
+						     0x10fff), -EEXIST);
+		list_add(&a->list, &victims);
+		mdom_dma_remove_list(&tree, &victims);
+		expect_tree(test, &tree, rest, ARRAY_SIZE(rest));
+		KUNIT_EXPECT_EQ(test, c->state, MDOM_DMA_LIVE);
+		INIT_LIST_HEAD(&victims);
+	}
+}
+
 static struct kunit_case mdom_dma_cases[] = {
 	KUNIT_CASE(mdom_dma_insert_empty),
 	KUNIT_CASE(mdom_dma_insert_overlap),
@@ -682,6 +771,7 @@ static struct kunit_case mdom_dma_cases[] = {
 	KUNIT_CASE(mdom_dma_top_of_space),
 	KUNIT_CASE(mdom_dma_whole_space),
 	KUNIT_CASE(mdom_dma_pinned_count),
+	KUNIT_CASE(mdom_dma_unmap_states),
 	KUNIT_CASE_SLOW(mdom_dma_unmap_model),
 	{}
 };

@@ -3,10 +3,15 @@
  * KUnit tests for domains, groups and replay, on the mock IOMMU
  * (vfio_mdom_mock_iommu.ko, which must be loaded first): which domain a
  * group gets, that a new domain holds every existing mapping (read back
- * through the mock's page table and by mock DMA), that pages are pinned and
- * charged once whatever the number of domains, detach, and that a failure
- * anywhere in attach or map (mock fault injection) leaves the container
- * exactly as it was, with nothing leaked.
+ * through the mock's page table and by mock DMA), always with IOMMU_CACHE,
+ * that pages are pinned and charged once whatever the number of domains
+ * and only once there is a domain, detach, which attach errors mean "try
+ * another domain", and that a failure anywhere in attach or map (mock
+ * fault injection) leaves the container exactly as it was, with nothing
+ * leaked.
+ *
+ * Groups are attached as VFIO attaches them: the test claims the group's
+ * DMA ownership first, and releases it after detaching.
  *
  * The mock's default configuration (drivers/mock_iommu/main.c) is assumed:
  *   inst 0: 4K, 39-bit aperture, enforces coherency, MSI window reserved
@@ -40,9 +45,19 @@
 
 #define RW		(IOMMU_READ | IOMMU_WRITE)
 
+#define MAX_CLAIMS	16
+
+/* A group whose DMA ownership the test holds, as VFIO would. */
+struct mdom_claim {
+	struct mdom_container *c;
+	struct iommu_group *grp;
+};
+
 struct mdom_test {
 	struct mock_iommu_counters before;
 	unsigned long locked_before;
+	unsigned int nr_claims;
+	struct mdom_claim claims[MAX_CLAIMS];
 };
 
 KUNIT_DEFINE_ACTION_WRAPPER(domain_test_destroy, mdom_container_destroy,
@@ -74,31 +89,14 @@ static void counters_check(void *data)
 			t->before.translations_live);
 }
 
-static int mdom_domain_test_init(struct kunit *test)
-{
-	struct mdom_test *t;
-
-	if (mock_iommu_nr_instances() <= INST_TWIN)
-		kunit_skip(test, "needs the mock's default four instances");
-	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
-	if (!t)
-		return -ENOMEM;
-	test->priv = t;
-	if (mock_iommu_get_counters(-1, &t->before))
-		return -EINVAL;
-	/* Runs last: after every container of the test is destroyed. */
-	return kunit_add_action_or_reset(test, counters_check, test);
-}
-
 static struct mdom_container *container_new(struct kunit *test)
 {
-	struct mdom_container *c = mdom_container_alloc();
+	struct mdom_container *c = mdom_container_alloc(VFIO_TYPE1v2_IOMMU);
 
-	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, domain_test_destroy, c),
 			0);
-	KUNIT_ASSERT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1v2_IOMMU), 0);
 	return c;
 }
 
@@ -138,19 +136,112 @@ static struct device *dev(unsigned int inst, unsigned int idx)
 	return mock_iommu_device(inst, idx);
 }
 
+/*
+ * Detach the group if it is still attached and release its ownership, as
+ * VFIO would. Registered when the group is first claimed, so after the
+ * container it may be attached to: it runs before that is destroyed.
+ */
+static void claim_release(void *data)
+{
+	struct mdom_claim *cl = data;
+
+	if (cl->c)
+		mdom_container_detach(cl->c, cl->grp);
+	cl->c = NULL;
+	iommu_group_release_dma_owner(cl->grp);
+}
+
+static struct mdom_claim *claim_find(struct mdom_test *t,
+				     struct iommu_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_claims; i++)
+		if (t->claims[i].grp == g)
+			return &t->claims[i];
+	return NULL;
+}
+
+/* VFIO_GROUP_SET_CONTAINER: claim, then attach; the attach's errno. */
+static int try_attach(struct kunit *test, struct mdom_container *c,
+		      unsigned int inst, unsigned int idx)
+{
+	struct mdom_test *t = test->priv;
+	struct iommu_group *g = grp(inst, idx);
+	struct mdom_claim *cl;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, g);
+	cl = claim_find(t, g);
+	if (!cl) {
+		KUNIT_ASSERT_LT(test, t->nr_claims, MAX_CLAIMS);
+		KUNIT_ASSERT_EQ(test, iommu_group_claim_dma_owner(g, t), 0);
+		cl = &t->claims[t->nr_claims++];
+		cl->grp = g;
+		cl->c = NULL;
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+								claim_release,
+								cl), 0);
+	}
+	ret = mdom_container_attach(c, g);
+	if (!ret)
+		cl->c = c;
+	return ret;
+}
+
+/* VFIO_GROUP_UNSET_CONTAINER */
+static int detach(struct kunit *test, struct mdom_container *c,
+		  unsigned int inst, unsigned int idx)
+{
+	struct mdom_claim *cl = claim_find(test->priv, grp(inst, idx));
+	int ret;
+
+	ret = mdom_container_detach(c, grp(inst, idx));
+	if (!ret && cl && cl->c == c)
+		cl->c = NULL;
+	return ret;
+}
+
+static u32 group_domain_id(struct mdom_container *c, struct iommu_group *g)
+{
+	struct mdom_domain *d;
+	struct mdom_group *mg;
+
+	list_for_each_entry(d, &c->domains, next)
+		list_for_each_entry(mg, &d->groups, next)
+			if (mg->iommu_group == g)
+				return d->id;
+	return 0;
+}
+
+static unsigned int nr_domains(struct mdom_container *c);
+
 static u32 attach(struct kunit *test, struct mdom_container *c,
 		  unsigned int inst, unsigned int idx, bool expect_new)
 {
-	bool new_domain;
-	u32 id;
+	unsigned int before = nr_domains(c);
 
-	KUNIT_ASSERT_NOT_NULL(test, grp(inst, idx));
-	KUNIT_ASSERT_EQ_MSG(test, mdom_container_attach(c, grp(inst, idx), &id,
-							&new_domain), 0,
+	KUNIT_ASSERT_EQ_MSG(test, try_attach(test, c, inst, idx), 0,
 			    "mock %u.%u: attaching", inst, idx);
-	KUNIT_EXPECT_EQ_MSG(test, new_domain, expect_new,
+	KUNIT_EXPECT_EQ_MSG(test, nr_domains(c) == before + 1, expect_new,
 			    "mock %u.%u: new domain?", inst, idx);
-	return id;
+	return group_domain_id(c, grp(inst, idx));
+}
+
+static int mdom_domain_test_init(struct kunit *test)
+{
+	struct mdom_test *t;
+
+	if (mock_iommu_nr_instances() <= INST_TWIN)
+		kunit_skip(test, "needs the mock's default four instances");
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	test->priv = t;
+	if (mock_iommu_get_counters(-1, &t->before))
+		return -EINVAL;
+	/* Runs last: after every container of the test is destroyed. */
+	return kunit_add_action_or_reset(test, counters_check, test);
 }
 
 static struct mdom_domain *find_domain(struct mdom_container *c, u32 id)
@@ -175,7 +266,8 @@ static unsigned int nr_domains(struct mdom_container *c)
 
 /*
  * @d translates every page of every mapping to the page pinned for it,
- * with the mapping's permissions and IOMMU_CACHE iff it enforces coherency.
+ * with the mapping's permissions and always IOMMU_CACHE, as type1 and
+ * iommufd map (whether the domain enforces coherency or not).
  */
 static void expect_domain_holds_all(struct kunit *test,
 				    struct mdom_container *c,
@@ -197,12 +289,12 @@ static void expect_domain_holds_all(struct kunit *test,
 					    mdom_pages_phys(dma->pages, off),
 					    "iova %llx", iova);
 			KUNIT_EXPECT_EQ(test, t.prot & RW, dma->prot);
-			KUNIT_EXPECT_EQ(test, !!(t.prot & IOMMU_CACHE),
-					d->enforce_cc);
+			KUNIT_EXPECT_TRUE_MSG(test, t.prot & IOMMU_CACHE,
+					      "iova %llx", iova);
 		}
 		mapped += mdom_dma_size(dma);
 	}
-	KUNIT_EXPECT_EQ(test, d->mapped_bytes, mapped);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d->mapped_bytes), mapped);
 }
 
 /* Device @inst.@idx reads the tag of page @i of @buf at @iova. */
@@ -255,7 +347,9 @@ static void mdom_domain_attach_then_map(struct kunit *test)
 	d = find_domain(c, id);
 	KUNIT_ASSERT_NOT_NULL(test, d);
 	KUNIT_EXPECT_TRUE(test, d->enforce_cc);
-	KUNIT_EXPECT_STREQ(test, d->driver, "mock_iommu");
+	/* Named after the IOMMU device and the driver's module. */
+	KUNIT_EXPECT_STREQ(test, d->driver, "vfio_mdom_mock_iommu");
+	KUNIT_EXPECT_STREQ(test, d->iommu, "vfio_mdom_mock_iommu0");
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 1);
 	KUNIT_EXPECT_EQ(test, mock_iommu_dev_domain_id(dev(INST_CC, 0)),
 			mock_iommu_domain_id(d->domain));
@@ -277,7 +371,10 @@ static void mdom_domain_attach_then_map(struct kunit *test)
 	expect_dma_faults(test, INST_CC, 0, SZ_8M);
 }
 
-/* Maps made before any group are pinned once and replayed at attach. */
+/*
+ * Maps made before any domain are only recorded; the first domain pins
+ * them (once) and every new domain gets them replayed.
+ */
 static void mdom_domain_replay_on_attach(struct kunit *test)
 {
 	struct mdom_container *c = container_new(test);
@@ -287,10 +384,14 @@ static void mdom_domain_replay_on_attach(struct kunit *test)
 
 	buf = map_three(test, c);
 	locked = locked_vm();
-	KUNIT_EXPECT_EQ(test, locked, ((struct mdom_test *)test->priv)->locked_before + 12);
-	KUNIT_EXPECT_EQ(test, c->pinned_pages, 12);
+	KUNIT_EXPECT_EQ(test, locked, ((struct mdom_test *)test->priv)->locked_before);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
 
 	id0 = attach(test, c, INST_CC, 0, true);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 12);
+	KUNIT_EXPECT_EQ(test, c->locked_pages, 12);
+	locked += 12;
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
 	d0 = find_domain(c, id0);
 	KUNIT_ASSERT_NOT_NULL(test, d0);
 	expect_domain_holds_all(test, c, d0);
@@ -330,8 +431,8 @@ static void mdom_domain_shared_and_detach(struct kunit *test)
 	u32 id;
 
 	buf = map_three(test, c);
-	locked = locked_vm();
 	id = attach(test, c, INST_CC, 0, true);
+	locked = locked_vm();
 	/* Same instance, then its twin: both join the domain. */
 	KUNIT_EXPECT_EQ(test, attach(test, c, INST_CC, 1, false), id);
 	KUNIT_EXPECT_EQ(test, attach(test, c, INST_TWIN, 0, false), id);
@@ -341,22 +442,25 @@ static void mdom_domain_shared_and_detach(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 2);
 
 	/* Detach one group of the shared domain: the others still work. */
-	KUNIT_EXPECT_EQ(test, mdom_container_detach(c, grp(INST_CC, 0)), 0);
+	KUNIT_EXPECT_EQ(test, detach(test, c, INST_CC, 0), 0);
 	expect_dma_faults(test, INST_CC, 0, SZ_1M);
 	expect_dma_reads(test, INST_CC, 1, SZ_1M, buf, 0);
 	expect_dma_reads(test, INST_TWIN, 0, SZ_1M, buf, 0);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 2);
-	KUNIT_EXPECT_EQ(test, mdom_container_detach(c, grp(INST_CC, 0)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, detach(test, c, INST_CC, 0), -ENOENT);
 
 	/* The big domain loses its only group: it is unmapped and freed. */
-	KUNIT_EXPECT_EQ(test, mdom_container_detach(c, grp(INST_BIG, 0)), 0);
+	KUNIT_EXPECT_EQ(test, detach(test, c, INST_BIG, 0), 0);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
 	expect_dma_reads(test, INST_TWIN, 0, SZ_4M, buf, 8);
 	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
 
-	/* The last ones: no domain left, the mappings stay pinned. */
-	KUNIT_EXPECT_EQ(test, mdom_container_detach(c, grp(INST_CC, 1)), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_detach(c, grp(INST_TWIN, 0)), 0);
+	/*
+	 * The last ones: no domain left, the mappings stay pinned (under VFIO
+	 * the container would be released now; the engine keeps them).
+	 */
+	KUNIT_EXPECT_EQ(test, detach(test, c, INST_CC, 1), 0);
+	KUNIT_EXPECT_EQ(test, detach(test, c, INST_TWIN, 0), 0);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
 	KUNIT_ASSERT_EQ(test, mock_iommu_get_counters(-1, &mid), 0);
 	KUNIT_EXPECT_EQ(test, mid.domains_live,
@@ -370,38 +474,50 @@ static void mdom_domain_shared_and_detach(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0, 0, true, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 12 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, locked_vm(), locked - 12);
-	KUNIT_EXPECT_EQ(test, find_domain(c, id)->mapped_bytes, 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&find_domain(c, id)->mapped_bytes), 0);
 }
 
 static void mdom_domain_attach_errors(struct kunit *test)
 {
 	struct mdom_container *c = container_new(test);
-	struct mdom_container *other = container_new(test);
-	bool new_domain;
-	u32 id;
 
 	attach(test, c, INST_CC, 0, true);
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_CC, 0), &id,
-						    &new_domain), -EEXIST);
-	/* Owned by a container: no one else can have it. */
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(other, grp(INST_CC, 0), &id,
-						    &new_domain), -EBUSY);
-	KUNIT_EXPECT_EQ(test, nr_domains(other), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_detach(other, grp(INST_CC, 0)),
-			-ENOENT);
+	/* Already attached: type1's errno. */
+	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_CC, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_detach(c, grp(INST_CC, 1)), -ENOENT);
 
 	/* MSIs not isolated */
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_UNSAFE, 0), &id,
-						    &new_domain), -EPERM);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_UNSAFE, 0), -EPERM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
 	mdom_allow_unsafe_interrupts = true;
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_UNSAFE, 0), &id,
-						    &new_domain), 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_UNSAFE, 0), 0);
 	mdom_allow_unsafe_interrupts = false;
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 2);
 	/* The 32-bit aperture narrows the valid range for everybody. */
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, SZ_4G, PAGE_SIZE, 0, RW),
 			-EINVAL);
+}
+
+/*
+ * Only -EINVAL from iommu_attach_group() means "incompatible, try another
+ * domain": any other error fails the attach, with no new domain made.
+ */
+static void mdom_domain_join_error_propagates(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test);
+	unsigned long buf = user_buf(test, 4);
+	u32 id;
+
+	id = attach(test, c, INST_CC, 0, true);
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, SZ_1M, 4 * PAGE_SIZE, buf,
+						 RW), 0);
+	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_attach(INST_CC, -EIO), 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_CC, 1), -EIO);
+	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
+	KUNIT_EXPECT_EQ(test, mock_iommu_dev_domain_id(dev(INST_CC, 1)), 0);
+	/* Once the IOMMU stops failing, it joins the same domain. */
+	KUNIT_EXPECT_EQ(test, attach(test, c, INST_CC, 1, false), id);
+	expect_dma_reads(test, INST_CC, 1, SZ_1M + PAGE_SIZE, buf, 1);
 }
 
 /* An attach that conflicts with a mapping changes nothing. */
@@ -411,9 +527,7 @@ static void mdom_domain_attach_conflicts(struct kunit *test)
 	struct mock_iommu_counters now;
 	unsigned long buf = user_buf(test, 2);
 	unsigned long locked;
-	bool new_domain;
 	u64 unmapped;
-	u32 id;
 
 	/* Beyond inst 0's 39-bit aperture */
 	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 1ULL << 40, PAGE_SIZE, buf,
@@ -422,26 +536,26 @@ static void mdom_domain_attach_conflicts(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0xfee00000, PAGE_SIZE,
 						 buf + PAGE_SIZE, RW), 0);
 	locked = locked_vm();
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_CC, 0), &id,
-						    &new_domain), -EINVAL);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_CC, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
 	KUNIT_ASSERT_EQ(test, mock_iommu_get_counters(-1, &now), 0);
 	KUNIT_EXPECT_EQ(test, now.domains_live,
 			((struct mdom_test *)test->priv)->before.domains_live);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
 
 	/* Without the aperture conflict the MSI window still conflicts. */
 	KUNIT_ASSERT_EQ(test, mdom_container_unmap(c, 1ULL << 40, PAGE_SIZE,
 						   false, &unmapped), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_CC, 0), &id,
-						    &new_domain), -EINVAL);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_CC, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
 	/* inst 1 has no reserved region and a 48-bit aperture: fine. */
 	attach(test, c, INST_BIG, 0, true);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + 1);
 	/* Now a group with an MSI window conflicts even joining nothing. */
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_TWIN, 0), &id,
-						    &new_domain), -EINVAL);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_TWIN, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
-	KUNIT_EXPECT_EQ(test, locked_vm(), locked - 1);
-	/* The group is not left claimed: after the unmap it attaches. */
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + 1);
+	/* Nothing of it stayed: after the unmap it attaches. */
 	KUNIT_ASSERT_EQ(test, mdom_container_unmap(c, 0xfee00000, PAGE_SIZE,
 						   false, &unmapped), 0);
 	attach(test, c, INST_TWIN, 0, true);
@@ -452,6 +566,7 @@ static struct kunit_case mdom_domain_cases[] = {
 	KUNIT_CASE(mdom_domain_replay_on_attach),
 	KUNIT_CASE(mdom_domain_shared_and_detach),
 	KUNIT_CASE(mdom_domain_attach_errors),
+	KUNIT_CASE(mdom_domain_join_error_propagates),
 	KUNIT_CASE(mdom_domain_attach_conflicts),
 	{}
 };
@@ -475,7 +590,6 @@ static void mdom_replay_fails_halfway(struct kunit *test)
 	unsigned long buf, locked;
 	unsigned int nth = 1;
 	struct mdom_dma *dma;
-	bool new_domain;
 	u32 id, id2;
 
 	buf = map_three(test, c);
@@ -486,8 +600,7 @@ static void mdom_replay_fails_halfway(struct kunit *test)
 	dma = mdom_dma_next(dma, 0, U64_MAX);
 	nth += dma->pages->nruns;
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(INST_BIG, nth, -ENOMEM), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_BIG, 0), &id2,
-						    &new_domain), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_BIG, 0), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
 	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 12);
@@ -504,22 +617,53 @@ static void mdom_replay_fails_halfway(struct kunit *test)
 static void mdom_replay_alloc_and_attach_fail(struct kunit *test)
 {
 	struct mdom_container *c = container_new(test);
-	bool new_domain;
+	unsigned long locked;
 	u32 id;
 
 	map_three(test, c);
+	locked = locked_vm();
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_domain_alloc(INST_BIG, -ENOMEM), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_BIG, 0), &id,
-						    &new_domain), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_BIG, 0), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
 	/* The only attach tried is the new domain's: it fails. */
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_attach(INST_BIG, -EIO), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_attach(c, grp(INST_BIG, 0), &id,
-						    &new_domain), -EIO);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_BIG, 0), -EIO);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
-	/* Ownership was released each time. */
+	/* Nothing was pinned for a domain that never came. */
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
 	id = attach(test, c, INST_BIG, 0, true);
 	expect_domain_holds_all(test, c, find_domain(c, id));
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + 12);
+}
+
+/*
+ * The replay into a container's first domain pins the mappings recorded
+ * until then; when it fails, they are unpinned and uncharged again.
+ */
+static void mdom_replay_first_domain_fails(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test);
+	unsigned long buf, locked;
+	struct mdom_dma *dma;
+	u32 id;
+
+	buf = map_three(test, c);
+	locked = locked_vm();
+	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(INST_CC, 2, -ENOMEM), 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_CC, 0), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
+	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
+	     dma = mdom_dma_next(dma, 0, U64_MAX))
+		KUNIT_EXPECT_FALSE(test, dma->pages->pinned);
+
+	id = attach(test, c, INST_CC, 0, true);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 12);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked + 12);
+	expect_domain_holds_all(test, c, find_domain(c, id));
+	expect_dma_reads(test, INST_CC, 0, SZ_4M, buf, 8);
 }
 
 /* A map failing in the second domain leaves nothing in the first. */
@@ -540,7 +684,7 @@ static void mdom_replay_map_fails_in_second_domain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, SZ_1M, 4 * PAGE_SIZE, buf,
 						 RW), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, mock_iommu_lookup(d0->domain, SZ_1M, &t), -ENOENT);
-	KUNIT_EXPECT_EQ(test, d0->mapped_bytes, 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&d0->mapped_bytes), 0);
 	KUNIT_EXPECT_EQ(test, c->dmas.count, 0);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
 	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
@@ -554,6 +698,7 @@ static void mdom_replay_map_fails_in_second_domain(struct kunit *test)
 static struct kunit_case mdom_replay_cases[] = {
 	KUNIT_CASE(mdom_replay_fails_halfway),
 	KUNIT_CASE(mdom_replay_alloc_and_attach_fail),
+	KUNIT_CASE(mdom_replay_first_domain_fails),
 	KUNIT_CASE(mdom_replay_map_fails_in_second_domain),
 	{}
 };

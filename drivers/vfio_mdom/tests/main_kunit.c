@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the container's version and extension answers.
+ * KUnit tests for the answers vfio-mdom gives VFIO before and at
+ * VFIO_SET_IOMMU: the extensions it claims (with and without a container)
+ * and the IOMMU types it opens a container for.
  */
 #include <kunit/test.h>
+#include <linux/err.h>
 #include <linux/vfio.h>
 
 #include "../vfio_mdom.h"
@@ -10,11 +13,12 @@
 KUNIT_DEFINE_ACTION_WRAPPER(mdom_main_destroy_action, mdom_container_destroy,
 			    struct mdom_container *);
 
-static struct mdom_container *mdom_main_container(struct kunit *test)
+static struct mdom_container *mdom_main_container(struct kunit *test,
+						  u32 type)
 {
-	struct mdom_container *c = mdom_container_alloc();
+	struct mdom_container *c = mdom_container_alloc(type);
 
-	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, c);
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, mdom_main_destroy_action, c),
 			0);
@@ -23,43 +27,75 @@ static struct mdom_container *mdom_main_container(struct kunit *test)
 
 static void mdom_check_extension_unknown(struct kunit *test)
 {
-	struct mdom_container *c = mdom_main_container(test);
+	struct mdom_container *c = mdom_main_container(test, VFIO_TYPE1v2_IOMMU);
 
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, 0), 0);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, 12345), 0);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, ~0UL), 0);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(NULL, 12345), 0);
 }
 
 static void mdom_check_extension_unimplemented(struct kunit *test)
 {
-	struct mdom_container *c = mdom_main_container(test);
+	struct mdom_container *c = mdom_main_container(test, VFIO_TYPE1v2_IOMMU);
+	static const unsigned long exts[] = {
+		VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU,
+		VFIO_NOIOMMU_IOMMU, VFIO_UPDATE_VADDR,
+		VFIO_TYPE1_NESTING_IOMMU,
+	};
+	unsigned int i;
 
-	/* Never claim what is not implemented. */
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_SPAPR_TCE_IOMMU), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_SPAPR_TCE_v2_IOMMU), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_NOIOMMU_IOMMU), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UPDATE_VADDR), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_NESTING_IOMMU), 0);
+	/* Never claim what is not implemented, with or without a container. */
+	for (i = 0; i < ARRAY_SIZE(exts); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, mdom_container_check_extension(c, exts[i]),
+				    0, "extension %lu", exts[i]);
+		KUNIT_EXPECT_EQ_MSG(test, mdom_container_check_extension(NULL, exts[i]),
+				    0, "extension %lu", exts[i]);
+	}
 }
 
 static void mdom_check_extension_implemented(struct kunit *test)
 {
-	struct mdom_container *c = mdom_main_container(test);
+	struct mdom_container *c = mdom_main_container(test, VFIO_TYPE1_IOMMU);
+	static const unsigned long exts[] = {
+		VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL,
+	};
+	unsigned int i;
 
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_IOMMU), 1);
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1v2_IOMMU), 1);
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UNMAP_ALL), 1);
-	/* Answered per container: 0 while it has no domain. */
+	for (i = 0; i < ARRAY_SIZE(exts); i++) {
+		KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, exts[i]), 1);
+		/* What VFIO_SET_IOMMU polls drivers with. */
+		KUNIT_EXPECT_EQ(test, mdom_container_check_extension(NULL, exts[i]), 1);
+	}
+	/* Per container: 0 while it has no domain; 0 with no container. */
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 0);
-	/* The answers do not depend on SET_IOMMU. */
-	KUNIT_ASSERT_EQ(test, mdom_container_set_iommu(c, VFIO_TYPE1_IOMMU), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1v2_IOMMU), 1);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(NULL, VFIO_DMA_CC_IOMMU), 0);
+}
+
+/* VFIO_SET_IOMMU opens a container only for the two type1 flavours. */
+static void mdom_container_types(struct kunit *test)
+{
+	static const unsigned long bad[] = {
+		0, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU,
+		VFIO_NOIOMMU_IOMMU, VFIO_TYPE1_NESTING_IOMMU, 12345,
+	};
+	struct mdom_container *c;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR(mdom_container_alloc(bad[i])),
+				    -EINVAL, "type %lu", bad[i]);
+	c = mdom_main_container(test, VFIO_TYPE1_IOMMU);
+	KUNIT_EXPECT_EQ(test, c->iommu_type, VFIO_TYPE1_IOMMU);
+	c = mdom_main_container(test, VFIO_TYPE1v2_IOMMU);
+	KUNIT_EXPECT_EQ(test, c->iommu_type, VFIO_TYPE1v2_IOMMU);
 }
 
 static struct kunit_case mdom_main_cases[] = {
 	KUNIT_CASE(mdom_check_extension_unknown),
 	KUNIT_CASE(mdom_check_extension_unimplemented),
 	KUNIT_CASE(mdom_check_extension_implemented),
+	KUNIT_CASE(mdom_container_types),
 	{}
 };
 
