@@ -6,6 +6,13 @@
 #                modules and the selftests, boot the VM and run every test;
 #                ends with "N passed, N failed".
 #   make run     same set-up, then boot the VM and run the demo.
+#   make check-stock
+#                install Debian's own kernel and headers, build the module
+#                for it with DKMS, boot it and run the selftests that need
+#                no test-only module (tools/vm/stock/check.sh).
+#   make dkms-install [KVER=release] / make dkms-uninstall
+#                install vfio_mdom.ko with DKMS for the running kernel (or
+#                KVER) from its headers package; see README.md.
 #   make modules / selftests / demo / lint / clean
 #
 # KDIR is the cached test-kernel build tree (tools/vm/lib.sh); set it to
@@ -15,7 +22,8 @@ KDIR = $(shell bash -c '. $(CURDIR)/tools/vm/lib.sh && kernel_dir')
 SELFTESTS := tools/testing/selftests/vfio_mdom
 DEMO := tools/demo
 
-.PHONY: all setup kernel modules selftests demo check run lint clean
+.PHONY: all setup kernel modules selftests demo check check-stock run lint \
+	clean dkms-install dkms-uninstall
 
 all: modules selftests demo
 
@@ -40,6 +48,15 @@ check: all
 
 run: all
 	@bash tools/vm/run-demo.sh
+
+check-stock: kernel
+	@bash tools/vm/stock/check.sh
+
+dkms-install:
+	@bash tools/dkms/dkms.sh install $(KVER)
+
+dkms-uninstall:
+	@bash tools/dkms/dkms.sh uninstall
 
 # checkpatch, W=1 and sparse on the project's own sources
 lint: kernel

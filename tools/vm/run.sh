@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot the test kernel under QEMU (TCG) and run one command inside.
 #
-#   tools/vm/run.sh [--timeout SECONDS] [--out DIR] [--allow-log RE] -- COMMAND [ARGS...]
+#   tools/vm/run.sh [--timeout SECONDS] [--out DIR] [--allow-log RE]
+#                   [--kernel BZIMAGE --initrd INITRAMFS] -- COMMAND [ARGS...]
 #
 # The guest is a q35 machine with an emulated Intel IOMMU (interrupt
 # remapping on) and two QEMU edu PCI devices behind it. As with virtme-ng,
@@ -16,24 +17,34 @@
 # time limit, or if the console log shows a kernel oops, BUG, WARNING,
 # KASAN report, lockdep splat or kmemleak leak (tools/vm/check-log.sh),
 # even when COMMAND itself succeeded.
+#
+# The kernel is the test kernel (tools/vm/build-kernel.sh), or BZIMAGE with
+# the INITRAMFS that mounts the 9p root for it (tools/vm/stock/ boots
+# Debian's own kernel that way).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 timeout=900
 out=
 allow=()
+kernel=
+initrd=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) timeout=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--allow-log) allow+=(--allow "$2"); shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--initrd) initrd=(-initrd "$2"); shift 2 ;;
 	--) shift; break ;;
-	*) die "unknown option $1 (usage: run.sh [--timeout S] [--out DIR] -- CMD...)" ;;
+	*) die "unknown option $1 (usage: run.sh [--timeout S] [--out DIR] [--kernel BZIMAGE --initrd FILE] -- CMD...)" ;;
 	esac
 done
 [ $# -gt 0 ] || die "no command given"
 
-kdir=$("$VM_DIR/build-kernel.sh")
+if [ -z "$kernel" ]; then
+	kernel=$("$VM_DIR/build-kernel.sh")/arch/x86/boot/bzImage
+fi
 if [ -z "$out" ]; then
 	out=$REPO_DIR/.build/vm-$(date +%Y%m%d-%H%M%S)-$$
 fi
@@ -55,12 +66,12 @@ append=(
 	VM_REPO="$REPO_DIR" VM_OUT="$out"
 )
 
-echo "vm: booting $kdir (log: $out/console.log)" >&2
+echo "vm: booting $kernel (log: $out/console.log)" >&2
 set +e
 timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-accel tcg,thread=multi -M q35 -cpu max,la57=off -smp 2 -m 4G \
 	-nographic -no-reboot -monitor none -serial "file:$out/console.log" \
-	-kernel "$kdir/arch/x86/boot/bzImage" -append "${append[*]}" \
+	-kernel "$kernel" ${initrd[@]+"${initrd[@]}"} -append "${append[*]}" \
 	-device intel-iommu,intremap=on \
 	-device edu -device edu \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \

@@ -1,14 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages vfio-mdom needs to build and test: the kernel
-# source, the kernel build dependencies, QEMU and the checkers. Idempotent:
-# does nothing when everything is already there.
+# source, the kernel build dependencies, QEMU and the checkers, and the
+# packages named as arguments (tools/vm/stock/setup.sh names its own).
+# Idempotent: does nothing when everything is already there.
 set -euo pipefail
 
 PKGS=(
 	linux-source-6.12 build-essential flex bison bc cpio kmod rsync
 	libelf-dev libssl-dev xz-utils python3 sparse qemu-system-x86
 	pciutils util-linux
+	"$@"
 )
 
 missing=()

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the guest on Debian's kernel (tools/vm/stock/check.sh):
+#
+#   guest-check.sh OUT MODROOT TEST...
+#
+# Loads VFIO as the distribution does, from the stock module tree plus the
+# DKMS-installed vfio_mdom.ko (MODROOT, see build-module.sh), with the
+# project's modprobe.d snippet: `modprobe vfio-pci` must bring vfio_mdom in
+# after vfio_iommu_type1. Then binds the edu devices to vfio-pci, runs each
+# TEST (a binary of tools/testing/selftests/vfio_mdom/), unloads vfio_mdom
+# and checks the snippet's options line for going back to type1. Leaves
+# for check.sh:
+#   OUT/selftests/<name>.tap    kselftest harness output, <name>.rc status
+#   OUT/setup-errors            number of set-up steps that failed
+set -u
+out=${1:?usage: guest-check.sh OUT MODROOT TEST...}
+modroot=${2:?usage: guest-check.sh OUT MODROOT TEST...}
+shift 2
+cd "$(dirname "$0")/../../.." || exit 1
+. tools/vm/guest-setup.sh
+
+rm -rf "$out/selftests"
+mkdir -p "$out/selftests"
+modprobe=(modprobe -d "$modroot" -C tools/dkms/vfio-mdom.conf)
+
+echo "== $(uname -r): modprobe vfio-pci with tools/dkms/vfio-mdom.conf"
+"${modprobe[@]}" vfio-pci || setup_err "modprobe vfio-pci failed"
+# /proc/modules lists the most recently loaded module first.
+order=$(awk '$1 ~ /^vfio/ { print $1 }' /proc/modules | tr '\n' ' ')
+echo "vfio modules, newest first: $order"
+case "$order" in
+*vfio_mdom*vfio_iommu_type1*) ;;
+*) setup_err "vfio_mdom was not loaded after vfio_iommu_type1 (softdep)" ;;
+esac
+echo "vfio_mdom: $(modinfo -F filename -b "$modroot" vfio_mdom 2>&1)"
+bind_edu_to_vfio
+
+for name in "$@"; do
+	t=tools/testing/selftests/vfio_mdom/$name
+	echo "== selftest: $name"
+	if [ ! -x "$t" ]; then
+		echo "not built: $t" >"$out/selftests/$name.tap"
+		echo 127 >"$out/selftests/$name.rc"
+		setup_err "$t not built (make selftests)"
+		continue
+	fi
+	(cd "$(dirname "$t")" && timeout -k 10 900 "./$name") \
+		>"$out/selftests/$name.tap" 2>&1
+	echo $? >"$out/selftests/$name.rc"
+	grep -E '^(not )?ok |^# (Totals|FAIL)' "$out/selftests/$name.tap"
+done
+
+rmmod vfio_mdom || setup_err "rmmod vfio_mdom failed"
+
+# The snippet's way back to type1 from boot on: its options line.
+echo "== modprobe vfio_mdom with the snippet's 'options vfio_mdom vfio_backend=0'"
+sed 's/^#options vfio_mdom/options vfio_mdom/' tools/dkms/vfio-mdom.conf \
+	>/tmp/vfio-mdom-type1.conf
+modprobe -d "$modroot" -C /tmp/vfio-mdom-type1.conf vfio_mdom ||
+	setup_err "modprobe vfio_mdom with vfio_backend=0 failed"
+backend=$(cat /sys/module/vfio_mdom/parameters/vfio_backend 2>&1)
+echo "vfio_backend: $backend"
+[ "$backend" = N ] || setup_err "vfio_backend=0 in modprobe.d gave vfio_backend $backend"
+rmmod vfio_mdom || setup_err "rmmod vfio_mdom failed"
+echo "$MDOM_SETUP_ERRORS" >"$out/setup-errors"
+exit 0
