@@ -71,6 +71,11 @@ static_assert(__same_type(((struct vfio_iommu_driver_ops *)NULL)->group_iommu_do
 static_assert(__same_type(((struct vfio_iommu_driver_ops *)NULL)->attach_group,
 			  int (*)(void *, struct iommu_group *,
 				  enum vfio_group_type)));
+/* The registration functions take the kernel's struct. */
+static_assert(__same_type(&vfio_register_iommu_driver,
+			  int (*)(const struct vfio_iommu_driver_ops *)));
+static_assert(__same_type(&vfio_unregister_iommu_driver,
+			  void (*)(const struct vfio_iommu_driver_ops *)));
 static_assert(sizeof(enum vfio_group_type) ==
 	      sizeof(enum mdom_vfio_group_type));
 static_assert((int)VFIO_IOMMU == (int)MDOM_VFIO_IOMMU);
