@@ -89,10 +89,8 @@ static void mdom_container_forget(struct mdom_container *c,
 	list_for_each_entry(dma, victims, list) {
 		c->mapped_bytes -= mdom_dma_size(dma);
 		c->nr_mappings--;
-		if (dma->pages->pinned) {
+		if (dma->pages->pinned)
 			c->pinned_pages -= dma->pages->npages;
-			c->locked_pages -= dma->pages->npages;
-		}
 	}
 	mdom_dma_remove_list(&c->dmas, victims);
 }
@@ -114,8 +112,8 @@ void mdom_container_destroy(struct mdom_container *c)
 	WARN_ON(mdom_dma_unmap_collect(&c->dmas, 0, U64_MAX, true, true,
 				       &victims, &unmapped));
 	mdom_container_forget(c, &victims);
-	WARN_ON(c->mapped_bytes || c->pinned_pages || c->locked_pages ||
-		c->nr_mappings || c->dmas.count);
+	WARN_ON(c->mapped_bytes || c->pinned_pages || c->nr_mappings ||
+		c->dmas.count);
 	mutex_unlock(&c->iova_lock);
 	up_write(&c->domains_rwsem);
 
@@ -229,9 +227,9 @@ int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		return ret;
 
 	if (has_domain)
-		pages = mdom_pages_pin(vaddr, size, prot & IOMMU_WRITE);
+		pages = mdom_pages_pin(vaddr, size, prot & IOMMU_WRITE, c);
 	else
-		pages = mdom_pages_alloc(vaddr, size, prot & IOMMU_WRITE);
+		pages = mdom_pages_alloc(vaddr, size, prot & IOMMU_WRITE, c);
 	if (IS_ERR(pages))
 		return PTR_ERR(pages);
 
@@ -280,10 +278,8 @@ int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		dma->state = MDOM_DMA_LIVE;
 		c->mapped_bytes += size;
 		c->nr_mappings++;
-		if (pages->pinned) {
+		if (pages->pinned)
 			c->pinned_pages += pages->npages;
-			c->locked_pages += pages->npages;
-		}
 	}
 	c->map_seq++;
 	mutex_unlock(&c->iova_lock);
@@ -374,6 +370,36 @@ out_up:
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap);
 
 /*
+ * The counters of VFIO_MDOM_QUERY (and debugfs). Which pinned pages
+ * another container of the same mm also holds (their charge is shared) is
+ * found page by page in the mm's account: this walks the whole container.
+ */
+void mdom_container_counts(struct mdom_container *c, struct vfio_mdom_query *q)
+{
+	struct mdom_dma *dma;
+	unsigned int n = 0;
+
+	guard(mutex)(&c->iova_lock);
+	q->iommu_type = c->iommu_type;
+	q->num_mappings = c->nr_mappings;
+	q->mapped_bytes = c->mapped_bytes;
+	q->pinned_pages = c->pinned_pages;
+	q->shared_pages = 0;
+	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
+	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+		if (dma->state != MDOM_DMA_LIVE || !dma->pages->pinned)
+			continue;
+		q->shared_pages += mdom_acct_shared(dma->pages);
+		if (!(++n % MDOM_FREE_RESCHED))
+			cond_resched();
+	}
+	q->locked_pages = q->pinned_pages - q->shared_pages;
+	q->dma_avail = mdom_container_dma_avail(c);
+	q->dirty_mode = VFIO_MDOM_DIRTY_OFF;
+	q->num_vaddr_invalid = 0;
+}
+
+/*
  * VFIO_MDOM_QUERY, from the published snapshot of the domains (it does
  * not wait for an attach or replay) and the counters. Returns -EMSGSIZE
  * (counts set) if the user arrays are too small.
@@ -415,17 +441,7 @@ int mdom_container_query(struct mdom_container *c, struct vfio_mdom_query *q)
 		goto out_put;
 	}
 
-	mutex_lock(&c->iova_lock);
-	q->iommu_type = c->iommu_type;
-	q->num_mappings = c->nr_mappings;
-	q->mapped_bytes = c->mapped_bytes;
-	q->pinned_pages = c->pinned_pages;
-	q->locked_pages = c->locked_pages;
-	q->shared_pages = 0;
-	q->dma_avail = mdom_container_dma_avail(c);
-	q->dirty_mode = VFIO_MDOM_DIRTY_OFF;
-	q->num_vaddr_invalid = 0;
-	mutex_unlock(&c->iova_lock);
+	mdom_container_counts(c, q);
 out_counts:
 	q->num_domains = info->nr_domains;
 	q->num_groups = info->nr_groups;

@@ -87,15 +87,9 @@ static void mdom_debugfs_show_one(struct seq_file *s,
 	struct mdom_info *info;
 	u32 i;
 
-	scoped_guard(mutex, &c->iova_lock) {
-		q.num_mappings = c->nr_mappings;
-		q.mapped_bytes = c->mapped_bytes;
-		q.pinned_pages = c->pinned_pages;
-		q.locked_pages = c->locked_pages;
-		q.dma_avail = mdom_container_dma_avail(c);
-	}
+	mdom_container_counts(c, &q);
 	seq_printf(s, "container %u pid %d comm %s type %u mappings %u mapped_bytes %llu pinned_pages %llu locked_pages %llu shared_pages %llu dma_avail %u dirty %s vaddr_invalid %u\n",
-		   c->id, pid_nr(c->owner), c->comm, c->iommu_type,
+		   c->id, pid_nr(c->owner), c->comm, q.iommu_type,
 		   q.num_mappings, q.mapped_bytes, q.pinned_pages,
 		   q.locked_pages, q.shared_pages, q.dma_avail, "off",
 		   q.num_vaddr_invalid);

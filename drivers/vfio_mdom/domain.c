@@ -171,7 +171,6 @@ int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d)
 	if (npinned) {
 		mutex_lock(&c->iova_lock);
 		c->pinned_pages += npinned;
-		c->locked_pages += npinned;
 		mutex_unlock(&c->iova_lock);
 	}
 	return 0;

@@ -5,9 +5,9 @@
  * A user range is pinned once with pin_user_pages_fast(FOLL_LONGTERM), one
  * page of struct page pointers per call, and folded into physically
  * contiguous runs as it goes, so THP or hugetlb backed memory becomes a few
- * long runs. The whole range is charged to the pinning mm's locked_vm once,
- * before anything is pinned, so a map past RLIMIT_MEMLOCK fails before it
- * costs anything. Each run is mapped into a domain with one iommu_map().
+ * long runs. The pages are charged to the mm's locked_vm once per mm
+ * (account.c); a map that cannot fit RLIMIT_MEMLOCK fails before it pins
+ * anything. Each run is mapped into a domain with one iommu_map().
  */
 #include <linux/capability.h>
 #include <linux/err.h>
@@ -145,38 +145,8 @@ static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 	}
 }
 
-/*
- * Charge @npages to the mm's locked_vm in one step, against the mapping
- * process's RLIMIT_MEMLOCK unless it had CAP_IPC_LOCK, as vfio_iommu_type1
- * and account_locked_vm() do.
- */
-static int mdom_pages_charge(struct mdom_pages *pages, unsigned long npages)
-{
-	int ret;
-
-	ret = mmap_write_lock_killable(pages->mm);
-	if (ret)
-		return ret;
-	ret = __account_locked_vm(pages->mm, npages, true, pages->task,
-				  pages->lock_cap);
-	mmap_write_unlock(pages->mm);
-	return ret;
-}
-
-/*
- * Give the charge back. Lowering locked_vm checks no limit, so unlike
- * account_locked_vm() this does not ask capable(CAP_IPC_LOCK) (an LSM
- * check, audited) on every unmap.
- */
-static void mdom_pages_uncharge(struct mm_struct *mm, unsigned long npages)
-{
-	mmap_write_lock(mm);
-	__account_locked_vm(mm, npages, false, current, false);
-	mmap_write_unlock(mm);
-}
-
 struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
-				    bool writable)
+				    bool writable, const void *owner)
 {
 	struct mm_struct *mm = current->mm;
 	struct mdom_pages *pages;
@@ -196,6 +166,13 @@ struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
+	pages->acct = mdom_acct_get(mm);
+	if (!pages->acct) {
+		kfree(pages);
+		return ERR_PTR(-ENOMEM);
+	}
+	pages->owner = owner;
+	INIT_LIST_HEAD(&pages->acct_node);
 	pages->vaddr = vaddr;
 	pages->npages = size >> PAGE_SHIFT;
 	pages->writable = writable;
@@ -247,7 +224,7 @@ int mdom_pages_fill(struct mdom_pages *pages)
 		goto out_mmput;
 	}
 
-	ret = mdom_pages_charge(pages, npages);
+	ret = mdom_acct_precheck(pages);
 	if (ret)
 		goto out_free_batch;
 
@@ -280,6 +257,9 @@ int mdom_pages_fill(struct mdom_pages *pages)
 			cond_resched();
 		}
 	}
+	ret = mdom_acct_charge(pages);
+	if (ret)
+		goto out_unpin;
 	pages->pinned = true;
 	kfree(batch);
 	mdom_pages_trim(pages);
@@ -290,7 +270,6 @@ int mdom_pages_fill(struct mdom_pages *pages)
 out_unpin:
 	/* Nothing was written through these pages: do not dirty them. */
 	mdom_pages_unpin_runs(pages, false);
-	mdom_pages_uncharge(pages->mm, npages);
 	kvfree(pages->runs);
 	pages->runs = NULL;
 	pages->nruns = 0;
@@ -309,9 +288,8 @@ void mdom_pages_empty(struct mdom_pages *pages)
 {
 	if (!pages->pinned)
 		return;
+	mdom_acct_uncharge(pages);
 	mdom_pages_unpin_runs(pages, pages->writable);
-	/* The mm may have exited: mmgrab() keeps its locked_vm to uncharge. */
-	mdom_pages_uncharge(pages->mm, pages->npages);
 	kvfree(pages->runs);
 	pages->runs = NULL;
 	pages->nruns = 0;
@@ -325,6 +303,7 @@ void mdom_pages_unpin(struct mdom_pages *pages)
 	if (!pages)
 		return;
 	mdom_pages_empty(pages);
+	mdom_acct_put(pages->acct);
 	mmdrop(pages->mm);
 	put_task_struct(pages->task);
 	kfree(pages);
@@ -332,12 +311,12 @@ void mdom_pages_unpin(struct mdom_pages *pages)
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_unpin);
 
 struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
-				  bool writable)
+				  bool writable, const void *owner)
 {
 	struct mdom_pages *pages;
 	int ret;
 
-	pages = mdom_pages_alloc(vaddr, size, writable);
+	pages = mdom_pages_alloc(vaddr, size, writable, owner);
 	if (IS_ERR(pages))
 		return pages;
 	ret = mdom_pages_fill(pages);

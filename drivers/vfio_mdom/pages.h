@@ -17,9 +17,11 @@
 #ifndef _VFIO_MDOM_PAGES_H
 #define _VFIO_MDOM_PAGES_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct iommu_domain;
+struct mdom_acct;
 struct mm_struct;
 struct page;
 
@@ -46,13 +48,17 @@ struct mdom_run {
  * @lock_cap: the mapper had CAP_IPC_LOCK: charged but not limited
  * @pinned: @runs hold all @npages pages, pinned and charged; false for a
  *	    mapping recorded while its container had no IOMMU domain
+ * @acct: the account of @mm (account.c), referenced
+ * @owner: the container the mapping belongs to, for the account
+ * @acct_node: in the account's list while @pinned
  * @nruns: number of entries in @runs
  * @runs: contiguous runs, in user address order, covering @npages
  * @maxruns: number of entries allocated for @runs (kvmalloc'ed)
  *
- * While @pinned, the whole @npages is charged to @mm's locked_vm, once,
- * whatever the number of domains mapping the runs. Adjacent runs are never
- * physically contiguous with each other: each run is as long as it can be.
+ * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
+ * the number of domains mapping the runs, and once across the containers
+ * of the mm (account.c). Adjacent runs are never physically contiguous
+ * with each other: each run is as long as it can be.
  */
 struct mdom_pages {
 	struct mm_struct *mm;
@@ -62,32 +68,38 @@ struct mdom_pages {
 	bool writable;
 	bool lock_cap;
 	bool pinned;
+	struct mdom_acct *acct;
+	const void *owner;
+	struct list_head acct_node;
 	unsigned int nruns;
 	struct mdom_run *runs;
 	unsigned int maxruns;
 };
 
 /*
- * Record [@vaddr, @vaddr + @size) of current->mm, without pinning it.
+ * Record [@vaddr, @vaddr + @size) of current->mm for the container @owner,
+ * without pinning it.
  * @vaddr and @size are PAGE_SIZE aligned, @size is not zero. Returns
  * ERR_PTR(-EINVAL) if @vaddr/@size are misaligned, zero or wrap (callers
  * are expected to have refused those already), -EFAULT for a range past
  * the user address space, -ESRCH without a current->mm, -ENOMEM.
  */
 struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
-				    bool writable);
+				    bool writable, const void *owner);
 
 /*
- * Pin the recorded range and charge it to the mm's locked_vm, against the
- * mapping process's RLIMIT_MEMLOCK unless it had CAP_IPC_LOCK. Called by
+ * Pin the recorded range and charge the mm's locked_vm for the pages no
+ * other container of the mm holds pinned (account.c), against the mapping
+ * process's RLIMIT_MEMLOCK unless it had CAP_IPC_LOCK. Called by
  * the mapping process, or by another task (a replay into a container's
  * first domain) while the mm is alive. Returns 0; -ENOMEM past
  * RLIMIT_MEMLOCK or if the run array cannot be allocated; -EFAULT for an
  * unmapped range (or a VM_PFNMAP/VM_IO one); -ESRCH if the mm has exited;
  * -EINTR on a fatal signal between batches; or what pinning returned. On
- * error nothing stays pinned or charged. The limit is checked, and the
- * whole range charged, before the first page is pinned. Every page pinned
- * is charged, as type1 does for the pages pin_user_pages() can return (a
+ * error nothing stays pinned or charged. Unless pages already charged
+ * for another container may make it fit, the limit is checked before the
+ * first page is pinned. Every page pinned is charged (once per mm), as
+ * type1 does for the pages pin_user_pages() can return (a
  * read-only long-term pin of private memory never returns the zero page:
  * GUP unshares it). Sleeps; takes the mm's mmap_lock, so call it with no
  * mmap_lock held.
@@ -99,7 +111,16 @@ void mdom_pages_empty(struct mdom_pages *pages);
 
 /* mdom_pages_alloc() then mdom_pages_fill(): the pages, or an ERR_PTR. */
 struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
-				  bool writable);
+				  bool writable, const void *owner);
+
+/* account.c: one charge per page and mm */
+struct mdom_acct *mdom_acct_get(struct mm_struct *mm);
+void mdom_acct_put(struct mdom_acct *acct);
+int mdom_acct_precheck(struct mdom_pages *pages);
+int mdom_acct_charge(struct mdom_pages *pages);
+void mdom_acct_uncharge(struct mdom_pages *pages);
+unsigned long mdom_acct_shared(struct mdom_pages *pages);
+unsigned long mdom_acct_charged(struct mdom_pages *pages);
 
 /*
  * Unpin every page (dirtying them if writable), uncharge, free. Works after

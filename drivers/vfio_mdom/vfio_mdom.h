@@ -147,8 +147,8 @@ struct mdom_info {
  * @map_seq: counts the maps that are done (LIVE, or failed and gone)
  * @nr_mappings: number of live mappings in @dmas
  * @mapped_bytes: bytes covered by the live mappings of @dmas
- * @pinned_pages: pages pinned for @dmas (each once, whatever the domains)
- * @locked_pages: pages charged to the mappers' locked_vm for @dmas
+ * @pinned_pages: pages pinned for @dmas (each once, whatever the domains),
+ *		  charged once per mm across containers (account.c)
  *
  * Locking order: VFIO's container group_lock -> domains_rwsem ->
  * iommu_group::mutex (inside the IOMMU core's attach, detach and
@@ -191,7 +191,6 @@ struct mdom_container {
 	u32 nr_mappings;
 	u64 mapped_bytes;
 	u64 pinned_pages;
-	u64 locked_pages;
 };
 
 /* Module parameters (group.c, container.c, backend.c). */
@@ -210,6 +209,8 @@ int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
 unsigned int mdom_container_dma_avail(struct mdom_container *c);
 int mdom_container_query(struct mdom_container *c,
 			 struct vfio_mdom_query *q);
+void mdom_container_counts(struct mdom_container *c,
+			   struct vfio_mdom_query *q);
 
 /* info.c: the published snapshot of the domains */
 int mdom_info_update(struct mdom_container *c, gfp_t gfp);

@@ -200,7 +200,6 @@ static void mdom_container_map_unmap_accounting(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->dmas.count, 2);
 	KUNIT_EXPECT_EQ(test, c->nr_mappings, 2);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
-	KUNIT_EXPECT_EQ(test, c->locked_pages, 0);
 	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 8 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, locked_vm(), before);
 
@@ -245,7 +244,6 @@ static void mdom_container_map_unmap_accounting(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, unmapped, 4 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, c->dmas.count, 0);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
-	KUNIT_EXPECT_EQ(test, c->locked_pages, 0);
 	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 0);
 	KUNIT_EXPECT_EQ(test, locked_vm(), before);
 }

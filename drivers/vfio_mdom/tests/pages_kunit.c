@@ -30,6 +30,15 @@
 KUNIT_DEFINE_ACTION_WRAPPER(mdom_pages_unpin_action, mdom_pages_unpin,
 			    struct mdom_pages *);
 
+/* Stand-ins for two containers of the same mm. */
+static const char container_a, container_b;
+
+/* Pin as a mapping of container A. */
+static struct mdom_pages *pin_for(unsigned long vaddr, u64 size, bool writable)
+{
+	return mdom_pages_pin(vaddr, size, writable, &container_a);
+}
+
 static unsigned long user_alloc(struct kunit *test, unsigned long size,
 				unsigned long prot)
 {
@@ -78,7 +87,7 @@ static unsigned long locked_vm(void)
 static struct mdom_pages *pin_ok(struct kunit *test, unsigned long vaddr,
 				 u64 size, bool writable)
 {
-	struct mdom_pages *pages = mdom_pages_pin(vaddr, size, writable);
+	struct mdom_pages *pages = pin_for(vaddr, size, writable);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
 	/* If the test stops early, unpin when it is cleaned up. */
@@ -275,8 +284,8 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	task_unlock(current->group_leader);
 	KUNIT_EXPECT_FALSE(test, capable(CAP_IPC_LOCK));
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr, 4 * PAGE_SIZE,
-						     true)), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr, 4 * PAGE_SIZE,
+					      true)), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
 	KUNIT_EXPECT_FALSE(test, user_page_pinned(test, addr));
 
@@ -285,8 +294,8 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, pages->lock_cap);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 3);
 	/* One more page is one too many. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr + 3 * PAGE_SIZE,
-						     PAGE_SIZE, true)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr + 3 * PAGE_SIZE,
+					      PAGE_SIZE, true)),
 			-ENOMEM);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 3);
 	KUNIT_EXPECT_FALSE(test, user_page_pinned(test, addr + 3 * PAGE_SIZE));
@@ -328,17 +337,17 @@ static void mdom_pages_pin_hole(struct kunit *test)
 
 		KUNIT_ASSERT_EQ(test, vm_munmap(hole, PAGE_SIZE), 0);
 		/* In the first batch, then in the third one. */
-		KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(from,
-							     addr + npages *
-							     PAGE_SIZE - from,
-							     true)), -EFAULT);
+		KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(from,
+						      addr + npages *
+						      PAGE_SIZE - from,
+						      true)), -EFAULT);
 		KUNIT_EXPECT_EQ(test, locked_vm(), base);
 		KUNIT_EXPECT_FALSE(test, user_page_pinned(test, from));
 		KUNIT_EXPECT_FALSE(test, user_page_pinned(test,
 							  hole - PAGE_SIZE));
 		/* Only the hole. */
-		KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(hole, PAGE_SIZE,
-							     true)), -EFAULT);
+		KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(hole, PAGE_SIZE,
+						      true)), -EFAULT);
 		KUNIT_EXPECT_EQ(test, locked_vm(), base);
 	}
 }
@@ -352,8 +361,8 @@ static void mdom_pages_pin_readonly(struct kunit *test)
 	addr = user_alloc(test, 8 * PAGE_SIZE, PROT_READ);
 	base = locked_vm();
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr, 8 * PAGE_SIZE,
-						     true)), -EFAULT);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr, 8 * PAGE_SIZE,
+					      true)), -EFAULT);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
 
 	/* Never touched: a long-term pin gets real pages, not the zero page */
@@ -374,23 +383,23 @@ static void mdom_pages_pin_invalid(struct kunit *test)
 	addr = user_alloc(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
 	base = locked_vm();
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr, 0, true)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr + 1, PAGE_SIZE,
-						     true)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr, PAGE_SIZE + 1,
-						     true)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(ULONG_MAX & PAGE_MASK,
-						     2 * PAGE_SIZE, true)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr, 0, true)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr + 1, PAGE_SIZE,
+					      true)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr, PAGE_SIZE + 1,
+					      true)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(ULONG_MAX & PAGE_MASK,
+					      2 * PAGE_SIZE, true)),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr, U64_MAX & PAGE_MASK,
-						     true)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr, U64_MAX & PAGE_MASK,
+					      true)), -EINVAL);
 	/* A range that runs past the user address space. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(TASK_SIZE - PAGE_SIZE,
-						     2 * PAGE_SIZE, true)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(TASK_SIZE - PAGE_SIZE,
+					      2 * PAGE_SIZE, true)),
 			-EFAULT);
 	/* Kernel addresses are not user memory. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(ULONG_MAX & ~(SZ_1M - 1),
-						     PAGE_SIZE, true)),
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(ULONG_MAX & ~(SZ_1M - 1),
+					      PAGE_SIZE, true)),
 			-EFAULT);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
 	mdom_pages_unpin(NULL);
@@ -817,4 +826,152 @@ static struct kunit_suite mdom_pages_suite = {
 	.test_cases = mdom_pages_cases,
 };
 
-kunit_test_suite(mdom_pages_suite);
+/*
+ * The account of an mm (account.c): a page pinned by mappings of several
+ * containers of one mm is charged once, and only what is new counts
+ * against RLIMIT_MEMLOCK.
+ */
+
+/* Pin as a mapping of container @owner, cleaned up with the test. */
+static struct mdom_pages *pin_owned(struct kunit *test, unsigned long vaddr,
+				    u64 size, const void *owner)
+{
+	struct mdom_pages *pages = mdom_pages_pin(vaddr, size, true, owner);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pages);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mdom_pages_unpin_action,
+							pages), 0);
+	return pages;
+}
+
+/* A: pages 0-15, B: 0-15, C: 8-23, B and C in one other container. */
+static void mdom_account_shared_across_containers(struct kunit *test)
+{
+	struct mdom_pages *a, *b, *c;
+	unsigned long addr, base;
+
+	addr = user_alloc(test, 24 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	user_fill(test, addr, 24, 0);
+	base = locked_vm();
+
+	a = pin_owned(test, addr, 16 * PAGE_SIZE, &container_a);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
+	KUNIT_EXPECT_EQ(test, mdom_acct_shared(a), 0);
+	b = pin_owned(test, addr, 16 * PAGE_SIZE, &container_b);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
+	KUNIT_EXPECT_EQ(test, mdom_acct_shared(a), 16);
+	KUNIT_EXPECT_EQ(test, mdom_acct_shared(b), 16);
+	c = pin_owned(test, addr + 8 * PAGE_SIZE, 16 * PAGE_SIZE,
+		      &container_b);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 24);
+	KUNIT_EXPECT_EQ(test, mdom_acct_shared(c), 8);
+	KUNIT_EXPECT_EQ(test, mdom_acct_charged(c), 24);
+
+	/* The charge goes only with the last holder of each page. */
+	unpin(test, a);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 24);
+	KUNIT_EXPECT_TRUE(test, user_page_pinned(test, addr));
+	unpin(test, b);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
+	KUNIT_EXPECT_FALSE(test, user_page_pinned(test, addr));
+	KUNIT_EXPECT_EQ(test, mdom_acct_shared(c), 0);
+	unpin(test, c);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base);
+}
+
+/*
+ * One container mapping a page twice pays twice, as with type1, until a
+ * second container of the mm pins pages: the index then counts each page
+ * once, and stays until the last pinned page of the mm goes.
+ */
+static void mdom_account_index_dedups(struct kunit *test)
+{
+	struct mdom_pages *a1, *a2, *b;
+	unsigned long addr, base;
+
+	addr = user_alloc(test, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	user_fill(test, addr, 8, 0);
+	base = locked_vm();
+
+	a1 = pin_owned(test, addr, 8 * PAGE_SIZE, &container_a);
+	a2 = pin_owned(test, addr, 8 * PAGE_SIZE, &container_a);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
+	b = pin_owned(test, addr, 4 * PAGE_SIZE, &container_b);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 8);
+	unpin(test, b);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 8);
+	unpin(test, a1);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 8);
+	unpin(test, a2);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base);
+	/* A fresh start: one container, type1's rule again. */
+	a1 = pin_owned(test, addr, 8 * PAGE_SIZE, &container_a);
+	a2 = pin_owned(test, addr, 2 * PAGE_SIZE, &container_a);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 10);
+	unpin(test, a2);
+	unpin(test, a1);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base);
+}
+
+/* RLIMIT_MEMLOCK refuses only what is really new. */
+static void mdom_account_memlock(struct kunit *test)
+{
+	struct rlimit *rlim = &current->signal->rlim[RLIMIT_MEMLOCK];
+	unsigned long addr, base, old_limit;
+	struct mdom_pages *a, *b;
+	const struct cred *old;
+	struct cred *cred;
+
+	addr = user_alloc(test, 17 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	user_fill(test, addr, 17, 0);
+	base = locked_vm();
+
+	cred = prepare_creds();
+	KUNIT_ASSERT_NOT_NULL(test, cred);
+	cap_lower(cred->cap_effective, CAP_IPC_LOCK);
+	old = override_creds(cred);
+	put_cred(cred);
+	task_lock(current->group_leader);
+	old_limit = rlim->rlim_cur;
+	rlim->rlim_cur = (base + 16) * PAGE_SIZE;
+	task_unlock(current->group_leader);
+
+	a = pin_owned(test, addr, 16 * PAGE_SIZE, &container_a);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
+	/* The same pages for another container: nothing new, it fits. */
+	b = pin_owned(test, addr, 16 * PAGE_SIZE, &container_b);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
+	/* One new page is one too many, for either container. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr + PAGE_SIZE,
+						     16 * PAGE_SIZE, true,
+						     &container_b)), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr + 16 * PAGE_SIZE,
+						     PAGE_SIZE, true,
+						     &container_a)), -ENOMEM);
+	KUNIT_EXPECT_FALSE(test, user_page_pinned(test, addr + 16 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
+	unpin(test, a);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
+	unpin(test, b);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base);
+
+	revert_creds(old);
+	task_lock(current->group_leader);
+	rlim->rlim_cur = old_limit;
+	task_unlock(current->group_leader);
+}
+
+static struct kunit_case mdom_account_cases[] = {
+	KUNIT_CASE(mdom_account_shared_across_containers),
+	KUNIT_CASE(mdom_account_index_dedups),
+	KUNIT_CASE(mdom_account_memlock),
+	{}
+};
+
+static struct kunit_suite mdom_account_suite = {
+	.name = "vfio_mdom_account",
+	.test_cases = mdom_account_cases,
+};
+
+kunit_test_suites(&mdom_pages_suite, &mdom_account_suite);
