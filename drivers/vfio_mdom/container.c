@@ -23,6 +23,7 @@
 #include <linux/vfio_mdom.h>
 
 #include "pages.h"
+#include "trace.h"
 #include "vfio_mdom.h"
 
 /* Free or unpin this many mappings between two cond_resched(). */
@@ -205,8 +206,8 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
  * pinning without a device that needs it): a mapping made while there is
  * none is only recorded, and pinned by the replay into the first domain.
  */
-int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
-		       unsigned long vaddr, int prot)
+static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
+				unsigned long vaddr, int prot)
 {
 	struct mdom_pages *pages;
 	struct mdom_domain *d;
@@ -296,6 +297,30 @@ out_unpin:
 	mdom_pages_unpin(pages);
 	return ret;
 }
+
+static u32 mdom_container_nr_domains(struct mdom_container *c)
+{
+	u32 n;
+
+	rcu_read_lock();
+	n = rcu_dereference(c->info)->nr_domains;
+	rcu_read_unlock();
+	return n;
+}
+
+int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
+		       unsigned long vaddr, int prot)
+{
+	u64 start = mdom_trace_clock(trace_mdom_map_enabled());
+	int ret;
+
+	ret = __mdom_container_map(c, iova, size, vaddr, prot);
+	if (trace_mdom_map_enabled())
+		trace_mdom_map(c->id, iova, size, vaddr, prot,
+			       mdom_container_nr_domains(c), ret,
+			       mdom_trace_ns(start));
+	return ret;
+}
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_map);
 
 /*
@@ -329,8 +354,9 @@ static int mdom_container_unmap_collect(struct mdom_container *c, u64 first,
  * flushed), removed from the tree, then unpinned with no lock held.
  * *@unmapped is written in every case.
  */
-int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
-			 bool all, u64 *unmapped)
+static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
+				  u64 size, bool all, u64 *unmapped,
+				  u32 *nvictims)
 {
 	struct mdom_domain *d;
 	LIST_HEAD(victims);
@@ -361,10 +387,24 @@ int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
 	mutex_lock(&c->iova_lock);
 	mdom_container_forget(c, &victims);
 	mutex_unlock(&c->iova_lock);
+	*nvictims = list_count_nodes(&victims);
 out_up:
 	up_read(&c->domains_rwsem);
 	/* The IOMMUs no longer reach the pages: now they can go. */
 	mdom_dma_free_list(&victims);
+	return ret;
+}
+
+int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
+			 bool all, u64 *unmapped)
+{
+	u64 start = mdom_trace_clock(trace_mdom_unmap_enabled());
+	u32 nvictims = 0;
+	int ret;
+
+	ret = __mdom_container_unmap(c, iova, size, all, unmapped, &nvictims);
+	trace_mdom_unmap(c->id, iova, size, all, *unmapped, nvictims, ret,
+			 mdom_trace_ns(start));
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap);

@@ -26,6 +26,7 @@
 #include <linux/string.h>
 
 #include "pages.h"
+#include "trace.h"
 #include "vfio_mdom.h"
 
 /* Map or unmap this many mappings between two cond_resched(). */
@@ -138,12 +139,12 @@ void mdom_domain_unmap_all(struct mdom_container *c, struct mdom_domain *d)
  * so every mapping is LIVE and the tree cannot change; pinning takes the
  * mappers' mmap_lock under it (domains_rwsem -> mmap_lock).
  */
-int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d)
+static int __mdom_domain_replay(struct mdom_container *c,
+				struct mdom_domain *d, u64 *npinned,
+				u64 *bytes, unsigned int *n)
 {
 	LIST_HEAD(filled);
 	struct mdom_dma *dma;
-	unsigned int n = 0;
-	u64 npinned = 0;
 	int ret;
 
 	lockdep_assert_held_write(&c->domains_rwsem);
@@ -155,7 +156,7 @@ int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d)
 		if (ret)
 			goto out_empty;
 		list_add_tail(&dma->list, &filled);
-		npinned += dma->pages->npages;
+		*npinned += dma->pages->npages;
 	}
 
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
@@ -165,12 +166,13 @@ int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d)
 			mdom_domain_unmap_until(c, d, dma);
 			goto out_empty;
 		}
-		if (!(++n % MDOM_DMAS_RESCHED))
+		*bytes += mdom_dma_size(dma);
+		if (!(++*n % MDOM_DMAS_RESCHED))
 			cond_resched();
 	}
-	if (npinned) {
+	if (*npinned) {
 		mutex_lock(&c->iova_lock);
-		c->pinned_pages += npinned;
+		c->pinned_pages += *npinned;
 		mutex_unlock(&c->iova_lock);
 	}
 	return 0;
@@ -178,6 +180,18 @@ int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d)
 out_empty:
 	list_for_each_entry(dma, &filled, list)
 		mdom_pages_empty(dma->pages);
+	return ret;
+}
+
+int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d)
+{
+	u64 start = mdom_trace_clock(trace_mdom_replay_enabled());
+	u64 npinned = 0, bytes = 0;
+	unsigned int n = 0;
+	int ret;
+
+	ret = __mdom_domain_replay(c, d, &npinned, &bytes, &n);
+	trace_mdom_replay(c->id, n, bytes, npinned, ret, mdom_trace_ns(start));
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_domain_replay);

@@ -29,6 +29,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "trace.h"
 #include "vfio_mdom.h"
 
 bool mdom_allow_unsafe_interrupts;
@@ -291,7 +292,9 @@ static void mdom_group_free(struct mdom_group *g)
 }
 
 /* Attach @grp (whose DMA ownership the caller holds) to the container. */
-int mdom_container_attach(struct mdom_container *c, struct iommu_group *grp)
+static int __mdom_container_attach(struct mdom_container *c,
+				   struct iommu_group *grp, u32 *domain_id,
+				   bool *new_domain)
 {
 	phys_addr_t sw_msi_base = 0;
 	struct mdom_group *g;
@@ -331,8 +334,10 @@ int mdom_container_attach(struct mdom_container *c, struct iommu_group *grp)
 
 	cc = mdom_group_can_enforce_cc(grp);
 	ret = mdom_group_join_domain(c, g, cc);
-	if (ret == -ENOENT)
+	if (ret == -ENOENT) {
+		*new_domain = true;
 		ret = mdom_group_new_domain(c, g, cc, sw_msi, sw_msi_base);
+	}
 	if (ret)
 		goto out_free;
 	ret = mdom_info_update(c, GFP_KERNEL_ACCOUNT);
@@ -340,6 +345,7 @@ int mdom_container_attach(struct mdom_container *c, struct iommu_group *grp)
 		mdom_group_unlink(c, g);
 		goto out_free;
 	}
+	*domain_id = g->domain->id;
 	up_write(&c->domains_rwsem);
 	return 0;
 
@@ -347,6 +353,19 @@ out_free:
 	mdom_group_free(g);
 out_unlock:
 	up_write(&c->domains_rwsem);
+	return ret;
+}
+
+int mdom_container_attach(struct mdom_container *c, struct iommu_group *grp)
+{
+	u64 start = mdom_trace_clock(trace_mdom_attach_enabled());
+	bool new_domain = false;
+	u32 domain_id = 0;
+	int ret;
+
+	ret = __mdom_container_attach(c, grp, &domain_id, &new_domain);
+	trace_mdom_attach(c->id, iommu_group_id(grp), domain_id, new_domain,
+			  ret, mdom_trace_ns(start));
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_attach);

@@ -22,6 +22,7 @@
 #include <kunit/visibility.h>
 
 #include "pages.h"
+#include "trace.h"
 
 /* Pages pinned per pin_user_pages_fast() call: one page of pointers. */
 #define MDOM_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
@@ -205,9 +206,8 @@ static long mdom_pages_pin_batch(struct mdom_pages *pages, bool remote,
 	return pinned;
 }
 
-int mdom_pages_fill(struct mdom_pages *pages)
+static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 {
-	bool remote = current->mm != pages->mm;
 	unsigned long npages = pages->npages, done;
 	struct page **batch;
 	int ret;
@@ -280,6 +280,18 @@ out_free_batch:
 out_mmput:
 	if (remote)
 		mmput(pages->mm);
+	return ret;
+}
+
+int mdom_pages_fill(struct mdom_pages *pages)
+{
+	u64 start = mdom_trace_clock(trace_mdom_pin_enabled());
+	bool remote = current->mm != pages->mm;
+	int ret;
+
+	ret = __mdom_pages_fill(pages, remote);
+	trace_mdom_pin(pages->vaddr, pages->npages, pages->nruns, remote, ret,
+		       mdom_trace_ns(start));
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_fill);
