@@ -6,6 +6,9 @@
 #                modules and the selftests, boot the VM and run every test;
 #                ends with "N passed, N failed".
 #   make run     same set-up, then boot the VM and run the demo.
+#   make bench   same set-up with the performance kernel (cached too):
+#                vfio-mdom, type1 and iommufd measured in one VM run; a
+#                table and .build/bench/ (BENCH_* variables: tools/vm/bench.sh).
 #   make modules / selftests / demo / lint / clean
 #
 # KDIR is the cached test-kernel build tree (tools/vm/lib.sh); set it to
@@ -15,7 +18,7 @@ KDIR = $(shell bash -c '. $(CURDIR)/tools/vm/lib.sh && kernel_dir')
 SELFTESTS := tools/testing/selftests/vfio_mdom
 DEMO := tools/demo
 
-.PHONY: all setup kernel modules selftests demo check run lint clean
+.PHONY: all setup kernel modules selftests demo check run bench lint clean
 
 all: modules selftests demo
 
@@ -41,6 +44,11 @@ check: all
 run: all
 	@bash tools/vm/run-demo.sh
 
+# Builds what it needs against the performance kernel itself (its own
+# kernel and module build under .build/bench/), so it does not depend on all.
+bench:
+	@bash tools/vm/bench.sh
+
 # checkpatch, W=1 and sparse on the project's own sources
 lint: kernel
 	@bash tools/lint.sh
@@ -49,4 +57,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C $(SELFTESTS) clean
 	-$(MAKE) -C $(DEMO) clean
+	-$(MAKE) -C tools/bench clean
 	rm -rf .build

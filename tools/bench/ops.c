@@ -37,6 +37,11 @@
 /* include/linux/mm_types.h: enum gup_flags */
 #define BENCH_FOLL_WRITE	0x01
 #define BENCH_FOLL_LONGTERM	0x100
+/*
+ * Pages per pin call: one page of page pointers, the batch type1
+ * (vfio_batch) and iommufd (pfn_reader_user) pin with
+ */
+#define GUP_BATCH		(BENCH_PAGE / sizeof(void *))
 #define THREAD_CHUNK		BENCH_MIB
 #define MAX_THREADS		64
 /* Limit for the runs with many mappings: above any count they use */
@@ -82,7 +87,7 @@ static int gup_bench(int fd, unsigned int cmd, unsigned int flags,
 	struct gup_test g = {
 		.addr = (uintptr_t)b->va,
 		.size = b->size,
-		.nr_pages_per_call = b->size / BENCH_PAGE,
+		.nr_pages_per_call = GUP_BATCH,
 		.gup_flags = flags,
 	};
 
@@ -104,7 +109,7 @@ static int gup_bench(int fd, unsigned int cmd, unsigned int flags,
 
 /*
  * The pin floor: what pinning and unpinning the same pages costs alone,
- * timed by gup_test in the kernel. "pin" is PIN_LONGTERM_BENCHMARK
+ * timed by gup_test in the kernel, GUP_BATCH pages per call. "pin" is PIN_LONGTERM_BENCHMARK
  * (pin_user_pages(FOLL_LONGTERM) under the mmap lock, as type1 pins);
  * "pinfast" is PIN_FAST_BENCHMARK with FOLL_LONGTERM
  * (pin_user_pages_fast(), as iommufd pins the caller's own memory).
