@@ -121,6 +121,7 @@ struct buf {
 const char *backing_name(enum backing bk);
 int backing_from_name(const char *name);
 int buf_alloc(struct buf *b, enum backing bk, size_t size);
+int buf_check(struct buf *b);
 void buf_free(struct buf *b);
 
 /* ops.c: the measured operations; each emits its samples */

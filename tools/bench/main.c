@@ -334,6 +334,10 @@ int main(int argc, char **argv)
 		printf("bench: round %d of %d done in %.1f s\n", cfg.round,
 		       o.rounds, (now_ns() - t0) / 1e9);
 	}
+	/* Pinning may migrate pages: the backings must still be what they were */
+	for (i = 0; i < NR_BACKINGS && !ret; i++)
+		if (bufs[i].map_base)
+			ret = buf_check(&bufs[i]);
 	if (mdom_loaded())
 		write_str("/sys/module/vfio_mdom/parameters/vfio_backend", "Y");
 	for (i = 0; i < NR_BACKINGS; i++)

@@ -139,7 +139,7 @@ static int alloc_backing(struct buf *b)
 }
 
 /* The backing really is what it is called */
-static int check_backing(struct buf *b)
+int buf_check(struct buf *b)
 {
 	long kb = smaps_kb(b->va, "AnonHugePages");
 	long want = b->bk == BK_THP ? (long)(b->size >> 10) : 0;
@@ -179,7 +179,7 @@ int buf_alloc(struct buf *b, enum backing bk, size_t size)
 	}
 	for (off = 0; off < size; off += BENCH_PAGE)
 		b->va[off] = 1;
-	ret = check_backing(b);
+	ret = buf_check(b);
 	if (ret)
 		buf_free(b);
 	return ret;
