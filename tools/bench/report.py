@@ -338,6 +338,9 @@ def plot(path, meta, stats, peers):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda y, _: "%g" % y)
 
     colors = {"mdom": "tab:green", "type1": "tab:red",
               "iommufd": "tab:blue", "gup": "dimgray", "gupfast": "silver"}
@@ -371,6 +374,9 @@ def plot(path, meta, stats, peers):
         ax.set_xticklabels(["%s\n%s" % (short.get(op, op), var)
                             for op, var in keys], fontsize=8)
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_ylabel("ms (log)")
         ax.set_title(title)
         ax.legend(fontsize=8)
@@ -397,6 +403,8 @@ def plot(path, meta, stats, peers):
                         color=colors[p], label="%s %s" % (PEER_LABEL[p], op))
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
     ax.set_xlabel("4 KiB mappings in the container")
     ax.set_ylabel("us per call (log)")
     ax.set_title("4 KiB map / unmap, one per call")

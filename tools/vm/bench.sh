@@ -67,7 +67,8 @@ case ",$peers," in
 *,mdom,*) mods+=(drivers/vfio_mdom/vfio_mdom.ko) ;;
 esac
 echo "bench: building ${mods[*]} for $kdir" >&2
-make -s -C "$kdir" M="$src" "${mods[@]}" >&2
+make -s -C "$kdir" M="$src" "${mods[@]}" >&2 ||
+	die "the modules do not build against $kdir (BENCH_PEERS=type1,iommufd measures without vfio_mdom.ko)"
 make -s -C "$REPO_DIR/tools/bench" KDIR="$kdir" >&2
 
 rm -f "$out/raw.csv" "$out/vm/output.log"
