@@ -31,6 +31,7 @@ int write_str(const char *path, const char *val);
 int read_str(const char *path, char *buf, size_t size);
 int read_ulong(const char *path, unsigned long *val);
 int write_ulong(const char *path, unsigned long val);
+int perf_control(const char *spec, const char *cmd);
 
 /* devices.c: the two devices every peer works on */
 

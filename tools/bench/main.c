@@ -54,6 +54,7 @@ struct options {
 	int mock_inst;
 	const char *edu;
 	const char *out;
+	const char *perf_ctl;
 };
 
 static void print_usage(void)
@@ -61,7 +62,7 @@ static void print_usage(void)
 	fprintf(stderr,
 		"usage: vfio_mdom_bench [-s MIB] [-n ROUNDS] [-p PEERS] [-b BACKINGS]\n"
 		"         [-o OPS] [-c COUNTS] [-t THREADS] [-u COUNT] [-m INST]\n"
-		"         [-e BDF] [-O FILE]\n"
+		"         [-e BDF] [-O FILE] [-C CTL,ACK]\n"
 		"  -s  buffer size in MiB, a multiple of 2 (512)\n"
 		"  -n  rounds (5)\n"
 		"  -p  peers: mdom,type1,iommufd\n"
@@ -72,7 +73,8 @@ static void print_usage(void)
 		"  -u  mappings of 'teardown' (65536)\n"
 		"  -m  mock IOMMU instance for mock domains (1)\n"
 		"  -e  edu device (first edu on vfio-pci)\n"
-		"  -O  samples to FILE (stdout)\n");
+		"  -O  samples to FILE (stdout)\n"
+		"  -C  perf record --control fifos: enabled for the rounds only\n");
 	exit(2);
 }
 
@@ -141,7 +143,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	for (i = 0; i < NR_OPS; i++)
 		o->ops[i] = true;
 
-	while ((c = getopt(argc, argv, "s:n:p:b:o:c:t:u:m:e:O:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:p:b:o:c:t:u:m:e:O:C:h")) != -1) {
 		switch (c) {
 		case 's':
 			o->size_mib = strtoul(optarg, NULL, 0);
@@ -181,6 +183,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'O':
 			o->out = optarg;
+			break;
+		case 'C':
+			o->perf_ctl = optarg;
 			break;
 		default:
 			print_usage();
@@ -322,6 +327,10 @@ int main(int argc, char **argv)
 		       (now_ns() - t0) / 1e9);
 	}
 	print_header(cfg.out, &o, &cfg);
+	if (o.perf_ctl && perf_control(o.perf_ctl, "enable")) {
+		pr_err("cannot enable perf through %s\n", o.perf_ctl);
+		return 1;
+	}
 
 	for (cfg.round = 1; cfg.round <= o.rounds; cfg.round++) {
 		t0 = now_ns();
@@ -334,6 +343,8 @@ int main(int argc, char **argv)
 		printf("bench: round %d of %d done in %.1f s\n", cfg.round,
 		       o.rounds, (now_ns() - t0) / 1e9);
 	}
+	if (o.perf_ctl && perf_control(o.perf_ctl, "disable"))
+		ret = -EIO;
 	/* Pinning may migrate pages: the backings must still be what they were */
 	for (i = 0; i < NR_BACKINGS && !ret; i++)
 		if (bufs[i].map_base)

@@ -342,6 +342,13 @@ def plot(path, meta, stats, peers):
 
     plain = FuncFormatter(lambda y, _: "%g" % y)
 
+    def legend(ax):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "not measured", ha="center",
+                    transform=ax.transAxes)
+
     colors = {"mdom": "tab:green", "type1": "tab:red",
               "iommufd": "tab:blue", "gup": "dimgray", "gupfast": "silver"}
     fig, axes = plt.subplots(2, 2, figsize=(14, 10))
@@ -379,7 +386,7 @@ def plot(path, meta, stats, peers):
         ax.tick_params(axis="y", which="minor", labelsize=7)
         ax.set_ylabel("ms (log)")
         ax.set_title(title)
-        ax.legend(fontsize=8)
+        legend(ax)
 
     large = [(op, bk) for bk in BACKINGS for op in ("map", "unmap")
              if any(k[0] == op and k[1] == bk for k in stats)]
@@ -408,7 +415,7 @@ def plot(path, meta, stats, peers):
     ax.set_xlabel("4 KiB mappings in the container")
     ax.set_ylabel("us per call (log)")
     ax.set_title("4 KiB map / unmap, one per call")
-    ax.legend(fontsize=8)
+    legend(ax)
 
     ax = axes[1][1]
     for op, style in (("threads_map", "-o"), ("threads_unmap", "--s")):
@@ -426,7 +433,7 @@ def plot(path, meta, stats, peers):
     ax.set_xlabel("threads")
     ax.set_ylabel("MiB/s")
     ax.set_title("threads mapping disjoint ranges of one container")
-    ax.legend(fontsize=8)
+    legend(ax)
 
     fig.tight_layout()
     fig.savefig(path, dpi=90)

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,4 +83,36 @@ int write_ulong(const char *path, unsigned long val)
 
 	snprintf(buf, sizeof(buf), "%lu", val);
 	return write_str(path, buf);
+}
+
+/*
+ * Send @cmd ("enable", "disable") to a perf record started with
+ * --control fifo:CTL,ACK and wait for its ack, so that what follows is
+ * recorded (or not) from the first instruction on. @spec is "CTL,ACK".
+ */
+int perf_control(const char *spec, const char *cmd)
+{
+	char ctl[256], ack[8] = "";
+	const char *comma = strchr(spec, ',');
+	size_t len = strlen(cmd);
+	int fd, ret = 0;
+	ssize_t n;
+
+	if (!comma || comma - spec >= (ptrdiff_t)sizeof(ctl))
+		return -EINVAL;
+	snprintf(ctl, sizeof(ctl), "%.*s", (int)(comma - spec), spec);
+	fd = open(ctl, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		ret = -EIO;
+	close(fd);
+	if (ret)
+		return ret;
+	fd = open(comma + 1, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, ack, sizeof(ack) - 1);
+	close(fd);
+	return n > 0 && !strncmp(ack, "ack", 3) ? 0 : -EIO;
 }

@@ -23,6 +23,9 @@
 #   BENCH_THREADS   thread counts [1,2,4]
 #   BENCH_TIMEOUT   seconds the guest may take [3600]
 #   BENCH_STRICT    1: fail when a target is not met [0]
+#   BENCH_PROFILE   1: record the guest run with perf and write the kernel
+#                   profile to .build/bench/profile.txt; timings are then
+#                   perturbed (narrow BENCH_OPS and BENCH_PEERS for it) [0]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 export KERNEL_FLAVOUR=perf
@@ -45,15 +48,24 @@ out=$REPO_DIR/.build/bench
 src=$out/src
 mkdir -p "$out"
 
+# Debian packages only make bench needs, installed if missing
+need_pkgs() {
+	local p missing=() sudo=
+	for p in "$@"; do
+		[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "bench: installing ${missing[*]}" >&2
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -q >&2
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" >&2
+}
+
 bash "$VM_DIR/setup-host.sh"
-if [ "$(dpkg-query -W -f='${Status}' python3-matplotlib 2>/dev/null)" != "install ok installed" ]; then
-	echo "bench: installing python3-matplotlib" >&2
-	SUDO=
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
-	$SUDO apt-get update -q >&2
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
-		--no-install-recommends python3-matplotlib >&2
-fi
+need_pkgs python3-matplotlib
+[ "${BENCH_PROFILE:-0}" = 1 ] && need_pkgs linux-perf
 
 kdir=$("$VM_DIR/build-kernel.sh")
 make -s -C "$kdir" headers >/dev/null
@@ -71,17 +83,22 @@ make -s -C "$kdir" M="$src" "${mods[@]}" >&2 ||
 	die "the modules do not build against $kdir (BENCH_PEERS=type1,iommufd measures without vfio_mdom.ko)"
 make -s -C "$REPO_DIR/tools/bench" KDIR="$kdir" >&2
 
-rm -f "$out/raw.csv" "$out/vm/output.log"
+profile=()
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+	profile=(--profile "$out/profile.txt")
+fi
+rm -f "$out/raw.csv" "$out/vm/output.log" "$out/profile.txt"
 mkdir -p "$out/vm"
 touch "$out/vm/output.log"
 # The guest's output as it comes (run.sh would show it only at the end)
 tail -n +1 -F "$out/vm/output.log" 2>/dev/null &
 tailpid=$!
+trap 'kill "$tailpid" 2>/dev/null || true' EXIT
 start=$(date +%s)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
 "$VM_DIR/run.sh" --timeout "$timeout" --out "$out/vm" -- \
-	tools/bench/guest-bench.sh "$src" "$out/raw.csv" "$size" "$peers" "$backings" -- \
+	tools/bench/guest-bench.sh ${profile[@]+"${profile[@]}"} "$src" "$out/raw.csv" "$size" "$peers" "$backings" -- \
 	-n "$rounds" -o "$ops" -c "$counts" -t "$threads" >/dev/null || rc=$?
 sleep 1
 kill "$tailpid" 2>/dev/null || true
@@ -89,6 +106,7 @@ wait "$tailpid" 2>/dev/null || true
 [ $rc -eq 0 ] || die "the benchmark guest failed (see $out/vm/)"
 secs=$(($(date +%s) - start))
 echo "bench: guest run took $secs s" >&2
+[ ${#profile[@]} -eq 0 ] || echo "bench: kernel profile in $out/profile.txt" >&2
 
 strict=()
 [ "${BENCH_STRICT:-0}" = 1 ] && strict=(--strict)
