@@ -13,6 +13,9 @@
 #   make dkms-install [KVER=release] / make dkms-uninstall
 #                install vfio_mdom.ko with DKMS for the running kernel (or
 #                KVER) from its headers package; see README.md.
+#   make bench   same set-up with the performance kernel (cached too):
+#                vfio-mdom, type1 and iommufd measured in one VM run; a
+#                table and .build/bench/ (BENCH_* variables: tools/vm/bench.sh).
 #   make modules / selftests / demo / lint / clean
 #
 # KDIR is the cached test-kernel build tree (tools/vm/lib.sh); set it to
@@ -22,8 +25,8 @@ KDIR = $(shell bash -c '. $(CURDIR)/tools/vm/lib.sh && kernel_dir')
 SELFTESTS := tools/testing/selftests/vfio_mdom
 DEMO := tools/demo
 
-.PHONY: all setup kernel modules selftests demo check check-stock run lint \
-	clean dkms-install dkms-uninstall
+.PHONY: all setup kernel modules selftests demo check check-stock run bench \
+	lint clean dkms-install dkms-uninstall
 
 all: modules selftests demo
 
@@ -58,6 +61,11 @@ dkms-install:
 dkms-uninstall:
 	@bash tools/dkms/dkms.sh uninstall
 
+# Builds what it needs against the performance kernel itself (its own
+# kernel and module build under .build/bench/), so it does not depend on all.
+bench:
+	@bash tools/vm/bench.sh
+
 # checkpatch, W=1 and sparse on the project's own sources
 lint: kernel
 	@bash tools/lint.sh
@@ -66,4 +74,5 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C $(SELFTESTS) clean
 	-$(MAKE) -C $(DEMO) clean
+	-$(MAKE) -C tools/bench clean
 	rm -rf .build
