@@ -215,6 +215,27 @@ static int fail_attach_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(fail_attach_fops, fail_attach_get,
 				fail_attach_set, "%lld\n");
 
+static int fail_enforce_cc_get(void *data, u64 *val)
+{
+	struct mock_instance *inst = data;
+
+	spin_lock(&inst->inject_lock);
+	*val = inst->fail_enforce_cc;
+	spin_unlock(&inst->inject_lock);
+	return 0;
+}
+
+static int fail_enforce_cc_set(void *data, u64 val)
+{
+	struct mock_instance *inst = data;
+
+	if (val > 1)
+		return -EINVAL;
+	return mock_iommu_fail_next_enforce_cc(inst->index, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(fail_enforce_cc_fops, fail_enforce_cc_get,
+			 fail_enforce_cc_set, "%llu\n");
+
 static ssize_t dma_read(struct file *file, char __user *ubuf, size_t count,
 			loff_t *ppos)
 {
@@ -308,6 +329,8 @@ void mock_debugfs_add_instance(struct mock_instance *inst)
 				   &fail_domain_alloc_fops);
 	debugfs_create_file_unsafe("fail_attach", 0644, dir, inst,
 				   &fail_attach_fops);
+	debugfs_create_file_unsafe("fail_enforce_cc", 0644, dir, inst,
+				   &fail_enforce_cc_fops);
 }
 
 void mock_debugfs_add_device(struct mock_dev *mdev)

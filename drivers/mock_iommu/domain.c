@@ -214,6 +214,20 @@ static int mock_inject_once(struct mock_instance *inst, int *slot)
 	return err;
 }
 
+/* Consumes a pending enforce_cache_coherency() failure; true if there was one */
+static bool mock_inject_enforce_cc(struct mock_instance *inst)
+{
+	bool fail;
+
+	spin_lock(&inst->inject_lock);
+	fail = inst->fail_enforce_cc;
+	inst->fail_enforce_cc = false;
+	spin_unlock(&inst->inject_lock);
+	if (fail)
+		mock_count(inst, MOCK_CNT_INJECTED_FAILURES);
+	return fail;
+}
+
 static int mock_domain_map_pages(struct iommu_domain *domain,
 				 unsigned long iova, phys_addr_t paddr,
 				 size_t pgsize, size_t pgcount, int prot,
@@ -379,7 +393,7 @@ static bool mock_domain_enforce_cache_coherency(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 
-	if (!md->inst->enforce_cc)
+	if (!md->inst->enforce_cc || mock_inject_enforce_cc(md->inst))
 		return false;
 	mutex_lock(&mock_domains_lock);
 	md->enforce_cc = true;
@@ -722,3 +736,16 @@ int mock_iommu_fail_next_attach(unsigned int inst, int err)
 	return mock_inject_set(inst, err, false);
 }
 EXPORT_SYMBOL_GPL(mock_iommu_fail_next_attach);
+
+int mock_iommu_fail_next_enforce_cc(unsigned int inst, bool fail)
+{
+	struct mock_instance *mi = mock_instance_get(inst);
+
+	if (!mi)
+		return -EINVAL;
+	spin_lock(&mi->inject_lock);
+	mi->fail_enforce_cc = fail;
+	spin_unlock(&mi->inject_lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(mock_iommu_fail_next_enforce_cc);

@@ -82,6 +82,11 @@
  *                            allocation for a device of instance I fails;
  *                            "0" cancels; reads the pending errno
  *   instI/fail_attach        the same for the next paging domain attach
+ *   instI/fail_enforce_cc    write 1: the next enforce_cache_coherency()
+ *                            that would succeed on a domain of instance I
+ *                            returns false, although the devices keep
+ *                            reporting IOMMU_CAP_ENFORCE_CACHE_COHERENCY;
+ *                            0 cancels. Reads 1 while pending, else 0
  *   dev/NAME/dma             the device's view of IOVA space: pwrite(fd,
  *                            buf, len, IOVA) makes the device write memory
  *                            at IOVA, pread(fd, buf, len, IOVA) makes it

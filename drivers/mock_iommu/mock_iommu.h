@@ -225,10 +225,18 @@ int mock_iommu_last_fault(struct device *dev, struct mock_iommu_fault *out);
  * for a device of @inst fails.
  * mock_iommu_fail_next_attach(): the next attach of a paging domain to a
  * device of @inst fails.
- * Each injection fires once. Return 0 or -EINVAL.
+ * mock_iommu_fail_next_enforce_cc(): with @fail true, the next
+ * enforce_cache_coherency() on a domain of @inst that would succeed returns
+ * false instead (the domain stays as it was), although the devices keep
+ * reporting IOMMU_CAP_ENFORCE_CACHE_COHERENCY; false cancels. It waits for
+ * a call that would succeed: on an instance that cannot enforce coherency
+ * it never fires.
+ * Each injection fires once and counts in injected_failures. Return 0 or
+ * -EINVAL.
  */
 int mock_iommu_fail_nth_map(unsigned int inst, unsigned int nth, int err);
 int mock_iommu_fail_next_domain_alloc(unsigned int inst, int err);
 int mock_iommu_fail_next_attach(unsigned int inst, int err);
+int mock_iommu_fail_next_enforce_cc(unsigned int inst, bool fail);
 
 #endif /* VFIO_MDOM_MOCK_IOMMU_H */

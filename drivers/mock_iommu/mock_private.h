@@ -90,6 +90,8 @@ struct mock_resv {
  * @fail_map_err: errno it fails with
  * @fail_alloc_err: errno the next domain allocation fails with; 0: none
  * @fail_attach_err: errno the next paging attach fails with; 0: none
+ * @fail_enforce_cc: the next enforce_cache_coherency() that would succeed
+ *	on a domain of the instance returns false
  *
  * Everything but the counters and the injection fields is set at module
  * load and constant until unload.
@@ -118,6 +120,7 @@ struct mock_instance {
 	int fail_map_err;
 	int fail_alloc_err;
 	int fail_attach_err;
+	bool fail_enforce_cc;
 };
 
 /**
