@@ -41,7 +41,7 @@ static void mock_show_instance(struct seq_file *s, struct mock_instance *inst)
 		seq_printf(s, "%s0x%llx-0x%llx:%s", i ? "," : "",
 			   inst->resv[i].start, inst->resv[i].end,
 			   mock_resv_type_name(inst->resv[i].type));
-	seq_putc(s, '\n');
+	seq_printf(s, " dirty_tracking %d\n", inst->dirty_tracking);
 }
 
 static int instances_show(struct seq_file *s, void *unused)
@@ -85,17 +85,22 @@ static void mock_show_domain(struct seq_file *s, struct mock_domain *md)
 	lockdep_assert_held(&mock_domains_lock);
 
 	guard(mutex)(&md->lock);
-	seq_printf(s, "domain %u inst %u pgsizes 0x%lx aperture 0x%llx-0x%llx enforce_cc %d attached %u translations %lu flush_pending %lu\n",
+	seq_printf(s, "domain %u inst %u pgsizes 0x%lx aperture 0x%llx-0x%llx enforce_cc %d attached %u translations %lu flush_pending %lu dirty_tracking %d dirty_capable %d\n",
 		   md->id, md->inst->index, md->domain.pgsize_bitmap,
 		   (u64)md->domain.geometry.aperture_start,
 		   (u64)md->domain.geometry.aperture_end, md->enforce_cc,
-		   md->attached, md->nr_translations, md->nr_stale);
-	xa_for_each(&md->pt, index, pte)
-		if (!mock_pte_stale(pte))
-			seq_printf(s, " iova 0x%lx phys 0x%llx size 0x%zx prot 0x%x\n",
-				   index << MOCK_PT_SHIFT,
-				   (u64)mock_pte_phys(pte),
-				   mock_pte_size(pte), mock_pte_prot(pte));
+		   md->attached, md->nr_translations, md->nr_stale,
+		   md->dirty_tracking, !!md->domain.dirty_ops);
+	xa_for_each(&md->pt, index, pte) {
+		if (mock_pte_stale(pte))
+			continue;
+		seq_printf(s, " iova 0x%lx phys 0x%llx size 0x%zx prot 0x%x",
+			   index << MOCK_PT_SHIFT, (u64)mock_pte_phys(pte),
+			   mock_pte_size(pte), mock_pte_prot(pte));
+		mock_dirty_show(s, md, index << MOCK_PT_SHIFT,
+				mock_pte_size(pte));
+		seq_putc(s, '\n');
+	}
 }
 
 static int domains_show(struct seq_file *s, void *unused)

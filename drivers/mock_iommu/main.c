@@ -18,16 +18,17 @@
  *
  * Files: main.c module parameters, instances and init; device.c devices and
  * their VFIO registration; domain.c paging domains and the page table;
- * dma.c the device side (DMA through the attached domain); debugfs.c the
- * control and inspection interface. mock_iommu.h is the in-kernel API.
+ * dirty.c dirty tracking; dma.c the device side (DMA through the attached
+ * domain); debugfs.c the control and inspection interface. mock_iommu.h is
+ * the in-kernel API.
  *
  * DEFAULT CONFIGURATION (what `make check` loads), two devices each:
  *
- *   inst  page sizes     aperture  enforce_cc  isolated MSI  reserved
- *   0     4K             39 bits   yes         yes           MSI 0xfee00000-0xfeefffff
- *   1     4K|2M|1G       48 bits   no          yes           none
- *   2     4K|2M          32 bits   yes         no            MSI 0xfee00000-0xfeefffff
- *   3     4K             39 bits   yes         yes           MSI 0xfee00000-0xfeefffff
+ *   inst  page sizes  aperture  enforce_cc  isolated MSI  dirty  reserved
+ *   0     4K          39 bits   yes         yes           no     MSI 0xfee00000-0xfeefffff
+ *   1     4K|2M|1G    48 bits   no          yes           yes    none
+ *   2     4K|2M       32 bits   yes         no            no     MSI 0xfee00000-0xfeefffff
+ *   3     4K          39 bits   yes         yes           no     MSI 0xfee00000-0xfeefffff
  *
  * Instances 0, 1 and 2 cannot share a domain with each other: attaching a
  * device to a domain allocated for an instance with different page sizes,
@@ -35,6 +36,18 @@
  * and vfio-mdom containers find out that a new domain is needed).
  * Instance 3 is a twin of instance 0: they can share domains. Instance 2
  * needs vfio_iommu_type1.allow_unsafe_interrupts=1 under type1.
+ *
+ * Dirty tracking ("dirty" above, see dirty.c): such an instance reports
+ * IOMMU_CAP_DIRTY_TRACKING, and ops->domain_alloc_user(dev,
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING, NULL, NULL) gives a paging domain with
+ * dirty_ops; any other flag, a parent or user data fail with -EOPNOTSUPP,
+ * and so does the flag on an instance without dirty bits. Such a domain
+ * attaches only to devices with dirty bits (-EINVAL otherwise, as Intel).
+ * While tracking is enabled, device writes (dev/NAME/dma, mock_iommu_dma())
+ * set one dirty bit per 4 KiB page written, even inside a 2M or 1G
+ * translation; read_and_clear_dirty() reports and, unless
+ * IOMMU_DIRTY_NO_CLEAR, clears them; disabling tracking or unmapping a
+ * translation drops its bits.
  *
  * MODULE PARAMETERS (read-only after load; array element I is instance I):
  *   nr_instances=N      instances, 1-8 (default 4)
@@ -45,6 +58,7 @@
  *                       39,48,32,39; instances 4-7: 39)
  *   enforce_cc=Y,N,..   can enforce cache coherency (default Y,N,Y,Y,Y..)
  *   isolated_msi=Y,..   MSIs are isolated (default Y,Y,N,Y,Y..)
+ *   dirty_tracking=N,.. IOMMU dirty tracking (default N,Y,N,N,N..)
  *   resv=SPEC,SPEC,..   reserved regions; SPEC is "none" or
  *                       START-END[:TYPE][+START-END[:TYPE]]..., TYPE one of
  *                       msi, sw_msi, reserved (default); at most 4
@@ -54,7 +68,8 @@
  *
  *   instances   one line per instance:
  *               "inst I iommu NAME pgsizes 0xB aperture 0xS-0xE
- *                enforce_cc 0|1 isolated_msi 0|1 devices N resv LIST"
+ *                enforce_cc 0|1 isolated_msi 0|1 devices N resv LIST
+ *                dirty_tracking 0|1"
  *               LIST is "none" or comma separated "0xS-0xE:TYPE"
  *   devices     one line per device:
  *               "dev NAME inst I index J group G domain D"
@@ -62,13 +77,20 @@
  *               domain id the device is attached to, 0 when blocked
  *   domains     for every live paging domain a line
  *               "domain D inst I pgsizes 0xB aperture 0xS-0xE enforce_cc
- *                0|1 attached N translations T flush_pending P"
+ *                0|1 attached N translations T flush_pending P
+ *                dirty_tracking 0|1 dirty_capable 0|1"
  *               followed by one line per translation, in IOVA order:
- *               " iova 0xI phys 0xP size 0xS prot 0xR"
+ *               " iova 0xI phys 0xP size 0xS prot 0xR dirty 0xBITMAP"
  *               P counts translations unmapped but not yet flushed by an
  *               IOTLB sync (they are not listed)
  *               (prot: IOMMU_READ 0x1, IOMMU_WRITE 0x2, IOMMU_CACHE 0x4,
  *               IOMMU_NOEXEC 0x8, IOMMU_MMIO 0x10, IOMMU_PRIV 0x20)
+ *               dirty_tracking: tracking is enabled now; dirty_capable:
+ *               the domain has dirty_ops (allocated with
+ *               IOMMU_HWPT_ALLOC_DIRTY_TRACKING). BITMAP: bit i set when
+ *               4 KiB page i of the translation (IOVA 0xI + i * 4096) is
+ *               dirty, in hex without leading zeroes, "0x0" when clean
+ *               (a 1G translation dirty near its end makes a long line)
  *   counters    "NAME VALUE" lines summed over all instances, names as in
  *               struct mock_iommu_counters; writing anything resets all
  *               event counters (the gauges domains_live and
@@ -138,6 +160,12 @@ static bool enforce_cc[MOCK_IOMMU_MAX_INSTANCES] = {
 };
 module_param_array(enforce_cc, bool, NULL, 0444);
 MODULE_PARM_DESC(enforce_cc, "Instance can enforce cache coherency");
+
+static bool dirty_tracking[MOCK_IOMMU_MAX_INSTANCES] = {
+	false, true, false, false, false, false, false, false,
+};
+module_param_array(dirty_tracking, bool, NULL, 0444);
+MODULE_PARM_DESC(dirty_tracking, "Instance has IOMMU dirty tracking (default N,Y,N,N..)");
 
 static bool isolated_msi[MOCK_IOMMU_MAX_INSTANCES] = {
 	true, true, false, true, true, true, true, true,
@@ -276,6 +304,7 @@ static struct mock_instance *mock_instance_alloc(unsigned int index)
 	inst->pgsize_bitmap = sizes;
 	inst->aperture_end = bits == 64 ? U64_MAX : BIT_ULL(bits) - 1;
 	inst->enforce_cc = enforce_cc[index];
+	inst->dirty_tracking = dirty_tracking[index];
 	inst->isolated_msi = isolated_msi[index];
 	inst->nr_devices = nr_devices[index];
 	spin_lock_init(&inst->inject_lock);
@@ -472,6 +501,7 @@ int mock_iommu_instance_info(unsigned int index,
 	info->pgsize_bitmap = inst->pgsize_bitmap;
 	info->aperture_end = inst->aperture_end;
 	info->enforce_cc = inst->enforce_cc;
+	info->dirty_tracking = inst->dirty_tracking;
 	info->isolated_msi = inst->isolated_msi;
 	info->nr_devices = inst->nr_devices;
 	info->nr_resv = inst->nr_resv;
@@ -573,5 +603,7 @@ int mock_iommu_reset_counters(int index)
 }
 EXPORT_SYMBOL_GPL(mock_iommu_reset_counters);
 
+/* iommu_dirty_bitmap_record() calls iova_bitmap_set() */
+MODULE_IMPORT_NS(IOMMUFD);
 MODULE_DESCRIPTION("vfio-mdom mock IOMMU (test only)");
 MODULE_LICENSE("GPL");

@@ -49,6 +49,8 @@ struct iommu_group;
  * @resv_start: first IOVA of each reserved region
  * @resv_end: last IOVA of each reserved region
  * @resv_type: enum iommu_resv_type of each reserved region
+ * @dirty_tracking: the IOMMU has dirty bits (IOMMU_CAP_DIRTY_TRACKING;
+ *	domain_alloc_user() takes IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
  */
 struct mock_iommu_instance_info {
 	unsigned long pgsize_bitmap;
@@ -60,6 +62,7 @@ struct mock_iommu_instance_info {
 	u64 resv_start[MOCK_IOMMU_MAX_RESV];
 	u64 resv_end[MOCK_IOMMU_MAX_RESV];
 	int resv_type[MOCK_IOMMU_MAX_RESV];
+	bool dirty_tracking;
 };
 
 /**
@@ -203,6 +206,15 @@ int mock_iommu_lookup(struct iommu_domain *domain, u64 iova,
 		      struct mock_iommu_translation *out);
 /* True while an unmapped translation has not been flushed by an IOTLB sync */
 bool mock_iommu_flush_pending(struct iommu_domain *domain);
+/*
+ * Dirty tracking (domains from domain_alloc_user() with
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING have dirty_ops): whether it is enabled,
+ * and how many 4 KiB pages of [@iova, @iova + @length) are dirty now,
+ * without clearing them. 0/false for anything that is not a mock domain.
+ */
+bool mock_iommu_dirty_tracking(struct iommu_domain *domain);
+unsigned long mock_iommu_nr_dirty(struct iommu_domain *domain, u64 iova,
+				  u64 length);
 
 /*
  * Act as the device @dev: copy @len bytes between @buf and @iova through
@@ -211,7 +223,9 @@ bool mock_iommu_flush_pending(struct iommu_domain *domain);
  * translation (blocked, outside the aperture, no translation, not RAM);
  * -EACCES for a permission fault; -EINVAL for bad arguments. A fault is
  * recorded (mock_iommu_last_fault()) and counted (dma_faults) and moves
- * no data.
+ * no data. A write through a domain with dirty tracking enabled sets the
+ * dirty bit of every 4 KiB page it writes; -ENOMEM if that fails (no data
+ * moved, the pages marked so far stay dirty).
  */
 int mock_iommu_dma(struct device *dev, u64 iova, void *buf, size_t len,
 		   enum mock_iommu_dma_dir dir);

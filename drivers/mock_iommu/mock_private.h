@@ -18,6 +18,8 @@
 
 #include "mock_iommu.h"
 
+struct seq_file;
+
 #define MOCK_DRV_NAME	"vfio_mdom_mock_iommu"
 #define MOCK_BUS_NAME	"vfio_mdom_mock"
 
@@ -73,6 +75,8 @@ struct mock_resv {
  * @pgsize_bitmap: page sizes of its paging domains
  * @aperture_end: last IOVA of the aperture, which starts at 0
  * @enforce_cc: its domains can enforce cache coherency
+ * @dirty_tracking: it has dirty bits: IOMMU_CAP_DIRTY_TRACKING, and
+ *	domain_alloc_user() takes IOMMU_HWPT_ALLOC_DIRTY_TRACKING
  * @isolated_msi: its devices use @msi_domain, which isolates MSIs
  * @nr_resv: entries used in @resv
  * @resv: reserved regions reported for every device of the instance
@@ -101,6 +105,7 @@ struct mock_instance {
 	unsigned long pgsize_bitmap;
 	u64 aperture_end;
 	bool enforce_cc;
+	bool dirty_tracking;
 	bool isolated_msi;
 	unsigned int nr_resv;
 	struct mock_resv resv[MOCK_IOMMU_MAX_RESV];
@@ -150,14 +155,18 @@ struct mock_dev {
  * @attached: devices attached. Protected by mock_domains_lock.
  * @enforce_cc: enforce_cache_coherency() succeeded. Protected by
  *	mock_domains_lock.
- * @lock: serialises changes of the page table: @pt, @nr_translations and
- *	@nr_stale
+ * @lock: serialises changes of the page table: @pt, @nr_translations,
+ *	@nr_stale, and the dirty state: @dirty_tracking, @dirty, @nr_dirty
  * @pt: the page table: one value entry per translation, indexed by its
  *	first IOVA >> MOCK_PT_SHIFT (see domain.c for the encoding). Lookups
  *	are lockless (RCU inside the xarray).
  * @nr_translations: translations in @pt
  * @nr_stale: stale entries in @pt: translations unmapped but not yet
  *	flushed from the IOTLB
+ * @dirty_tracking: device writes set dirty bits (domain.dirty_ops only)
+ * @dirty: the dirty bits: an entry at IOVA >> MOCK_PT_SHIFT for every
+ *	dirty 4 KiB page of a translation (see dirty.c)
+ * @nr_dirty: entries in @dirty
  *
  * The locking order is iommu_group::mutex -> mock_domains_lock ->
  * mock_domain::lock.
@@ -174,6 +183,9 @@ struct mock_domain {
 	struct xarray pt;
 	unsigned long nr_translations;
 	unsigned long nr_stale;
+	bool dirty_tracking;
+	struct xarray dirty;
+	unsigned long nr_dirty;
 };
 
 #define MOCK_PT_SHIFT	12
@@ -182,6 +194,7 @@ extern struct mock_instance *mock_instances[MOCK_IOMMU_MAX_INSTANCES];
 extern unsigned int mock_nr_instances;
 extern const struct bus_type mock_bus;
 extern const struct iommu_ops mock_iommu_ops;
+extern const struct iommu_dirty_ops mock_dirty_ops;
 
 /* Protects the list of domains and every device's domain pointer */
 extern struct mutex mock_domains_lock;
@@ -227,6 +240,13 @@ phys_addr_t mock_pte_phys(void *pte);
 size_t mock_pte_size(void *pte);
 int mock_pte_prot(void *pte);
 bool mock_pte_stale(void *pte);
+
+/* dirty.c */
+int mock_dirty_mark(struct mock_domain *md, u64 iova, u64 last);
+void mock_dirty_drop(struct mock_domain *md, unsigned long iova,
+		     unsigned long last);
+void mock_dirty_show(struct seq_file *s, struct mock_domain *md,
+		     unsigned long start, size_t size);
 
 /* debugfs.c */
 void mock_debugfs_init(void);
