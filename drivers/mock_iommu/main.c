@@ -15,11 +15,16 @@
  *     +-- device vfio_mdom_mockI.J  (bus vfio_mdom_mock, own iommu_group,
  *     |                              VFIO device -> /dev/vfio/<group>)
  *     +-- paging domains allocated for its devices (domain.c)
+ *   emulated device vfio_mdom_emuN  (bus vfio_mdom_mock_emu, no IOMMU;
+ *                                    vfio_register_emulated_iommu_dev() ->
+ *                                    /dev/vfio/<group>; pins pages through
+ *                                    the container, see emulated.c)
  *
  * Files: main.c module parameters, instances and init; device.c devices and
  * their VFIO registration; domain.c paging domains and the page table;
  * dirty.c dirty tracking; dma.c the device side (DMA through the attached
- * domain); debugfs.c the control and inspection interface. mock_iommu.h is
+ * domain); emulated.c the emulated VFIO devices and pins.c what they hold
+ * pinned; debugfs.c the control and inspection interface. mock_iommu.h is
  * the in-kernel API.
  *
  * DEFAULT CONFIGURATION (what `make check` loads), two devices each:
@@ -51,6 +56,7 @@
  *
  * MODULE PARAMETERS (read-only after load; array element I is instance I):
  *   nr_instances=N      instances, 1-8 (default 4)
+ *   nr_emulated=N       emulated VFIO devices, 0-4 (default 1)
  *   nr_devices=A,B,..   devices per instance, 1-8 (default 2)
  *   pgsizes=A,B,..      page size bitmap (default 0x1000,0x40201000,
  *                       0x201000,0x1000; instances 4-7: 0x1000)
@@ -119,8 +125,40 @@
  *                            count N", R one of none, blocked, aperture,
  *                            no_translation, perm, not_ram
  *
+ *   emulated/emuN/           emulated device N, VFIO device name
+ *                            vfio_mdom_emuN (VFIO_GROUP_GET_DEVICE_FD).
+ *                            pin and dma need the VFIO device open (its
+ *                            group in a container with an IOMMU set, the
+ *                            device fd open): else ENOTCONN. IOVA and
+ *                            NPAGES: decimal or 0x hex. dma_unmap(IOVA,
+ *                            LENGTH) from VFIO is logged and unpins every
+ *                            held page that meets the range, waiting for
+ *                            pins in flight there; closing the device
+ *                            unpins everything
+ *     pin                    write "IOVA NPAGES r|w|rw": vfio_pin_pages()
+ *                            of NPAGES (1-512) pages from IOVA, kept until
+ *                            unpinned; the write fails with its errno
+ *                            (EINVAL/E2BIG: bad command)
+ *     unpin                  write "IOVA NPAGES": vfio_unpin_pages() of
+ *                            every held page that meets [IOVA, IOVA +
+ *                            NPAGES * 4096); ENOENT: none was held
+ *     dma                    pread/pwrite at offset IOVA: vfio_dma_rw(),
+ *                            at most 1 MiB per call; its errno on failure
+ *     pinned                 one line per run of held pages:
+ *                            "iova 0xI npages N prot r|w|rw phys 0xP",
+ *                            P the physical address of its first page; a
+ *                            pin command is one run until parts of it are
+ *                            unpinned
+ *     unmap_calls            "calls N" then, oldest first, the last 16
+ *                            dma_unmap() calls VFIO made:
+ *                            "iova 0xI length 0xL"; writing anything
+ *                            resets it
+ *     group                  its IOMMU group number: /dev/vfio/G
+ *     state                  "open 0|1 pinned_pages N"
+ *
  * Every mock device's iommu_group link is also in sysfs:
- * /sys/bus/vfio_mdom_mock/devices/NAME/iommu_group.
+ * /sys/bus/vfio_mdom_mock/devices/NAME/iommu_group, and every emulated
+ * device's in /sys/bus/vfio_mdom_mock_emu/devices/vfio_mdom_emuN/.
  */
 #include <linux/cleanup.h>
 #include <linux/irqdomain.h>
@@ -172,6 +210,10 @@ static bool isolated_msi[MOCK_IOMMU_MAX_INSTANCES] = {
 };
 module_param_array(isolated_msi, bool, NULL, 0444);
 MODULE_PARM_DESC(isolated_msi, "Instance's devices have isolated MSIs");
+
+static unsigned int nr_emulated = 1;
+module_param(nr_emulated, uint, 0444);
+MODULE_PARM_DESC(nr_emulated, "Emulated (mdev-style) VFIO devices, 0-4 (default 1)");
 
 #define MOCK_MSI_WINDOW "0xfee00000-0xfeefffff:msi"
 static char *resv[MOCK_IOMMU_MAX_INSTANCES] = {
@@ -424,6 +466,10 @@ static int __init mock_init(void)
 		pr_err("nr_instances must be 1-%u\n", MOCK_IOMMU_MAX_INSTANCES);
 		return -EINVAL;
 	}
+	if (nr_emulated > MOCK_IOMMU_MAX_EMULATED) {
+		pr_err("nr_emulated must be 0-%u\n", MOCK_IOMMU_MAX_EMULATED);
+		return -EINVAL;
+	}
 
 	rc = bus_register(&mock_bus);
 	if (rc)
@@ -461,6 +507,9 @@ static int __init mock_init(void)
 			mutex_unlock(&mock_domains_lock);
 		}
 	}
+	rc = mock_emulated_init(nr_emulated);
+	if (rc)
+		goto err_teardown;
 	return 0;
 
 err_teardown:
@@ -473,6 +522,7 @@ err_bus_unregister:
 
 static void __exit mock_exit(void)
 {
+	mock_emulated_exit();
 	mock_teardown();
 	mock_driver_unregister();
 	bus_unregister(&mock_bus);
