@@ -17,6 +17,7 @@
 
 static struct dentry *mock_debugfs_root;
 static struct dentry *mock_debugfs_devices;
+static struct dentry *mock_debugfs_emulated;
 
 static const char * const mock_fault_names[] = {
 	[MOCK_IOMMU_FAULT_NONE] = "none",
@@ -41,7 +42,7 @@ static void mock_show_instance(struct seq_file *s, struct mock_instance *inst)
 		seq_printf(s, "%s0x%llx-0x%llx:%s", i ? "," : "",
 			   inst->resv[i].start, inst->resv[i].end,
 			   mock_resv_type_name(inst->resv[i].type));
-	seq_putc(s, '\n');
+	seq_printf(s, " dirty_tracking %d\n", inst->dirty_tracking);
 }
 
 static int instances_show(struct seq_file *s, void *unused)
@@ -85,17 +86,22 @@ static void mock_show_domain(struct seq_file *s, struct mock_domain *md)
 	lockdep_assert_held(&mock_domains_lock);
 
 	guard(mutex)(&md->lock);
-	seq_printf(s, "domain %u inst %u pgsizes 0x%lx aperture 0x%llx-0x%llx enforce_cc %d attached %u translations %lu flush_pending %lu\n",
+	seq_printf(s, "domain %u inst %u pgsizes 0x%lx aperture 0x%llx-0x%llx enforce_cc %d attached %u translations %lu flush_pending %lu dirty_tracking %d dirty_capable %d\n",
 		   md->id, md->inst->index, md->domain.pgsize_bitmap,
 		   (u64)md->domain.geometry.aperture_start,
 		   (u64)md->domain.geometry.aperture_end, md->enforce_cc,
-		   md->attached, md->nr_translations, md->nr_stale);
-	xa_for_each(&md->pt, index, pte)
-		if (!mock_pte_stale(pte))
-			seq_printf(s, " iova 0x%lx phys 0x%llx size 0x%zx prot 0x%x\n",
-				   index << MOCK_PT_SHIFT,
-				   (u64)mock_pte_phys(pte),
-				   mock_pte_size(pte), mock_pte_prot(pte));
+		   md->attached, md->nr_translations, md->nr_stale,
+		   md->dirty_tracking, !!md->domain.dirty_ops);
+	xa_for_each(&md->pt, index, pte) {
+		if (mock_pte_stale(pte))
+			continue;
+		seq_printf(s, " iova 0x%lx phys 0x%llx size 0x%zx prot 0x%x",
+			   index << MOCK_PT_SHIFT, (u64)mock_pte_phys(pte),
+			   mock_pte_size(pte), mock_pte_prot(pte));
+		mock_dirty_show(s, md, index << MOCK_PT_SHIFT,
+				mock_pte_size(pte));
+		seq_putc(s, '\n');
+	}
 }
 
 static int domains_show(struct seq_file *s, void *unused)
@@ -215,6 +221,27 @@ static int fail_attach_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE_SIGNED(fail_attach_fops, fail_attach_get,
 				fail_attach_set, "%lld\n");
 
+static int fail_enforce_cc_get(void *data, u64 *val)
+{
+	struct mock_instance *inst = data;
+
+	spin_lock(&inst->inject_lock);
+	*val = inst->fail_enforce_cc;
+	spin_unlock(&inst->inject_lock);
+	return 0;
+}
+
+static int fail_enforce_cc_set(void *data, u64 val)
+{
+	struct mock_instance *inst = data;
+
+	if (val > 1)
+		return -EINVAL;
+	return mock_iommu_fail_next_enforce_cc(inst->index, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(fail_enforce_cc_fops, fail_enforce_cc_get,
+			 fail_enforce_cc_set, "%llu\n");
+
 static ssize_t dma_read(struct file *file, char __user *ubuf, size_t count,
 			loff_t *ppos)
 {
@@ -281,6 +308,212 @@ static int last_fault_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(last_fault);
 
+/* Emulated devices: emulated/emuN/ */
+
+/* Copy a short command from user space, NUL terminated */
+static char *mock_debugfs_cmd(const char __user *ubuf, size_t count)
+{
+	if (!count || count > 128)
+		return ERR_PTR(-EINVAL);
+	return memdup_user_nul(ubuf, count);
+}
+
+static ssize_t emu_pin_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	struct mock_emu *emu = file_inode(file)->i_private;
+	u64 iova, npages;
+	char *buf;
+	int prot, rc;
+
+	buf = mock_debugfs_cmd(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	rc = mock_pins_parse(buf, &iova, &npages, &prot);
+	kfree(buf);
+	if (!rc)
+		rc = mock_pins_pin(&emu->pins, iova, npages, prot);
+	return rc ? rc : count;
+}
+
+static const struct file_operations emu_pin_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = emu_pin_write,
+	.llseek = noop_llseek,
+};
+
+static ssize_t emu_unpin_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	struct mock_emu *emu = file_inode(file)->i_private;
+	u64 iova, npages;
+	char *buf;
+	int rc;
+
+	buf = mock_debugfs_cmd(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	rc = mock_pins_parse(buf, &iova, &npages, NULL);
+	kfree(buf);
+	if (!rc)
+		rc = mock_pins_unpin(&emu->pins, iova, npages);
+	return rc ? rc : count;
+}
+
+static const struct file_operations emu_unpin_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = emu_unpin_write,
+	.llseek = noop_llseek,
+};
+
+static ssize_t emu_dma_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct mock_emu *emu = file_inode(file)->i_private;
+	void *buf;
+	ssize_t rc;
+
+	if (!count)
+		return 0;
+	count = min_t(size_t, count, MOCK_DMA_MAX);
+	buf = kvzalloc(count, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	rc = mock_pins_rw(&emu->pins, *ppos, buf, count, false);
+	if (!rc)
+		rc = copy_to_user(ubuf, buf, count) ? -EFAULT : count;
+	kvfree(buf);
+	if (rc > 0)
+		*ppos += rc;
+	return rc;
+}
+
+static ssize_t emu_dma_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	struct mock_emu *emu = file_inode(file)->i_private;
+	void *buf;
+	ssize_t rc;
+
+	if (!count)
+		return 0;
+	count = min_t(size_t, count, MOCK_DMA_MAX);
+	buf = vmemdup_user(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	rc = mock_pins_rw(&emu->pins, *ppos, buf, count, true);
+	kvfree(buf);
+	if (rc)
+		return rc;
+	*ppos += count;
+	return count;
+}
+
+static const struct file_operations emu_dma_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = emu_dma_read,
+	.write = emu_dma_write,
+	.llseek = default_llseek,
+};
+
+static int emu_pinned_show(struct seq_file *s, void *unused)
+{
+	struct mock_emu *emu = s->private;
+	struct mock_iommu_pinned *runs = NULL;
+	unsigned int i, n, room = 0;
+
+	/* Until the runs fit: pins may come and go meanwhile */
+	while ((n = mock_pins_runs(&emu->pins, runs, room)) > room) {
+		kvfree(runs);
+		room = n + 8;
+		runs = kvcalloc(room, sizeof(*runs), GFP_KERNEL);
+		if (!runs)
+			return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		seq_printf(s, "iova 0x%llx npages %u prot %s phys 0x%llx\n",
+			   runs[i].iova, runs[i].npages,
+			   mock_pins_prot_name(runs[i].prot), runs[i].phys);
+	kvfree(runs);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(emu_pinned);
+
+static int emu_unmap_calls_show(struct seq_file *s, void *unused)
+{
+	struct mock_emu *emu = s->private;
+	struct mock_iommu_unmap_call log[MOCK_UNMAP_LOG];
+	unsigned int i, nr;
+	u64 calls;
+
+	calls = mock_pins_unmap_log(&emu->pins, log, ARRAY_SIZE(log), &nr);
+	seq_printf(s, "calls %llu\n", calls);
+	for (i = 0; i < nr; i++)
+		seq_printf(s, "iova 0x%llx length 0x%llx\n", log[i].iova,
+			   log[i].length);
+	return 0;
+}
+
+static ssize_t emu_unmap_calls_write(struct file *file,
+				     const char __user *ubuf, size_t count,
+				     loff_t *ppos)
+{
+	struct mock_emu *emu = file_inode(file)->i_private;
+
+	mock_pins_reset_unmap_log(&emu->pins);
+	return count;
+}
+
+DEFINE_SHOW_STORE_ATTRIBUTE(emu_unmap_calls);
+
+static int emu_group_show(struct seq_file *s, void *unused)
+{
+	struct mock_emu *emu = s->private;
+
+	seq_printf(s, "%d\n", iommu_group_id(emu->dev.iommu_group));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(emu_group);
+
+static int emu_state_show(struct seq_file *s, void *unused)
+{
+	struct mock_emu *emu = s->private;
+
+	seq_printf(s, "open %d pinned_pages %lu\n",
+		   mock_pins_is_open(&emu->pins),
+		   mock_pins_nr_pinned(&emu->pins));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(emu_state);
+
+void mock_debugfs_add_emulated(struct mock_emu *emu)
+{
+	struct dentry *dir;
+	char name[16];
+
+	snprintf(name, sizeof(name), "emu%u", emu->index);
+	dir = debugfs_create_dir(name, mock_debugfs_emulated);
+	debugfs_create_file("pin", 0200, dir, emu, &emu_pin_fops);
+	debugfs_create_file("unpin", 0200, dir, emu, &emu_unpin_fops);
+	debugfs_create_file("dma", 0600, dir, emu, &emu_dma_fops);
+	debugfs_create_file("pinned", 0444, dir, emu, &emu_pinned_fops);
+	debugfs_create_file("unmap_calls", 0644, dir, emu,
+			    &emu_unmap_calls_fops);
+	debugfs_create_file("group", 0444, dir, emu, &emu_group_fops);
+	debugfs_create_file("state", 0444, dir, emu, &emu_state_fops);
+}
+
+void mock_debugfs_remove_emulated(struct mock_emu *emu)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "emu%u", emu->index);
+	debugfs_lookup_and_remove(name, mock_debugfs_emulated);
+}
+
 void mock_debugfs_init(void)
 {
 	mock_debugfs_root = debugfs_create_dir(MOCK_DRV_NAME, NULL);
@@ -293,6 +526,8 @@ void mock_debugfs_init(void)
 	debugfs_create_file("counters", 0644, mock_debugfs_root, NULL,
 			    &counters_fops);
 	mock_debugfs_devices = debugfs_create_dir("dev", mock_debugfs_root);
+	mock_debugfs_emulated = debugfs_create_dir("emulated",
+						   mock_debugfs_root);
 }
 
 void mock_debugfs_add_instance(struct mock_instance *inst)
@@ -308,6 +543,8 @@ void mock_debugfs_add_instance(struct mock_instance *inst)
 				   &fail_domain_alloc_fops);
 	debugfs_create_file_unsafe("fail_attach", 0644, dir, inst,
 				   &fail_attach_fops);
+	debugfs_create_file_unsafe("fail_enforce_cc", 0644, dir, inst,
+				   &fail_enforce_cc_fops);
 }
 
 void mock_debugfs_add_device(struct mock_dev *mdev)
@@ -329,4 +566,5 @@ void mock_debugfs_exit(void)
 	debugfs_remove_recursive(mock_debugfs_root);
 	mock_debugfs_root = NULL;
 	mock_debugfs_devices = NULL;
+	mock_debugfs_emulated = NULL;
 }

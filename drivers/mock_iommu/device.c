@@ -33,8 +33,9 @@ struct mock_vfio_dev {
 	struct mock_dev *mdev;
 };
 
-static long mock_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
-			    unsigned long arg)
+/* VFIO_DEVICE_GET_INFO: no region, no interrupt; emulated devices too */
+long mock_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
+		     unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_device_info, num_irqs);
 	struct vfio_device_info info;

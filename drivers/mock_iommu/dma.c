@@ -6,7 +6,8 @@
  * permission is missing.
  *
  * The whole range is translated and checked first, under the domain's
- * lock, and only then copied, so a fault moves no data. Memory is reached
+ * lock, and only then copied, so a fault moves no data. A write through a
+ * domain that tracks dirty pages marks them dirty (dirty.c). Memory is reached
  * through its struct page, so a DMA into a page that was freed while still
  * mapped is seen by KASAN.
  */
@@ -84,7 +85,7 @@ int mock_iommu_dma(struct device *dev, u64 iova, void *buf, size_t len,
 	struct mock_domain *md;
 	struct mock_dev *mdev;
 	u64 last, bad_iova;
-	int need;
+	int need, rc;
 
 	if (!mock_iommu_is_mock_device(dev) || !buf || !len ||
 	    check_add_overflow(iova, (u64)len - 1, &last))
@@ -106,13 +107,16 @@ int mock_iommu_dma(struct device *dev, u64 iova, void *buf, size_t len,
 	}
 	mutex_lock(&md->lock);
 	reason = mock_dma_check(md, iova, last, need, &bad_iova);
-	if (reason == MOCK_IOMMU_FAULT_NONE)
+	if (reason != MOCK_IOMMU_FAULT_NONE) {
+		mutex_unlock(&md->lock);
+		goto fault;
+	}
+	rc = dir == MOCK_IOMMU_DMA_WRITE ? mock_dirty_mark(md, iova, last) : 0;
+	if (!rc)
 		mock_dma_copy(md, iova, buf, len, dir);
 	mutex_unlock(&md->lock);
-	if (reason != MOCK_IOMMU_FAULT_NONE)
-		goto fault;
 	mutex_unlock(&mock_domains_lock);
-	return 0;
+	return rc;
 
 fault:
 	mdev->last_fault.iova = bad_iova;

@@ -20,12 +20,16 @@
  * lookups, DMA and unmap; it is counted as an unsynced unmap when the IOVA
  * is mapped again or the domain is freed before a flush. Marking and
  * erasing replace or remove existing slots, so unmap never allocates.
+ *
+ * Dirty bits are kept apart, per 4 KiB page (dirty.c); unmap drops those of
+ * the translations it unmaps.
  */
 #include <linux/bitfield.h>
 #include <linux/cleanup.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <uapi/linux/iommufd.h>
 
 #include "mock_private.h"
 
@@ -214,6 +218,20 @@ static int mock_inject_once(struct mock_instance *inst, int *slot)
 	return err;
 }
 
+/* Consumes a pending enforce_cache_coherency() failure; true if there was one */
+static bool mock_inject_enforce_cc(struct mock_instance *inst)
+{
+	bool fail;
+
+	spin_lock(&inst->inject_lock);
+	fail = inst->fail_enforce_cc;
+	inst->fail_enforce_cc = false;
+	spin_unlock(&inst->inject_lock);
+	if (fail)
+		mock_count(inst, MOCK_CNT_INJECTED_FAILURES);
+	return fail;
+}
+
 static int mock_domain_map_pages(struct iommu_domain *domain,
 				 unsigned long iova, phys_addr_t paddr,
 				 size_t pgsize, size_t pgcount, int prot,
@@ -322,6 +340,8 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 	xas_unlock(&xas);
 	md->nr_translations -= n;
 	md->nr_stale += n;
+	/* The dirty bits go with the page table entries */
+	mock_dirty_drop(md, iova, last);
 	mutex_unlock(&md->lock);
 
 	iommu_iotlb_gather_add_range(gather, iova, size);
@@ -379,7 +399,7 @@ static bool mock_domain_enforce_cache_coherency(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 
-	if (!md->inst->enforce_cc)
+	if (!md->inst->enforce_cc || mock_inject_enforce_cc(md->inst))
 		return false;
 	mutex_lock(&mock_domains_lock);
 	md->enforce_cc = true;
@@ -393,6 +413,9 @@ static bool mock_domain_compatible(struct mock_domain *md,
 {
 	struct mock_instance *home = md->inst;
 
+	/* Like Intel: a dirty tracking domain needs dirty bits */
+	if (md->domain.dirty_ops && !inst->dirty_tracking)
+		return false;
 	if (home == inst)
 		return true;
 	return home->pgsize_bitmap == inst->pgsize_bitmap &&
@@ -463,12 +486,13 @@ static void mock_domain_free(struct iommu_domain *domain)
 	}
 	mock_count_add(inst, MOCK_CNT_UNSYNCED_UNMAPS, md->nr_stale);
 	xa_destroy(&md->pt);
+	xa_destroy(&md->dirty);
 	mutex_destroy(&md->lock);
 	kfree(md);
 
 	mock_count_add(inst, MOCK_CNT_DOMAINS_LIVE, -1);
 	mock_count(inst, MOCK_CNT_DOMAIN_FREES);
-	/* Pairs with the get in mock_domain_alloc_paging() */
+	/* Pairs with the get in mock_domain_alloc() */
 	module_put(THIS_MODULE);
 }
 
@@ -483,7 +507,8 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.free = mock_domain_free,
 };
 
-static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+/* A paging domain for @dev, with dirty_ops if @dirty */
+static struct iommu_domain *mock_domain_alloc(struct device *dev, bool dirty)
 {
 	struct mock_instance *inst = to_mock_dev(dev)->inst;
 	struct mock_domain *md;
@@ -507,12 +532,15 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	}
 	md->inst = inst;
 	md->domain.ops = &mock_domain_ops;
+	if (dirty)
+		md->domain.dirty_ops = &mock_dirty_ops;
 	md->domain.pgsize_bitmap = inst->pgsize_bitmap;
 	md->domain.geometry.aperture_start = 0;
 	md->domain.geometry.aperture_end = inst->aperture_end;
 	md->domain.geometry.force_aperture = true;
 	mutex_init(&md->lock);
 	xa_init(&md->pt);
+	xa_init(&md->dirty);
 
 	mutex_lock(&mock_domains_lock);
 	md->id = mock_next_domain_id++;
@@ -522,6 +550,37 @@ static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
 	mock_count(inst, MOCK_CNT_DOMAINS_LIVE);
 	mock_count(inst, MOCK_CNT_DOMAIN_ALLOCS);
 	return &md->domain;
+}
+
+static struct iommu_domain *mock_domain_alloc_paging(struct device *dev)
+{
+	return mock_domain_alloc(dev, false);
+}
+
+/*
+ * What iommufd, and vfio-mdom for dirty tracking, allocate with: a paging
+ * domain, with dirty_ops for IOMMU_HWPT_ALLOC_DIRTY_TRACKING on an instance
+ * that has dirty bits. No nesting: no parent, no user data, no other flag.
+ * The caller (iommufd) sets domain->owner too; the mock sets it, as Intel.
+ */
+static struct iommu_domain *
+mock_domain_alloc_user(struct device *dev, u32 flags,
+		       struct iommu_domain *parent,
+		       const struct iommu_user_data *user_data)
+{
+	bool dirty = flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+	struct iommu_domain *domain;
+
+	if (parent || user_data || (flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
+		return ERR_PTR(-EOPNOTSUPP);
+	if (dirty && !to_mock_dev(dev)->inst->dirty_tracking)
+		return ERR_PTR(-EOPNOTSUPP);
+	domain = mock_domain_alloc(dev, dirty);
+	if (!IS_ERR(domain)) {
+		domain->type = IOMMU_DOMAIN_UNMANAGED;
+		domain->owner = &mock_iommu_ops;
+	}
+	return domain;
 }
 
 static int mock_blocked_attach_dev(struct iommu_domain *domain,
@@ -551,6 +610,8 @@ static bool mock_capable(struct device *dev, enum iommu_cap cap)
 		return true;
 	case IOMMU_CAP_ENFORCE_CACHE_COHERENCY:
 		return inst->enforce_cc;
+	case IOMMU_CAP_DIRTY_TRACKING:
+		return inst->dirty_tracking;
 	default:
 		return false;
 	}
@@ -588,11 +649,12 @@ static void mock_get_resv_regions(struct device *dev, struct list_head *head)
  * No .owner: the core takes a module reference for every probed device,
  * which would make the module impossible to unload since it owns its
  * devices. Devices are removed before the module goes, and each paging
- * domain pins the module (mock_domain_alloc_paging()).
+ * domain pins the module (mock_domain_alloc()).
  */
 const struct iommu_ops mock_iommu_ops = {
 	.capable = mock_capable,
 	.domain_alloc_paging = mock_domain_alloc_paging,
+	.domain_alloc_user = mock_domain_alloc_user,
 	.probe_device = mock_probe_device,
 	.device_group = generic_device_group,
 	.get_resv_regions = mock_get_resv_regions,
@@ -722,3 +784,16 @@ int mock_iommu_fail_next_attach(unsigned int inst, int err)
 	return mock_inject_set(inst, err, false);
 }
 EXPORT_SYMBOL_GPL(mock_iommu_fail_next_attach);
+
+int mock_iommu_fail_next_enforce_cc(unsigned int inst, bool fail)
+{
+	struct mock_instance *mi = mock_instance_get(inst);
+
+	if (!mi)
+		return -EINVAL;
+	spin_lock(&mi->inject_lock);
+	mi->fail_enforce_cc = fail;
+	spin_unlock(&mi->inject_lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(mock_iommu_fail_next_enforce_cc);

@@ -15,19 +15,25 @@
  *     +-- device vfio_mdom_mockI.J  (bus vfio_mdom_mock, own iommu_group,
  *     |                              VFIO device -> /dev/vfio/<group>)
  *     +-- paging domains allocated for its devices (domain.c)
+ *   emulated device vfio_mdom_emuN  (bus vfio_mdom_mock_emu, no IOMMU;
+ *                                    vfio_register_emulated_iommu_dev() ->
+ *                                    /dev/vfio/<group>; pins pages through
+ *                                    the container, see emulated.c)
  *
  * Files: main.c module parameters, instances and init; device.c devices and
  * their VFIO registration; domain.c paging domains and the page table;
- * dma.c the device side (DMA through the attached domain); debugfs.c the
- * control and inspection interface. mock_iommu.h is the in-kernel API.
+ * dirty.c dirty tracking; dma.c the device side (DMA through the attached
+ * domain); emulated.c the emulated VFIO devices and pins.c what they hold
+ * pinned; debugfs.c the control and inspection interface. mock_iommu.h is
+ * the in-kernel API.
  *
  * DEFAULT CONFIGURATION (what `make check` loads), two devices each:
  *
- *   inst  page sizes     aperture  enforce_cc  isolated MSI  reserved
- *   0     4K             39 bits   yes         yes           MSI 0xfee00000-0xfeefffff
- *   1     4K|2M|1G       48 bits   no          yes           none
- *   2     4K|2M          32 bits   yes         no            MSI 0xfee00000-0xfeefffff
- *   3     4K             39 bits   yes         yes           MSI 0xfee00000-0xfeefffff
+ *   inst  page sizes  aperture  enforce_cc  isolated MSI  dirty  reserved
+ *   0     4K          39 bits   yes         yes           no     MSI 0xfee00000-0xfeefffff
+ *   1     4K|2M|1G    48 bits   no          yes           yes    none
+ *   2     4K|2M       32 bits   yes         no            no     MSI 0xfee00000-0xfeefffff
+ *   3     4K          39 bits   yes         yes           no     MSI 0xfee00000-0xfeefffff
  *
  * Instances 0, 1 and 2 cannot share a domain with each other: attaching a
  * device to a domain allocated for an instance with different page sizes,
@@ -36,8 +42,21 @@
  * Instance 3 is a twin of instance 0: they can share domains. Instance 2
  * needs vfio_iommu_type1.allow_unsafe_interrupts=1 under type1.
  *
+ * Dirty tracking ("dirty" above, see dirty.c): such an instance reports
+ * IOMMU_CAP_DIRTY_TRACKING, and ops->domain_alloc_user(dev,
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING, NULL, NULL) gives a paging domain with
+ * dirty_ops; any other flag, a parent or user data fail with -EOPNOTSUPP,
+ * and so does the flag on an instance without dirty bits. Such a domain
+ * attaches only to devices with dirty bits (-EINVAL otherwise, as Intel).
+ * While tracking is enabled, device writes (dev/NAME/dma, mock_iommu_dma())
+ * set one dirty bit per 4 KiB page written, even inside a 2M or 1G
+ * translation; read_and_clear_dirty() reports and, unless
+ * IOMMU_DIRTY_NO_CLEAR, clears them; disabling tracking or unmapping a
+ * translation drops its bits.
+ *
  * MODULE PARAMETERS (read-only after load; array element I is instance I):
  *   nr_instances=N      instances, 1-8 (default 4)
+ *   nr_emulated=N       emulated VFIO devices, 0-4 (default 1)
  *   nr_devices=A,B,..   devices per instance, 1-8 (default 2)
  *   pgsizes=A,B,..      page size bitmap (default 0x1000,0x40201000,
  *                       0x201000,0x1000; instances 4-7: 0x1000)
@@ -45,6 +64,7 @@
  *                       39,48,32,39; instances 4-7: 39)
  *   enforce_cc=Y,N,..   can enforce cache coherency (default Y,N,Y,Y,Y..)
  *   isolated_msi=Y,..   MSIs are isolated (default Y,Y,N,Y,Y..)
+ *   dirty_tracking=N,.. IOMMU dirty tracking (default N,Y,N,N,N..)
  *   resv=SPEC,SPEC,..   reserved regions; SPEC is "none" or
  *                       START-END[:TYPE][+START-END[:TYPE]]..., TYPE one of
  *                       msi, sw_msi, reserved (default); at most 4
@@ -54,7 +74,8 @@
  *
  *   instances   one line per instance:
  *               "inst I iommu NAME pgsizes 0xB aperture 0xS-0xE
- *                enforce_cc 0|1 isolated_msi 0|1 devices N resv LIST"
+ *                enforce_cc 0|1 isolated_msi 0|1 devices N resv LIST
+ *                dirty_tracking 0|1"
  *               LIST is "none" or comma separated "0xS-0xE:TYPE"
  *   devices     one line per device:
  *               "dev NAME inst I index J group G domain D"
@@ -62,13 +83,20 @@
  *               domain id the device is attached to, 0 when blocked
  *   domains     for every live paging domain a line
  *               "domain D inst I pgsizes 0xB aperture 0xS-0xE enforce_cc
- *                0|1 attached N translations T flush_pending P"
+ *                0|1 attached N translations T flush_pending P
+ *                dirty_tracking 0|1 dirty_capable 0|1"
  *               followed by one line per translation, in IOVA order:
- *               " iova 0xI phys 0xP size 0xS prot 0xR"
+ *               " iova 0xI phys 0xP size 0xS prot 0xR dirty 0xBITMAP"
  *               P counts translations unmapped but not yet flushed by an
  *               IOTLB sync (they are not listed)
  *               (prot: IOMMU_READ 0x1, IOMMU_WRITE 0x2, IOMMU_CACHE 0x4,
  *               IOMMU_NOEXEC 0x8, IOMMU_MMIO 0x10, IOMMU_PRIV 0x20)
+ *               dirty_tracking: tracking is enabled now; dirty_capable:
+ *               the domain has dirty_ops (allocated with
+ *               IOMMU_HWPT_ALLOC_DIRTY_TRACKING). BITMAP: bit i set when
+ *               4 KiB page i of the translation (IOVA 0xI + i * 4096) is
+ *               dirty, in hex without leading zeroes, "0x0" when clean
+ *               (a 1G translation dirty near its end makes a long line)
  *   counters    "NAME VALUE" lines summed over all instances, names as in
  *               struct mock_iommu_counters; writing anything resets all
  *               event counters (the gauges domains_live and
@@ -82,6 +110,11 @@
  *                            allocation for a device of instance I fails;
  *                            "0" cancels; reads the pending errno
  *   instI/fail_attach        the same for the next paging domain attach
+ *   instI/fail_enforce_cc    write 1: the next enforce_cache_coherency()
+ *                            that would succeed on a domain of instance I
+ *                            returns false, although the devices keep
+ *                            reporting IOMMU_CAP_ENFORCE_CACHE_COHERENCY;
+ *                            0 cancels. Reads 1 while pending, else 0
  *   dev/NAME/dma             the device's view of IOVA space: pwrite(fd,
  *                            buf, len, IOVA) makes the device write memory
  *                            at IOVA, pread(fd, buf, len, IOVA) makes it
@@ -92,8 +125,40 @@
  *                            count N", R one of none, blocked, aperture,
  *                            no_translation, perm, not_ram
  *
+ *   emulated/emuN/           emulated device N, VFIO device name
+ *                            vfio_mdom_emuN (VFIO_GROUP_GET_DEVICE_FD).
+ *                            pin and dma need the VFIO device open (its
+ *                            group in a container with an IOMMU set, the
+ *                            device fd open): else ENOTCONN. IOVA and
+ *                            NPAGES: decimal or 0x hex. dma_unmap(IOVA,
+ *                            LENGTH) from VFIO is logged and unpins every
+ *                            held page that meets the range, waiting for
+ *                            pins in flight there; closing the device
+ *                            unpins everything
+ *     pin                    write "IOVA NPAGES r|w|rw": vfio_pin_pages()
+ *                            of NPAGES (1-512) pages from IOVA, kept until
+ *                            unpinned; the write fails with its errno
+ *                            (EINVAL/E2BIG: bad command)
+ *     unpin                  write "IOVA NPAGES": vfio_unpin_pages() of
+ *                            every held page that meets [IOVA, IOVA +
+ *                            NPAGES * 4096); ENOENT: none was held
+ *     dma                    pread/pwrite at offset IOVA: vfio_dma_rw(),
+ *                            at most 1 MiB per call; its errno on failure
+ *     pinned                 one line per run of held pages:
+ *                            "iova 0xI npages N prot r|w|rw phys 0xP",
+ *                            P the physical address of its first page; a
+ *                            pin command is one run until parts of it are
+ *                            unpinned
+ *     unmap_calls            "calls N" then, oldest first, the last 16
+ *                            dma_unmap() calls VFIO made:
+ *                            "iova 0xI length 0xL"; writing anything
+ *                            resets it
+ *     group                  its IOMMU group number: /dev/vfio/G
+ *     state                  "open 0|1 pinned_pages N"
+ *
  * Every mock device's iommu_group link is also in sysfs:
- * /sys/bus/vfio_mdom_mock/devices/NAME/iommu_group.
+ * /sys/bus/vfio_mdom_mock/devices/NAME/iommu_group, and every emulated
+ * device's in /sys/bus/vfio_mdom_mock_emu/devices/vfio_mdom_emuN/.
  */
 #include <linux/cleanup.h>
 #include <linux/irqdomain.h>
@@ -134,11 +199,21 @@ static bool enforce_cc[MOCK_IOMMU_MAX_INSTANCES] = {
 module_param_array(enforce_cc, bool, NULL, 0444);
 MODULE_PARM_DESC(enforce_cc, "Instance can enforce cache coherency");
 
+static bool dirty_tracking[MOCK_IOMMU_MAX_INSTANCES] = {
+	false, true, false, false, false, false, false, false,
+};
+module_param_array(dirty_tracking, bool, NULL, 0444);
+MODULE_PARM_DESC(dirty_tracking, "Instance has IOMMU dirty tracking (default N,Y,N,N..)");
+
 static bool isolated_msi[MOCK_IOMMU_MAX_INSTANCES] = {
 	true, true, false, true, true, true, true, true,
 };
 module_param_array(isolated_msi, bool, NULL, 0444);
 MODULE_PARM_DESC(isolated_msi, "Instance's devices have isolated MSIs");
+
+static unsigned int nr_emulated = 1;
+module_param(nr_emulated, uint, 0444);
+MODULE_PARM_DESC(nr_emulated, "Emulated (mdev-style) VFIO devices, 0-4 (default 1)");
 
 #define MOCK_MSI_WINDOW "0xfee00000-0xfeefffff:msi"
 static char *resv[MOCK_IOMMU_MAX_INSTANCES] = {
@@ -271,6 +346,7 @@ static struct mock_instance *mock_instance_alloc(unsigned int index)
 	inst->pgsize_bitmap = sizes;
 	inst->aperture_end = bits == 64 ? U64_MAX : BIT_ULL(bits) - 1;
 	inst->enforce_cc = enforce_cc[index];
+	inst->dirty_tracking = dirty_tracking[index];
 	inst->isolated_msi = isolated_msi[index];
 	inst->nr_devices = nr_devices[index];
 	spin_lock_init(&inst->inject_lock);
@@ -390,6 +466,10 @@ static int __init mock_init(void)
 		pr_err("nr_instances must be 1-%u\n", MOCK_IOMMU_MAX_INSTANCES);
 		return -EINVAL;
 	}
+	if (nr_emulated > MOCK_IOMMU_MAX_EMULATED) {
+		pr_err("nr_emulated must be 0-%u\n", MOCK_IOMMU_MAX_EMULATED);
+		return -EINVAL;
+	}
 
 	rc = bus_register(&mock_bus);
 	if (rc)
@@ -427,6 +507,9 @@ static int __init mock_init(void)
 			mutex_unlock(&mock_domains_lock);
 		}
 	}
+	rc = mock_emulated_init(nr_emulated);
+	if (rc)
+		goto err_teardown;
 	return 0;
 
 err_teardown:
@@ -439,6 +522,7 @@ err_bus_unregister:
 
 static void __exit mock_exit(void)
 {
+	mock_emulated_exit();
 	mock_teardown();
 	mock_driver_unregister();
 	bus_unregister(&mock_bus);
@@ -467,6 +551,7 @@ int mock_iommu_instance_info(unsigned int index,
 	info->pgsize_bitmap = inst->pgsize_bitmap;
 	info->aperture_end = inst->aperture_end;
 	info->enforce_cc = inst->enforce_cc;
+	info->dirty_tracking = inst->dirty_tracking;
 	info->isolated_msi = inst->isolated_msi;
 	info->nr_devices = inst->nr_devices;
 	info->nr_resv = inst->nr_resv;
@@ -568,5 +653,7 @@ int mock_iommu_reset_counters(int index)
 }
 EXPORT_SYMBOL_GPL(mock_iommu_reset_counters);
 
+/* iommu_dirty_bitmap_record() calls iova_bitmap_set() */
+MODULE_IMPORT_NS(IOMMUFD);
 MODULE_DESCRIPTION("vfio-mdom mock IOMMU (test only)");
 MODULE_LICENSE("GPL");

@@ -30,12 +30,17 @@
 struct device;
 struct iommu_domain;
 struct iommu_group;
+struct vfio_device;
 
 /* Upper bound on instances and on devices per instance (module params) */
 #define MOCK_IOMMU_MAX_INSTANCES	8
 #define MOCK_IOMMU_MAX_DEVICES		8
 /* Upper bound on reserved regions per instance */
 #define MOCK_IOMMU_MAX_RESV		4
+/* Upper bound on emulated devices (module parameter nr_emulated) */
+#define MOCK_IOMMU_MAX_EMULATED		4
+/* dma_unmap() calls an emulated device remembers */
+#define MOCK_IOMMU_UNMAP_LOG		16
 
 /**
  * struct mock_iommu_instance_info - capabilities of one mock IOMMU
@@ -49,6 +54,8 @@ struct iommu_group;
  * @resv_start: first IOVA of each reserved region
  * @resv_end: last IOVA of each reserved region
  * @resv_type: enum iommu_resv_type of each reserved region
+ * @dirty_tracking: the IOMMU has dirty bits (IOMMU_CAP_DIRTY_TRACKING;
+ *	domain_alloc_user() takes IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
  */
 struct mock_iommu_instance_info {
 	unsigned long pgsize_bitmap;
@@ -60,6 +67,7 @@ struct mock_iommu_instance_info {
 	u64 resv_start[MOCK_IOMMU_MAX_RESV];
 	u64 resv_end[MOCK_IOMMU_MAX_RESV];
 	int resv_type[MOCK_IOMMU_MAX_RESV];
+	bool dirty_tracking;
 };
 
 /**
@@ -203,6 +211,15 @@ int mock_iommu_lookup(struct iommu_domain *domain, u64 iova,
 		      struct mock_iommu_translation *out);
 /* True while an unmapped translation has not been flushed by an IOTLB sync */
 bool mock_iommu_flush_pending(struct iommu_domain *domain);
+/*
+ * Dirty tracking (domains from domain_alloc_user() with
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING have dirty_ops): whether it is enabled,
+ * and how many 4 KiB pages of [@iova, @iova + @length) are dirty now,
+ * without clearing them. 0/false for anything that is not a mock domain.
+ */
+bool mock_iommu_dirty_tracking(struct iommu_domain *domain);
+unsigned long mock_iommu_nr_dirty(struct iommu_domain *domain, u64 iova,
+				  u64 length);
 
 /*
  * Act as the device @dev: copy @len bytes between @buf and @iova through
@@ -211,7 +228,9 @@ bool mock_iommu_flush_pending(struct iommu_domain *domain);
  * translation (blocked, outside the aperture, no translation, not RAM);
  * -EACCES for a permission fault; -EINVAL for bad arguments. A fault is
  * recorded (mock_iommu_last_fault()) and counted (dma_faults) and moves
- * no data.
+ * no data. A write through a domain with dirty tracking enabled sets the
+ * dirty bit of every 4 KiB page it writes; -ENOMEM if that fails (no data
+ * moved, the pages marked so far stay dirty).
  */
 int mock_iommu_dma(struct device *dev, u64 iova, void *buf, size_t len,
 		   enum mock_iommu_dma_dir dir);
@@ -225,10 +244,84 @@ int mock_iommu_last_fault(struct device *dev, struct mock_iommu_fault *out);
  * for a device of @inst fails.
  * mock_iommu_fail_next_attach(): the next attach of a paging domain to a
  * device of @inst fails.
- * Each injection fires once. Return 0 or -EINVAL.
+ * mock_iommu_fail_next_enforce_cc(): with @fail true, the next
+ * enforce_cache_coherency() on a domain of @inst that would succeed returns
+ * false instead (the domain stays as it was), although the devices keep
+ * reporting IOMMU_CAP_ENFORCE_CACHE_COHERENCY; false cancels. It waits for
+ * a call that would succeed: on an instance that cannot enforce coherency
+ * it never fires.
+ * Each injection fires once and counts in injected_failures. Return 0 or
+ * -EINVAL.
  */
 int mock_iommu_fail_nth_map(unsigned int inst, unsigned int nth, int err);
 int mock_iommu_fail_next_domain_alloc(unsigned int inst, int err);
 int mock_iommu_fail_next_attach(unsigned int inst, int err);
+int mock_iommu_fail_next_enforce_cc(unsigned int inst, bool fail);
+
+/**
+ * struct mock_iommu_pinned - a run of pages an emulated device holds pinned
+ * @iova: IOVA of the first page (as the pin command gave it, plus 4 KiB
+ *	per page)
+ * @phys: physical address of the first page
+ * @npages: consecutive pages of one pin command still held
+ * @prot: IOMMU_READ and/or IOMMU_WRITE, as pinned
+ */
+struct mock_iommu_pinned {
+	u64 iova;
+	u64 phys;
+	unsigned int npages;
+	int prot;
+};
+
+/**
+ * struct mock_iommu_unmap_call - one dma_unmap() call VFIO made
+ * @iova: its IOVA
+ * @length: its length in bytes
+ */
+struct mock_iommu_unmap_call {
+	u64 iova;
+	u64 length;
+};
+
+/*
+ * Emulated (mdev-style) VFIO devices, @idx 0 to mock_iommu_nr_emulated()
+ * - 1: registered with vfio_register_emulated_iommu_dev(), no IOMMU behind
+ * them. They reach memory through the container with vfio_pin_pages() and
+ * vfio_dma_rw(), which work only while a user holds the VFIO device open;
+ * before that they fail with -ENOTCONN. Their dma_unmap() callback records
+ * the call and unpins every page held inside the range.
+ *
+ * mock_iommu_emulated_pin(): vfio_pin_pages() of @npages (1 to
+ * VFIO_PIN_PAGES_MAX_ENTRIES) pages from @iova with @prot (IOMMU_READ
+ * and/or IOMMU_WRITE); the device keeps them. 0, -EINVAL/-E2BIG for bad
+ * arguments, -ENOTCONN when not open, -ENOMEM, VFIO's errno, or -EIO when
+ * VFIO pinned fewer pages than asked (they are given back).
+ * mock_iommu_emulated_unpin(): unpin every held page that meets
+ * [@iova, @iova + @npages * 4 KiB); -ENOENT when there was none.
+ * mock_iommu_emulated_rw(): vfio_dma_rw().
+ * mock_iommu_emulated_pinned(): the runs of held pages, up to @max in
+ * @out; returns how many there are.
+ * mock_iommu_emulated_unmap_calls(): the number of dma_unmap() calls since
+ * load or reset; the last ones (at most @max and MOCK_IOMMU_UNMAP_LOG),
+ * oldest first, go to @out and their count to *@nr.
+ * Functions returning int give -EINVAL for a bad @idx.
+ */
+unsigned int mock_iommu_nr_emulated(void);
+struct device *mock_iommu_emulated_device(unsigned int idx);
+struct iommu_group *mock_iommu_emulated_group(unsigned int idx);
+struct vfio_device *mock_iommu_emulated_vfio_device(unsigned int idx);
+bool mock_iommu_emulated_is_open(unsigned int idx);
+int mock_iommu_emulated_pin(unsigned int idx, u64 iova, unsigned int npages,
+			    int prot);
+int mock_iommu_emulated_unpin(unsigned int idx, u64 iova, u64 npages);
+int mock_iommu_emulated_rw(unsigned int idx, u64 iova, void *buf, size_t len,
+			   bool write);
+int mock_iommu_emulated_pinned(unsigned int idx, struct mock_iommu_pinned *out,
+			       unsigned int max);
+unsigned long mock_iommu_emulated_nr_pinned(unsigned int idx);
+int mock_iommu_emulated_unmap_calls(unsigned int idx, u64 *calls,
+				    struct mock_iommu_unmap_call *out,
+				    unsigned int max, unsigned int *nr);
+int mock_iommu_emulated_reset_unmap_calls(unsigned int idx);
 
 #endif /* VFIO_MDOM_MOCK_IOMMU_H */

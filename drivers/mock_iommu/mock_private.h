@@ -2,6 +2,14 @@
 /*
  * Private definitions of the vfio-mdom mock IOMMU. See main.c for the
  * overview and the debugfs interface, mock_iommu.h for the in-kernel API.
+ *
+ * Locking order: iommu_group::mutex -> mock_domains_lock ->
+ * mock_domain::lock (IOMMU side, see struct mock_domain); mock_domain::lock
+ * is also taken alone, and inject_lock (a spinlock) innermost. The
+ * emulated devices' mock_pins::lock is taken under VFIO's locks
+ * (vfio_device_set::lock for open and close, the IOMMU backend's locks for
+ * dma_unmap()), never with another lock of the mock, and is never held
+ * across a call into VFIO (pins.c).
  */
 #ifndef VFIO_MDOM_MOCK_PRIVATE_H
 #define VFIO_MDOM_MOCK_PRIVATE_H
@@ -14,12 +22,19 @@
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/spinlock.h>
+#include <linux/vfio.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 
 #include "mock_iommu.h"
 
+struct seq_file;
+
 #define MOCK_DRV_NAME	"vfio_mdom_mock_iommu"
 #define MOCK_BUS_NAME	"vfio_mdom_mock"
+/* Bus and driver of the emulated devices; no IOMMU serves that bus */
+#define MOCK_EMU_BUS_NAME	"vfio_mdom_mock_emu"
+#define MOCK_EMU_DEV_NAME	"vfio_mdom_emu"
 
 /*
  * The registration of an IOMMU against a single bus is what the iommufd
@@ -73,6 +88,8 @@ struct mock_resv {
  * @pgsize_bitmap: page sizes of its paging domains
  * @aperture_end: last IOVA of the aperture, which starts at 0
  * @enforce_cc: its domains can enforce cache coherency
+ * @dirty_tracking: it has dirty bits: IOMMU_CAP_DIRTY_TRACKING, and
+ *	domain_alloc_user() takes IOMMU_HWPT_ALLOC_DIRTY_TRACKING
  * @isolated_msi: its devices use @msi_domain, which isolates MSIs
  * @nr_resv: entries used in @resv
  * @resv: reserved regions reported for every device of the instance
@@ -90,6 +107,8 @@ struct mock_resv {
  * @fail_map_err: errno it fails with
  * @fail_alloc_err: errno the next domain allocation fails with; 0: none
  * @fail_attach_err: errno the next paging attach fails with; 0: none
+ * @fail_enforce_cc: the next enforce_cache_coherency() that would succeed
+ *	on a domain of the instance returns false
  *
  * Everything but the counters and the injection fields is set at module
  * load and constant until unload.
@@ -99,6 +118,7 @@ struct mock_instance {
 	unsigned long pgsize_bitmap;
 	u64 aperture_end;
 	bool enforce_cc;
+	bool dirty_tracking;
 	bool isolated_msi;
 	unsigned int nr_resv;
 	struct mock_resv resv[MOCK_IOMMU_MAX_RESV];
@@ -118,6 +138,7 @@ struct mock_instance {
 	int fail_map_err;
 	int fail_alloc_err;
 	int fail_attach_err;
+	bool fail_enforce_cc;
 };
 
 /**
@@ -147,14 +168,18 @@ struct mock_dev {
  * @attached: devices attached. Protected by mock_domains_lock.
  * @enforce_cc: enforce_cache_coherency() succeeded. Protected by
  *	mock_domains_lock.
- * @lock: serialises changes of the page table: @pt, @nr_translations and
- *	@nr_stale
+ * @lock: serialises changes of the page table: @pt, @nr_translations,
+ *	@nr_stale, and the dirty state: @dirty_tracking, @dirty, @nr_dirty
  * @pt: the page table: one value entry per translation, indexed by its
  *	first IOVA >> MOCK_PT_SHIFT (see domain.c for the encoding). Lookups
  *	are lockless (RCU inside the xarray).
  * @nr_translations: translations in @pt
  * @nr_stale: stale entries in @pt: translations unmapped but not yet
  *	flushed from the IOTLB
+ * @dirty_tracking: device writes set dirty bits (domain.dirty_ops only)
+ * @dirty: the dirty bits: an entry at IOVA >> MOCK_PT_SHIFT for every
+ *	dirty 4 KiB page of a translation (see dirty.c)
+ * @nr_dirty: entries in @dirty
  *
  * The locking order is iommu_group::mutex -> mock_domains_lock ->
  * mock_domain::lock.
@@ -171,14 +196,78 @@ struct mock_domain {
 	struct xarray pt;
 	unsigned long nr_translations;
 	unsigned long nr_stale;
+	bool dirty_tracking;
+	struct xarray dirty;
+	unsigned long nr_dirty;
 };
 
 #define MOCK_PT_SHIFT	12
+
+/* Pages one pin command may pin: VFIO's own limit */
+#define MOCK_PIN_MAX	VFIO_PIN_PAGES_MAX_ENTRIES
+#define MOCK_UNMAP_LOG	MOCK_IOMMU_UNMAP_LOG
+
+struct mock_pins;
+
+/**
+ * struct mock_pins_backend - how an emulated device reaches VFIO
+ * @pin: vfio_pin_pages(): returns the number of pages pinned or an errno
+ * @unpin: vfio_unpin_pages()
+ * @rw: vfio_dma_rw()
+ */
+struct mock_pins_backend {
+	int (*pin)(struct mock_pins *p, u64 iova, int npages, int prot,
+		   struct page **pages);
+	void (*unpin)(struct mock_pins *p, u64 iova, int npages);
+	int (*rw)(struct mock_pins *p, u64 iova, void *buf, size_t len,
+		  bool write);
+};
+
+/**
+ * struct mock_pins - what an emulated device holds pinned (pins.c)
+ * @backend: its way to VFIO
+ * @lock: protects the fields below and the records in @pins; never held
+ *	across a backend call
+ * @wq: woken when a record stops being busy and when an rw call ends
+ * @open: the VFIO device is open: pin and rw are allowed
+ * @rw_busy: rw calls in flight
+ * @pins: struct mock_pin records (pins.c), by IOVA
+ * @nr_pinned: pages held
+ * @unmap_calls: dma_unmap() calls since load or the last reset
+ * @unmap_log: the last MOCK_UNMAP_LOG calls, call i at i % MOCK_UNMAP_LOG
+ */
+struct mock_pins {
+	const struct mock_pins_backend *backend;
+	struct mutex lock;	/* see above */
+	wait_queue_head_t wq;
+	bool open;
+	unsigned int rw_busy;
+	struct list_head pins;
+	unsigned long nr_pinned;
+	u64 unmap_calls;
+	struct mock_iommu_unmap_call unmap_log[MOCK_UNMAP_LOG];
+};
+
+/**
+ * struct mock_emu - an emulated (mdev-style) VFIO device (emulated.c)
+ * @dev: the device, on the emulated bus, which no IOMMU serves, bound to
+ *	the emulated driver
+ * @index: its number N (debugfs emulated/emuN)
+ * @vdev: its VFIO device while bound
+ * @pins: what it holds pinned
+ */
+struct mock_emu {
+	struct device dev;
+	unsigned int index;
+	struct vfio_device *vdev;
+	struct mock_pins pins;
+};
 
 extern struct mock_instance *mock_instances[MOCK_IOMMU_MAX_INSTANCES];
 extern unsigned int mock_nr_instances;
 extern const struct bus_type mock_bus;
 extern const struct iommu_ops mock_iommu_ops;
+extern const struct iommu_dirty_ops mock_dirty_ops;
 
 /* Protects the list of domains and every device's domain pointer */
 extern struct mutex mock_domains_lock;
@@ -210,6 +299,8 @@ struct mock_instance *mock_instance_get(unsigned int index);
 const char *mock_resv_type_name(enum iommu_resv_type type);
 
 /* device.c */
+long mock_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
+		     unsigned long arg);
 int mock_driver_register(void);
 void mock_driver_unregister(void);
 struct mock_dev *mock_dev_create(struct mock_instance *inst,
@@ -225,11 +316,46 @@ size_t mock_pte_size(void *pte);
 int mock_pte_prot(void *pte);
 bool mock_pte_stale(void *pte);
 
+/* dirty.c */
+int mock_dirty_mark(struct mock_domain *md, u64 iova, u64 last);
+void mock_dirty_drop(struct mock_domain *md, unsigned long iova,
+		     unsigned long last);
+void mock_dirty_show(struct seq_file *s, struct mock_domain *md,
+		     unsigned long start, size_t size);
+
+/* pins.c */
+void mock_pins_init(struct mock_pins *p,
+		    const struct mock_pins_backend *backend);
+void mock_pins_destroy(struct mock_pins *p);
+void mock_pins_open(struct mock_pins *p);
+void mock_pins_close(struct mock_pins *p);
+bool mock_pins_is_open(struct mock_pins *p);
+unsigned long mock_pins_nr_pinned(struct mock_pins *p);
+int mock_pins_pin(struct mock_pins *p, u64 iova, u64 npages, int prot);
+int mock_pins_unpin(struct mock_pins *p, u64 iova, u64 npages);
+void mock_pins_dma_unmap(struct mock_pins *p, u64 iova, u64 length);
+int mock_pins_rw(struct mock_pins *p, u64 iova, void *buf, size_t len,
+		 bool write);
+unsigned int mock_pins_runs(struct mock_pins *p, struct mock_iommu_pinned *out,
+			    unsigned int max);
+u64 mock_pins_unmap_log(struct mock_pins *p, struct mock_iommu_unmap_call *out,
+			unsigned int max, unsigned int *nr);
+void mock_pins_reset_unmap_log(struct mock_pins *p);
+const char *mock_pins_prot_name(int prot);
+int mock_pins_parse(const char *buf, u64 *iova, u64 *npages, int *prot);
+
+/* emulated.c */
+int mock_emulated_init(unsigned int nr);
+void mock_emulated_exit(void);
+struct mock_emu *mock_emu_get(unsigned int index);
+
 /* debugfs.c */
 void mock_debugfs_init(void);
 void mock_debugfs_add_instance(struct mock_instance *inst);
 void mock_debugfs_add_device(struct mock_dev *mdev);
 void mock_debugfs_remove_device(struct mock_dev *mdev);
+void mock_debugfs_add_emulated(struct mock_emu *emu);
+void mock_debugfs_remove_emulated(struct mock_emu *emu);
 void mock_debugfs_exit(void);
 
 #endif /* VFIO_MDOM_MOCK_PRIVATE_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the mock IOMMU's fault injection: the Nth map, the next
- * domain allocation and the next attach fail with a chosen errno, once.
+ * domain allocation and the next attach fail with a chosen errno, the next
+ * enforce_cache_coherency() returns false; each once.
  */
 #include "mock_kunit.h"
 
@@ -103,6 +104,70 @@ static void mock_inject_attach(struct kunit *test)
 			mock_iommu_domain_id(domain));
 }
 
+/* First instance that can enforce cache coherency, or skip */
+static unsigned int mock_inject_inst_cc(struct kunit *test, bool cc)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock_iommu_nr_instances(); i++)
+		if (mock_kunit_info(test, i).enforce_cc == cc)
+			return i;
+	kunit_skip(test, "no instance with enforce_cc %d", cc);
+	return 0;
+}
+
+static bool mock_inject_enforce(struct iommu_domain *domain)
+{
+	return domain->ops->enforce_cache_coherency(domain);
+}
+
+static void mock_inject_enforce_cc(struct kunit *test)
+{
+	unsigned int inst = mock_inject_inst_cc(test, true);
+	struct device *dev = mock_iommu_device(inst, 0);
+	struct iommu_domain *a = mock_kunit_domain(test, inst, 0);
+	struct iommu_domain *b = mock_kunit_domain(test, inst, 0);
+
+	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(inst, true), 0);
+	/* The device still claims it */
+	KUNIT_EXPECT_TRUE(test,
+			  device_iommu_capable(dev,
+					       IOMMU_CAP_ENFORCE_CACHE_COHERENCY));
+	KUNIT_EXPECT_FALSE(test, mock_inject_enforce(a));
+	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, inst).injected_failures,
+			1);
+	/* It fired once: the same domain and another one succeed now */
+	KUNIT_EXPECT_TRUE(test, mock_inject_enforce(a));
+	KUNIT_EXPECT_TRUE(test, mock_inject_enforce(b));
+	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, -1).injected_failures,
+			1);
+}
+
+static void mock_inject_enforce_cc_cancel(struct kunit *test)
+{
+	unsigned int inst = mock_inject_inst_cc(test, true);
+	struct iommu_domain *domain = mock_kunit_domain(test, inst, 0);
+
+	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(inst, true), 0);
+	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(inst, false), 0);
+	KUNIT_EXPECT_TRUE(test, mock_inject_enforce(domain));
+	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, -1).injected_failures,
+			0);
+}
+
+/* Only a call that would succeed consumes the injection */
+static void mock_inject_enforce_cc_incapable(struct kunit *test)
+{
+	unsigned int no_cc = mock_inject_inst_cc(test, false);
+	struct iommu_domain *domain = mock_kunit_domain(test, no_cc, 0);
+
+	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(no_cc, true), 0);
+	KUNIT_EXPECT_FALSE(test, mock_inject_enforce(domain));
+	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, -1).injected_failures,
+			0);
+	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(no_cc, false), 0);
+}
+
 static void mock_inject_bad_args(struct kunit *test)
 {
 	unsigned int n = mock_iommu_nr_instances();
@@ -114,6 +179,8 @@ static void mock_inject_bad_args(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mock_iommu_fail_next_domain_alloc(n, -EIO),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, mock_iommu_fail_next_attach(0, 5), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mock_iommu_fail_next_enforce_cc(n, true),
+			-EINVAL);
 	/* Nothing pending after the refusals */
 	KUNIT_EXPECT_EQ(test, mock_iommu_fail_next_attach(0, 0), 0);
 	KUNIT_EXPECT_EQ(test, mock_iommu_fail_next_domain_alloc(0, 0), 0);
@@ -128,6 +195,9 @@ static struct kunit_case mock_inject_cases[] = {
 	KUNIT_CASE(mock_inject_per_instance_and_cancel),
 	KUNIT_CASE(mock_inject_domain_alloc),
 	KUNIT_CASE(mock_inject_attach),
+	KUNIT_CASE(mock_inject_enforce_cc),
+	KUNIT_CASE(mock_inject_enforce_cc_cancel),
+	KUNIT_CASE(mock_inject_enforce_cc_incapable),
 	KUNIT_CASE(mock_inject_bad_args),
 	{}
 };
