@@ -52,7 +52,8 @@
  * struct mdom_acct - the charges of one mm
  * @node: in mdom_accts
  * @mm: the mm, mmgrab()ed
- * @users: one per mdom_pages of this mm, pinned or not
+ * @users: one per mdom_pages of this mm, pinned or not, and one per
+ *	   container keeping it at hand (mdom_container::acct)
  * @lock: protects everything below
  * @pages: the pinned mdom_pages of this mm (mdom_pages::acct_node)
  * @owner: while not @indexed, the container every pinned mdom_pages
@@ -101,6 +102,18 @@ struct mdom_acct *mdom_acct_get(struct mm_struct *mm)
 	return acct;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_get);
+
+/* Another reference on an account someone holds one on. */
+struct mdom_acct *mdom_acct_ref(struct mdom_acct *acct)
+{
+	refcount_inc(&acct->users);
+	return acct;
+}
+
+struct mm_struct *mdom_acct_mm(const struct mdom_acct *acct)
+{
+	return acct->mm;
+}
 
 void mdom_acct_put(struct mdom_acct *acct)
 {
@@ -165,7 +178,7 @@ static unsigned long mdom_acct_count(struct mdom_acct *acct,
 	lockdep_assert_held(&acct->lock);
 	*edge = 0;
 	for (i = 0; i < pages->nruns && done < limit; i++) {
-		pfn = page_to_pfn(pages->runs[i].page);
+		pfn = pages->runs[i].pfn;
 		end = pfn + pages->runs[i].npages;
 		for (; pfn < end && done < limit; pfn++, done++) {
 			entry = xa_load(&acct->pfns, pfn);
@@ -346,7 +359,7 @@ unsigned long mdom_acct_shared(struct mdom_pages *pages)
 	if (!acct->indexed)
 		return 0;
 	for (i = 0; i < pages->nruns; i++) {
-		pfn = page_to_pfn(pages->runs[i].page);
+		pfn = pages->runs[i].pfn;
 		end = pfn + pages->runs[i].npages;
 		for (; pfn < end; pfn++) {
 			entry = xa_load(&acct->pfns, pfn);

@@ -73,7 +73,7 @@ static void mdom_dma_free_list(struct list_head *victims)
 
 	list_for_each_entry_safe(dma, tmp, victims, list) {
 		list_del(&dma->list);
-		mdom_pages_unpin(dma->pages);
+		mdom_pages_release(&dma->pages);
 		kfree(dma);
 		if (!(++n % MDOM_FREE_RESCHED))
 			cond_resched();
@@ -90,8 +90,7 @@ static void mdom_container_forget(struct mdom_container *c,
 	list_for_each_entry(dma, victims, list) {
 		c->mapped_bytes -= mdom_dma_size(dma);
 		c->nr_mappings--;
-		if (dma->pages->pinned)
-			c->pinned_pages -= dma->pages->npages;
+		c->pinned_pages -= mdom_pages_npinned(&dma->pages);
 	}
 	mdom_dma_remove_list(&c->dmas, victims);
 }
@@ -119,6 +118,8 @@ void mdom_container_destroy(struct mdom_container *c)
 	up_write(&c->domains_rwsem);
 
 	mdom_dma_free_list(&victims);
+	if (c->acct)
+		mdom_acct_put(c->acct);
 	mdom_info_free(rcu_dereference_protected(c->info, true));
 	mutex_destroy(&c->iova_lock);
 	kfree(c);
@@ -209,6 +210,7 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 				unsigned long vaddr, int prot)
 {
+	struct mdom_acct *acct = NULL;
 	struct mdom_pages *pages;
 	struct mdom_domain *d;
 	struct mdom_dma *dma;
@@ -221,29 +223,41 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	down_read(&c->domains_rwsem);
 	mutex_lock(&c->iova_lock);
 	ret = mdom_container_map_check(c, iova, size, vaddr);
+	/* The mapper's account is usually the one used last. */
+	if (!ret && c->acct && mdom_acct_mm(c->acct) == current->mm)
+		acct = mdom_acct_ref(c->acct);
 	mutex_unlock(&c->iova_lock);
 	has_domain = !list_empty(&c->domains);
 	up_read(&c->domains_rwsem);
 	if (ret)
 		return ret;
 
-	if (has_domain)
-		pages = mdom_pages_pin(vaddr, size, prot & IOMMU_WRITE, c);
-	else
-		pages = mdom_pages_alloc(vaddr, size, prot & IOMMU_WRITE, c);
-	if (IS_ERR(pages))
-		return PTR_ERR(pages);
-
 	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
 	if (!dma) {
 		ret = -ENOMEM;
-		goto out_unpin;
+		goto out_put_acct;
+	}
+	pages = &dma->pages;
+	ret = mdom_pages_init(pages, vaddr, size, prot & IOMMU_WRITE, c, acct);
+	if (ret)
+		goto out_free;
+	if (!acct) {
+		acct = mdom_acct_ref(pages->acct);
+		scoped_guard(mutex, &c->iova_lock)
+			swap(c->acct, acct);
+		if (acct)
+			mdom_acct_put(acct);
+	}
+	acct = NULL;	/* @pages holds the reference now */
+	if (has_domain) {
+		ret = mdom_pages_fill(pages);
+		if (ret)
+			goto out_release;
 	}
 	dma->iova = iova;
 	dma->last = iova + size - 1;
 	dma->vaddr = vaddr;
 	dma->prot = prot;
-	dma->pages = pages;
 	dma->state = MDOM_DMA_MAPPING;
 
 	for (;;) {
@@ -254,7 +268,7 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		up_read(&c->domains_rwsem);
 		ret = mdom_pages_fill(pages);
 		if (ret)
-			goto out_free;
+			goto out_release;
 	}
 	mutex_lock(&c->iova_lock);
 	ret = mdom_container_map_check(c, iova, size, vaddr);
@@ -279,8 +293,7 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		dma->state = MDOM_DMA_LIVE;
 		c->mapped_bytes += size;
 		c->nr_mappings++;
-		if (pages->pinned)
-			c->pinned_pages += pages->npages;
+		c->pinned_pages += mdom_pages_npinned(pages);
 	}
 	c->map_seq++;
 	mutex_unlock(&c->iova_lock);
@@ -291,10 +304,13 @@ out_up:
 	up_read(&c->domains_rwsem);
 	if (!ret)
 		return 0;
+out_release:
+	mdom_pages_release(pages);
 out_free:
 	kfree(dma);
-out_unpin:
-	mdom_pages_unpin(pages);
+out_put_acct:
+	if (acct)
+		mdom_acct_put(acct);
 	return ret;
 }
 
@@ -387,7 +403,8 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 	mutex_lock(&c->iova_lock);
 	mdom_container_forget(c, &victims);
 	mutex_unlock(&c->iova_lock);
-	*nvictims = list_count_nodes(&victims);
+	if (trace_mdom_unmap_enabled())
+		*nvictims = list_count_nodes(&victims);
 out_up:
 	up_read(&c->domains_rwsem);
 	/* The IOMMUs no longer reach the pages: now they can go. */
@@ -427,9 +444,10 @@ void mdom_container_counts(struct mdom_container *c, struct vfio_mdom_query *q)
 	q->shared_pages = 0;
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
-		if (dma->state != MDOM_DMA_LIVE || !dma->pages->pinned)
+		if (dma->state != MDOM_DMA_LIVE ||
+		    !mdom_pages_npinned(&dma->pages))
 			continue;
-		q->shared_pages += mdom_acct_shared(dma->pages);
+		q->shared_pages += mdom_acct_shared(&dma->pages);
 		if (!(++n % MDOM_FREE_RESCHED))
 			cond_resched();
 	}

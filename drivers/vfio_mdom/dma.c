@@ -174,8 +174,7 @@ u64 mdom_dma_pinned_pages(struct mdom_dma_tree *tree)
 	for (node = rb_first_cached(&tree->root); node; node = rb_next(node)) {
 		struct mdom_dma *dma = rb_entry(node, struct mdom_dma, node);
 
-		if (dma->pages && dma->pages->pinned)
-			total += dma->pages->npages;
+		total += mdom_pages_npinned(&dma->pages);
 	}
 	return total;
 }

@@ -29,7 +29,7 @@
 #include <linux/rbtree.h>
 #include <linux/types.h>
 
-struct mdom_pages;
+#include "pages.h"
 
 /**
  * enum mdom_dma_state - where a mapping is in its life
@@ -52,7 +52,7 @@ enum mdom_dma_state {
  * @vaddr: user virtual address it was mapped from
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
  * @state: enum mdom_dma_state
- * @pages: the pinned pages backing the whole mapping
+ * @pages: the pages backing the whole mapping
  * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
  */
 struct mdom_dma {
@@ -63,8 +63,8 @@ struct mdom_dma {
 	unsigned long vaddr;
 	int prot;
 	enum mdom_dma_state state;
-	struct mdom_pages *pages;
 	struct list_head list;
+	struct mdom_pages pages;
 };
 
 static inline u64 mdom_dma_size(const struct mdom_dma *dma)
@@ -140,9 +140,8 @@ void mdom_dma_remove_list(struct mdom_dma_tree *tree,
 			  struct list_head *victims);
 
 /*
- * Number of PAGE_SIZE pages pinned by every mapping of @tree whose pages
- * are pinned. Each mapping charged exactly this many pages
- * to its mm's locked_vm, so this is also the container's locked_vm charge.
+ * Number of PAGE_SIZE pages pinned by the mappings of @tree (recorded
+ * mappings not yet pinned and device memory count 0).
  */
 u64 mdom_dma_pinned_pages(struct mdom_dma_tree *tree);
 

@@ -46,7 +46,7 @@ int mdom_domain_map_dma(struct mdom_domain *d, struct mdom_dma *dma)
 {
 	int ret;
 
-	ret = mdom_pages_map(dma->pages, d->domain, dma->iova,
+	ret = mdom_pages_map(&dma->pages, d->domain, dma->iova,
 			     mdom_domain_prot(dma), GFP_KERNEL_ACCOUNT);
 	if (!ret)
 		atomic64_add(mdom_dma_size(dma), &d->mapped_bytes);
@@ -150,13 +150,13 @@ static int __mdom_domain_replay(struct mdom_container *c,
 	lockdep_assert_held_write(&c->domains_rwsem);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
-		if (dma->pages->pinned)
+		if (dma->pages.pinned)
 			continue;
-		ret = mdom_pages_fill(dma->pages);
+		ret = mdom_pages_fill(&dma->pages);
 		if (ret)
 			goto out_empty;
 		list_add_tail(&dma->list, &filled);
-		*npinned += dma->pages->npages;
+		*npinned += mdom_pages_npinned(&dma->pages);
 	}
 
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
@@ -179,7 +179,7 @@ static int __mdom_domain_replay(struct mdom_container *c,
 
 out_empty:
 	list_for_each_entry(dma, &filled, list)
-		mdom_pages_empty(dma->pages);
+		mdom_pages_empty(&dma->pages);
 	return ret;
 }
 

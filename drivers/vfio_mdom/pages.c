@@ -26,6 +26,8 @@
 
 /* Pages pinned per pin_user_pages_fast() call: one page of pointers. */
 #define MDOM_PIN_BATCH		(PAGE_SIZE / sizeof(struct page *))
+/* Mappings of up to this many pages pin through an array on the stack. */
+#define MDOM_PIN_STACK		16
 /* First allocation of the run array, unless the range has fewer pages. */
 #define MDOM_RUNS_MIN		16
 /* Unpin or map this many runs between two cond_resched(). */
@@ -55,12 +57,58 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 	want = max_t(unsigned long, 2UL * pages->maxruns, MDOM_RUNS_MIN);
 	want = min(want, limit);
 
-	runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
-			 GFP_KERNEL_ACCOUNT);
+	if (pages->runs == pages->inline_runs) {
+		runs = kvmalloc_array(want, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+		if (runs)
+			memcpy(runs, pages->inline_runs,
+			       array_size(pages->nruns, sizeof(*runs)));
+	} else {
+		runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
+				 GFP_KERNEL_ACCOUNT);
+	}
 	if (!runs)
 		return -ENOMEM;
 	pages->runs = runs;
 	pages->maxruns = want;
+	return 0;
+}
+
+/* Back to no run at all, in the inline array. */
+static void mdom_pages_free_runs(struct mdom_pages *pages)
+{
+	if (pages->runs != pages->inline_runs)
+		kvfree(pages->runs);
+	pages->runs = pages->inline_runs;
+	pages->maxruns = MDOM_INLINE_RUNS;
+	pages->nruns = 0;
+}
+
+/*
+ * Append the page frame @pfn to the runs (not counted in @pages->npages);
+ * @remaining frames are still to come, counting this one. -ENOMEM leaves
+ * the runs as they were.
+ */
+static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long pfn,
+			      unsigned long remaining)
+{
+	struct mdom_run *run;
+	int ret;
+
+	if (pages->nruns) {
+		run = &pages->runs[pages->nruns - 1];
+		if (run->pfn + run->npages == pfn) {
+			run->npages++;
+			return 0;
+		}
+	}
+	if (pages->nruns == pages->maxruns) {
+		ret = mdom_pages_grow(pages, remaining);
+		if (ret)
+			return ret;
+	}
+	run = &pages->runs[pages->nruns++];
+	run->pfn = pfn;
+	run->npages = 1;
 	return 0;
 }
 
@@ -88,7 +136,7 @@ VISIBLE_IF_KUNIT int mdom_pages_add_batch(struct mdom_pages *pages,
 
 	if (pages->nruns) {
 		run = &pages->runs[pages->nruns - 1];
-		next_pfn = page_to_pfn(run->page) + run->npages;
+		next_pfn = run->pfn + run->npages;
 	}
 
 	for (i = 0; i < n; i++) {
@@ -107,7 +155,7 @@ VISIBLE_IF_KUNIT int mdom_pages_add_batch(struct mdom_pages *pages,
 			}
 		}
 		run = &pages->runs[pages->nruns++];
-		run->page = batch[i];
+		run->pfn = pfn;
 		run->npages = 1;
 		next_pfn = pfn + 1;
 	}
@@ -121,7 +169,8 @@ static void mdom_pages_trim(struct mdom_pages *pages)
 {
 	struct mdom_run *runs;
 
-	if (pages->maxruns - pages->nruns <= pages->nruns ||
+	if (pages->runs == pages->inline_runs ||
+	    pages->maxruns - pages->nruns <= pages->nruns ||
 	    array_size(pages->maxruns, sizeof(*runs)) <= PAGE_SIZE)
 		return;
 	runs = kvmalloc_array(pages->nruns, sizeof(*runs), GFP_KERNEL_ACCOUNT);
@@ -140,40 +189,39 @@ static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 	for (i = 0; i < pages->nruns; i++) {
 		struct mdom_run *run = &pages->runs[i];
 
-		unpin_user_page_range_dirty_lock(run->page, run->npages, dirty);
+		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
+						 run->npages, dirty);
 		if (!((i + 1) % MDOM_RUNS_RESCHED))
 			cond_resched();
 	}
 }
 
-struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
-				    bool writable, const void *owner)
+int mdom_pages_init(struct mdom_pages *pages, unsigned long vaddr, u64 size,
+		    bool writable, const void *owner, struct mdom_acct *acct)
 {
 	struct mm_struct *mm = current->mm;
-	struct mdom_pages *pages;
 
 	if (!mm)
-		return ERR_PTR(-ESRCH);
+		return -ESRCH;
 	if (!size || !PAGE_ALIGNED(vaddr) || !PAGE_ALIGNED(size) ||
 	    size - 1 > ULONG_MAX - vaddr)
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 	/*
 	 * Nothing past the user address space can be pinned: -EFAULT, as
 	 * type1 answers, not pin_user_pages_fast()'s -EOVERFLOW.
 	 */
 	if (vaddr + (size - 1) >= TASK_SIZE)
-		return ERR_PTR(-EFAULT);
-
-	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (!pages)
-		return ERR_PTR(-ENOMEM);
-	pages->acct = mdom_acct_get(mm);
-	if (!pages->acct) {
-		kfree(pages);
-		return ERR_PTR(-ENOMEM);
+		return -EFAULT;
+	if (!acct) {
+		acct = mdom_acct_get(mm);
+		if (!acct)
+			return -ENOMEM;
 	}
+	pages->acct = acct;
 	pages->owner = owner;
 	INIT_LIST_HEAD(&pages->acct_node);
+	pages->runs = pages->inline_runs;
+	pages->maxruns = MDOM_INLINE_RUNS;
 	pages->vaddr = vaddr;
 	pages->npages = size >> PAGE_SHIFT;
 	pages->writable = writable;
@@ -181,6 +229,24 @@ struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
 	mmgrab(mm);
 	pages->mm = mm;
 	pages->task = get_task_struct(current->group_leader);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_init);
+
+struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
+				    bool writable, const void *owner)
+{
+	struct mdom_pages *pages;
+	int ret;
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	ret = mdom_pages_init(pages, vaddr, size, writable, owner, NULL);
+	if (ret) {
+		kfree(pages);
+		return ERR_PTR(ret);
+	}
 	return pages;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_alloc);
@@ -206,10 +272,85 @@ static long mdom_pages_pin_batch(struct mdom_pages *pages, bool remote,
 	return pinned;
 }
 
+/*
+ * Device memory (another device's BAR mmap, VM_PFNMAP or VM_IO): no
+ * struct page to pin, so, as type1 does, the page frames are looked up
+ * (faulting them in if needed) and mapped as they are, neither pinned nor
+ * charged. The whole range must be such memory, writable if @pages is.
+ * -EFAULT otherwise; the caller owns the mm (mmget()).
+ */
+static int mdom_pages_fill_pfnmap(struct mdom_pages *pages)
+{
+	unsigned int fault_flags = pages->writable ? FAULT_FLAG_WRITE : 0;
+	unsigned long addr, npages = pages->npages, i;
+	struct mm_struct *mm = pages->mm;
+	struct vm_area_struct *vma;
+	bool unlocked;
+	int ret;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	pages->npages = 0;
+	for (i = 0; i < npages; i++) {
+		struct follow_pfnmap_args args = {};
+		unsigned long pfn;
+
+		addr = pages->vaddr + (i << PAGE_SHIFT);
+retry:
+		vma = vma_lookup(mm, addr);
+		ret = -EFAULT;
+		if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+			goto out_unlock;
+		args.vma = vma;
+		args.address = addr;
+		if (follow_pfnmap_start(&args)) {
+			/* Not there yet: fault it in (the lock is held after). */
+			ret = fixup_user_fault(mm, addr, fault_flags, &unlocked);
+			if (ret)
+				goto out_unlock;
+			goto retry;
+		}
+		pfn = args.pfn;
+		ret = pages->writable && !args.writable ? -EFAULT : 0;
+		follow_pfnmap_end(&args);
+		if (!ret)
+			ret = mdom_pages_add_pfn(pages, pfn, npages - i);
+		if (ret)
+			goto out_unlock;
+		pages->npages++;
+	}
+	mmap_read_unlock(mm);
+	pages->pfnmap = true;
+	return 0;
+
+out_unlock:
+	mmap_read_unlock(mm);
+	mdom_pages_free_runs(pages);
+	pages->npages = npages;
+	return ret;
+}
+
+/*
+ * The range could not be pinned (GUP refuses device memory) or charged
+ * (device memory is not charged): if it starts in device memory, take it
+ * as such; otherwise @err stands.
+ */
+static int mdom_pages_try_pfnmap(struct mdom_pages *pages, int err)
+{
+	struct vm_area_struct *vma;
+	bool pfnmap;
+
+	mmap_read_lock(pages->mm);
+	vma = vma_lookup(pages->mm, pages->vaddr);
+	pfnmap = vma && (vma->vm_flags & (VM_IO | VM_PFNMAP));
+	mmap_read_unlock(pages->mm);
+	return pfnmap ? mdom_pages_fill_pfnmap(pages) : err;
+}
+
 static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 {
+	struct page *stack_batch[MDOM_PIN_STACK], **batch = stack_batch;
 	unsigned long npages = pages->npages, done;
-	struct page **batch;
 	int ret;
 
 	if (WARN_ON_ONCE(pages->pinned))
@@ -217,21 +358,31 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 	if (remote && !mmget_not_zero(pages->mm))
 		return -ESRCH;
 
-	batch = kmalloc_array(min_t(unsigned long, npages, MDOM_PIN_BATCH),
-			      sizeof(*batch), GFP_KERNEL);
-	if (!batch) {
-		ret = -ENOMEM;
-		goto out_mmput;
+	/* Small mappings, the common per-call case, allocate nothing. */
+	if (npages > MDOM_PIN_STACK) {
+		batch = kmalloc_array(min_t(unsigned long, npages,
+					    MDOM_PIN_BATCH),
+				      sizeof(*batch), GFP_KERNEL);
+		if (!batch) {
+			ret = -ENOMEM;
+			goto out_mmput;
+		}
 	}
 
 	ret = mdom_acct_precheck(pages);
-	if (ret)
-		goto out_free_batch;
+	if (ret) {
+		ret = mdom_pages_try_pfnmap(pages, ret);
+		if (ret)
+			goto out_free_batch;
+		goto out_filled;
+	}
 
 	pages->npages = 0;
 	while (pages->npages < npages) {
 		unsigned long left = npages - pages->npages;
-		unsigned long n = min_t(unsigned long, left, MDOM_PIN_BATCH);
+		unsigned long n = min_t(unsigned long, left,
+					batch == stack_batch ? MDOM_PIN_STACK :
+							       MDOM_PIN_BATCH);
 		long pinned;
 
 		pinned = mdom_pages_pin_batch(pages, remote,
@@ -240,6 +391,13 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 					      n, batch);
 		if (pinned <= 0) {
 			ret = pinned ? pinned : -EFAULT;
+			if (ret == -EFAULT && !pages->npages) {
+				pages->npages = npages;
+				ret = mdom_pages_try_pfnmap(pages, ret);
+				if (ret)
+					goto out_free_batch;
+				goto out_filled;
+			}
 			goto out_unpin;
 		}
 		done = pages->npages;
@@ -260,8 +418,10 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 	ret = mdom_acct_charge(pages);
 	if (ret)
 		goto out_unpin;
+out_filled:
 	pages->pinned = true;
-	kfree(batch);
+	if (batch != stack_batch)
+		kfree(batch);
 	mdom_pages_trim(pages);
 	if (remote)
 		mmput(pages->mm);
@@ -270,13 +430,11 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 out_unpin:
 	/* Nothing was written through these pages: do not dirty them. */
 	mdom_pages_unpin_runs(pages, false);
-	kvfree(pages->runs);
-	pages->runs = NULL;
-	pages->nruns = 0;
-	pages->maxruns = 0;
+	mdom_pages_free_runs(pages);
 	pages->npages = npages;
 out_free_batch:
-	kfree(batch);
+	if (batch != stack_batch)
+		kfree(batch);
 out_mmput:
 	if (remote)
 		mmput(pages->mm);
@@ -300,24 +458,30 @@ void mdom_pages_empty(struct mdom_pages *pages)
 {
 	if (!pages->pinned)
 		return;
-	mdom_acct_uncharge(pages);
-	mdom_pages_unpin_runs(pages, pages->writable);
-	kvfree(pages->runs);
-	pages->runs = NULL;
-	pages->nruns = 0;
-	pages->maxruns = 0;
+	if (!pages->pfnmap) {
+		mdom_acct_uncharge(pages);
+		mdom_pages_unpin_runs(pages, pages->writable);
+	}
+	mdom_pages_free_runs(pages);
 	pages->pinned = false;
+	pages->pfnmap = false;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_empty);
+
+void mdom_pages_release(struct mdom_pages *pages)
+{
+	mdom_pages_empty(pages);
+	mdom_acct_put(pages->acct);
+	mmdrop(pages->mm);
+	put_task_struct(pages->task);
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_release);
 
 void mdom_pages_unpin(struct mdom_pages *pages)
 {
 	if (!pages)
 		return;
-	mdom_pages_empty(pages);
-	mdom_acct_put(pages->acct);
-	mmdrop(pages->mm);
-	put_task_struct(pages->task);
+	mdom_pages_release(pages);
 	kfree(pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_unpin);
@@ -353,7 +517,7 @@ int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
 
 		/* mapped < size: no wrap even for a range ending at the top */
 		ret = iommu_map(domain, iova + mapped,
-				PFN_PHYS(page_to_pfn(run->page)), len, prot,
+				PFN_PHYS(run->pfn), len, prot,
 				gfp);
 		if (ret)
 			goto out_unmap;
@@ -382,7 +546,7 @@ phys_addr_t mdom_pages_phys(struct mdom_pages *pages, u64 offset)
 		struct mdom_run *run = &pages->runs[i];
 
 		if (index < run->npages)
-			return PFN_PHYS(page_to_pfn(run->page) + index) +
+			return PFN_PHYS(run->pfn + index) +
 			       offset_in_page(offset);
 		index -= run->npages;
 	}

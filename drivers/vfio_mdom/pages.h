@@ -27,13 +27,15 @@ struct page;
 
 /**
  * struct mdom_run - physically contiguous pinned pages
- * @page: first page of the run
- * @npages: number of PAGE_SIZE pages; page_to_pfn(@page) + i is the i-th
+ * @pfn: page frame number of the first page of the run
+ * @npages: number of PAGE_SIZE pages; @pfn + i is the i-th
  */
 struct mdom_run {
-	struct page *page;
+	unsigned long pfn;
 	unsigned long npages;
 };
+
+#define MDOM_INLINE_RUNS	2
 
 /**
  * struct mdom_pages - the pinned pages of one user mapping
@@ -48,12 +50,16 @@ struct mdom_run {
  * @lock_cap: the mapper had CAP_IPC_LOCK: charged but not limited
  * @pinned: @runs hold all @npages pages, pinned and charged; false for a
  *	    mapping recorded while its container had no IOMMU domain
+ * @pfnmap: device memory (VM_PFNMAP/VM_IO): @runs hold its page frames,
+ *	    which are neither pinned nor charged (there is no struct page)
  * @acct: the account of @mm (account.c), referenced
  * @owner: the container the mapping belongs to, for the account
  * @acct_node: in the account's list while @pinned
  * @nruns: number of entries in @runs
- * @runs: contiguous runs, in user address order, covering @npages
- * @maxruns: number of entries allocated for @runs (kvmalloc'ed)
+ * @runs: contiguous runs, in user address order, covering @npages;
+ *	  @inline_runs or kvmalloc()ed
+ * @maxruns: number of entries @runs has room for
+ * @inline_runs: the first runs, so that small mappings allocate nothing
  *
  * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
  * the number of domains mapping the runs, and once across the containers
@@ -68,17 +74,34 @@ struct mdom_pages {
 	bool writable;
 	bool lock_cap;
 	bool pinned;
+	bool pfnmap;
 	struct mdom_acct *acct;
 	const void *owner;
 	struct list_head acct_node;
 	unsigned int nruns;
 	struct mdom_run *runs;
 	unsigned int maxruns;
+	struct mdom_run inline_runs[MDOM_INLINE_RUNS];
 };
 
 /*
+ * Record [@vaddr, @vaddr + @size) of current->mm for the container @owner
+ * in @pages (zeroed by the caller), without pinning it. @acct is a
+ * reference on current->mm's account that @pages takes over, or NULL to
+ * look it up. Returns -EINVAL if @vaddr/@size are misaligned, zero or wrap
+ * (callers are expected to have refused those already), -EFAULT for a
+ * range past the user address space, -ESRCH without a current->mm,
+ * -ENOMEM; on error @acct is still the caller's and nothing is to undo.
+ * mdom_pages_release() undoes a success.
+ */
+int mdom_pages_init(struct mdom_pages *pages, unsigned long vaddr, u64 size,
+		    bool writable, const void *owner, struct mdom_acct *acct);
+void mdom_pages_release(struct mdom_pages *pages);
+
+/*
  * Record [@vaddr, @vaddr + @size) of current->mm for the container @owner,
- * without pinning it.
+ * without pinning it, in a new struct mdom_pages (mdom_pages_unpin() frees
+ * it).
  * @vaddr and @size are PAGE_SIZE aligned, @size is not zero. Returns
  * ERR_PTR(-EINVAL) if @vaddr/@size are misaligned, zero or wrap (callers
  * are expected to have refused those already), -EFAULT for a range past
@@ -106,6 +129,12 @@ struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
  */
 int mdom_pages_fill(struct mdom_pages *pages);
 
+/* Pages pinned (and charged) for @pages: none for device memory. */
+static inline unsigned long mdom_pages_npinned(const struct mdom_pages *pages)
+{
+	return pages->pinned && !pages->pfnmap ? pages->npages : 0;
+}
+
 /* Unpin and uncharge, keeping the record (@pinned becomes false). */
 void mdom_pages_empty(struct mdom_pages *pages);
 
@@ -115,6 +144,8 @@ struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
 
 /* account.c: one charge per page and mm */
 struct mdom_acct *mdom_acct_get(struct mm_struct *mm);
+struct mdom_acct *mdom_acct_ref(struct mdom_acct *acct);
+struct mm_struct *mdom_acct_mm(const struct mdom_acct *acct);
 void mdom_acct_put(struct mdom_acct *acct);
 int mdom_acct_precheck(struct mdom_pages *pages);
 int mdom_acct_charge(struct mdom_pages *pages);

@@ -141,7 +141,9 @@ struct mdom_info {
  * @domains: struct mdom_domain list, in creation order
  * @next_domain_id: id for the next domain
  * @info: the current mdom_info
- * @iova_lock: the mapping tree and the counters below
+ * @iova_lock: the mapping tree, the counters below and @acct
+ * @acct: the account (account.c) of the mm that mapped last, referenced:
+ *	  the next map from that mm needs no lookup
  * @dmas: the user mappings, struct mdom_dma
  * @dma_wq: woken when a mapping being mapped into the domains is done
  * @map_seq: counts the maps that are done (LIVE, or failed and gone)
@@ -185,6 +187,7 @@ struct mdom_container {
 	struct mdom_info __rcu *info;
 
 	struct mutex iova_lock;		/* the tree, the counters */
+	struct mdom_acct *acct;
 	struct mdom_dma_tree dmas;
 	wait_queue_head_t dma_wq;
 	u64 map_seq;

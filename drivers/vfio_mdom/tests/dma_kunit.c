@@ -550,26 +550,25 @@ static void mdom_dma_whole_space(struct kunit *test)
 
 static void mdom_dma_pinned_count(struct kunit *test)
 {
-	struct mdom_pages *p1, *p2;
-	struct mdom_dma *dma, *bare;
+	struct mdom_dma *dma, *bare, *device;
 	struct mdom_dma_tree tree;
-
-	p1 = kunit_kzalloc(test, sizeof(*p1), GFP_KERNEL);
-	p2 = kunit_kzalloc(test, sizeof(*p2), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p1);
-	KUNIT_ASSERT_NOT_NULL(test, p2);
-	p1->npages = 16;
-	p1->pinned = true;
-	p2->npages = 512;
-	p2->pinned = true;
 
 	mdom_dma_tree_init(&tree);
 	KUNIT_EXPECT_EQ(test, mdom_dma_pinned_pages(&tree), 0);
 	dma = dma_insert(test, &tree, 0, SZ_64K - 1);
-	dma->pages = p1;
+	dma->pages.npages = 16;
+	dma->pages.pinned = true;
 	dma = dma_insert(test, &tree, SZ_1M, SZ_1M + SZ_2M - 1);
-	dma->pages = p2;
+	dma->pages.npages = 512;
+	dma->pages.pinned = true;
+	/* Recorded, not pinned (no domain yet) */
 	bare = dma_insert(test, &tree, SZ_64M, SZ_64M + SZ_4K - 1);
+	bare->pages.npages = 1;
+	/* Device memory: looked up, never pinned */
+	device = dma_insert(test, &tree, SZ_128M, SZ_128M + SZ_64K - 1);
+	device->pages.npages = 16;
+	device->pages.pinned = true;
+	device->pages.pfnmap = true;
 	KUNIT_EXPECT_EQ(test, mdom_dma_pinned_pages(&tree), 528);
 	mdom_dma_remove(&tree, bare);
 	KUNIT_EXPECT_EQ(test, mdom_dma_pinned_pages(&tree), 528);

@@ -75,6 +75,7 @@ static void counters_check(void *data)
 		mock_iommu_fail_nth_map(i, 0, 0);
 		mock_iommu_fail_next_domain_alloc(i, 0);
 		mock_iommu_fail_next_attach(i, 0);
+		mock_iommu_fail_next_enforce_cc(i, false);
 	}
 	KUNIT_ASSERT_EQ(test, mock_iommu_get_counters(-1, &now), 0);
 	KUNIT_EXPECT_EQ(test, now.unmap_mismatch, t->before.unmap_mismatch);
@@ -286,7 +287,7 @@ static void expect_domain_holds_all(struct kunit *test,
 					    mock_iommu_lookup(d->domain, iova, &t),
 					    0, "iova %llx", iova);
 			KUNIT_EXPECT_EQ_MSG(test, t.phys + (iova - t.iova),
-					    mdom_pages_phys(dma->pages, off),
+					    mdom_pages_phys(&dma->pages, off),
 					    "iova %llx", iova);
 			KUNIT_EXPECT_EQ(test, t.prot & RW, dma->prot);
 			KUNIT_EXPECT_TRUE_MSG(test, t.prot & IOMMU_CACHE,
@@ -519,6 +520,37 @@ static void mdom_domain_join_error_propagates(struct kunit *test)
 	expect_dma_reads(test, INST_CC, 1, SZ_1M + PAGE_SIZE, buf, 1);
 }
 
+/*
+ * A group whose IOMMU reports IOMMU_CAP_ENFORCE_CACHE_COHERENCY gets a
+ * domain that enforces it or none: VFIO tells KVM such a group is
+ * coherent. A new domain failing to enforce it is a driver bug, and the
+ * attach fails (as iommufd does), leaving nothing.
+ */
+static void mdom_domain_cc_enforcement_fails(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test);
+	struct mock_iommu_counters now;
+	unsigned long buf, locked;
+	u32 id;
+
+	buf = map_three(test, c);
+	locked = locked_vm();
+	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(INST_CC, true), 0);
+	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_CC, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 0);
+	KUNIT_ASSERT_EQ(test, mock_iommu_get_counters(-1, &now), 0);
+	KUNIT_EXPECT_EQ(test, now.domains_live,
+			((struct mdom_test *)test->priv)->before.domains_live);
+
+	id = attach(test, c, INST_CC, 0, true);
+	KUNIT_EXPECT_TRUE(test, find_domain(c, id)->enforce_cc);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 1);
+	expect_dma_reads(test, INST_CC, 0, SZ_1M, buf, 0);
+}
+
 /* An attach that conflicts with a mapping changes nothing. */
 static void mdom_domain_attach_conflicts(struct kunit *test)
 {
@@ -566,6 +598,7 @@ static struct kunit_case mdom_domain_cases[] = {
 	KUNIT_CASE(mdom_domain_shared_and_detach),
 	KUNIT_CASE(mdom_domain_attach_errors),
 	KUNIT_CASE(mdom_domain_join_error_propagates),
+	KUNIT_CASE(mdom_domain_cc_enforcement_fails),
 	KUNIT_CASE(mdom_domain_attach_conflicts),
 	{}
 };
@@ -595,9 +628,9 @@ static void mdom_replay_fails_halfway(struct kunit *test)
 	id = attach(test, c, INST_CC, 0, true);
 	locked = locked_vm();
 	dma = mdom_dma_first(&c->dmas, 0, U64_MAX);
-	nth += dma->pages->nruns;
+	nth += dma->pages.nruns;
 	dma = mdom_dma_next(dma, 0, U64_MAX);
-	nth += dma->pages->nruns;
+	nth += dma->pages.nruns;
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(INST_BIG, nth, -ENOMEM), 0);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_BIG, 0), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
@@ -656,7 +689,7 @@ static void mdom_replay_first_domain_fails(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX))
-		KUNIT_EXPECT_FALSE(test, dma->pages->pinned);
+		KUNIT_EXPECT_FALSE(test, dma->pages.pinned);
 
 	id = attach(test, c, INST_CC, 0, true);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 12);

@@ -117,7 +117,7 @@ static void expect_runs(struct kunit *test, struct mdom_pages *pages,
 	KUNIT_EXPECT_LE(test, pages->nruns, pages->maxruns);
 	for (i = 0; i < pages->nruns; i++) {
 		struct mdom_run *run = &pages->runs[i];
-		unsigned long j, pfn = page_to_pfn(run->page);
+		unsigned long j, pfn = run->pfn;
 
 		KUNIT_EXPECT_GE(test, run->npages, 1);
 		if (i)
@@ -253,7 +253,7 @@ static void mdom_pages_pin_thp(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, pages->runs[i].npages % (SZ_2M / PAGE_SIZE),
 				0);
 		KUNIT_EXPECT_TRUE(test,
-				  IS_ALIGNED(page_to_phys(pages->runs[i].page),
+				  IS_ALIGNED(PFN_PHYS(pages->runs[i].pfn),
 					     SZ_2M));
 	}
 	unpin(test, pages);
@@ -369,7 +369,7 @@ static void mdom_pages_pin_readonly(struct kunit *test)
 	pages = pin_ok(test, addr, 8 * PAGE_SIZE, false);
 	KUNIT_EXPECT_EQ(test, pages->npages, 8);
 	KUNIT_EXPECT_FALSE(test, pages->writable);
-	KUNIT_EXPECT_FALSE(test, is_zero_pfn(page_to_pfn(pages->runs[0].page)));
+	KUNIT_EXPECT_FALSE(test, is_zero_pfn(pages->runs[0].pfn));
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 8);
 	expect_runs(test, pages, 0, false);
 	unpin(test, pages);
@@ -504,8 +504,8 @@ static void mdom_pages_fold(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, pages->nruns, ARRAY_SIZE(expect));
 	KUNIT_EXPECT_LE(test, pages->maxruns, 24);
 	for (i = 0; i < ARRAY_SIZE(expect); i++) {
-		KUNIT_EXPECT_PTR_EQ(test, pages->runs[i].page,
-				    nth_page(block, expect[i].first));
+		KUNIT_EXPECT_EQ(test, pages->runs[i].pfn,
+				page_to_pfn(nth_page(block, expect[i].first)));
 		KUNIT_EXPECT_EQ(test, pages->runs[i].npages,
 				expect[i].npages);
 	}
@@ -533,8 +533,8 @@ static void mdom_pages_fold_scattered(struct kunit *test)
 	/* Doubling from 16 would give 128: capped by the pages left. */
 	KUNIT_EXPECT_EQ(test, pages->maxruns, total);
 	for (i = 0; i < total; i++) {
-		KUNIT_EXPECT_PTR_EQ(test, pages->runs[i].page,
-				    nth_page(block, (2 * i) % 32));
+		KUNIT_EXPECT_EQ(test, pages->runs[i].pfn,
+				page_to_pfn(nth_page(block, (2 * i) % 32)));
 		KUNIT_EXPECT_EQ(test, pages->runs[i].npages, 1);
 	}
 }
