@@ -66,25 +66,6 @@ void mdom_dma_remove(struct mdom_dma_tree *tree, struct mdom_dma *dma)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_remove);
 
-/* First mapping overlapping [first, last] that is not on its way out. */
-static struct mdom_dma *mdom_dma_first_present(struct mdom_dma_tree *tree,
-					       u64 first, u64 last)
-{
-	struct mdom_dma *dma;
-
-	for (dma = mdom_dma_it_iter_first(&tree->root, first, last);
-	     dma && dma->state == MDOM_DMA_UNMAPPING;
-	     dma = mdom_dma_it_iter_next(dma, first, last))
-		;
-	return dma;
-}
-
-/* The present mapping holding @iova, if any. */
-static struct mdom_dma *mdom_dma_holding(struct mdom_dma_tree *tree, u64 iova)
-{
-	return mdom_dma_first_present(tree, iova, iova);
-}
-
 /*
  * The rules, as vfio_iommu_type1 applies them to its tree:
  *
@@ -108,11 +89,26 @@ static struct mdom_dma *mdom_dma_holding(struct mdom_dma_tree *tree, u64 iova)
  * The byte count saturates at U64_MAX: only mappings covering the whole
  * 64-bit space (2^64 bytes) could overflow it, which type1 would report as 0.
  */
+/* Give the victims chosen so far back to the tree, as they were. */
+static void mdom_dma_unchoose(struct list_head *victims, struct list_head *mark)
+{
+	struct mdom_dma *dma, *tmp;
+
+	list_for_each_entry_safe_reverse(dma, tmp, victims, list) {
+		if (&dma->list == mark)
+			break;
+		dma->state = MDOM_DMA_LIVE;
+		list_del(&dma->list);
+	}
+}
+
 int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 			   bool v2, bool all, struct list_head *victims,
 			   u64 *unmapped)
 {
-	struct mdom_dma *dma, *tail;
+	struct list_head *mark = victims->prev;
+	struct mdom_dma *dma, *tail = NULL;
+	bool started = false;
 	u64 total = 0;
 
 	*unmapped = 0;
@@ -121,38 +117,37 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 		last = U64_MAX;
 	}
 
+	/* One walk: decide, and choose on the way; undo if the rules say no. */
 	for (dma = mdom_dma_it_iter_first(&tree->root, first, last); dma;
-	     dma = mdom_dma_it_iter_next(dma, first, last))
-		if (dma->state == MDOM_DMA_MAPPING)
-			return -EAGAIN;
-
-	dma = mdom_dma_first_present(tree, first, last);
-	if (!dma)
-		return 0;
-
-	if (dma->iova < first) {
-		/* The range starts inside @dma. */
-		if (v2 && !all)
-			return -EINVAL;
-		return 0;
-	}
-
-	if (v2 && !all) {
-		tail = mdom_dma_holding(tree, last);
-		if (tail && tail->last != last)
-			return -EINVAL;
-	}
-
-	for (; dma; dma = mdom_dma_it_iter_next(dma, first, last)) {
+	     dma = mdom_dma_it_iter_next(dma, first, last)) {
 		if (dma->state == MDOM_DMA_UNMAPPING)
 			continue;
+		if (dma->state == MDOM_DMA_MAPPING)
+			goto out_undo_again;
+		if (!started && dma->iova < first) {
+			/* The range starts inside @dma. */
+			if (v2 && !all)
+				return -EINVAL;
+			return 0;
+		}
+		started = true;
+		tail = dma;
 		dma->state = MDOM_DMA_UNMAPPING;
 		list_add_tail(&dma->list, victims);
 		if (check_add_overflow(total, mdom_dma_size(dma), &total))
 			total = U64_MAX;
 	}
+	/* v2: the last one must not go on past the range. */
+	if (v2 && !all && tail && tail->last > last) {
+		mdom_dma_unchoose(victims, mark);
+		return -EINVAL;
+	}
 	*unmapped = total;
 	return 0;
+
+out_undo_again:
+	mdom_dma_unchoose(victims, mark);
+	return -EAGAIN;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_unmap_collect);
 

@@ -301,15 +301,19 @@ static long mdom_vfio_ioctl(void *iommu_data, unsigned int cmd,
 	if (op->arg == MDOM_ARG_VALUE)
 		return op->execute(&ucmd);
 
-	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
-		return -EFAULT;
-	if (ucmd.user_size < op->min_size)
-		return -EINVAL;
 	if (op->arg == MDOM_ARG_TYPE1) {
+		/* One copy: argsz comes first in every VFIO struct. */
 		memset(&buf, 0, op->size);
 		if (copy_from_user(&buf, ucmd.ubuffer, op->min_size))
 			return -EFAULT;
+		ucmd.user_size = *(u32 *)&buf;
+		if (ucmd.user_size < op->min_size)
+			return -EINVAL;
 	} else {
+		if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+			return -EFAULT;
+		if (ucmd.user_size < op->min_size)
+			return -EINVAL;
 		ret = copy_struct_from_user(&buf, op->size, ucmd.ubuffer,
 					    ucmd.user_size);
 		if (ret)

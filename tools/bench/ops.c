@@ -14,7 +14,8 @@
  *   replay_intel        while the whole buffer is mapped: the mock device
  *                       into an edu container, or the edu into a mock one
  *   map4k, unmap4k      COUNT maps of 4 KiB, one call each, then COUNT
- *                       unmaps; sample = all calls, count = COUNT
+ *                       unmaps, repeated to make at least 64K calls of each;
+ *                       sample = all calls, count = calls made
  *   threads_map,        the buffer mapped (then unmapped) in 1 MiB calls by
  *   threads_unmap       T threads on disjoint ranges of one container;
  *                       count = bytes
@@ -196,33 +197,45 @@ static int open_many(struct ctx *c, const struct bench_cfg *cfg,
 	return restore_entry_limit() ?: ret;
 }
 
+/*
+ * Per-call cost of 4 KiB maps and unmaps while the container holds up to
+ * @count mappings: map @count, unmap them, as many passes as it takes to
+ * make at least SMALL_MIN_CALLS calls of each, so that a small @count is
+ * not one short, noisy pass dominated by a fresh container's first calls.
+ */
+#define SMALL_MIN_CALLS	65536
+
 int op_small(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 	     unsigned long count)
 {
-	__u64 t0, t1, t2;
-	unsigned long i;
+	unsigned long i, pass, passes;
+	__u64 t0, map_ns = 0, unmap_ns = 0;
 	char var[32];
 	struct ctx c;
 	int ret;
 
+	passes = count < SMALL_MIN_CALLS ? SMALL_MIN_CALLS / count : 1;
 	ret = open_many(&c, cfg, kind);
 	if (ret)
 		return ret;
-	t0 = now_ns();
-	ret = map_many(&c, b, count);
-	t1 = now_ns();
-	if (ret)
-		goto out;
-	for (i = 0; i < count; i++) {
-		ret = ctx_unmap(&c, BENCH_IOVA_BASE + i * BENCH_PAGE,
-				BENCH_PAGE);
+	for (pass = 0; pass < passes; pass++) {
+		t0 = now_ns();
+		ret = map_many(&c, b, count);
+		map_ns += now_ns() - t0;
 		if (ret)
 			goto out;
+		t0 = now_ns();
+		for (i = 0; i < count; i++) {
+			ret = ctx_unmap(&c, BENCH_IOVA_BASE + i * BENCH_PAGE,
+					BENCH_PAGE);
+			if (ret)
+				goto out;
+		}
+		unmap_ns += now_ns() - t0;
 	}
-	t2 = now_ns();
 	snprintf(var, sizeof(var), "%lu", count);
-	emit(cfg, "map4k", var, peer_name(kind), t1 - t0, count);
-	emit(cfg, "unmap4k", var, peer_name(kind), t2 - t1, count);
+	emit(cfg, "map4k", var, peer_name(kind), map_ns, count * passes);
+	emit(cfg, "unmap4k", var, peer_name(kind), unmap_ns, count * passes);
 out:
 	return ctx_close(&c) ?: ret;
 }
