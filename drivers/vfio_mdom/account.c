@@ -55,7 +55,8 @@
  * @users: one per mdom_pages of this mm, pinned or not, and one per
  *	   container keeping it at hand (mdom_container::acct)
  * @lock: protects everything below
- * @pages: the pinned mdom_pages of this mm (mdom_pages::acct_node)
+ * @pages: the pinned mdom_pages of this mm, through their
+ *	   struct mdom_acct_link
  * @owner: while not @indexed, the container every pinned mdom_pages
  *	   belongs to; NULL when there is none
  * @indexed: @pfns is kept: pinned mdom_pages of two or more containers
@@ -129,9 +130,9 @@ void mdom_acct_put(struct mdom_acct *acct)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_put);
 
-/* Charge @npages to the mm, against the mapping process's limit. */
-static int mdom_acct_lock_vm(struct mdom_acct *acct,
-			     struct mdom_pages *pages, unsigned long npages)
+/* Charge @npages to the mm, against @task's limit unless @lock_cap. */
+static int mdom_acct_lock_vm(struct mdom_acct *acct, unsigned long npages,
+			     struct task_struct *task, bool lock_cap)
 {
 	int ret;
 
@@ -140,8 +141,7 @@ static int mdom_acct_lock_vm(struct mdom_acct *acct,
 	ret = mmap_write_lock_killable(acct->mm);
 	if (ret)
 		return ret;
-	ret = __account_locked_vm(acct->mm, npages, true, pages->task,
-				  pages->lock_cap);
+	ret = __account_locked_vm(acct->mm, npages, true, task, lock_cap);
 	mmap_write_unlock(acct->mm);
 	return ret;
 }
@@ -225,24 +225,25 @@ static int mdom_acct_index_add(struct mdom_acct *acct,
  */
 static int mdom_acct_index_all(struct mdom_acct *acct)
 {
-	struct mdom_pages *pages, *failed = NULL;
+	struct mdom_acct_link *link, *failed = NULL;
 	unsigned long distinct = 0, new, gone;
 	int ret = 0;
 
 	lockdep_assert_held(&acct->lock);
-	list_for_each_entry(pages, &acct->pages, acct_node) {
-		ret = mdom_acct_index_add(acct, pages, &new);
+	list_for_each_entry(link, &acct->pages, node) {
+		ret = mdom_acct_index_add(acct, link->pages, &new);
 		if (ret) {
-			failed = pages;
+			failed = link;
 			break;
 		}
 		distinct += new;
 	}
 	if (failed) {
-		list_for_each_entry(pages, &acct->pages, acct_node) {
-			if (pages == failed)
+		list_for_each_entry(link, &acct->pages, node) {
+			if (link == failed)
 				break;
-			mdom_acct_count(acct, pages, -1, pages->npages, &gone);
+			mdom_acct_count(acct, link->pages, -1,
+					link->pages->npages, &gone);
 		}
 		return ret;
 	}
@@ -280,13 +281,14 @@ int mdom_acct_precheck(struct mdom_pages *pages)
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_precheck);
 
 /*
- * @pages has just been pinned: charge its mm for the pages no other pinned
- * mdom_pages of the mm holds, against RLIMIT_MEMLOCK (-ENOMEM past it, or
- * if the index cannot grow; -EINTR if killed). On error nothing changed.
+ * Put @pages (pinned) on @acct through @link, charging @acct's mm for its
+ * pages no other pinned mdom_pages of that mm holds, against @task's
+ * RLIMIT_MEMLOCK unless @lock_cap. On error nothing changed.
  */
-int mdom_acct_charge(struct mdom_pages *pages)
+static int mdom_acct_add(struct mdom_acct *acct, struct mdom_pages *pages,
+			 struct mdom_acct_link *link, struct task_struct *task,
+			 bool lock_cap)
 {
-	struct mdom_acct *acct = pages->acct;
 	unsigned long new, gone;
 	int ret;
 
@@ -303,7 +305,7 @@ int mdom_acct_charge(struct mdom_pages *pages)
 	} else {
 		new = pages->npages;
 	}
-	ret = mdom_acct_lock_vm(acct, pages, new);
+	ret = mdom_acct_lock_vm(acct, new, task, lock_cap);
 	if (ret) {
 		if (acct->indexed)
 			mdom_acct_count(acct, pages, -1, pages->npages, &gone);
@@ -312,21 +314,20 @@ int mdom_acct_charge(struct mdom_pages *pages)
 	acct->charged += new;
 	if (!acct->indexed)
 		acct->owner = pages->owner;
-	list_add_tail(&pages->acct_node, &acct->pages);
+	list_add_tail(&link->node, &acct->pages);
 out_unlock:
 	mutex_unlock(&acct->lock);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(mdom_acct_charge);
 
-/* @pages is about to be unpinned: give back what only it held. */
-void mdom_acct_uncharge(struct mdom_pages *pages)
+/* Take @pages (through @link) off @acct, giving back what only it held. */
+static void mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages,
+			  struct mdom_acct_link *link)
 {
-	struct mdom_acct *acct = pages->acct;
 	unsigned long gone;
 
 	guard(mutex)(&acct->lock);
-	list_del(&pages->acct_node);
+	list_del(&link->node);
 	if (acct->indexed)
 		mdom_acct_count(acct, pages, -1, pages->npages, &gone);
 	else
@@ -341,7 +342,50 @@ void mdom_acct_uncharge(struct mdom_pages *pages)
 		acct->owner = NULL;
 	}
 }
+
+/*
+ * @pages has just been pinned: charge its mm for the pages no other pinned
+ * mdom_pages of the mm holds, against RLIMIT_MEMLOCK (-ENOMEM past it, or
+ * if the index cannot grow; -EINTR if killed). On error nothing changed.
+ */
+int mdom_acct_charge(struct mdom_pages *pages)
+{
+	return mdom_acct_add(pages->acct, pages, &pages->links[pages->link],
+			     pages->task, pages->lock_cap);
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_acct_charge);
+
+/* @pages is about to be unpinned: give back what only it held. */
+void mdom_acct_uncharge(struct mdom_pages *pages)
+{
+	mdom_acct_del(pages->acct, pages, &pages->links[pages->link]);
+}
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_uncharge);
+
+/*
+ * Live update (VFIO_DMA_MAP_FLAG_VADDR from another process): the pinned
+ * @pages are to be charged to @to (a referenced account, which @pages
+ * takes over) against @task's limit instead of to their current mm, as
+ * type1 moves a mapping's charge to its new owner. The new charge is
+ * taken before the old one is given back: on error (-ENOMEM past the new
+ * owner's limit, -EINTR) nothing changed and @to is still the caller's.
+ */
+int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
+		   struct task_struct *task, bool lock_cap)
+{
+	unsigned int next = !pages->link;
+	int ret;
+
+	ret = mdom_acct_add(to, pages, &pages->links[next], task, lock_cap);
+	if (ret)
+		return ret;
+	mdom_acct_del(pages->acct, pages, &pages->links[pages->link]);
+	pages->link = next;
+	mdom_acct_put(pages->acct);
+	pages->acct = to;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_acct_move);
 
 /*
  * How many pages of the pinned @pages another pinned mdom_pages of the

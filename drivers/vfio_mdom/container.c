@@ -52,6 +52,9 @@ struct mdom_container *mdom_container_alloc(u32 iommu_type)
 	INIT_LIST_HEAD(&c->node);
 	init_rwsem(&c->domains_rwsem);
 	INIT_LIST_HEAD(&c->domains);
+	INIT_LIST_HEAD(&c->emulated_groups);
+	mutex_init(&c->devices_lock);
+	INIT_LIST_HEAD(&c->devices);
 	mutex_init(&c->iova_lock);
 	mdom_dma_tree_init(&c->dmas);
 	init_waitqueue_head(&c->dma_wq);
@@ -73,6 +76,8 @@ static void mdom_dma_free_list(struct list_head *victims)
 
 	list_for_each_entry_safe(dma, tmp, victims, list) {
 		list_del(&dma->list);
+		mdom_dma_drop_epins(dma);
+		mdom_dirty_free(dma);
 		mdom_pages_release(&dma->pages);
 		kfree(dma);
 		if (!(++n % MDOM_FREE_RESCHED))
@@ -90,6 +95,8 @@ static void mdom_container_forget(struct mdom_container *c,
 	list_for_each_entry(dma, victims, list) {
 		c->mapped_bytes -= mdom_dma_size(dma);
 		c->nr_mappings--;
+		if (dma->vaddr_invalid)
+			c->nr_vaddr_invalid--;
 		c->pinned_pages -= mdom_pages_npinned(&dma->pages);
 	}
 	mdom_dma_remove_list(&c->dmas, victims);
@@ -121,6 +128,8 @@ void mdom_container_destroy(struct mdom_container *c)
 	if (c->acct)
 		mdom_acct_put(c->acct);
 	mdom_info_free(rcu_dereference_protected(c->info, true));
+	WARN_ON(!list_empty(&c->devices));
+	mutex_destroy(&c->devices_lock);
 	mutex_destroy(&c->iova_lock);
 	kfree(c);
 }
@@ -147,8 +156,16 @@ long mdom_container_check_extension(struct mdom_container *c,
 		ret = rcu_dereference(c->info)->enforce_cc;
 		rcu_read_unlock();
 		return ret;
+	case VFIO_UPDATE_VADDR:
+		/* As type1: not with emulated devices, which pin by vaddr. */
+		if (!c)
+			return 0;
+		rcu_read_lock();
+		ret = !rcu_dereference(c->info)->nr_emulated;
+		rcu_read_unlock();
+		return ret;
 	default:
-		/* Not VADDR, NESTING, dirty tracking, SPAPR or no-IOMMU. */
+		/* Not NESTING, SPAPR or no-IOMMU. */
 		return 0;
 	}
 }
@@ -259,6 +276,7 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	dma->vaddr = vaddr;
 	dma->prot = prot;
 	dma->state = MDOM_DMA_MAPPING;
+	xa_init(&dma->epins);
 
 	for (;;) {
 		down_read(&c->domains_rwsem);
@@ -270,6 +288,9 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		if (ret)
 			goto out_release;
 	}
+	ret = mdom_dirty_alloc(c, dma);
+	if (ret)
+		goto out_up;
 	mutex_lock(&c->iova_lock);
 	ret = mdom_container_map_check(c, iova, size, vaddr);
 	if (!ret)
@@ -304,6 +325,7 @@ out_up:
 	up_read(&c->domains_rwsem);
 	if (!ret)
 		return 0;
+	mdom_dirty_free(dma);
 out_release:
 	mdom_pages_release(pages);
 out_free:
@@ -365,39 +387,79 @@ static int mdom_container_unmap_collect(struct mdom_container *c, u64 first,
 }
 
 /*
+ * type1's checks of an unmap range, against the smallest page size; the
+ * last IOVA of the range in *@last. domains_rwsem is held.
+ */
+static int mdom_container_unmap_range(struct mdom_container *c, u64 iova,
+				      u64 size, bool all, u64 *last)
+{
+	u64 pgmask = mdom_info_min_pgsize(mdom_container_info(c)) - 1;
+
+	if (iova & pgmask)
+		return -EINVAL;
+	if (all) {
+		if (iova || size)
+			return -EINVAL;
+		*last = U64_MAX;
+		return 0;
+	}
+	if (!size || (size & pgmask) || iova + size - 1 < iova)
+		return -EINVAL;
+	*last = iova + size - 1;
+	return 0;
+}
+
+/* Give chosen victims back to the tree, as they were. */
+static void mdom_container_unchoose(struct mdom_container *c,
+				    struct list_head *victims)
+{
+	struct mdom_dma *dma, *tmp;
+
+	guard(mutex)(&c->iova_lock);
+	list_for_each_entry_safe(dma, tmp, victims, list) {
+		dma->state = MDOM_DMA_LIVE;
+		list_del(&dma->list);
+	}
+}
+
+/*
  * VFIO_IOMMU_UNMAP_DMA, type1 v1 or v2 rules (dma.c) or everything with
- * @all. Victims are marked UNMAPPING, unmapped from every domain (IOTLB
- * flushed), removed from the tree, then unpinned with no lock held.
- * *@unmapped is written in every case.
+ * @all. Victims are marked UNMAPPING; emulated devices holding pages of
+ * them are told and must let go; their dirty bits are reported if
+ * @bitmap (VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, of @pgsize); they are
+ * unmapped from every domain (IOTLB flushed), removed from the tree, then
+ * unpinned with no lock held. *@unmapped is written in every case.
  */
 static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
-				  u64 size, bool all, u64 *unmapped,
-				  u32 *nvictims)
+				  u64 size, bool all, u64 __user *bitmap,
+				  u64 pgsize, u64 *unmapped, u32 *nvictims)
 {
 	struct mdom_domain *d;
 	LIST_HEAD(victims);
-	u64 pgmask, last;
-	int ret = -EINVAL;
+	u64 last;
+	int ret;
 
 	*unmapped = 0;
 	down_read(&c->domains_rwsem);
-	pgmask = mdom_info_min_pgsize(mdom_container_info(c)) - 1;
-	if (iova & pgmask)
+	ret = mdom_container_unmap_range(c, iova, size, all, &last);
+	if (!ret && bitmap)
+		ret = mdom_dirty_check(c, pgsize);
+	if (ret)
 		goto out_up;
-	if (all) {
-		if (iova || size)
-			goto out_up;
-		last = U64_MAX;
-	} else {
-		if (!size || (size & pgmask) || iova + size - 1 < iova)
-			goto out_up;
-		last = iova + size - 1;
-	}
 
 	ret = mdom_container_unmap_collect(c, iova, last, all, &victims,
 					   unmapped);
 	if (ret)
 		goto out_up;
+	ret = mdom_emulated_release(c, &victims);
+	if (!ret && bitmap)
+		ret = mdom_dirty_report_victims(c, iova, size, bitmap,
+						&victims);
+	if (ret) {
+		mdom_container_unchoose(c, &victims);
+		*unmapped = 0;
+		goto out_up;
+	}
 	list_for_each_entry(d, &c->domains, next)
 		mdom_domain_unmap_list(d, &victims);
 	mutex_lock(&c->iova_lock);
@@ -412,19 +474,120 @@ out_up:
 	return ret;
 }
 
-int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
-			 bool all, u64 *unmapped)
+static int mdom_container_unmap_traced(struct mdom_container *c, u64 iova,
+				       u64 size, bool all, u64 __user *bitmap,
+				       u64 pgsize, u64 *unmapped)
 {
 	u64 start = mdom_trace_clock(trace_mdom_unmap_enabled());
 	u32 nvictims = 0;
 	int ret;
 
-	ret = __mdom_container_unmap(c, iova, size, all, unmapped, &nvictims);
+	ret = __mdom_container_unmap(c, iova, size, all, bitmap, pgsize,
+				     unmapped, &nvictims);
 	trace_mdom_unmap(c->id, iova, size, all, *unmapped, nvictims, ret,
 			 mdom_trace_ns(start));
 	return ret;
 }
+
+int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
+			 bool all, u64 *unmapped)
+{
+	return mdom_container_unmap_traced(c, iova, size, all, NULL, 0,
+					   unmapped);
+}
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap);
+
+/* The same, reporting the victims' dirty pages into @bitmap. */
+int mdom_container_unmap_dirty(struct mdom_container *c, u64 iova, u64 size,
+			       u64 *unmapped, u64 pgsize, u64 __user *bitmap)
+{
+	return mdom_container_unmap_traced(c, iova, size, false, bitmap,
+					   pgsize, unmapped);
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap_dirty);
+
+/*
+ * VFIO_IOMMU_UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_VADDR: the user addresses
+ * of the mappings the unmap rules choose become invalid (a live update is
+ * under way); their pins and translations stay. As type1: -EBUSY with
+ * emulated groups, and -EINVAL, nothing changed, if one of them was
+ * invalid already. *@invalidated is the bytes they cover.
+ */
+int mdom_container_invalidate_vaddr(struct mdom_container *c, u64 iova,
+				    u64 size, bool all, u64 *invalidated)
+{
+	struct mdom_dma *dma, *tmp;
+	LIST_HEAD(victims);
+	u64 last;
+	int ret;
+
+	*invalidated = 0;
+	guard(rwsem_read)(&c->domains_rwsem);
+	if (!list_empty(&c->emulated_groups))
+		return -EBUSY;
+	ret = mdom_container_unmap_range(c, iova, size, all, &last);
+	if (ret)
+		return ret;
+	ret = mdom_container_unmap_collect(c, iova, last, all, &victims,
+					   invalidated);
+	if (ret)
+		return ret;
+
+	guard(mutex)(&c->iova_lock);
+	list_for_each_entry(dma, &victims, list)
+		if (dma->vaddr_invalid)
+			ret = -EINVAL;
+	list_for_each_entry_safe(dma, tmp, &victims, list) {
+		dma->state = MDOM_DMA_LIVE;
+		list_del(&dma->list);
+		if (ret)
+			continue;
+		dma->vaddr_invalid = true;
+		c->nr_vaddr_invalid++;
+	}
+	if (ret)
+		*invalidated = 0;
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_invalidate_vaddr);
+
+/*
+ * VFIO_IOMMU_MAP_DMA with VFIO_DMA_MAP_FLAG_VADDR: the mapping that is
+ * exactly [@iova, @iova + @size) and whose user address was invalidated
+ * gets @vaddr of the calling process, which now owns it: its charge moves
+ * to that process's mm. -ENOENT if no mapping meets the range, -EINVAL if
+ * the one that does is not that; as type1.
+ */
+int mdom_container_set_vaddr(struct mdom_container *c, u64 iova, u64 size,
+			     unsigned long vaddr)
+{
+	struct mdom_dma *dma;
+	u64 pgmask;
+	int ret;
+
+	guard(rwsem_read)(&c->domains_rwsem);
+	pgmask = mdom_info_min_pgsize(mdom_container_info(c)) - 1;
+	if (!size || ((size | iova | vaddr) & pgmask))
+		return -EINVAL;
+	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
+		return -EINVAL;
+
+	guard(mutex)(&c->iova_lock);
+	dma = mdom_dma_first(&c->dmas, iova, iova + size - 1);
+	if (!dma)
+		return -ENOENT;
+	if (dma->state != MDOM_DMA_LIVE || !dma->vaddr_invalid ||
+	    dma->iova != iova || mdom_dma_size(dma) != size)
+		return -EINVAL;
+	ret = mdom_pages_move(&dma->pages, vaddr);
+	if (ret)
+		return ret;
+	dma->vaddr = vaddr;
+	dma->vaddr_invalid = false;
+	c->nr_vaddr_invalid--;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_set_vaddr);
 
 /*
  * The counters of VFIO_MDOM_QUERY (and debugfs). Which pinned pages
@@ -453,9 +616,11 @@ void mdom_container_counts(struct mdom_container *c, struct vfio_mdom_query *q)
 	}
 	q->locked_pages = q->pinned_pages - q->shared_pages;
 	q->dma_avail = mdom_container_dma_avail(c);
-	q->dirty_mode = VFIO_MDOM_DIRTY_OFF;
-	q->num_vaddr_invalid = 0;
+	q->dirty_mode = READ_ONCE(c->dirty_tracking) ? READ_ONCE(c->dirty_mode) :
+						       VFIO_MDOM_DIRTY_OFF;
+	q->num_vaddr_invalid = c->nr_vaddr_invalid;
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_counts);
 
 /*
  * VFIO_MDOM_QUERY, from the published snapshot of the domains (it does

@@ -63,6 +63,18 @@ void mdom_debugfs_remove(struct mdom_container *c)
 	c->owner = NULL;
 }
 
+static const char *mdom_dirty_mode_name(u32 mode)
+{
+	switch (mode) {
+	case VFIO_MDOM_DIRTY_PINNED:
+		return "pinned";
+	case VFIO_MDOM_DIRTY_IOMMU:
+		return "iommu";
+	default:
+		return "off";
+	}
+}
+
 static void mdom_debugfs_show_groups(struct seq_file *s,
 				     const struct mdom_info *info,
 				     u32 domain_id)
@@ -91,8 +103,8 @@ static void mdom_debugfs_show_one(struct seq_file *s,
 	seq_printf(s, "container %u pid %d comm %s type %u mappings %u mapped_bytes %llu pinned_pages %llu locked_pages %llu shared_pages %llu dma_avail %u dirty %s vaddr_invalid %u\n",
 		   c->id, pid_nr(c->owner), c->comm, q.iommu_type,
 		   q.num_mappings, q.mapped_bytes, q.pinned_pages,
-		   q.locked_pages, q.shared_pages, q.dma_avail, "off",
-		   q.num_vaddr_invalid);
+		   q.locked_pages, q.shared_pages, q.dma_avail,
+		   mdom_dirty_mode_name(q.dirty_mode), q.num_vaddr_invalid);
 
 	info = mdom_info_get(c);
 	for (i = 0; i < info->nr_domains; i++) {
@@ -106,6 +118,11 @@ static void mdom_debugfs_show_one(struct seq_file *s,
 			   !!(d->flags & VFIO_MDOM_DOMAIN_DIRTY_TRACKING),
 			   atomic64_read(&info->doms[i]->mapped_bytes));
 		mdom_debugfs_show_groups(s, info, d->id);
+		seq_putc(s, '\n');
+	}
+	if (info->nr_emulated) {
+		seq_puts(s, " emulated_groups ");
+		mdom_debugfs_show_groups(s, info, 0);
 		seq_putc(s, '\n');
 	}
 	mdom_info_put(info);

@@ -28,6 +28,7 @@
 #include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #include "pages.h"
 
@@ -52,6 +53,14 @@ enum mdom_dma_state {
  * @vaddr: user virtual address it was mapped from
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
  * @state: enum mdom_dma_state
+ * @vaddr_invalid: VFIO_DMA_UNMAP_FLAG_VADDR invalidated @vaddr; the pins
+ *		   and translations stay until a new one is given
+ * @epins: pages emulated devices hold pinned (emulated.c), by page index
+ *	   in the mapping
+ * @dirty: pages to report dirty in type1's way while dirty tracking is
+ *	   on (dirty.c): pinned by an emulated device or written by
+ *	   vfio_dma_rw(); one bit per page of the container's smallest
+ *	   IOMMU page size, NULL while tracking is off
  * @pages: the pages backing the whole mapping
  * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
  */
@@ -63,6 +72,9 @@ struct mdom_dma {
 	unsigned long vaddr;
 	int prot;
 	enum mdom_dma_state state;
+	bool vaddr_invalid;
+	struct xarray epins;
+	unsigned long *dirty;
 	struct list_head list;
 	struct mdom_pages pages;
 };

@@ -24,6 +24,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <uapi/linux/iommufd.h>
 
 #include "pages.h"
 #include "trace.h"
@@ -227,13 +228,51 @@ static void mdom_domain_names(struct mdom_domain *d, struct device *dev)
 struct mdom_domain_alloc_arg {
 	struct mdom_domain *d;
 	struct iommu_domain *domain;
+	bool dirty;
 };
+
+static int mdom_dev_dirty(struct device *dev, void *data)
+{
+	bool *dirty = data;
+
+	*dirty &= device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING);
+	return 0;
+}
+
+/*
+ * A paging domain for @dev: one that can track dirty pages if the group's
+ * devices can have that (as iommufd asks for it: the driver's
+ * domain_alloc_user with IOMMU_HWPT_ALLOC_DIRTY_TRACKING), else, or if the
+ * driver says it cannot (-EOPNOTSUPP), a plain one. A dirty-tracking
+ * domain only takes devices whose IOMMU can track.
+ */
+static struct iommu_domain *mdom_paging_domain_alloc(struct device *dev,
+						     bool dirty)
+{
+	const struct iommu_ops *ops;
+	struct iommu_domain *domain;
+
+	if (dirty && dev->iommu && dev->iommu->iommu_dev) {
+		ops = dev->iommu->iommu_dev->ops;
+		if (ops->domain_alloc_user) {
+			domain = ops->domain_alloc_user(dev,
+					IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+					NULL, NULL);
+			if (!IS_ERR(domain))
+				domain->owner = ops;
+			/* Any error but "cannot track" is a real one. */
+			if (PTR_ERR(domain) != -EOPNOTSUPP)
+				return domain;
+		}
+	}
+	return iommu_paging_domain_alloc(dev);
+}
 
 static int mdom_domain_alloc_dev(struct device *dev, void *data)
 {
 	struct mdom_domain_alloc_arg *arg = data;
 
-	arg->domain = iommu_paging_domain_alloc(dev);
+	arg->domain = mdom_paging_domain_alloc(dev, arg->dirty);
 	if (!IS_ERR(arg->domain)) {
 		arg->d->domain = arg->domain;
 		mdom_domain_names(arg->d, dev);
@@ -250,6 +289,7 @@ struct mdom_domain *mdom_domain_alloc(struct mdom_container *c,
 {
 	struct mdom_domain_alloc_arg arg = {
 		.domain = ERR_PTR(-ENODEV),
+		.dirty = true,
 	};
 
 	lockdep_assert_held_write(&c->domains_rwsem);
@@ -259,6 +299,7 @@ struct mdom_domain *mdom_domain_alloc(struct mdom_container *c,
 	INIT_LIST_HEAD(&arg.d->groups);
 	refcount_set(&arg.d->users, 1);
 	atomic64_set(&arg.d->mapped_bytes, 0);
+	iommu_group_for_each_dev(iommu_group, &arg.dirty, mdom_dev_dirty);
 	iommu_group_for_each_dev(iommu_group, &arg, mdom_domain_alloc_dev);
 	if (IS_ERR(arg.domain)) {
 		kfree(arg.d);

@@ -253,6 +253,7 @@ static int mdom_group_new_domain(struct mdom_container *c,
 	if (ret)
 		goto out_unlink;
 	d->id = c->next_domain_id++;
+	mdom_dirty_domain_added(c, d);
 	return 0;
 
 out_unlink:
@@ -405,6 +406,11 @@ void mdom_container_detach_all(struct mdom_container *c)
 			continue;
 		}
 		mdom_group_unlink(c, g);
+		mdom_group_free(g);
+	}
+	while ((g = list_first_entry_or_null(&c->emulated_groups,
+					     struct mdom_group, next))) {
+		list_del(&g->next);
 		mdom_group_free(g);
 	}
 	WARN_ON(mdom_info_update(c, GFP_KERNEL | __GFP_NOFAIL));

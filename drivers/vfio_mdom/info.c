@@ -155,6 +155,8 @@ static void mdom_info_fill_domain(struct mdom_domain *d,
 
 	out->id = d->id;
 	out->flags = d->enforce_cc ? VFIO_MDOM_DOMAIN_ENFORCE_CC : 0;
+	if (d->domain->dirty_ops)
+		out->flags |= VFIO_MDOM_DOMAIN_DIRTY_TRACKING;
 	strscpy(out->driver, d->driver, sizeof(out->driver));
 	strscpy(out->iommu, d->iommu, sizeof(out->iommu));
 	out->pgsize_bitmap = d->domain->pgsize_bitmap;
@@ -219,6 +221,8 @@ static struct mdom_info *mdom_info_build(struct mdom_container *c, gfp_t gfp)
 		list_for_each_entry(g, &d->groups, next)
 			ngrp++;
 	}
+	list_for_each_entry(g, &c->emulated_groups, next)
+		ngrp++;
 
 	info = kzalloc(sizeof(*info), gfp);
 	if (!info)
@@ -254,6 +258,11 @@ static struct mdom_info *mdom_info_build(struct mdom_container *c, gfp_t gfp)
 				iommu_group_id(g->iommu_group);
 			info->groups[j++].domain_id = d->id;
 		}
+	}
+	list_for_each_entry(g, &c->emulated_groups, next) {
+		info->groups[j].group_id = iommu_group_id(g->iommu_group);
+		info->groups[j++].domain_id = 0;
+		info->nr_emulated++;
 	}
 	info->nr_groups = ngrp;
 	return info;

@@ -92,17 +92,28 @@ static int mdom_check_extension(struct mdom_ucmd *ucmd)
 
 /*
  * The capability chain of VFIO_IOMMU_GET_INFO, in type1's order:
- * DMA_AVAIL, IOVA_RANGE.
+ * MIGRATION (dirty tracking: bitmaps of the smallest page size, as large
+ * as type1 allows), DMA_AVAIL, IOVA_RANGE.
  */
 static int mdom_info_build_caps(struct mdom_container *c,
 				const struct mdom_info *info,
 				struct vfio_info_cap *caps)
 {
 	struct vfio_iommu_type1_info_cap_iova_range *cap_iovas;
+	struct vfio_iommu_type1_info_cap_migration cap_mig = {};
 	struct vfio_iommu_type1_info_dma_avail cap_avail = {};
 	struct vfio_info_cap_header *header;
 	u32 i;
 	int ret;
+
+	cap_mig.header.id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION;
+	cap_mig.header.version = 1;
+	cap_mig.pgsize_bitmap = info->pgsize_bitmap ?
+				1UL << __ffs(info->pgsize_bitmap) : PAGE_SIZE;
+	cap_mig.max_dirty_bitmap_size = MDOM_DIRTY_BITMAP_SIZE_MAX;
+	ret = vfio_info_add_capability(caps, &cap_mig.header, sizeof(cap_mig));
+	if (ret)
+		return ret;
 
 	cap_avail.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
 	cap_avail.header.version = 1;
@@ -174,43 +185,87 @@ out_free:
 static int mdom_map_dma(struct mdom_ucmd *ucmd)
 {
 	struct vfio_iommu_type1_dma_map *map = ucmd->cmd;
+	bool set_vaddr = map->flags & VFIO_DMA_MAP_FLAG_VADDR;
+	unsigned long vaddr;
 	int prot = 0;
 
-	if (map->flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE))
+	if (map->flags & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
+			   VFIO_DMA_MAP_FLAG_VADDR))
 		return -EINVAL;
-	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
-		prot |= IOMMU_READ;
-	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
-		prot |= IOMMU_WRITE;
 	/* What does not fit the kernel's types (32-bit) is refused, as type1. */
 	if ((unsigned long)map->vaddr != map->vaddr ||
 	    (unsigned long)map->iova != map->iova ||
 	    (size_t)map->size != map->size)
 		return -EINVAL;
+	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+	/* A new vaddr for an existing mapping, or a new mapping. */
+	if (!prot == !set_vaddr)
+		return -EINVAL;
 	/* Tagged user addresses (arm64 TBI, x86 LAM) are checked untagged. */
-	return mdom_container_map(ucmd->c, map->iova, map->size,
-				  untagged_addr(map->vaddr), prot);
+	vaddr = untagged_addr(map->vaddr);
+	if (set_vaddr)
+		return mdom_container_set_vaddr(ucmd->c, map->iova, map->size,
+						vaddr);
+	return mdom_container_map(ucmd->c, map->iova, map->size, vaddr, prot);
 }
 
 static int mdom_unmap_dma(struct mdom_ucmd *ucmd)
 {
+	const u32 minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	struct vfio_iommu_type1_dma_unmap *unmap = ucmd->cmd;
+	bool all = unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	struct vfio_bitmap bitmap;
 	u64 unmapped;
 	int ret;
 
-	/* No GET_DIRTY_BITMAP nor VADDR: not claimed by CHECK_EXTENSION. */
-	if (unmap->flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+	if (unmap->flags & ~(VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+			     VFIO_DMA_UNMAP_FLAG_VADDR |
+			     VFIO_DMA_UNMAP_FLAG_ALL))
 		return -EINVAL;
-	if (!(unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
-	    (size_t)unmap->size != unmap->size)
+	if ((unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) &&
+	    (unmap->flags & (VFIO_DMA_UNMAP_FLAG_ALL |
+			     VFIO_DMA_UNMAP_FLAG_VADDR)))
 		return -EINVAL;
-	ret = mdom_container_unmap(ucmd->c, unmap->iova, unmap->size,
-				   unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL,
-				   &unmapped);
+	if (!all && (size_t)unmap->size != unmap->size)
+		return -EINVAL;
+
+	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		if (ucmd->user_size < minsz + sizeof(bitmap))
+			return -EINVAL;
+		if (copy_from_user(&bitmap, ucmd->ubuffer + minsz,
+				   sizeof(bitmap)))
+			return -EFAULT;
+		if (!access_ok((void __user *)bitmap.data, bitmap.size) ||
+		    !bitmap.pgsize)
+			return -EINVAL;
+		ret = mdom_dirty_bitmap_size_ok(unmap->size >>
+						__ffs(bitmap.pgsize),
+						bitmap.size);
+		if (ret)
+			return ret;
+		ret = mdom_container_unmap_dirty(ucmd->c, unmap->iova,
+						 unmap->size, &unmapped,
+						 bitmap.pgsize, bitmap.data);
+	} else if (unmap->flags & VFIO_DMA_UNMAP_FLAG_VADDR) {
+		ret = mdom_container_invalidate_vaddr(ucmd->c, unmap->iova,
+						      unmap->size, all,
+						      &unmapped);
+	} else {
+		ret = mdom_container_unmap(ucmd->c, unmap->iova, unmap->size,
+					   all, &unmapped);
+	}
 	if (ret)
 		return ret;
 	unmap->size = unmapped;
-	return mdom_ucmd_respond(ucmd, offsetofend(typeof(*unmap), size));
+	return mdom_ucmd_respond(ucmd, minsz);
+}
+
+static int mdom_dirty_pages_ioctl(struct mdom_ucmd *ucmd)
+{
+	return mdom_dirty_pages(ucmd->c, ucmd->ubuffer);
 }
 
 static int mdom_query(struct mdom_ucmd *ucmd)
@@ -264,6 +319,8 @@ static const struct mdom_ioctl_op mdom_ioctl_ops[] = {
 			 struct vfio_iommu_type1_dma_map, size),
 	MDOM_IOCTL_TYPE1(VFIO_IOMMU_UNMAP_DMA, mdom_unmap_dma,
 			 struct vfio_iommu_type1_dma_unmap, size),
+	/* Its argument checks are type1's, v1 before any copy: its own. */
+	MDOM_IOCTL_VALUE(VFIO_IOMMU_DIRTY_PAGES, mdom_dirty_pages_ioctl),
 	MDOM_IOCTL_EXT(VFIO_MDOM_QUERY, mdom_query,
 		       struct vfio_mdom_query, dirty_mode),
 };
@@ -351,8 +408,7 @@ static int mdom_vfio_attach_group(void *iommu_data, struct iommu_group *grp,
 	case MDOM_VFIO_IOMMU:
 		return mdom_container_attach(iommu_data, grp);
 	case MDOM_VFIO_EMULATED_IOMMU:
-		/* Emulated (mdev) devices need pin_pages and dma_rw. */
-		return -EOPNOTSUPP;
+		return mdom_container_attach_emulated(iommu_data, grp);
 	default:
 		/* No-IOMMU groups never reach an IOMMU driver. */
 		return -EINVAL;
@@ -361,7 +417,41 @@ static int mdom_vfio_attach_group(void *iommu_data, struct iommu_group *grp,
 
 static void mdom_vfio_detach_group(void *iommu_data, struct iommu_group *grp)
 {
-	WARN_ON(mdom_container_detach(iommu_data, grp));
+	if (mdom_container_detach_emulated(iommu_data, grp) == -ENOENT)
+		WARN_ON(mdom_container_detach(iommu_data, grp));
+}
+
+static int mdom_vfio_pin_pages(void *iommu_data, struct iommu_group *grp,
+			       dma_addr_t iova, int npage, int prot,
+			       struct page **pages)
+{
+	if (!iommu_data)
+		return -EINVAL;
+	return mdom_container_pin_pages(iommu_data, iova, npage, prot, pages);
+}
+
+static void mdom_vfio_unpin_pages(void *iommu_data, dma_addr_t iova,
+				  int npage)
+{
+	mdom_container_unpin_pages(iommu_data, iova, npage);
+}
+
+static int mdom_vfio_dma_rw(void *iommu_data, dma_addr_t iova, void *data,
+			    size_t count, bool write)
+{
+	return mdom_container_dma_rw(iommu_data, iova, data, count, write);
+}
+
+static void mdom_vfio_register_device(void *iommu_data,
+				      struct vfio_device *vdev)
+{
+	mdom_container_register_device(iommu_data, vdev);
+}
+
+static void mdom_vfio_unregister_device(void *iommu_data,
+					struct vfio_device *vdev)
+{
+	mdom_container_unregister_device(iommu_data, vdev);
 }
 
 static struct iommu_domain *mdom_vfio_group_iommu_domain(void *iommu_data,
@@ -378,6 +468,11 @@ static const struct mdom_vfio_iommu_driver_ops mdom_vfio_ops = {
 	.ioctl = mdom_vfio_ioctl,
 	.attach_group = mdom_vfio_attach_group,
 	.detach_group = mdom_vfio_detach_group,
+	.pin_pages = mdom_vfio_pin_pages,
+	.unpin_pages = mdom_vfio_unpin_pages,
+	.register_device = mdom_vfio_register_device,
+	.unregister_device = mdom_vfio_unregister_device,
+	.dma_rw = mdom_vfio_dma_rw,
 	.group_iommu_domain = mdom_vfio_group_iommu_domain,
 };
 

@@ -196,11 +196,11 @@ static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 	}
 }
 
-int mdom_pages_init(struct mdom_pages *pages, unsigned long vaddr, u64 size,
-		    bool writable, const void *owner, struct mdom_acct *acct)
+int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
+			struct task_struct *task, bool lock_cap,
+			unsigned long vaddr, u64 size, bool writable,
+			const void *owner, struct mdom_acct *acct)
 {
-	struct mm_struct *mm = current->mm;
-
 	if (!mm)
 		return -ESRCH;
 	if (!size || !PAGE_ALIGNED(vaddr) || !PAGE_ALIGNED(size) ||
@@ -219,17 +219,26 @@ int mdom_pages_init(struct mdom_pages *pages, unsigned long vaddr, u64 size,
 	}
 	pages->acct = acct;
 	pages->owner = owner;
-	INIT_LIST_HEAD(&pages->acct_node);
+	pages->links[0].pages = pages;
+	pages->links[1].pages = pages;
 	pages->runs = pages->inline_runs;
 	pages->maxruns = MDOM_INLINE_RUNS;
 	pages->vaddr = vaddr;
 	pages->npages = size >> PAGE_SHIFT;
 	pages->writable = writable;
-	pages->lock_cap = capable(CAP_IPC_LOCK);
+	pages->lock_cap = lock_cap;
 	mmgrab(mm);
 	pages->mm = mm;
-	pages->task = get_task_struct(current->group_leader);
+	pages->task = get_task_struct(task);
 	return 0;
+}
+
+int mdom_pages_init(struct mdom_pages *pages, unsigned long vaddr, u64 size,
+		    bool writable, const void *owner, struct mdom_acct *acct)
+{
+	return mdom_pages_init_for(pages, current->mm, current->group_leader,
+				   capable(CAP_IPC_LOCK), vaddr, size,
+				   writable, owner, acct);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_init);
 
@@ -467,6 +476,44 @@ void mdom_pages_empty(struct mdom_pages *pages)
 	pages->pfnmap = false;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_empty);
+
+int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
+{
+	struct task_struct *task = current->group_leader;
+	struct mm_struct *mm = current->mm;
+	bool lock_cap = capable(CAP_IPC_LOCK);
+	struct mdom_acct *to;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	if (mm != pages->mm) {
+		to = mdom_acct_get(mm);
+		if (!to)
+			return -ENOMEM;
+		if (mdom_pages_npinned(pages)) {
+			ret = mdom_acct_move(pages, to, task, lock_cap);
+			if (ret) {
+				mdom_acct_put(to);
+				return ret;
+			}
+		} else {
+			mdom_acct_put(pages->acct);
+			pages->acct = to;
+		}
+		mmdrop(pages->mm);
+		mmgrab(mm);
+		pages->mm = mm;
+	}
+	if (pages->task != task) {
+		put_task_struct(pages->task);
+		pages->task = get_task_struct(task);
+	}
+	pages->lock_cap = lock_cap;
+	pages->vaddr = vaddr;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_move);
 
 void mdom_pages_release(struct mdom_pages *pages)
 {

@@ -22,6 +22,7 @@
 
 struct iommu_domain;
 struct mdom_acct;
+struct task_struct;
 struct mm_struct;
 struct page;
 
@@ -36,6 +37,16 @@ struct mdom_run {
 };
 
 #define MDOM_INLINE_RUNS	2
+
+/**
+ * struct mdom_acct_link - a pinned mdom_pages on its account's list
+ * @node: in mdom_acct::pages
+ * @pages: the pages it stands for
+ */
+struct mdom_acct_link {
+	struct list_head node;
+	struct mdom_pages *pages;
+};
 
 /**
  * struct mdom_pages - the pinned pages of one user mapping
@@ -54,7 +65,10 @@ struct mdom_run {
  *	    which are neither pinned nor charged (there is no struct page)
  * @acct: the account of @mm (account.c), referenced
  * @owner: the container the mapping belongs to, for the account
- * @acct_node: in the account's list while @pinned
+ * @links: @links[@link] is on the account's list while @pinned; a live
+ *	   update puts @pages on its new account through the other one
+ *	   before taking it off the old one
+ * @link: which of @links is in use
  * @nruns: number of entries in @runs
  * @runs: contiguous runs, in user address order, covering @npages;
  *	  @inline_runs or kvmalloc()ed
@@ -77,7 +91,8 @@ struct mdom_pages {
 	bool pfnmap;
 	struct mdom_acct *acct;
 	const void *owner;
-	struct list_head acct_node;
+	struct mdom_acct_link links[2];
+	unsigned int link;
 	unsigned int nruns;
 	struct mdom_run *runs;
 	unsigned int maxruns;
@@ -96,6 +111,11 @@ struct mdom_pages {
  */
 int mdom_pages_init(struct mdom_pages *pages, unsigned long vaddr, u64 size,
 		    bool writable, const void *owner, struct mdom_acct *acct);
+/* The same for @mm, mapped by @task (RLIMIT_MEMLOCK, unless @lock_cap). */
+int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
+			struct task_struct *task, bool lock_cap,
+			unsigned long vaddr, u64 size, bool writable,
+			const void *owner, struct mdom_acct *acct);
 void mdom_pages_release(struct mdom_pages *pages);
 
 /*
@@ -129,6 +149,12 @@ struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
  */
 int mdom_pages_fill(struct mdom_pages *pages);
 
+/*
+ * Live update: @pages (with all it holds) now belong to current at
+ * @vaddr, and are charged to current's mm. -ENOMEM past its limit.
+ */
+int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr);
+
 /* Pages pinned (and charged) for @pages: none for device memory. */
 static inline unsigned long mdom_pages_npinned(const struct mdom_pages *pages)
 {
@@ -150,6 +176,8 @@ void mdom_acct_put(struct mdom_acct *acct);
 int mdom_acct_precheck(struct mdom_pages *pages);
 int mdom_acct_charge(struct mdom_pages *pages);
 void mdom_acct_uncharge(struct mdom_pages *pages);
+int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
+		   struct task_struct *task, bool lock_cap);
 unsigned long mdom_acct_shared(struct mdom_pages *pages);
 unsigned long mdom_acct_charged(struct mdom_pages *pages);
 

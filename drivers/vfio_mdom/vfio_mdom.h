@@ -34,7 +34,9 @@
 
 struct iommu_domain;
 struct iommu_group;
+struct page;
 struct pid;
+struct vfio_device;
 struct vfio_mdom_domain_info;
 struct vfio_mdom_group_info;
 struct vfio_mdom_query;
@@ -75,6 +77,7 @@ struct mdom_group {
  *	   one per mdom_info snapshot listing it; the last frees the struct
  *	   (the IOMMU domain itself is freed when it leaves the list)
  * @enforce_cc: enforce_cache_coherency() succeeded: no-snoop DMA blocked
+ * @dirty_on: dirty tracking is enabled in @domain (dirty.c)
  * @mapped_bytes: bytes of user mappings mapped in @domain
  * @driver: name of the IOMMU driver (see mdom_domain_names())
  * @iommu: name of the IOMMU instance's sysfs device, or ""
@@ -90,6 +93,7 @@ struct mdom_domain {
 	u32 id;
 	refcount_t users;
 	bool enforce_cc;
+	bool dirty_on;
 	atomic64_t mapped_bytes;
 	char driver[32];
 	char iommu[32];
@@ -108,7 +112,8 @@ struct mdom_domain {
  * @domains: each domain as VFIO_MDOM_QUERY reports it, but mapped_bytes
  * @doms: the domains themselves, referenced, to read mapped_bytes from
  * @nr_groups: number of entries in @groups
- * @groups: each attached group
+ * @groups: each attached group, the emulated ones last (domain_id 0)
+ * @nr_emulated: the emulated groups among them
  *
  * Built after every change of the domain list and published in
  * mdom_container::info: GET_INFO, CHECK_EXTENSION and the query read it
@@ -126,6 +131,7 @@ struct mdom_info {
 	struct mdom_domain **doms;
 	u32 nr_groups;
 	struct vfio_mdom_group_info *groups;
+	u32 nr_emulated;
 };
 
 /**
@@ -139,7 +145,12 @@ struct mdom_info {
  * @node: in the global list of containers (debugfs.c)
  * @domains_rwsem: the domain and group lists; see below
  * @domains: struct mdom_domain list, in creation order
+ * @emulated_groups: the emulated (mdev-style) groups, struct mdom_group
+ *		     with no domain
  * @next_domain_id: id for the next domain
+ * @dirty_tracking: VFIO_IOMMU_DIRTY_PAGES_FLAG_START is in force
+ * @dirty_mode: VFIO_MDOM_DIRTY_* (dirty.c)
+ * @dirty_pgshift: page size of the dirty bitmaps
  * @info: the current mdom_info
  * @iova_lock: the mapping tree, the counters below and @acct
  * @acct: the account (account.c) of the mm that mapped last, referenced:
@@ -148,9 +159,15 @@ struct mdom_info {
  * @dma_wq: woken when a mapping being mapped into the domains is done
  * @map_seq: counts the maps that are done (LIVE, or failed and gone)
  * @nr_mappings: number of live mappings in @dmas
+ * @nr_vaddr_invalid: live mappings whose vaddr is invalidated
+ * @unpin_seq: counts the pages emulated devices unpinned (dma_wq wakes)
  * @mapped_bytes: bytes covered by the live mappings of @dmas
  * @pinned_pages: pages pinned for @dmas (each once, whatever the domains),
  *		  charged once per mm across containers (account.c)
+ * @devices_lock: protects @devices
+ * @devices: the opened devices of emulated groups that want to hear of
+ *	     unmaps (their vfio_device::iommu_entry)
+ * @epin_owner: stands for the container's emulated pins in the accounts
  *
  * Locking order: VFIO's container group_lock -> domains_rwsem ->
  * iommu_group::mutex (inside the IOMMU core's attach, detach and
@@ -183,7 +200,11 @@ struct mdom_container {
 
 	struct rw_semaphore domains_rwsem;
 	struct list_head domains;
+	struct list_head emulated_groups;
 	u32 next_domain_id;
+	bool dirty_tracking;
+	u32 dirty_mode;
+	unsigned int dirty_pgshift;
 	struct mdom_info __rcu *info;
 
 	struct mutex iova_lock;		/* the tree, the counters */
@@ -192,8 +213,14 @@ struct mdom_container {
 	wait_queue_head_t dma_wq;
 	u64 map_seq;
 	u32 nr_mappings;
+	u32 nr_vaddr_invalid;
+	u64 unpin_seq;
 	u64 mapped_bytes;
 	u64 pinned_pages;
+
+	struct mutex devices_lock;	/* @devices */
+	struct list_head devices;
+	char epin_owner;
 };
 
 /* Module parameters (group.c, container.c, backend.c). */
@@ -209,6 +236,8 @@ int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		       unsigned long vaddr, int prot);
 int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
 			 bool all, u64 *unmapped);
+int mdom_container_unmap_dirty(struct mdom_container *c, u64 iova, u64 size,
+			       u64 *unmapped, u64 pgsize, u64 __user *bitmap);
 unsigned int mdom_container_dma_avail(struct mdom_container *c);
 int mdom_container_query(struct mdom_container *c,
 			 struct vfio_mdom_query *q);
@@ -249,6 +278,48 @@ int mdom_container_detach(struct mdom_container *c,
 void mdom_container_detach_all(struct mdom_container *c);
 struct iommu_domain *mdom_container_group_domain(struct mdom_container *c,
 						 struct iommu_group *grp);
+
+/* container.c: live update */
+int mdom_container_set_vaddr(struct mdom_container *c, u64 iova, u64 size,
+			     unsigned long vaddr);
+int mdom_container_invalidate_vaddr(struct mdom_container *c, u64 iova,
+				    u64 size, bool all, u64 *invalidated);
+
+/* emulated.c: emulated (mdev-style) groups and their devices */
+int mdom_container_attach_emulated(struct mdom_container *c,
+				   struct iommu_group *grp);
+int mdom_container_detach_emulated(struct mdom_container *c,
+				   struct iommu_group *grp);
+void mdom_container_register_device(struct mdom_container *c,
+				    struct vfio_device *vdev);
+void mdom_container_unregister_device(struct mdom_container *c,
+				      struct vfio_device *vdev);
+int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
+			     int prot, struct page **pages);
+void mdom_container_unpin_pages(struct mdom_container *c, u64 iova,
+				int npage);
+int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
+			  size_t count, bool write);
+int mdom_emulated_release(struct mdom_container *c,
+			  struct list_head *victims);
+void mdom_dma_drop_epins(struct mdom_dma *dma);
+
+/*
+ * dirty.c: dirty page tracking. Bitmaps are of u64 words, as type1's, and
+ * at most as large as type1 allows (INT_MAX pages).
+ */
+#define MDOM_DIRTY_BITMAP_BYTES(n)	(ALIGN(n, BITS_PER_TYPE(u64)) / BITS_PER_BYTE)
+#define MDOM_DIRTY_BITMAP_SIZE_MAX	MDOM_DIRTY_BITMAP_BYTES((u64)INT_MAX)
+int mdom_dirty_pages(struct mdom_container *c, void __user *uarg);
+int mdom_dirty_alloc(struct mdom_container *c, struct mdom_dma *dma);
+void mdom_dirty_free(struct mdom_dma *dma);
+void mdom_dirty_mark(struct mdom_container *c, struct mdom_dma *dma,
+		     u64 offset, u64 len);
+void mdom_dirty_domain_added(struct mdom_container *c, struct mdom_domain *d);
+int mdom_dirty_check(struct mdom_container *c, u64 pgsize);
+int mdom_dirty_report_victims(struct mdom_container *c, u64 iova, u64 size,
+			      u64 __user *data, struct list_head *victims);
+int mdom_dirty_bitmap_size_ok(u64 npages, u64 bitmap_size);
 
 /* debugfs.c */
 void mdom_debugfs_init(void);

@@ -63,7 +63,7 @@ static void mdom_container_extensions_empty(struct kunit *test)
 	/* No domain enforces coherency yet, and the first may not. */
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 0);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_NESTING_IOMMU), 0);
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UPDATE_VADDR), 0);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UPDATE_VADDR), 1);
 }
 
 struct subtract_case {

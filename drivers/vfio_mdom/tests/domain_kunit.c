@@ -33,6 +33,7 @@
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
+#include <linux/vfio_mdom.h>
 
 #include "../../mock_iommu/mock_iommu.h"
 #include "../pages.h"
@@ -592,6 +593,192 @@ static void mdom_domain_attach_conflicts(struct kunit *test)
 	attach(test, c, INST_TWIN, 0, true);
 }
 
+/*
+ * Live update: the user addresses of mappings are invalidated (type1's
+ * rules for which), their pins and translations stay, and a new address
+ * is given to exactly such a mapping. Attaching a group meanwhile works:
+ * the replay needs no user address, unlike type1's (which refuses).
+ */
+static void mdom_vaddr_update(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test);
+	unsigned long buf, buf2, locked;
+	struct vfio_mdom_query q = {};
+	u64 bytes;
+
+	attach(test, c, INST_CC, 0, true);
+	buf = map_three(test, c);
+	buf2 = user_buf(test, 4);
+	locked = locked_vm();
+
+	KUNIT_EXPECT_EQ(test, mdom_container_invalidate_vaddr(c, SZ_1M,
+							      4 * PAGE_SIZE,
+							      false, &bytes), 0);
+	KUNIT_EXPECT_EQ(test, bytes, 4 * PAGE_SIZE);
+	/* Invalid already: refused, and nothing else changes either. */
+	KUNIT_EXPECT_EQ(test, mdom_container_invalidate_vaddr(c, 0, SZ_8M,
+							      false, &bytes),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, bytes, 0);
+	mdom_container_counts(c, &q);
+	KUNIT_EXPECT_EQ(test, q.num_vaddr_invalid, 1);
+	/* Cutting a mapping: v2's rule. */
+	KUNIT_EXPECT_EQ(test, mdom_container_invalidate_vaddr(c, SZ_2M,
+							      PAGE_SIZE, false,
+							      &bytes), -EINVAL);
+
+	/* The device still reaches the pages; the pins did not move. */
+	expect_dma_reads(test, INST_CC, 0, SZ_1M + PAGE_SIZE, buf, 1);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
+	/* A new group gets every mapping replayed from the pins. */
+	attach(test, c, INST_BIG, 0, true);
+	expect_dma_reads(test, INST_BIG, 0, SZ_1M + PAGE_SIZE, buf, 1);
+
+	/* A new address: only for exactly an invalidated mapping. */
+	KUNIT_EXPECT_EQ(test, mdom_container_set_vaddr(c, SZ_8M, PAGE_SIZE,
+						       buf2), -ENOENT);
+	KUNIT_EXPECT_EQ(test, mdom_container_set_vaddr(c, SZ_1M, PAGE_SIZE,
+						       buf2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_set_vaddr(c, SZ_2M, 4 * PAGE_SIZE,
+						       buf2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_set_vaddr(c, SZ_1M, 4 * PAGE_SIZE,
+						       buf2 + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_set_vaddr(c, SZ_1M, 4 * PAGE_SIZE,
+						       buf2), 0);
+	mdom_container_counts(c, &q);
+	KUNIT_EXPECT_EQ(test, q.num_vaddr_invalid, 0);
+	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
+
+	/* Everything, then close with invalid addresses: all goes. */
+	KUNIT_EXPECT_EQ(test, mdom_container_invalidate_vaddr(c, 0, 0, true,
+							      &bytes), 0);
+	KUNIT_EXPECT_EQ(test, bytes, 12 * PAGE_SIZE);
+	mdom_container_counts(c, &q);
+	KUNIT_EXPECT_EQ(test, q.num_vaddr_invalid, 3);
+}
+
+/* VFIO_IOMMU_DIRTY_PAGES as a user would call it, from user memory. */
+struct dirty_call {
+	struct vfio_iommu_type1_dirty_bitmap hdr;
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+};
+
+static int dirty_ioctl(struct kunit *test, struct mdom_container *c, u32 flags,
+		       u64 iova, u64 size, unsigned long ubitmap)
+{
+	unsigned long uarg = user_buf(test, 1);
+	struct dirty_call call = {
+		.hdr = { .argsz = sizeof(call), .flags = flags },
+		.range = {
+			.iova = iova, .size = size,
+			.bitmap = {
+				.pgsize = PAGE_SIZE,
+				.size = sizeof(u64),
+				.data = (u64 __user *)ubitmap,
+			},
+		},
+	};
+
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)uarg, &call,
+					   sizeof(call)), 0);
+	return mdom_dirty_pages(c, (void __user *)uarg);
+}
+
+/* The dirty bitmap of 16 pages at @iova, as GET_BITMAP reports it. */
+static u64 dirty_get(struct kunit *test, struct mdom_container *c, u64 iova)
+{
+	unsigned long ubitmap = user_buf(test, 1);
+	u64 bits = 0;
+
+	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)ubitmap, &bits,
+					   sizeof(bits)), 0);
+	KUNIT_ASSERT_EQ(test,
+			dirty_ioctl(test, c,
+				    VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+				    iova, 16 * PAGE_SIZE, ubitmap), 0);
+	KUNIT_ASSERT_EQ(test, copy_from_user(&bits, (void __user *)ubitmap,
+					     sizeof(bits)), 0);
+	return bits;
+}
+
+/*
+ * Every domain can track (mock instance 1): exactly the pages the device
+ * wrote come back dirty, then clean; reads dirty nothing.
+ */
+static void mdom_dirty_iommu_mode(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test);
+	unsigned long buf = user_buf(test, 16);
+	struct vfio_mdom_query q = {};
+	u64 data = 0x1234, dummy;
+
+	attach(test, c, INST_BIG, 0, true);
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, SZ_1M, 16 * PAGE_SIZE, buf,
+						 RW), 0);
+	/* Not started: GET_BITMAP refuses. */
+	KUNIT_EXPECT_EQ(test,
+			dirty_ioctl(test, c,
+				    VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+				    SZ_1M, 16 * PAGE_SIZE, buf), -EINVAL);
+	KUNIT_ASSERT_EQ(test, dirty_ioctl(test, c,
+					  VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+					  0, 0, 0), 0);
+	mdom_container_counts(c, &q);
+	KUNIT_EXPECT_EQ(test, q.dirty_mode, VFIO_MDOM_DIRTY_IOMMU);
+	KUNIT_EXPECT_EQ(test, dirty_get(test, c, SZ_1M), 0);
+
+	KUNIT_ASSERT_EQ(test, mock_iommu_dma(dev(INST_BIG, 0), SZ_1M + 3 * PAGE_SIZE,
+					     &data, sizeof(data),
+					     MOCK_IOMMU_DMA_WRITE), 0);
+	KUNIT_ASSERT_EQ(test, mock_iommu_dma(dev(INST_BIG, 0),
+					     SZ_1M + 7 * PAGE_SIZE + 100,
+					     &data, sizeof(data),
+					     MOCK_IOMMU_DMA_WRITE), 0);
+	KUNIT_ASSERT_EQ(test, mock_iommu_dma(dev(INST_BIG, 0), SZ_1M + 9 * PAGE_SIZE,
+					     &dummy, sizeof(dummy),
+					     MOCK_IOMMU_DMA_READ), 0);
+	KUNIT_EXPECT_EQ(test, dirty_get(test, c, SZ_1M), BIT(3) | BIT(7));
+	KUNIT_EXPECT_EQ(test, dirty_get(test, c, SZ_1M), 0);
+
+	KUNIT_ASSERT_EQ(test, dirty_ioctl(test, c,
+					  VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP,
+					  0, 0, 0), 0);
+	mdom_container_counts(c, &q);
+	KUNIT_EXPECT_EQ(test, q.dirty_mode, VFIO_MDOM_DIRTY_OFF);
+}
+
+/*
+ * A domain that cannot track (mock instance 0): type1's rule, every page
+ * mapped for a device is dirty at every read. A domain that cannot track
+ * joining IOMMU mode turns it to this.
+ */
+static void mdom_dirty_pinned_mode(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test);
+	unsigned long buf = user_buf(test, 16);
+	struct vfio_mdom_query q = {};
+
+	attach(test, c, INST_BIG, 0, true);
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, SZ_1M, 8 * PAGE_SIZE, buf,
+						 RW), 0);
+	KUNIT_ASSERT_EQ(test, dirty_ioctl(test, c,
+					  VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+					  0, 0, 0), 0);
+	mdom_container_counts(c, &q);
+	KUNIT_EXPECT_EQ(test, q.dirty_mode, VFIO_MDOM_DIRTY_IOMMU);
+	attach(test, c, INST_CC, 0, true);
+	mdom_container_counts(c, &q);
+	KUNIT_EXPECT_EQ(test, q.dirty_mode, VFIO_MDOM_DIRTY_PINNED);
+	KUNIT_EXPECT_EQ(test, dirty_get(test, c, SZ_1M), 0xffULL);
+	KUNIT_EXPECT_EQ(test, dirty_get(test, c, SZ_1M), 0xffULL);
+	/* A bitmap of another page size, or a range cutting a mapping. */
+	KUNIT_EXPECT_EQ(test,
+			dirty_ioctl(test, c,
+				    VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+				    SZ_1M + PAGE_SIZE, 16 * PAGE_SIZE, buf),
+			-EINVAL);
+}
+
 static struct kunit_case mdom_domain_cases[] = {
 	KUNIT_CASE(mdom_domain_attach_then_map),
 	KUNIT_CASE(mdom_domain_replay_on_attach),
@@ -599,6 +786,9 @@ static struct kunit_case mdom_domain_cases[] = {
 	KUNIT_CASE(mdom_domain_attach_errors),
 	KUNIT_CASE(mdom_domain_join_error_propagates),
 	KUNIT_CASE(mdom_domain_cc_enforcement_fails),
+	KUNIT_CASE(mdom_vaddr_update),
+	KUNIT_CASE(mdom_dirty_iommu_mode),
+	KUNIT_CASE(mdom_dirty_pinned_mode),
 	KUNIT_CASE(mdom_domain_attach_conflicts),
 	{}
 };

@@ -40,8 +40,7 @@ static void mdom_check_extension_unimplemented(struct kunit *test)
 	struct mdom_container *c = mdom_main_container(test, VFIO_TYPE1v2_IOMMU);
 	static const unsigned long exts[] = {
 		VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU,
-		VFIO_NOIOMMU_IOMMU, VFIO_UPDATE_VADDR,
-		VFIO_TYPE1_NESTING_IOMMU,
+		VFIO_NOIOMMU_IOMMU, VFIO_TYPE1_NESTING_IOMMU,
 	};
 	unsigned int i;
 
@@ -70,6 +69,9 @@ static void mdom_check_extension_implemented(struct kunit *test)
 	/* Per container: 0 while it has no domain; 0 with no container. */
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 0);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(NULL, VFIO_DMA_CC_IOMMU), 0);
+	/* Per container too, as type1: 1 while it has no emulated group. */
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UPDATE_VADDR), 1);
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(NULL, VFIO_UPDATE_VADDR), 0);
 }
 
 /* VFIO_SET_IOMMU opens a container only for the two type1 flavours. */

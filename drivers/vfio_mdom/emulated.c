@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-mdom emulated devices: mdev-style VFIO devices with no IOMMU of
+ * their own, whose "DMA" is the kernel driver reading and writing guest
+ * memory through vfio_pin_pages() and vfio_dma_rw().
+ *
+ * Their groups (VFIO_EMULATED_IOMMU) attach without a domain. A container
+ * holding only such groups pins nothing at map time, as type1: a page is
+ * pinned when a device pins it. Once the container has an IOMMU domain
+ * every mapping is pinned already, and a device's pin only counts a
+ * reference on the page the mapping holds: nothing is pinned or charged
+ * twice. A page pinned for a device of a mapping that was not pinned is
+ * an mdom_pages of its own, on the container's emulated-pin owner: when
+ * the mapping is pinned later (a domain arrives), the mm's account sees
+ * both holders and charges the page once.
+ *
+ * type1's rules otherwise: pin_pages needs a v2 container and a device
+ * that listens to unmaps (vfio_device_ops::dma_unmap); the pinned range
+ * must be mapped with at least the permissions asked (-EPERM); an unmap of
+ * a range with pages pinned calls every such device's dma_unmap, which
+ * must unpin them, and waits for that before the pages go; live update
+ * (VADDR) is refused while emulated groups are attached.
+ *
+ * Locking: pin_pages and dma_rw hold domains_rwsem (read) and iova_lock;
+ * unpin_pages only iova_lock, as devices unpin from their dma_unmap,
+ * called by an unmap holding domains_rwsem for reading. devices_lock is
+ * held while calling dma_unmap, and never with iova_lock held.
+ */
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vfio.h>
+
+#include "vfio_mdom.h"
+
+/* How long an unmap waits for devices to unpin, after telling them. */
+#define MDOM_UNPIN_WAIT		(10 * HZ)
+
+/**
+ * struct mdom_epin - a page an emulated device pinned, of a mapping that
+ * was not pinned itself
+ * @count: pins of the page by devices
+ * @pages: the one page, pinned for the devices and charged
+ */
+struct mdom_epin {
+	unsigned long count;
+	struct mdom_pages pages;
+};
+
+static struct mdom_group *mdom_find_emulated(struct mdom_container *c,
+					     struct iommu_group *grp)
+{
+	struct mdom_group *g;
+
+	lockdep_assert_held(&c->domains_rwsem);
+	list_for_each_entry(g, &c->emulated_groups, next)
+		if (g->iommu_group == grp)
+			return g;
+	return NULL;
+}
+
+int mdom_container_attach_emulated(struct mdom_container *c,
+				   struct iommu_group *grp)
+{
+	struct mdom_group *g;
+	int ret;
+
+	guard(rwsem_write)(&c->domains_rwsem);
+	if (mdom_find_emulated(c, grp))
+		return -EINVAL;
+	/* Its device could pin through an address that is not there. */
+	scoped_guard(mutex, &c->iova_lock)
+		if (c->nr_vaddr_invalid)
+			return -EBUSY;
+	g = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+	if (!g)
+		return -ENOMEM;
+	g->iommu_group = grp;
+	list_add_tail(&g->next, &c->emulated_groups);
+	ret = mdom_info_update(c, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		list_del(&g->next);
+		kfree(g);
+	}
+	return ret;
+}
+
+int mdom_container_detach_emulated(struct mdom_container *c,
+				   struct iommu_group *grp)
+{
+	struct mdom_group *g;
+
+	guard(rwsem_write)(&c->domains_rwsem);
+	g = mdom_find_emulated(c, grp);
+	if (!g)
+		return -ENOENT;
+	list_del(&g->next);
+	kfree(g);
+	WARN_ON(mdom_info_update(c, GFP_KERNEL | __GFP_NOFAIL));
+	return 0;
+}
+
+void mdom_container_register_device(struct mdom_container *c,
+				    struct vfio_device *vdev)
+{
+	if (!vdev->ops->dma_unmap)
+		return;
+	guard(mutex)(&c->devices_lock);
+	list_add(&vdev->iommu_entry, &c->devices);
+}
+
+void mdom_container_unregister_device(struct mdom_container *c,
+				      struct vfio_device *vdev)
+{
+	if (!vdev->ops->dma_unmap)
+		return;
+	guard(mutex)(&c->devices_lock);
+	list_del(&vdev->iommu_entry);
+}
+
+/* The live mapping holding @iova, or NULL. */
+static struct mdom_dma *mdom_dma_at(struct mdom_container *c, u64 iova,
+				    bool unmapping_too)
+{
+	struct mdom_dma *dma;
+
+	lockdep_assert_held(&c->iova_lock);
+	dma = mdom_dma_first(&c->dmas, iova, iova);
+	if (!dma || dma->state == MDOM_DMA_MAPPING ||
+	    (dma->state == MDOM_DMA_UNMAPPING && !unmapping_too))
+		return NULL;
+	return dma;
+}
+
+/* The page of @dma holding @iova, which the mapping itself has pinned. */
+static struct page *mdom_dma_pinned_page(struct mdom_dma *dma, u64 iova)
+{
+	phys_addr_t phys = mdom_pages_phys(&dma->pages, iova - dma->iova);
+
+	return pfn_valid(PHYS_PFN(phys)) ? pfn_to_page(PHYS_PFN(phys)) : NULL;
+}
+
+/* Pin the page of @dma holding @iova for a device: its struct page. */
+static struct page *mdom_epin_get(struct mdom_container *c,
+				  struct mdom_dma *dma, u64 iova)
+{
+	unsigned long index = (iova - dma->iova) >> PAGE_SHIFT, count;
+	struct mdom_epin *epin;
+	struct page *page;
+	void *entry;
+	int ret;
+
+	entry = xa_load(&dma->epins, index);
+	if (entry && !xa_is_value(entry)) {
+		epin = entry;
+		epin->count++;
+		return pfn_to_page(epin->pages.runs[0].pfn);
+	}
+	if (entry || mdom_pages_npinned(&dma->pages)) {
+		/* The mapping holds the page pinned: only count. */
+		page = mdom_dma_pinned_page(dma, iova);
+		if (!page)
+			return ERR_PTR(-EINVAL);	/* device memory */
+		count = entry ? xa_to_value(entry) : 0;
+		ret = xa_err(xa_store(&dma->epins, index,
+				      xa_mk_value(count + 1),
+				      GFP_KERNEL_ACCOUNT));
+		return ret ? ERR_PTR(ret) : page;
+	}
+
+	epin = kzalloc(sizeof(*epin), GFP_KERNEL_ACCOUNT);
+	if (!epin)
+		return ERR_PTR(-ENOMEM);
+	ret = mdom_pages_init_for(&epin->pages, dma->pages.mm, dma->pages.task,
+				  dma->pages.lock_cap,
+				  dma->vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
+				  dma->prot & IOMMU_WRITE, &c->epin_owner,
+				  NULL);
+	if (ret)
+		goto out_free;
+	ret = mdom_pages_fill(&epin->pages);
+	if (ret)
+		goto out_release;
+	ret = -EINVAL;
+	if (epin->pages.pfnmap)
+		goto out_release;
+	ret = xa_err(xa_store(&dma->epins, index, epin, GFP_KERNEL_ACCOUNT));
+	if (ret)
+		goto out_release;
+	epin->count = 1;
+	return pfn_to_page(epin->pages.runs[0].pfn);
+
+out_release:
+	mdom_pages_release(&epin->pages);
+out_free:
+	kfree(epin);
+	return ERR_PTR(ret);
+}
+
+/* Drop a device's pin of the page of @dma holding @iova: false if none. */
+static bool mdom_epin_put(struct mdom_container *c, struct mdom_dma *dma,
+			  u64 iova)
+{
+	unsigned long index = (iova - dma->iova) >> PAGE_SHIFT, count;
+	struct mdom_epin *epin;
+	void *entry;
+
+	entry = xa_load(&dma->epins, index);
+	if (!entry)
+		return false;
+	c->unpin_seq++;
+	if (xa_is_value(entry)) {
+		count = xa_to_value(entry);
+		if (count > 1)
+			xa_store(&dma->epins, index, xa_mk_value(count - 1),
+				 GFP_KERNEL);	/* the slot exists: no alloc */
+		else
+			xa_erase(&dma->epins, index);
+		return true;
+	}
+	epin = entry;
+	if (--epin->count)
+		return true;
+	xa_erase(&dma->epins, index);
+	mdom_pages_release(&epin->pages);
+	kfree(epin);
+	return true;
+}
+
+/* A mapping that goes while devices still hold pins: let them all go. */
+void mdom_dma_drop_epins(struct mdom_dma *dma)
+{
+	unsigned long index;
+	void *entry;
+
+	xa_for_each(&dma->epins, index, entry) {
+		WARN_ONCE(1, "vfio-mdom: a device still holds pinned pages\n");
+		if (!xa_is_value(entry)) {
+			mdom_pages_release(&((struct mdom_epin *)entry)->pages);
+			kfree(entry);
+		}
+	}
+	xa_destroy(&dma->epins);
+}
+
+/*
+ * vfio_pin_pages(): pin @npage pages from @iova for an emulated device
+ * and return them in @pages; @npage on success, as type1.
+ */
+int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
+			     int prot, struct page **pages)
+{
+	struct mdom_dma *dma;
+	struct page *page;
+	int i, ret = 0;
+
+	if (!pages || npage <= 0 || !prot ||
+	    (prot & ~(IOMMU_READ | IOMMU_WRITE)))
+		return -EINVAL;
+	if (c->iommu_type != VFIO_TYPE1v2_IOMMU)
+		return -EACCES;
+	/* A device that pins must be told when its pages go. */
+	scoped_guard(mutex, &c->devices_lock)
+		if (list_empty(&c->devices))
+			return -EINVAL;
+
+	guard(rwsem_read)(&c->domains_rwsem);
+	guard(mutex)(&c->iova_lock);
+	if (WARN_ONCE(c->nr_vaddr_invalid,
+		      "vfio-mdom: pin_pages with invalid user addresses\n"))
+		return -EBUSY;
+	for (i = 0; i < npage; i++) {
+		u64 at = iova + ((u64)i << PAGE_SHIFT);
+
+		ret = -EINVAL;
+		dma = mdom_dma_at(c, at, false);
+		if (!dma)
+			break;
+		ret = -EPERM;
+		if ((dma->prot & prot) != prot)
+			break;
+		page = mdom_epin_get(c, dma, at);
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
+			break;
+		}
+		pages[i] = page;
+		mdom_dirty_mark(c, dma, at - dma->iova, PAGE_SIZE);
+	}
+	if (i == npage)
+		return npage;
+	while (i--) {
+		u64 at = iova + ((u64)i << PAGE_SHIFT);
+
+		mdom_epin_put(c, mdom_dma_at(c, at, false), at);
+		pages[i] = NULL;
+	}
+	return ret;
+}
+
+void mdom_container_unpin_pages(struct mdom_container *c, u64 iova, int npage)
+{
+	struct mdom_dma *dma;
+	int i;
+
+	scoped_guard(mutex, &c->iova_lock) {
+		for (i = 0; i < npage; i++) {
+			u64 at = iova + ((u64)i << PAGE_SHIFT);
+
+			dma = mdom_dma_at(c, at, true);
+			if (!dma || !mdom_epin_put(c, dma, at))
+				break;
+		}
+	}
+	WARN_ON(i != npage);
+	if (wq_has_sleeper(&c->dma_wq))
+		wake_up_all(&c->dma_wq);
+}
+
+/* Copy to or from the user memory of @dma that is not pinned. */
+static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
+			    size_t count, bool write)
+{
+	struct mm_struct *mm = dma->pages.mm;
+	unsigned long addr = dma->vaddr + offset;
+	struct page *page;
+	size_t done = 0, len;
+	void *va;
+	long got;
+
+	if (!mmget_not_zero(mm))
+		return -EPERM;
+	while (done < count) {
+		len = min_t(size_t, count - done,
+			    PAGE_SIZE - offset_in_page(addr + done));
+		mmap_read_lock(mm);
+		got = get_user_pages_remote(mm, addr + done, 1,
+					    write ? FOLL_WRITE : 0, &page, NULL);
+		mmap_read_unlock(mm);
+		if (got != 1)
+			break;
+		va = kmap_local_page(page);
+		if (write) {
+			memcpy(va + offset_in_page(addr + done), data + done,
+			       len);
+			set_page_dirty_lock(page);
+		} else {
+			memcpy(data + done, va + offset_in_page(addr + done),
+			       len);
+		}
+		kunmap_local(va);
+		put_page(page);
+		done += len;
+	}
+	mmput(mm);
+	return done == count ? 0 : -EFAULT;
+}
+
+/* Copy to or from the pinned pages of @dma. */
+static void mdom_dma_rw_pinned(struct mdom_dma *dma, u64 offset, void *data,
+			       size_t count, bool write)
+{
+	size_t done = 0, len;
+	phys_addr_t phys;
+	void *va;
+
+	while (done < count) {
+		phys = mdom_pages_phys(&dma->pages, offset + done);
+		len = min_t(size_t, count - done,
+			    PAGE_SIZE - offset_in_page(phys));
+		va = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
+		if (write)
+			memcpy(va + offset_in_page(phys), data + done, len);
+		else
+			memcpy(data + done, va + offset_in_page(phys), len);
+		kunmap_local(va);
+		done += len;
+	}
+}
+
+/*
+ * vfio_dma_rw(): an emulated device reads or writes guest memory at
+ * @iova. Through the mapping's own pins when it has them (its user
+ * address is not even needed then), else through its process's memory.
+ * As type1: the mapping must be readable even to be written (-EPERM).
+ */
+int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
+			  size_t count, bool write)
+{
+	struct mdom_dma *dma;
+	size_t len;
+	u64 offset;
+	int ret;
+
+	guard(rwsem_read)(&c->domains_rwsem);
+	guard(mutex)(&c->iova_lock);
+	if (WARN_ONCE(c->nr_vaddr_invalid,
+		      "vfio-mdom: dma_rw with invalid user addresses\n"))
+		return -EBUSY;
+	while (count) {
+		dma = mdom_dma_at(c, iova, false);
+		if (!dma)
+			return -EINVAL;
+		if ((write && !(dma->prot & IOMMU_WRITE)) ||
+		    !(dma->prot & IOMMU_READ))
+			return -EPERM;
+		offset = iova - dma->iova;
+		len = min_t(u64, count, mdom_dma_size(dma) - offset);
+		if (dma->pages.pfnmap)
+			return -EINVAL;		/* device memory */
+		if (mdom_pages_npinned(&dma->pages)) {
+			mdom_dma_rw_pinned(dma, offset, data, len, write);
+		} else {
+			ret = mdom_dma_rw_user(dma, offset, data, len, write);
+			if (ret)
+				return ret;
+		}
+		if (write)
+			mdom_dirty_mark(c, dma, offset, len);
+		iova += len;
+		data += len;
+		count -= len;
+	}
+	return 0;
+}
+
+static bool mdom_victims_pinned(struct mdom_container *c,
+				struct list_head *victims)
+{
+	struct mdom_dma *dma;
+
+	guard(mutex)(&c->iova_lock);
+	list_for_each_entry(dma, victims, list)
+		if (!xa_empty(&dma->epins))
+			return true;
+	return false;
+}
+
+/*
+ * An unmap's victims, chosen (UNMAPPING): tell every listening device of
+ * those with pages pinned by devices, and wait until they have unpinned
+ * them all. 0, or -EBUSY if a device kept pages pinned (the victims stay
+ * as they are; the caller gives them back).
+ */
+int mdom_emulated_release(struct mdom_container *c, struct list_head *victims)
+{
+	unsigned long deadline = jiffies + MDOM_UNPIN_WAIT;
+	struct vfio_device *vdev;
+	struct mdom_dma *dma;
+	u64 seq;
+
+	if (!mdom_victims_pinned(c, victims))
+		return 0;
+	scoped_guard(mutex, &c->devices_lock) {
+		list_for_each_entry(dma, victims, list) {
+			if (xa_empty(&dma->epins))
+				continue;
+			list_for_each_entry(vdev, &c->devices, iommu_entry)
+				vdev->ops->dma_unmap(vdev, dma->iova,
+						     mdom_dma_size(dma));
+		}
+	}
+	for (;;) {
+		scoped_guard(mutex, &c->iova_lock)
+			seq = c->unpin_seq;
+		if (!mdom_victims_pinned(c, victims))
+			return 0;
+		if (time_after(jiffies, deadline))
+			return -EBUSY;
+		wait_event_timeout(c->dma_wq, READ_ONCE(c->unpin_seq) != seq,
+				   HZ / 10);
+	}
+}
