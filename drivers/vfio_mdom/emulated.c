@@ -236,6 +236,9 @@ void mdom_dma_drop_epins(struct mdom_dma *dma)
 	unsigned long index;
 	void *entry;
 
+	/* The common case, every unmap: nothing to walk or lock. */
+	if (xa_empty(&dma->epins))
+		return;
 	xa_for_each(&dma->epins, index, entry) {
 		WARN_ONCE(1, "vfio-mdom: a device still holds pinned pages\n");
 		if (!xa_is_value(entry)) {
@@ -427,12 +430,16 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 	return 0;
 }
 
-static bool mdom_victims_pinned(struct mdom_container *c,
-				struct list_head *victims)
+/*
+ * Do devices still hold pages of the @victims? They are UNMAPPING, so no
+ * device can pin more of them (mdom_dma_at() refuses them to pin_pages):
+ * their pins only go, and an empty answer read without the lock stays
+ * true. A "still pinned" one may be stale: the caller looks again.
+ */
+static bool mdom_victims_pinned(struct list_head *victims)
 {
 	struct mdom_dma *dma;
 
-	guard(mutex)(&c->iova_lock);
 	list_for_each_entry(dma, victims, list)
 		if (!xa_empty(&dma->epins))
 			return true;
@@ -452,7 +459,7 @@ int mdom_emulated_release(struct mdom_container *c, struct list_head *victims)
 	struct mdom_dma *dma;
 	u64 seq;
 
-	if (!mdom_victims_pinned(c, victims))
+	if (!mdom_victims_pinned(victims))
 		return 0;
 	scoped_guard(mutex, &c->devices_lock) {
 		list_for_each_entry(dma, victims, list) {
@@ -466,7 +473,7 @@ int mdom_emulated_release(struct mdom_container *c, struct list_head *victims)
 	for (;;) {
 		scoped_guard(mutex, &c->iova_lock)
 			seq = c->unpin_seq;
-		if (!mdom_victims_pinned(c, victims))
+		if (!mdom_victims_pinned(victims))
 			return 0;
 		if (time_after(jiffies, deadline))
 			return -EBUSY;
