@@ -25,6 +25,9 @@
  * unmapped) says what the mock domains must hold, page by page, with the
  * physical address of each page read from /proc/self/pagemap.
  *
+ * VFIO_MDOM_TEST_BACKEND=type1 (mdom_utils.h) gives both sides to type1:
+ * the oracle against itself, where the answers must all be the same.
+ *
  * Differences are classified: none, one of the intended divergences listed
  * in oracle_divergences[] (each documented with its reason in
  * Documentation/type1_divergences.rst), or unexpected, which fails the
@@ -200,6 +203,8 @@ struct oracle {
 	uint64_t *pfns;			/* pagemap of the pool and ro */
 	/* vfio_backend as last written: 1, 0, -1 unknown */
 	int backend;
+	/* VFIO_MDOM_TEST_BACKEND=type1: both sides are type1's */
+	bool type1_only;
 	/* accounting */
 	unsigned long ops;
 	unsigned long div_hits[DIV_NR];
@@ -359,9 +364,11 @@ static inline void oracle_res_str(const struct oracle_op *op,
 static inline void oracle_select_backend(struct oracle *o,
 					 const struct oracle_side *s)
 {
-	int want = s->kind == ORACLE_MDOM;
+	int want = s->kind == ORACLE_MDOM && !o->type1_only;
 
 	if (s->iommu_set || o->backend == want)
+		return;
+	if (!want && !mdom_loaded())
 		return;
 	if (param_set_bool(MDOM_MOD, "vfio_backend", want))
 		oracle_fail(o, "cannot switch vfio_backend");
@@ -376,7 +383,7 @@ static inline void oracle_select_backend(struct oracle *o,
 static inline void oracle_check_served(struct oracle *o, struct oracle_side *s,
 				       unsigned long type)
 {
-	bool mdom = s->kind == ORACLE_MDOM &&
+	bool mdom = s->kind == ORACLE_MDOM && !o->type1_only &&
 		    (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU);
 	int got = _mdom_backend(s->container);
 
@@ -815,6 +822,7 @@ static inline bool oracle_touches_domains(enum oracle_op_kind k)
  * Mock error counters around one side's operation: vfio-mdom must never
  * move them; type1 only moves leaked_translations, when it frees a domain
  * that still holds translations (counted as DIV_UNMAP_ON_DOMAIN_FREE).
+ * @kind is the driver that served the side, ORACLE_TYPE1 or ORACLE_MDOM.
  */
 static inline void oracle_check_counters(struct oracle *o, int kind,
 					 const struct mock_counters *before,
@@ -850,6 +858,7 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 	struct oracle_side *md = &o->side[ORACLE_MDOM];
 	bool mdom_serves = md->served == SERVED_MDOM;
 	struct mock_counters c0, c1, c2;
+	int md_kind;
 	bool counters = oracle_touches_domains(op->kind);
 	char ops[256], ts[512], ms[512];
 	struct oracle_res t, m;
@@ -866,10 +875,13 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 		mock_counters(-1, &c1);
 	oracle_exec(o, md, op, &m);
 	if (counters) {
+		/* Whoever served vfio-mdom's side before or after the op */
+		md_kind = mdom_serves || md->served == SERVED_MDOM ?
+			  ORACLE_MDOM : ORACLE_TYPE1;
 		mock_counters(-1, &c2);
 		oracle_op_str(o, op, ops, sizeof(ops));
 		oracle_check_counters(o, ORACLE_TYPE1, &c0, &c1, ops);
-		oracle_check_counters(o, ORACLE_MDOM, &c1, &c2, ops);
+		oracle_check_counters(o, md_kind, &c1, &c2, ops);
 	}
 	if (tres)
 		*tres = t;
@@ -895,11 +907,16 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 			oracle_model_add(o, op);
 		break;
 	case OP_UNMAP:
-		if (t.err || m.err || div == DIV_VADDR)
+		/* VADDR only invalidates user addresses (type1) */
+		if (t.err || m.err || (op->flags & VFIO_DMA_UNMAP_FLAG_VADDR))
 			break;
-		model = oracle_model_unmap(o, op->iova, op->size,
-					   op->flags & VFIO_DMA_UNMAP_FLAG_ALL,
-					   t1->type != VFIO_TYPE1_IOMMU);
+		if (!mdom_serves && !(op->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+		    op->iova + op->size == 0)
+			model = 0;	/* type1 on both sides: its overflow */
+		else
+			model = oracle_model_unmap(o, op->iova, op->size,
+						   op->flags & VFIO_DMA_UNMAP_FLAG_ALL,
+						   t1->type != VFIO_TYPE1_IOMMU);
 		if (div == DIV_UNMAP_TOP_OF_SPACE) {
 			/* Bring type1 along: the same range, short of 2^64 */
 			struct oracle_op op2 = *op;
@@ -1144,6 +1161,7 @@ static inline int oracle_init(struct oracle *o, char *why, size_t size)
 
 	memset(o, 0, sizeof(*o));
 	o->backend = -1;
+	o->type1_only = mdom_test_on_type1();
 	for (s = 0; s < ORACLE_SIDES; s++) {
 		struct oracle_side *sd = &o->side[s];
 
@@ -1156,7 +1174,7 @@ static inline int oracle_init(struct oracle *o, char *why, size_t size)
 		snprintf(why, size, "the mock IOMMU is not loaded");
 		return -ENOENT;
 	}
-	if (!mdom_loaded()) {
+	if (!mdom_loaded() && !o->type1_only) {
 		snprintf(why, size, "vfio_mdom.ko is not loaded");
 		return -ENOENT;
 	}
@@ -1214,9 +1232,10 @@ static inline int oracle_init(struct oracle *o, char *why, size_t size)
 	munmap(o->hole, ORACLE_RO_SIZE);
 
 	/* Mock instance 2's MSIs are not isolated: allowed on both sides */
-	if (param_save(&o->params, MDOM_MOD, "vfio_backend") ||
+	if ((mdom_loaded() &&
+	     (param_save(&o->params, MDOM_MOD, "vfio_backend") ||
+	      param_save(&o->params, MDOM_MOD, "dma_entry_limit"))) ||
 	    param_save(&o->params, TYPE1_MOD, "dma_entry_limit") ||
-	    param_save(&o->params, MDOM_MOD, "dma_entry_limit") ||
 	    params_set_both(&o->params, "allow_unsafe_interrupts", "Y")) {
 		snprintf(why, size, "cannot change the module parameters");
 		return -EPERM;
@@ -1258,6 +1277,8 @@ static inline int oracle_begin(struct oracle *o, unsigned long type)
 static inline void oracle_end(struct oracle *o)
 {
 	struct mock_counters c0, c1, c2;
+	int md_kind = o->side[ORACLE_MDOM].served == SERVED_MDOM ?
+		      ORACLE_MDOM : ORACLE_TYPE1;
 	unsigned int s, k;
 	long long pins;
 
@@ -1280,7 +1301,7 @@ static inline void oracle_end(struct oracle *o)
 		mock_counters(-1, s ? &c2 : &c1);
 	}
 	oracle_check_counters(o, ORACLE_TYPE1, &c0, &c1, "type1 close");
-	oracle_check_counters(o, ORACLE_MDOM, &c1, &c2, "vfio-mdom close");
+	oracle_check_counters(o, md_kind, &c1, &c2, "vfio-mdom close");
 	o->nmaps = 0;
 	o->mapped_pages = 0;
 	if (c2.v[MOCK_DOMAINS_LIVE] != o->mock_start.v[MOCK_DOMAINS_LIVE] ||
@@ -1299,7 +1320,7 @@ static inline void oracle_end(struct oracle *o)
 	if (pins != o->pins_start)
 		oracle_fail(o, "%lld pages pinned after close, %lld before",
 			    pins, o->pins_start);
-	if (mdom_dbg_containers(getpid(), NULL, 0))
+	if (mdom_loaded() && mdom_dbg_containers(getpid(), NULL, 0))
 		oracle_fail(o, "vfio-mdom containers left after close");
 }
 
