@@ -157,7 +157,7 @@ static int edu_round_trip(int gfd, char *buf)
 		return ret;
 	}
 	ret = memcmp(buf, buf + off, len) ? -EIO : 0;
-	printf("edu round trip: %s (device fd) read %u bytes at IOVA 0x%llx, wrote them at 0x%llx: %s\n",
+	printf("edu round trip: %s read %u bytes at IOVA 0x%llx, wrote them at 0x%llx: %s\n",
 	       dev.bdf, len, (unsigned long long)iova,
 	       (unsigned long long)(iova + off),
 	       ret ? "MISMATCH" : "identical");
