@@ -117,7 +117,7 @@ static void close_container(struct backend_ctx *ctx, unsigned int c)
 /* This process's comm, as the debugfs shows it */
 static void own_comm(char *buf, size_t size)
 {
-	if (read_line("/proc/ctx/comm", buf, size))
+	if (read_line("/proc/self/comm", buf, size))
 		buf[0] = '\0';
 }
 

@@ -837,9 +837,14 @@ TEST_F(container, bad_groups)
 	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE, flags);
 }
 
+/* VFIO_MDOM_QUERY's first version ended with dirty_mode */
+#define QUERY_MINSZ	offsetof(struct vfio_mdom_query, shared_pages)
+
 /*
- * VFIO_MDOM_QUERY's argsz, flags and reserved field, and EMSGSIZE for
- * arrays too small; on a type1 container it is ENOTTY.
+ * VFIO_MDOM_QUERY's argsz (one byte short of its first version: EINVAL;
+ * one byte longer than the kernel's struct, non-zero: E2BIG), flags and
+ * reserved field, and EMSGSIZE for arrays too small; on a type1
+ * container it is ENOTTY.
  */
 TEST_F(container, query_argsz)
 {
@@ -848,21 +853,31 @@ TEST_F(container, query_argsz)
 		struct vfio_mdom_query q;
 		uint8_t extra[8];
 	} qx;
-	struct mdom_state st;
+	struct mdom_state st, full;
 
 	attach(_metadata, t, 0);
 	if (!t->mdom) {
 		EXPECT_EQ(ENOTTY, _mdom_query(t->fd, &st));
 		return;
 	}
+	attach(_metadata, t, SPARE(t));
+	mdom_query(t->fd, &full);
+	ASSERT_EQ(2, full.q.num_groups);
 	mdom_query(t->fd, &st);
 
-	/* One byte short */
+	/* One byte short of the first version */
 	memset(&qx, 0, sizeof(qx));
 	qx.q = st.q;
-	qx.q.argsz = sizeof(qx.q) - 1;
+	qx.q.argsz = QUERY_MINSZ - 1;
 	EXPECT_EQ(-1, ioctl(t->fd, VFIO_MDOM_QUERY, &qx));
 	EXPECT_EQ(EINVAL, errno);
+	/* The first version: what follows it is not written */
+	qx.q.argsz = QUERY_MINSZ;
+	qx.q.shared_pages = 0x5a5a;
+	EXPECT_EQ(0, ioctl(t->fd, VFIO_MDOM_QUERY, &qx));
+	EXPECT_EQ(0x5a5a, qx.q.shared_pages);
+	EXPECT_EQ(full.q.num_domains, qx.q.num_domains);
+	qx.q.shared_pages = 0;
 	/* One byte long, non-zero: a field this kernel does not know */
 	qx.q.argsz = sizeof(qx.q) + 1;
 	qx.extra[0] = 1;
@@ -873,7 +888,7 @@ TEST_F(container, query_argsz)
 	qx.q.argsz = sizeof(qx);
 	EXPECT_EQ(0, ioctl(t->fd, VFIO_MDOM_QUERY, &qx));
 	EXPECT_EQ(0, qx.extra[0]);
-	EXPECT_EQ(1, qx.q.num_domains);
+	EXPECT_EQ(full.q.num_domains, qx.q.num_domains);
 	/* Flags, reserved */
 	qx.q.flags = 1;
 	EXPECT_EQ(-1, ioctl(t->fd, VFIO_MDOM_QUERY, &qx));
@@ -884,20 +899,19 @@ TEST_F(container, query_argsz)
 	EXPECT_EQ(EINVAL, errno);
 	qx.q.__reserved = 0;
 	/* Arrays too small: EMSGSIZE with the counts needed */
-	attach(_metadata, t, SPARE(t));
 	qx.q.num_domains = 0;
 	qx.q.num_groups = 1;
 	EXPECT_EQ(-1, ioctl(t->fd, VFIO_MDOM_QUERY, &qx));
 	EXPECT_EQ(EMSGSIZE, errno);
-	EXPECT_EQ(1, qx.q.num_domains);
+	EXPECT_EQ(full.q.num_domains, qx.q.num_domains);
 	EXPECT_EQ(2, qx.q.num_groups);
-	qx.q.num_domains = 1;
-	qx.q.num_groups = 2;
+	qx.q.num_domains = MDOM_MAX_DOMAINS;
+	qx.q.num_groups = MDOM_MAX_GROUPS;
 	EXPECT_EQ(0, ioctl(t->fd, VFIO_MDOM_QUERY, &qx));
-	EXPECT_EQ(2, st.domains[0].num_groups);
+	EXPECT_EQ(0, memcmp(st.domains, full.domains, sizeof(st.domains)));
+	EXPECT_EQ(0, memcmp(st.groups, full.groups, sizeof(st.groups)));
 	EXPECT_EQ(t->devs[0].group, (int)st.groups[0].group_id);
 	EXPECT_EQ(t->devs[SPARE(t)].group, (int)st.groups[1].group_id);
-	EXPECT_EQ(st.domains[0].id, st.groups[1].domain_id);
 }
 
 /* GET_INFO: page sizes, IOVA ranges, DMA_AVAIL, argsz growth as type1. */

@@ -47,13 +47,15 @@ static inline bool mdom_test_on_type1(void)
 
 /*
  * The driver serving @container: 0 for vfio-mdom, ENOTTY for another
- * (type1), EINVAL for none yet (no VFIO_SET_IOMMU).
+ * (type1), EINVAL for none yet (no VFIO_SET_IOMMU). The query has no room
+ * for domains or groups: vfio-mdom's EMSGSIZE is an answer too.
  */
 static inline int _mdom_backend(int container)
 {
 	struct vfio_mdom_query q = { .argsz = sizeof(q) };
+	int err = vfio_errno(ioctl(container, VFIO_MDOM_QUERY, &q));
 
-	return vfio_errno(ioctl(container, VFIO_MDOM_QUERY, &q));
+	return err == EMSGSIZE ? 0 : err;
 }
 
 /* vfio_backend: 1 (new containers get vfio-mdom), 0, or -errno. */
