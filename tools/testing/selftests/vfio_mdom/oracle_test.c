@@ -11,7 +11,7 @@
  * a seeded generator:
  *
  *   ORACLE_SEED=<n>   replay the run with this seed (printed by every run)
- *   ORACLE_OPS=<n>    number of random operations (default 3000)
+ *   ORACLE_OPS=<n>    number of random operations (default 10000)
  *   ORACLE_BUDGET=<s> stop early (passing, and saying so) once this many
  *                     seconds are spent, so that a guest slowed down by a
  *                     loaded host stays within the harness's time limit
@@ -1001,7 +1001,7 @@ TEST_F_TIMEOUT(oracle, random, 600)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	seed = env_u64("ORACLE_SEED", ts.tv_sec ^ ts.tv_nsec ^ getpid());
-	nops = env_u64("ORACLE_OPS", 3000);
+	nops = env_u64("ORACLE_OPS", 10000);
 	budget = env_u64("ORACLE_BUDGET", 300);
 	ksft_print_msg("oracle: seed %llu (ORACLE_SEED=%llu ORACLE_OPS=%llu to replay)\n",
 		       ULL(seed), ULL(seed), ULL(nops));

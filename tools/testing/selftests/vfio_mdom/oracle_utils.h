@@ -570,6 +570,8 @@ static inline void oracle_exec(struct oracle *o, struct oracle_side *s,
 		r->ret = ioctl(s->container, VFIO_SET_IOMMU, op->arg);
 		r->err = vfio_errno(r->ret);
 		if (!r->err) {
+			/* Its unmap rules from now on: v1 or v2 */
+			s->type = op->arg;
 			s->iommu_set = true;
 			oracle_check_served(o, s, op->arg);
 		}
