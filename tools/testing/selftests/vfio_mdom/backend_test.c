@@ -11,10 +11,11 @@
  * driver serves each container (VFIO_MDOM_QUERY: ENOTTY on type1's), that
  * switching vfio_backend leaves open containers as they are, that groups
  * of a type1 container stay there, that the module cannot go while a
- * container uses it, and that no-IOMMU mode and vfio-mdom's own
- * parameters behave. Each refusal is a clear errno and leaves nothing
- * behind: every test ends with nothing pinned or charged, no vfio-mdom
- * container of this process and the mock IOMMU's counters where they were.
+ * container uses it, that an emulated (mdev-style) group is served, and
+ * that no-IOMMU mode and vfio-mdom's own parameters behave. Each refusal
+ * is a clear errno and leaves nothing behind: every test ends with
+ * nothing pinned or charged, no vfio-mdom container of this process and
+ * the mock IOMMU's counters where they were.
  *
  * The mock IOMMU provides the groups: device J of instance I is "mI.J"
  * below. Needs vfio_mdom.ko and vfio_mdom_mock_iommu.ko loaded.
@@ -30,6 +31,7 @@ struct backend_ctx {
 	struct params params;
 	struct leak_mark mark;
 	int gfd[NR_GROUPS];		/* mock I.J at [2 * I + J], or -1 */
+	int emu_gfd;			/* the mock's emulated device 0 */
 	struct mock_dev dev[NR_GROUPS];
 	int fds[4];			/* containers, -1 when closed */
 	uint8_t *buf;
@@ -47,6 +49,7 @@ FIXTURE_SETUP(backend)
 
 	for (i = 0; i < NR_GROUPS; i++)
 		ctx->gfd[i] = -1;
+	ctx->emu_gfd = -1;
 	for (i = 0; i < ARRAY_SIZE(ctx->fds); i++)
 		ctx->fds[i] = -1;
 	ctx->buf = MAP_FAILED;
@@ -72,6 +75,8 @@ FIXTURE_TEARDOWN(backend)
 	for (i = 0; i < NR_GROUPS; i++)
 		if (ctx->gfd[i] >= 0)
 			close(ctx->gfd[i]);
+	if (ctx->emu_gfd >= 0)
+		close(ctx->emu_gfd);
 	if (ctx->buf != MAP_FAILED)
 		munmap(ctx->buf, 64 * SZ_4K);
 	EXPECT_EQ(0, params_restore(&ctx->params));
@@ -123,8 +128,8 @@ static void own_comm(char *buf, size_t size)
 
 /*
  * TYPE1 and TYPE1v2 containers are vfio-mdom's: VFIO_MDOM_QUERY and the
- * debugfs describe them alike; what vfio-mdom does not implement it does
- * not claim.
+ * debugfs describe them alike; what vfio-mdom does not implement
+ * (nesting) it does not claim.
  */
 TEST_F(backend, serves_type1_types)
 {
@@ -177,14 +182,30 @@ TEST_F(backend, serves_type1_types)
 						ctx->dev[0].group));
 		EXPECT_EQ(0, dbg.nemulated);
 
-		/* Not implemented, so not claimed (type1_divergences.rst) */
+		/* Nesting is not vfio-mdom's (type1_divergences.rst) */
 		EXPECT_EQ(0, vfio_check_extension(fd, VFIO_TYPE1_NESTING_IOMMU));
-		EXPECT_EQ(0, vfio_check_extension(fd, VFIO_UPDATE_VADDR));
+		EXPECT_EQ(1, vfio_check_extension(fd, VFIO_UPDATE_VADDR));
 		EXPECT_EQ(1, vfio_check_extension(fd, VFIO_UNMAP_ALL));
-		EXPECT_EQ(-1, ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &dirty));
-		EXPECT_EQ(ENOTTY, errno);
 		EXPECT_EQ(-1, ioctl(fd, _IO(VFIO_TYPE, VFIO_BASE + 99)));
 		EXPECT_EQ(ENOTTY, errno);
+
+		/*
+		 * Dirty tracking, v2 only as in type1; mock instance 0
+		 * cannot track: type1's rule, every pinned page dirty
+		 */
+		dirty.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+		if (types[i] == VFIO_TYPE1_IOMMU) {
+			EXPECT_EQ(-1, ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &dirty));
+			EXPECT_EQ(EACCES, errno);
+		} else {
+			ASSERT_EQ(0, ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &dirty));
+			mdom_query(fd, &st);
+			EXPECT_EQ(VFIO_MDOM_DIRTY_PINNED, st.q.dirty_mode);
+			ASSERT_EQ(1, mdom_dbg_containers(getpid(), &dbg, 1));
+			EXPECT_STREQ("pinned", dbg.dirty);
+			dirty.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+			ASSERT_EQ(0, ioctl(fd, VFIO_IOMMU_DIRTY_PAGES, &dirty));
+		}
 
 		/* The last group leaving takes the container away */
 		vfio_unset_container(g);
@@ -542,19 +563,105 @@ TEST_F(backend, dma_entry_limit)
 }
 
 /*
- * EMULATED GROUPS (mdev-style, no IOMMU domain: VFIO_EMULATED_IOMMU).
- *
- * The mock IOMMU is getting an emulated test device (another branch);
- * once it lands, its tests go here:
- *   - an emulated group joins a vfio-mdom container (VFIO_MDOM_QUERY
- *     lists it with domain_id 0, the debugfs on its emulated_groups line,
- *     CHECK_EXTENSION(VFIO_UPDATE_VADDR) stays 0);
- *   - its device pins pages through vfio_pin_pages() and reads/writes them
- *     with vfio_dma_rw(): only mapped IOVAs, only with the mapping's
- *     permissions (clear errno otherwise); pins counted once;
- *   - an unmap of pinned pages asks the device to unpin (dma_unmap
- *     callback) before it returns; closing everything leaves nothing
- *     pinned or charged.
+ * An emulated (mdev-style) group, the mock's emulated device 0: no IOMMU,
+ * so no domain. It joins a vfio-mdom container as the first group and the
+ * container serves it alone (VFIO_MDOM_QUERY lists it with domain 0, the
+ * debugfs on its emulated_groups line); a real group joins it later. The
+ * device pins pages through vfio_pin_pages() and moves data with
+ * vfio_dma_rw(): only mapped IOVAs, only with the mapping's permissions,
+ * each refusal an errno; an unmap of pages it holds makes VFIO ask it to
+ * let go (dma_unmap) first; closing the device unpins the rest.
  */
+TEST_F(backend, emulated_group)
+{
+	struct backend_ctx *ctx = &self->ctx;
+	struct mdom_dbg_container dbg;
+	uint64_t iova, length;
+	struct mdom_state st;
+	int fd, eg, egroup, dfd, open_now;
+	char data[64], got[64];
+	long pinned;
+
+	egroup = mock_emu_group(0);
+	if (egroup == -ENOENT)
+		SKIP(return, "the mock IOMMU has no emulated device");
+	ASSERT_LE(0, egroup);
+	eg = vfio_open_group(egroup);
+	ASSERT_LE(0, eg);
+	ctx->emu_gfd = eg;
+
+	fd = container(_metadata, ctx, 0);
+	ASSERT_EQ(0, vfio_attach(fd, eg, true, VFIO_TYPE1v2_IOMMU));
+	expect_backend_mdom(fd);
+	mdom_query(fd, &st);
+	EXPECT_EQ(0, st.q.num_domains);
+	ASSERT_EQ(1, st.q.num_groups);
+	EXPECT_EQ(egroup, (int)st.groups[0].group_id);
+	EXPECT_EQ(0, st.groups[0].domain_id);
+	ASSERT_EQ(1, mdom_dbg_containers(getpid(), &dbg, 1));
+	EXPECT_EQ(0, dbg.ndomains);
+	ASSERT_EQ(1, dbg.nemulated);
+	EXPECT_EQ(egroup, dbg.emulated[0]);
+
+	vfio_map(fd, SZ_1M, 4 * SZ_4K, ctx->buf);
+	ASSERT_EQ(0, _vfio_map(fd, SZ_2M, SZ_4K, ctx->buf + 8 * SZ_4K,
+			       VFIO_DMA_MAP_FLAG_READ));
+	/* A real group joins: a domain with everything replayed */
+	vfio_set_container(group(_metadata, ctx, 0, 0), fd);
+	mdom_query(fd, &st);
+	EXPECT_EQ(1, st.q.num_domains);
+	EXPECT_EQ(2, st.q.num_groups);
+	EXPECT_EQ(0, mdom_state_group_domain(&st, egroup));
+	EXPECT_EQ(0, mock_domain_covers(mock_dev_domain(0, 0), SZ_1M,
+					4 * SZ_4K,
+					MOCK_PROT_RW | MOCK_PROT_CACHE));
+
+	/* Closed device: nothing to pin with (the mock refuses) */
+	EXPECT_EQ(-ENOTCONN, mock_emu_pin(0, SZ_1M, 1, "rw"));
+	dfd = vfio_device_fd(eg, MOCK_EMU_NAME "0");
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, mock_emu_reset_unmap_calls(0));
+
+	/* Pins: mapped pages only, with the mapping's permissions */
+	ASSERT_EQ(0, mock_emu_pin(0, SZ_1M, 2, "rw"));
+	ASSERT_EQ(0, mock_emu_pin(0, SZ_2M, 1, "r"));
+	EXPECT_EQ(-EPERM, mock_emu_pin(0, SZ_2M, 1, "w"));
+	EXPECT_GT(0, mock_emu_pin(0, 3 * SZ_1M, 1, "r"));
+	EXPECT_GT(0, mock_emu_pin(0, SZ_1M + 3 * SZ_4K, 2, "r"));
+	ASSERT_EQ(0, mock_emu_state(0, &open_now, &pinned));
+	EXPECT_EQ(1, open_now);
+	EXPECT_EQ(3, pinned);
+	/* Already pinned for the domain: pinned and charged once */
+	EXPECT_EQ(ctx->mark.vmlck + 5 * (long)SZ_4K / 1024, vmlck_kb());
+
+	/* vfio_dma_rw(): both ways through mapped IOVAs only */
+	memset(data, 0x3c, sizeof(data));
+	ASSERT_EQ(0, mock_emu_dma(0, SZ_1M + 100, data, sizeof(data), true));
+	EXPECT_EQ(0, memcmp(ctx->buf + 100, data, sizeof(data)));
+	memset(ctx->buf + 8 * SZ_4K, 0x77, 64);
+	ASSERT_EQ(0, mock_emu_dma(0, SZ_2M, got, sizeof(got), false));
+	EXPECT_EQ(0x77, got[0]);
+	EXPECT_GT(0, mock_emu_dma(0, SZ_2M, data, sizeof(data), true));
+	EXPECT_GT(0, mock_emu_dma(0, 3 * SZ_1M, got, sizeof(got), false));
+
+	/* Unmapping pinned pages: VFIO asks the device to let go first */
+	vfio_unmap(fd, SZ_1M, 4 * SZ_4K);
+	EXPECT_EQ(1, mock_emu_unmap_calls(0, &iova, &length));
+	EXPECT_EQ(SZ_1M, iova);
+	EXPECT_EQ(4 * SZ_4K, length);
+	ASSERT_EQ(0, mock_emu_state(0, &open_now, &pinned));
+	EXPECT_EQ(1, pinned);
+	EXPECT_GT(0, mock_emu_dma(0, SZ_1M, got, sizeof(got), false));
+	EXPECT_EQ(0, mock_domain_xlates_in(mock_dev_domain(0, 0), SZ_1M,
+					   4 * SZ_4K));
+
+	/* Closing the device unpins the rest */
+	close(dfd);
+	ASSERT_EQ(0, mock_emu_state(0, &open_now, &pinned));
+	EXPECT_EQ(0, open_now);
+	EXPECT_EQ(0, pinned);
+	vfio_unmap_all(fd);
+	EXPECT_EQ(ctx->mark.vmlck, vmlck_kb());
+}
 
 TEST_HARNESS_MAIN

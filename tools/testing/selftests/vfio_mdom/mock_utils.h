@@ -559,4 +559,129 @@ static inline int mock_last_fault(const char *name, char *buf, size_t size)
 	return read_line(path, buf, size);
 }
 
+/* ---- emulated (mdev-style) devices ---------------------------------------- */
+
+/*
+ * Emulated device N: VFIO device "vfio_mdom_emuN" in an emulated IOMMU
+ * group, driven through emulated/emuN/ (drivers/mock_iommu/main.c). Its
+ * pins and DMA need the device open (its group in a container with an
+ * IOMMU set, the device fd open): ENOTCONN otherwise.
+ */
+#define MOCK_EMU_NAME		"vfio_mdom_emu"
+
+static inline void mock_emu_path(char *path, size_t size, int emu,
+				 const char *file)
+{
+	snprintf(path, size, MOCK_DEBUGFS "/emulated/emu%d/%s", emu, file);
+}
+
+/* The IOMMU group number of emulated device @emu, or a negative errno */
+static inline int mock_emu_group(int emu)
+{
+	char path[128], buf[32];
+	int ret;
+
+	mock_emu_path(path, sizeof(path), emu, "group");
+	ret = read_line(path, buf, sizeof(buf));
+	return ret ? ret : atoi(buf);
+}
+
+/* vfio_pin_pages() of @npages from @iova, @prot "r", "w" or "rw" */
+static inline int mock_emu_pin(int emu, uint64_t iova, unsigned int npages,
+			       const char *prot)
+{
+	char path[128], cmd[96];
+
+	mock_emu_path(path, sizeof(path), emu, "pin");
+	snprintf(cmd, sizeof(cmd), "0x%llx %u %s", (unsigned long long)iova,
+		 npages, prot);
+	return write_file(path, cmd);
+}
+
+static inline int mock_emu_unpin(int emu, uint64_t iova, unsigned int npages)
+{
+	char path[128], cmd[96];
+
+	mock_emu_path(path, sizeof(path), emu, "unpin");
+	snprintf(cmd, sizeof(cmd), "0x%llx %u", (unsigned long long)iova,
+		 npages);
+	return write_file(path, cmd);
+}
+
+/* vfio_dma_rw(): the device writes @buf to (@write_mem) or reads @iova */
+static inline int mock_emu_dma(int emu, uint64_t iova, void *buf, size_t len,
+			       bool write_mem)
+{
+	char path[128];
+	ssize_t done;
+	int fd, ret = 0;
+
+	mock_emu_path(path, sizeof(path), emu, "dma");
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	done = write_mem ? pwrite(fd, buf, len, iova) :
+			   pread(fd, buf, len, iova);
+	if (done < 0)
+		ret = -errno;
+	else if ((size_t)done != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+/* "open 0|1 pinned_pages N": *@open and *@pinned */
+static inline int mock_emu_state(int emu, int *open_now, long *pinned)
+{
+	char path[128], buf[64];
+	uint64_t o, p;
+	int ret;
+
+	mock_emu_path(path, sizeof(path), emu, "state");
+	ret = read_line(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (!kv_u64(buf, "open", &o) || !kv_u64(buf, "pinned_pages", &p))
+		return -EPROTO;
+	*open_now = o;
+	*pinned = p;
+	return 0;
+}
+
+/*
+ * The dma_unmap() calls VFIO made to emulated device @emu: how many since
+ * the last reset, and the range of the last one (0, 0 for none).
+ */
+static inline long mock_emu_unmap_calls(int emu, uint64_t *iova,
+					uint64_t *length)
+{
+	char path[128], text[2048], *line, *next;
+	uint64_t calls = 0;
+	ssize_t len;
+
+	mock_emu_path(path, sizeof(path), emu, "unmap_calls");
+	len = read_file(path, text, sizeof(text));
+	if (len < 0)
+		return len;
+	*iova = 0;
+	*length = 0;
+	for (line = text; *line; line = next) {
+		next = next_line(line);
+		if (kv_u64(line, "calls", &calls))
+			continue;
+		if (!kv_u64(line, "iova", iova) ||
+		    !kv_u64(line, "length", length))
+			return -EPROTO;
+	}
+	return calls;
+}
+
+static inline int mock_emu_reset_unmap_calls(int emu)
+{
+	char path[128];
+
+	mock_emu_path(path, sizeof(path), emu, "unmap_calls");
+	return write_file(path, "0");
+}
+
 #endif /* _VFIO_MDOM_MOCK_UTILS_H */
