@@ -68,11 +68,9 @@
 enum oracle_div {
 	DIV_NONE = -1,
 	DIV_EXTENSIONS,
-	DIV_VADDR,
-	DIV_NO_MIGRATION_CAP,
 	DIV_UNMAP_TOP_OF_SPACE,
-	DIV_DIRTY_PAGES,
 	DIV_UNMAP_ON_DOMAIN_FREE,
+	DIV_ATTACH_VADDR_INVALID,
 	DIV_NR,
 	DIV_UNEXPECTED = 1000,
 };
@@ -85,27 +83,19 @@ struct oracle_divergence {
 static const struct oracle_divergence oracle_divergences[DIV_NR] = {
 	[DIV_EXTENSIONS] = {
 		"extensions",
-		"CHECK_EXTENSION(TYPE1_NESTING, UPDATE_VADDR) once vfio-mdom serves: type1 1, vfio-mdom 0",
-	},
-	[DIV_VADDR] = {
-		"vaddr-flags",
-		"VFIO_DMA_MAP/UNMAP_FLAG_VADDR: vfio-mdom EINVAL",
-	},
-	[DIV_NO_MIGRATION_CAP] = {
-		"no-migration-capability",
-		"GET_INFO: no VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION in vfio-mdom's chain",
+		"CHECK_EXTENSION(TYPE1_NESTING) once vfio-mdom serves: type1 1, vfio-mdom 0",
 	},
 	[DIV_UNMAP_TOP_OF_SPACE] = {
 		"unmap-top-of-space",
 		"UNMAP_DMA of a range ending at 2^64: type1 unmaps nothing, vfio-mdom unmaps it",
 	},
-	[DIV_DIRTY_PAGES] = {
-		"dirty-pages",
-		"VFIO_IOMMU_DIRTY_PAGES: vfio-mdom ENOTTY",
-	},
 	[DIV_UNMAP_ON_DOMAIN_FREE] = {
 		"unmap-before-domain-free",
 		"a domain losing its last group: type1 frees it still mapped (mock leaked_translations), vfio-mdom unmaps it first",
+	},
+	[DIV_ATTACH_VADDR_INVALID] = {
+		"attach-while-vaddr-invalid",
+		"a group joining while user addresses are invalid (VFIO_DMA_UNMAP_FLAG_VADDR): type1 EBUSY, vfio-mdom attaches it",
 	},
 };
 
@@ -145,6 +135,9 @@ struct oracle_info {
 	bool has_avail;
 	uint32_t avail;
 	bool has_migration;
+	uint32_t mig_flags;
+	uint64_t mig_pgsizes;
+	uint64_t mig_max_bitmap;
 	bool bad_chain;
 };
 
@@ -435,6 +428,7 @@ static inline void oracle_parse_info(const uint8_t *buf, uint32_t argsz,
 		const struct vfio_info_cap_header *h = (const void *)(buf + off);
 		const struct vfio_iommu_type1_info_cap_iova_range *c;
 		const struct vfio_iommu_type1_info_dma_avail *a;
+		const struct vfio_iommu_type1_info_cap_migration *mig;
 
 		if (off + sizeof(*h) > argsz || ++hops > 16) {
 			info->bad_chain = true;
@@ -460,7 +454,15 @@ static inline void oracle_parse_info(const uint8_t *buf, uint32_t argsz,
 			info->avail = a->avail;
 			break;
 		case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION:
+			mig = (const void *)h;
+			if (off + sizeof(*mig) > argsz) {
+				info->bad_chain = true;
+				return;
+			}
 			info->has_migration = true;
+			info->mig_flags = mig->flags;
+			info->mig_pgsizes = mig->pgsize_bitmap;
+			info->mig_max_bitmap = mig->max_dirty_bitmap_size;
 			break;
 		default:
 			info->bad_chain = true;
@@ -710,46 +712,6 @@ static inline int oracle_read_pagemap(struct oracle *o)
 
 /* ---- one step: both sides, compared ---------------------------------------- */
 
-#define ORACLE_MIGRATION_CAP_SIZE \
-	sizeof(struct vfio_iommu_type1_info_cap_migration)
-
-/* The GET_INFO answers: equal, or different only by the MIGRATION cap. */
-static inline int oracle_classify_info(const struct oracle_op *op,
-				       const struct oracle_res *t,
-				       const struct oracle_res *m)
-{
-	const struct oracle_info *ti = &t->info, *mi = &m->info;
-	uint32_t req = op->argsz ? op->argsz :
-		       sizeof(struct vfio_iommu_type1_info);
-	bool tc = ti->cap_offset, mc = mi->cap_offset;
-
-	if (ti->flags != mi->flags || ti->pgsizes != mi->pgsizes ||
-	    ti->bad_chain || mi->bad_chain || mi->has_migration)
-		return DIV_UNEXPECTED;
-	if (tc && mc) {
-		if (ti->argsz != mi->argsz || ti->has_ranges != mi->has_ranges ||
-		    ti->nr_ranges != mi->nr_ranges ||
-		    memcmp(ti->ranges, mi->ranges,
-			   ti->nr_ranges * sizeof(ti->ranges[0])) ||
-		    ti->has_avail != mi->has_avail || ti->avail != mi->avail)
-			return DIV_UNEXPECTED;
-		return ti->has_migration ? DIV_NO_MIGRATION_CAP : DIV_NONE;
-	}
-	if (!tc && !mc) {
-		if (ti->argsz == mi->argsz)
-			return DIV_NONE;
-		if (ti->argsz > req &&
-		    ti->argsz == mi->argsz + ORACLE_MIGRATION_CAP_SIZE)
-			return DIV_NO_MIGRATION_CAP;
-		return DIV_UNEXPECTED;
-	}
-	/* Room for vfio-mdom's chain, not for type1's longer one */
-	if (mc && !tc && ti->argsz > req &&
-	    ti->argsz - ORACLE_MIGRATION_CAP_SIZE <= req)
-		return DIV_NO_MIGRATION_CAP;
-	return DIV_UNEXPECTED;
-}
-
 /*
  * How the answers of type1 (@t) and vfio-mdom (@m) to @op compare: DIV_NONE
  * when they are the same, an intended divergence, or DIV_UNEXPECTED. Only
@@ -764,16 +726,8 @@ static inline int oracle_classify(const struct oracle_op *op,
 
 	switch (op->kind) {
 	case OP_MAP:
-		if (t->err == m->err)
-			return DIV_NONE;
-		if (mdom_serves && (op->flags & VFIO_DMA_MAP_FLAG_VADDR) &&
-		    m->err == EINVAL)
-			return DIV_VADDR;
-		return DIV_UNEXPECTED;
+		return t->err == m->err ? DIV_NONE : DIV_UNEXPECTED;
 	case OP_UNMAP:
-		if (mdom_serves && (op->flags & VFIO_DMA_UNMAP_FLAG_VADDR) &&
-		    m->err == EINVAL && t->err != EINVAL)
-			return DIV_VADDR;
 		if (t->err != m->err)
 			return DIV_UNEXPECTED;
 		if (t->err || t->size == m->size)
@@ -783,33 +737,34 @@ static inline int oracle_classify(const struct oracle_op *op,
 			return DIV_UNMAP_TOP_OF_SPACE;
 		return DIV_UNEXPECTED;
 	case OP_GET_INFO:
-		if (t->err != m->err)
+		/*
+		 * The same flags, page sizes, argsz needed, and capabilities
+		 * with the same contents (parsed by id: the order in the
+		 * chain is free)
+		 */
+		if (t->err != m->err || t->info.bad_chain || m->info.bad_chain)
 			return DIV_UNEXPECTED;
-		if (t->err)
-			return DIV_NONE;
-		if (!mdom_serves)
-			return memcmp(&t->info, &m->info, sizeof(t->info)) ?
-			       DIV_UNEXPECTED : DIV_NONE;
-		return oracle_classify_info(op, t, m);
+		return memcmp(&t->info, &m->info, sizeof(t->info)) ?
+		       DIV_UNEXPECTED : DIV_NONE;
 	case OP_CHECK_EXT:
 		if (same)
 			return DIV_NONE;
-		if (mdom_serves && (op->arg == VFIO_TYPE1_NESTING_IOMMU ||
-				    op->arg == VFIO_UPDATE_VADDR) &&
+		if (mdom_serves && op->arg == VFIO_TYPE1_NESTING_IOMMU &&
 		    t->ret == 1 && !m->ret)
 			return DIV_EXTENSIONS;
 		return DIV_UNEXPECTED;
-	case OP_SET_IOMMU:
 	case OP_ATTACH:
+		if (t->err == m->err)
+			return DIV_NONE;
+		/* vfio-mdom's replay needs the pins, not the user addresses */
+		if (mdom_serves && t->err == EBUSY && !m->err)
+			return DIV_ATTACH_VADDR_INVALID;
+		return DIV_UNEXPECTED;
+	case OP_SET_IOMMU:
 	case OP_DETACH:
 		return t->err == m->err ? DIV_NONE : DIV_UNEXPECTED;
 	case OP_IOCTL:
-		if (same)
-			return DIV_NONE;
-		if (mdom_serves && op->arg == VFIO_IOMMU_DIRTY_PAGES &&
-		    m->err == ENOTTY)
-			return DIV_DIRTY_PAGES;
-		return DIV_UNEXPECTED;
+		return same ? DIV_NONE : DIV_UNEXPECTED;
 	}
 	return DIV_UNEXPECTED;
 }
@@ -905,7 +860,8 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 
 	switch (op->kind) {
 	case OP_MAP:
-		if (!t.err && !m.err)
+		/* VADDR only gives existing mappings a new user address */
+		if (!t.err && !m.err && !(op->flags & VFIO_DMA_MAP_FLAG_VADDR))
 			oracle_model_add(o, op);
 		break;
 	case OP_UNMAP:
@@ -940,6 +896,12 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 		/* The last group took every mapping with the IOMMU driver */
 		if (!t.err && !m.err && !md->nattached)
 			oracle_model_unmap(o, 0, 0, true, true);
+		break;
+	case OP_ATTACH:
+		/* Back in step: the group leaves vfio-mdom's side again */
+		if (div == DIV_ATTACH_VADDR_INVALID &&
+		    oracle_detach(md, op->group))
+			oracle_fail(o, "vfio-mdom: a group attached early cannot leave");
 		break;
 	default:
 		break;
