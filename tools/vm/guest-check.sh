@@ -5,6 +5,10 @@
 # raw results in OUT for check.sh to count:
 #   OUT/kunit/<suite>.ktap      one file per KUnit suite (from debugfs)
 #   OUT/selftests/<name>.tap    kselftest harness output, <name>.rc status
+#   OUT/guest-env               what the selftests need and this guest has:
+#                               "edu N" (edu devices on vfio-pci), "mock 0|1"
+#                               (mock IOMMU loaded), "mdom 0|1" (vfio_mdom
+#                               loaded, its parameters readable)
 #   OUT/setup-errors            number of set-up steps that failed
 set -u
 out=${1:?usage: guest-check.sh OUT}
@@ -35,15 +39,23 @@ for m in ${kunit_mods[@]+"${kunit_mods[@]}"}; do
 	rmmod "$m" || setup_err "rmmod $m failed"
 done
 
+{
+	echo "edu $(edu_on_vfio_count)"
+	[ -r /sys/kernel/debug/vfio_mdom_mock_iommu/devices ] && echo "mock 1" || echo "mock 0"
+	[ -r /sys/module/vfio_mdom/parameters/vfio_backend ] && echo "mdom 1" || echo "mdom 0"
+} >"$out/guest-env"
+
 # Selftests: every *_test binary, each in its own process with a time limit.
 for t in tools/testing/selftests/vfio_mdom/*_test; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	echo "== selftest: $name"
-	(cd "$(dirname "$t")" && timeout -k 10 900 "./$name") \
+	start=$(date +%s)
+	(cd "$(dirname "$t")" && timeout -k 10 1200 "./$name") \
 		>"$out/selftests/$name.tap" 2>&1
 	echo $? >"$out/selftests/$name.rc"
 	grep -E '^(not )?ok |^# (Totals|FAIL)' "$out/selftests/$name.tap"
+	echo "== selftest: $name: $(($(date +%s) - start)) s"
 done
 
 unload_project_modules

@@ -28,6 +28,18 @@ bind_edu_to_vfio() {
 	done
 }
 
+# How many edu devices are bound to vfio-pci.
+edu_on_vfio_count() {
+	local d n=0
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] || continue
+		[ "$(cat "$d/device")" = 0x11e8 ] || continue
+		[ "$(basename "$(readlink "$d/driver" 2>/dev/null)")" = vfio-pci ] &&
+			n=$((n + 1))
+	done
+	echo $n
+}
+
 load_module() {
 	local ko=$1
 	shift

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Userspace driver for QEMU's "edu" PCI device (1234:11e8), enough to make
- * it DMA through whatever IOMMU domain its group is attached to, and a
- * reader of the kernel log to see the IOMMU faults that DMA provokes.
+ * vfio-mdom selftest helpers: QEMU's "edu" PCI device (1234:11e8) driven
+ * through its VFIO device fd, enough to make it DMA through whatever IOMMU
+ * domain its group is attached to, and a reader of the kernel log for the
+ * IOMMU faults that DMA provokes.
  *
  * The device (QEMU hw/misc/edu.c): BAR0 holds the DMA engine registers,
  * 64 bits wide: source address at 0x80, destination at 0x88, byte count at
@@ -18,33 +19,25 @@
  * transfer that ends exactly at the end of the 4 KiB buffer: every transfer
  * here stays below EDU_BUF_SAFE bytes.
  *
- * The device is bound to vfio-pci, but nobody opens its VFIO device file: a
- * group attached to a vfio-mdom container is DMA-owned by vfio-mdom, so
- * VFIO_GROUP_GET_DEVICE_FD is refused. BAR0 is reached through sysfs
- * (/sys/bus/pci/devices/BDF/resource0, mmap) and bus mastering is turned on
- * in the config space file, and restored by edu_close().
+ * The device is bound to vfio-pci and reached as a VMM reaches it: the
+ * device fd from VFIO_GROUP_GET_DEVICE_FD (its group must be in a container
+ * whose IOMMU is set), BAR0 mmap()ed at the offset VFIO_DEVICE_GET_REGION_INFO
+ * gives, the command register (bus mastering) through the config region.
+ * vfio-pci turns bus mastering off again when the device fd is closed.
  *
  * Functions return 0 or a negative errno; nothing here asserts.
  */
-#ifndef _EDU_UTILS_H
-#define _EDU_UTILS_H
+#ifndef _VFIO_MDOM_EDU_UTILS_H
+#define _VFIO_MDOM_EDU_UTILS_H
 
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
+
+#include "vfio_utils.h"
 
 #define EDU_VENDOR		"0x1234"
 #define EDU_DEVICE		"0x11e8"
-#define EDU_PCI_DEVICES		"/sys/bus/pci/devices"
+#define PCI_DEVICES		"/sys/bus/pci/devices"
 
 #define EDU_REG_ID		0x00	/* reads 0x010000edu */
 #define EDU_REG_LIVENESS	0x04	/* reads back the inverse of a write */
@@ -61,7 +54,7 @@
 /* Never end a transfer at the end of the buffer (see above) */
 #define EDU_BUF_SAFE		(EDU_BUF_SIZE - 64)
 /* The device's DMA addresses: 28 bits */
-#define EDU_DMA_LIMIT		(1ULL << 28)
+#define EDU_DMA_LIMIT		0x10000000ULL
 #define EDU_DMA_TIMEOUT_MS	10000
 
 #define PCI_CFG_COMMAND		0x04
@@ -71,85 +64,59 @@
 struct edu_dev {
 	char bdf[32];		/* 0000:00:03.0 */
 	int group;		/* its IOMMU group: /dev/vfio/<group> */
-	int cfg_fd;		/* sysfs config space, -1 when closed */
-	volatile uint8_t *bar;	/* BAR0, mmap()ed from sysfs resource0 */
+	int device_fd;		/* -1 when closed */
+	uint64_t cfg_offset;	/* of the config region in the device fd */
+	void *bar;		/* BAR0, mmap()ed from the device fd */
 	size_t bar_len;
-	uint16_t saved_cmd;	/* PCI command register before edu_open() */
 };
 
-/* Copy @src into @dst of @size bytes, truncated, always terminated. */
-static inline void edu_strlcpy(char *dst, const char *src, size_t size)
+static inline uint64_t now_ms(void)
 {
-	size_t len = strlen(src);
+	struct timespec ts;
 
-	if (!size)
-		return;
-	if (len >= size)
-		len = size - 1;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
-static inline int edu_read_attr(const char *bdf, const char *attr,
-				char *buf, size_t size)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), EDU_PCI_DEVICES "/%s/%s", bdf, attr);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Last path component of the symlink @bdf/@attr, in @buf. */
-static inline int edu_read_link(const char *bdf, const char *attr,
-				char *buf, size_t size)
-{
-	char path[256], target[512];
-	const char *base;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), EDU_PCI_DEVICES "/%s/%s", bdf, attr);
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	base = strrchr(target, '/');
-	edu_strlcpy(buf, base ? base + 1 : target, size);
-	return 0;
-}
-
-static int edu_cmp_names(const void *a, const void *b)
+static inline int edu_cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char * const *)a, *(char * const *)b);
 }
 
+/* Is PCI device @bdf an edu device bound to vfio-pci? */
+static inline bool edu_is_vfio_edu(const char *bdf)
+{
+	char path[256], buf[64];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", bdf);
+	if (read_line(path, buf, sizeof(buf)) || strcmp(buf, EDU_VENDOR))
+		return false;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", bdf);
+	if (read_line(path, buf, sizeof(buf)) || strcmp(buf, EDU_DEVICE))
+		return false;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
+	return !read_link_name(path, buf, sizeof(buf)) &&
+	       !strcmp(buf, "vfio-pci");
+}
+
 /*
  * The @nth edu device bound to vfio-pci, in PCI address order: fills
- * @dev->bdf and @dev->group. -ENOENT if there is no such device.
+ * @dev->bdf and @dev->group, closed. -ENOENT if there is no such device.
  */
 static inline int edu_find(unsigned int nth, struct edu_dev *dev)
 {
-	char *names[64], buf[64];
+	char *names[128], path[256];
 	unsigned int n = 0, i, k = 0;
 	struct dirent *e;
 	int ret = -ENOENT;
 	DIR *d;
 
 	memset(dev, 0, sizeof(*dev));
-	dev->cfg_fd = -1;
-	d = opendir(EDU_PCI_DEVICES);
+	dev->device_fd = -1;
+	d = opendir(PCI_DEVICES);
 	if (!d)
 		return -errno;
-	while ((e = readdir(d)) && n < 64) {
+	while ((e = readdir(d)) && n < ARRAY_SIZE(names)) {
 		if (e->d_name[0] == '.')
 			continue;
 		names[n] = strdup(e->d_name);
@@ -158,147 +125,153 @@ static inline int edu_find(unsigned int nth, struct edu_dev *dev)
 	}
 	closedir(d);
 	qsort(names, n, sizeof(names[0]), edu_cmp_names);
-	for (i = 0; i < n; i++) {
-		if (ret != -ENOENT)
-			break;
-		if (edu_read_attr(names[i], "vendor", buf, sizeof(buf)) ||
-		    strncmp(buf, EDU_VENDOR, 6) ||
-		    edu_read_attr(names[i], "device", buf, sizeof(buf)) ||
-		    strncmp(buf, EDU_DEVICE, 6) ||
-		    edu_read_link(names[i], "driver", buf, sizeof(buf)) ||
-		    strcmp(buf, "vfio-pci"))
+	for (i = 0; i < n && ret == -ENOENT; i++) {
+		if (!edu_is_vfio_edu(names[i]) || k++ != nth)
 			continue;
-		if (k++ != nth)
-			continue;
-		edu_strlcpy(dev->bdf, names[i], sizeof(dev->bdf));
-		if (edu_read_link(names[i], "iommu_group", buf, sizeof(buf)))
-			ret = -ENODEV;
-		else
-			ret = 0;
-		dev->group = atoi(buf);
+		str_copy(dev->bdf, names[i], sizeof(dev->bdf));
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s", names[i]);
+		dev->group = sysfs_iommu_group(path);
+		ret = dev->group < 0 ? -ENODEV : 0;
 	}
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	return ret;
 }
 
+/* How many edu devices are bound to vfio-pci. */
+static inline unsigned int edu_count(void)
+{
+	struct edu_dev dev;
+	unsigned int n = 0;
+
+	while (!edu_find(n, &dev))
+		n++;
+	return n;
+}
+
+/* "0000:00:03.0" as the DMAR logs it: "00:03.0" */
+static inline const char *edu_rid(const struct edu_dev *dev)
+{
+	return strlen(dev->bdf) > 5 ? dev->bdf + 5 : dev->bdf;
+}
+
+/* Registers: plain loads and stores the compiler may neither merge nor drop */
 static inline uint64_t edu_read64(struct edu_dev *dev, unsigned int reg)
 {
-	return *(volatile uint64_t *)(dev->bar + reg);
+	return __atomic_load_n((uint64_t *)((char *)dev->bar + reg),
+			       __ATOMIC_SEQ_CST);
 }
 
 static inline void edu_write64(struct edu_dev *dev, unsigned int reg,
 			       uint64_t val)
 {
-	*(volatile uint64_t *)(dev->bar + reg) = val;
+	__atomic_store_n((uint64_t *)((char *)dev->bar + reg), val,
+			 __ATOMIC_SEQ_CST);
 }
 
 static inline uint32_t edu_read32(struct edu_dev *dev, unsigned int reg)
 {
-	return *(volatile uint32_t *)(dev->bar + reg);
+	return __atomic_load_n((uint32_t *)((char *)dev->bar + reg),
+			       __ATOMIC_SEQ_CST);
 }
 
 static inline void edu_write32(struct edu_dev *dev, unsigned int reg,
 			       uint32_t val)
 {
-	*(volatile uint32_t *)(dev->bar + reg) = val;
+	__atomic_store_n((uint32_t *)((char *)dev->bar + reg), val,
+			 __ATOMIC_SEQ_CST);
 }
 
-static inline int edu_cfg_read16(struct edu_dev *dev, unsigned int off,
-				 uint16_t *val)
+/* The PCI command register, through the config region of the device fd */
+static inline int edu_get_command(struct edu_dev *dev, uint16_t *cmd)
 {
-	return pread(dev->cfg_fd, val, 2, off) == 2 ? 0 : -EIO;
+	return pread(dev->device_fd, cmd, 2, dev->cfg_offset + PCI_CFG_COMMAND)
+	       == 2 ? 0 : -EIO;
 }
 
-static inline int edu_cfg_write16(struct edu_dev *dev, unsigned int off,
-				  uint16_t val)
+static inline int edu_set_command(struct edu_dev *dev, uint16_t cmd)
 {
-	return pwrite(dev->cfg_fd, &val, 2, off) == 2 ? 0 : -EIO;
+	return pwrite(dev->device_fd, &cmd, 2,
+		      dev->cfg_offset + PCI_CFG_COMMAND) == 2 ? 0 : -EIO;
 }
 
-/* Turn bus mastering (and memory decoding) on or off. */
+/* Turn bus mastering (and memory decoding) on, or bus mastering off. */
 static inline int edu_bus_master(struct edu_dev *dev, bool on)
 {
-	uint16_t cmd;
+	uint16_t cmd, now;
 	int ret;
 
-	ret = edu_cfg_read16(dev, PCI_CFG_COMMAND, &cmd);
+	ret = edu_get_command(dev, &cmd);
 	if (ret)
 		return ret;
 	if (on)
 		cmd |= PCI_CMD_MASTER | PCI_CMD_MEMORY;
 	else
 		cmd &= ~PCI_CMD_MASTER;
-	return edu_cfg_write16(dev, PCI_CFG_COMMAND, cmd);
+	ret = edu_set_command(dev, cmd) ?: edu_get_command(dev, &now);
+	if (ret)
+		return ret;
+	return (now & PCI_CMD_MASTER) == (cmd & PCI_CMD_MASTER) ? 0 : -EIO;
 }
 
 static inline void edu_close(struct edu_dev *dev)
 {
 	if (dev->bar) {
-		munmap((void *)dev->bar, dev->bar_len);
+		munmap(dev->bar, dev->bar_len);
 		dev->bar = NULL;
 	}
-	if (dev->cfg_fd >= 0) {
-		edu_cfg_write16(dev, PCI_CFG_COMMAND, dev->saved_cmd);
-		close(dev->cfg_fd);
-		dev->cfg_fd = -1;
+	if (dev->device_fd >= 0) {
+		close(dev->device_fd);
+		dev->device_fd = -1;
 	}
 }
 
 /*
- * Map BAR0 and open the config space of @dev (from edu_find()), with
- * memory decoding on and bus mastering off, and check that it answers
- * like an edu device. edu_close() restores the command register.
+ * Open @dev (from edu_find()) through @group_fd, its group's fd, in a
+ * container whose IOMMU is set: the device fd, BAR0 mmap()ed, memory
+ * decoding on and bus mastering off, and check that it answers like an
+ * edu device. edu_close() undoes it.
  */
-static inline int edu_open(struct edu_dev *dev)
+static inline int edu_open(struct edu_dev *dev, int group_fd)
 {
-	char path[256];
-	struct stat st;
-	int fd, ret;
+	struct vfio_region_info bar, cfg;
+	int ret;
 
-	snprintf(path, sizeof(path), EDU_PCI_DEVICES "/%s/config", dev->bdf);
-	dev->cfg_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (dev->cfg_fd < 0)
-		return -errno;
-	ret = edu_cfg_read16(dev, PCI_CFG_COMMAND, &dev->saved_cmd);
+	dev->device_fd = vfio_device_fd(group_fd, dev->bdf);
+	if (dev->device_fd < 0)
+		return dev->device_fd;
+	ret = -_vfio_region_info(dev->device_fd, VFIO_PCI_CONFIG_REGION_INDEX,
+				 &cfg);
 	if (ret)
 		goto out_close;
-	ret = edu_cfg_write16(dev, PCI_CFG_COMMAND,
-			      (dev->saved_cmd | PCI_CMD_MEMORY) &
-			      ~PCI_CMD_MASTER);
+	ret = -_vfio_region_info(dev->device_fd, VFIO_PCI_BAR0_REGION_INDEX,
+				 &bar);
 	if (ret)
 		goto out_close;
+	ret = -ENODEV;
+	if (!(cfg.flags & VFIO_REGION_INFO_FLAG_READ) ||
+	    !(cfg.flags & VFIO_REGION_INFO_FLAG_WRITE) ||
+	    !(bar.flags & VFIO_REGION_INFO_FLAG_MMAP) || bar.size < 0x100)
+		goto out_close;
+	dev->cfg_offset = cfg.offset;
 
-	snprintf(path, sizeof(path), EDU_PCI_DEVICES "/%s/resource0", dev->bdf);
-	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
+	ret = edu_bus_master(dev, false);
+	if (ret)
 		goto out_close;
-	}
-	if (fstat(fd, &st) || st.st_size <= 0) {
-		ret = -EIO;
-		close(fd);
-		goto out_close;
-	}
-	dev->bar_len = st.st_size;
+	dev->bar_len = bar.size;
 	dev->bar = mmap(NULL, dev->bar_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			fd, 0);
-	close(fd);
+			dev->device_fd, bar.offset);
 	if (dev->bar == MAP_FAILED) {
 		ret = -errno;
 		dev->bar = NULL;
 		goto out_close;
 	}
-
-	if (edu_read32(dev, EDU_REG_ID) != EDU_ID) {
-		ret = -ENODEV;
+	ret = -ENODEV;
+	if (edu_read32(dev, EDU_REG_ID) != EDU_ID)
 		goto out_close;
-	}
 	edu_write32(dev, EDU_REG_LIVENESS, 0x12345678);
-	if (edu_read32(dev, EDU_REG_LIVENESS) != ~0x12345678U) {
-		ret = -ENODEV;
+	if (edu_read32(dev, EDU_REG_LIVENESS) != ~0x12345678U)
 		goto out_close;
-	}
 	return 0;
 
 out_close:
@@ -306,19 +279,11 @@ out_close:
 	return ret;
 }
 
-static inline uint64_t edu_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 /* One transfer; waits for it to finish. -ETIMEDOUT if it never does. */
 static inline int edu_dma(struct edu_dev *dev, uint64_t src, uint64_t dst,
 			  uint64_t len, bool to_ram)
 {
-	uint64_t deadline = edu_now_ms() + EDU_DMA_TIMEOUT_MS;
+	uint64_t deadline = now_ms() + EDU_DMA_TIMEOUT_MS;
 
 	if (edu_read64(dev, EDU_REG_DMA_CMD) & EDU_DMA_START)
 		return -EBUSY;
@@ -328,7 +293,7 @@ static inline int edu_dma(struct edu_dev *dev, uint64_t src, uint64_t dst,
 	edu_write64(dev, EDU_REG_DMA_CMD,
 		    EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
 	while (edu_read64(dev, EDU_REG_DMA_CMD) & EDU_DMA_START) {
-		if (edu_now_ms() > deadline)
+		if (now_ms() > deadline)
 			return -ETIMEDOUT;
 		usleep(5000);
 	}
@@ -378,7 +343,7 @@ static inline int kmsg_wait(int fd, const char * const *needles,
 			    unsigned int n, unsigned int timeout_ms,
 			    char *line, size_t size)
 {
-	uint64_t deadline = edu_now_ms() + timeout_ms;
+	uint64_t deadline = now_ms() + timeout_ms;
 	char rec[2048];
 	unsigned int i;
 	ssize_t len;
@@ -390,7 +355,7 @@ static inline int kmsg_wait(int fd, const char * const *needles,
 		if (len < 0 && errno != EAGAIN)
 			return -errno;
 		if (len < 0) {
-			if (edu_now_ms() > deadline)
+			if (now_ms() > deadline)
 				return -ETIMEDOUT;
 			usleep(20000);
 			continue;
@@ -400,34 +365,30 @@ static inline int kmsg_wait(int fd, const char * const *needles,
 			if (!strstr(rec, needles[i]))
 				break;
 		if (i == n) {
-			edu_strlcpy(line, rec, size);
-			len = strlen(line);
-			if (len && line[len - 1] == '\n')
-				line[len - 1] = '\0';
+			str_copy(line, rec, size);
+			line[strcspn(line, "\n")] = '\0';
 			return 0;
 		}
 	}
 }
 
 /*
- * Say in the kernel log that @dev is about to fault at @iova on purpose.
- * tools/vm/check-log.sh fails a run on any DMAR fault (device and page)
- * that was not announced this way first.
+ * Say in the kernel log that @dev is about to fault at the page of @iova
+ * on purpose. tools/vm/check-log.sh fails a run on any DMAR fault that was
+ * not announced this way first; each announcement covers one fault.
  */
 static inline int kmsg_expect_dmar_fault(const struct edu_dev *dev,
 					 uint64_t iova)
 {
-	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	char msg[128];
-	int n, ret = 0;
+	int fd, n, ret = 0;
 
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* "0000:00:03.0" is logged by the DMAR as "[00:03.0]" */
 	n = snprintf(msg, sizeof(msg),
 		     "vfio-mdom-test: expect DMAR fault [%s] addr 0x%llx\n",
-		     strlen(dev->bdf) > 5 ? dev->bdf + 5 : dev->bdf,
-		     (unsigned long long)(iova & ~0xfffULL));
+		     edu_rid(dev), (unsigned long long)(iova & ~0xfffULL));
 	if (write(fd, msg, n) != n)
 		ret = -errno;
 	close(fd);
@@ -435,10 +396,10 @@ static inline int kmsg_expect_dmar_fault(const struct edu_dev *dev,
 }
 
 /*
- * Wait for the Intel IOMMU's fault record for a DMA of edu device @dev at
- * @iova: "DMAR: [DMA Read NO_PASID] Request device [00:03.0] fault addr
- * 0x100000 [fault reason 0x06] ...". The address is the faulting page; the
- * record goes to @line ("DMA Read" when the device was reading memory).
+ * Wait for the Intel IOMMU's fault record for a DMA of @dev at @iova:
+ * "DMAR: [DMA Read NO_PASID] Request device [00:03.0] fault addr 0x100000
+ * [fault reason 0x06] ...". The address is the faulting page; the record
+ * goes to @line ("DMA Read" when the device was reading memory).
  */
 static inline int kmsg_wait_dmar_fault(int fd, const struct edu_dev *dev,
 				       uint64_t iova, char *line, size_t size)
@@ -448,10 +409,8 @@ static inline int kmsg_wait_dmar_fault(int fd, const struct edu_dev *dev,
 
 	snprintf(addr, sizeof(addr), "fault addr 0x%llx ",
 		 (unsigned long long)(iova & ~0xfffULL));
-	/* "0000:00:03.0" is logged as "[00:03.0]" */
-	snprintf(rid, sizeof(rid), "[%s]",
-		 strlen(dev->bdf) > 5 ? dev->bdf + 5 : dev->bdf);
+	snprintf(rid, sizeof(rid), "[%s]", edu_rid(dev));
 	return kmsg_wait(fd, needles, 3, 8000, line, size);
 }
 
-#endif /* _EDU_UTILS_H */
+#endif /* _VFIO_MDOM_EDU_UTILS_H */

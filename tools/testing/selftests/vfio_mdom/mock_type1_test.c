@@ -7,27 +7,20 @@
  * checked through the mock's debugfs and by DMA from the mock devices into
  * the process's memory.
  *
+ * With vfio_mdom.ko loaded, the tests switch its vfio_backend parameter
+ * off while they run, so that VFIO gives their containers to type1, and
+ * check that it did.
+ *
  * Needs vfio_mdom_mock_iommu.ko loaded with its default parameters and an
  * edu device bound to vfio-pci (make check does both); skips otherwise.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
+#include <limits.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#include <linux/vfio.h>
 
-#include "kselftest_harness.h"
-#include "mock_iommu_utils.h"
+#include "mdom_test.h"
 
-#define SZ_4K		0x1000ULL
-#define SZ_2M		0x200000ULL
 #define MAP_IOVA	(2 * SZ_2M)
 #define MAP_SIZE	(2 * SZ_2M)
-#define MAX_TRANS	2048
 
 /* Does /dev/vfio/@group exist, as a character device? */
 static bool vfio_node_exists(int group)
@@ -39,29 +32,33 @@ static bool vfio_node_exists(int group)
 	return stat(path, &st) == 0 && S_ISCHR(st.st_mode);
 }
 
+/* VFIO gives new containers to type1: vfio-mdom's vfio_backend off */
+static int type1_only(struct params *ps)
+{
+	return mdom_loaded() ? mdom_set_backend(ps, false) : 0;
+}
+
 /* The mock's groups appear next to the edu groups, with VFIO nodes */
 TEST(groups_visible)
 {
-	struct mock_dev_info devs[MOCK_MAX_DEVS];
-	char edu[32], path[PATH_MAX];
-	int i, n, edu_group;
+	struct mock_dev devs[MOCK_MAX_DEVS];
+	char path[PATH_MAX], devdir[256];
+	struct edu_dev edu;
+	int i, n;
 
 	if (!mock_loaded())
 		SKIP(return, "mock IOMMU not loaded");
-	edu_group = mock_find_edu_group(edu, sizeof(edu));
-	if (edu_group < 0)
+	if (edu_find(0, &edu))
 		SKIP(return, "no edu device bound to vfio-pci");
 
 	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices/%s",
-		 edu_group, edu);
+		 edu.group, edu.bdf);
 	ASSERT_EQ(0, access(path, F_OK)) TH_LOG("%s", path);
-	ASSERT_TRUE(vfio_node_exists(edu_group));
+	ASSERT_TRUE(vfio_node_exists(edu.group));
 
-	n = mock_read_devices(devs, MOCK_MAX_DEVS);
-	ASSERT_LE(6, n);
+	n = mock_devices(devs, MOCK_MAX_DEVS);
+	ASSERT_LE(8, n);
 	for (i = 0; i < n; i++) {
-		char devdir[PATH_MAX];
-
 		snprintf(path, sizeof(path),
 			 "/sys/kernel/iommu_groups/%d/devices/%.63s",
 			 devs[i].group, devs[i].name);
@@ -69,10 +66,10 @@ TEST(groups_visible)
 		EXPECT_TRUE(vfio_node_exists(devs[i].group))
 			TH_LOG("no /dev/vfio/%d for %s", devs[i].group,
 			       devs[i].name);
-		EXPECT_NE(edu_group, devs[i].group);
+		EXPECT_NE(edu.group, devs[i].group);
 		snprintf(devdir, sizeof(devdir), MOCK_SYSFS_BUS "/%.63s",
 			 devs[i].name);
-		EXPECT_EQ(devs[i].group, mock_sysfs_group(devdir));
+		EXPECT_EQ(devs[i].group, sysfs_iommu_group(devdir));
 		/* Linked to its IOMMU instance in /sys/class/iommu */
 		snprintf(path, sizeof(path),
 			 "/sys/class/iommu/vfio_mdom_mock_iommu%d/devices/%.63s",
@@ -88,8 +85,8 @@ FIXTURE(type1)
 	int container;
 	int edu_group;
 	int group[2];
-	struct mock_dev_info dev[2];
-	struct mock_inst_info inst[2];
+	struct mock_dev dev[2];
+	struct mock_inst inst[2];
 	bool share;
 	bool unsafe;
 	/*
@@ -98,12 +95,12 @@ FIXTURE(type1)
 	 * domain: such a domain still holds translations when freed.
 	 */
 	bool type1_freed_mapped;
-	int old_unsafe;
-	long long bad_before[MOCK_NR_BAD_COUNTERS];
+	struct params params;
+	struct leak_mark mark;
 	int domains_before;
 	void *map;
 	size_t map_len;
-	__u8 *mem;
+	uint8_t *mem;
 };
 
 /* Two mock groups: which instance and device each is */
@@ -154,23 +151,19 @@ FIXTURE_VARIANT_ADD(type1, non_isolated_msi)
 
 static int open_group(struct __test_metadata *_metadata, int nr)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-	char path[32];
-	int fd;
+	uint32_t flags;
+	int fd = vfio_open_group(nr);
 
-	snprintf(path, sizeof(path), "/dev/vfio/%d", nr);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	EXPECT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	EXPECT_LE(0, fd) TH_LOG("open /dev/vfio/%d: %s", nr, strerror(-fd));
 	if (fd < 0)
 		return fd;
-	EXPECT_EQ(0, ioctl(fd, VFIO_GROUP_GET_STATUS, &status));
-	EXPECT_TRUE(!!(status.flags & VFIO_GROUP_FLAGS_VIABLE));
-	EXPECT_FALSE(!!(status.flags & VFIO_GROUP_FLAGS_CONTAINER_SET));
+	EXPECT_EQ(0, _vfio_group_status(fd, &flags));
+	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE, flags);
 	return fd;
 }
 
-static bool inst_compatible(const struct mock_inst_info *a,
-			    const struct mock_inst_info *b)
+static bool inst_compatible(const struct mock_inst *a,
+			    const struct mock_inst *b)
 {
 	return a->inst == b->inst ||
 	       (a->pgsizes == b->pgsizes &&
@@ -180,50 +173,50 @@ static bool inst_compatible(const struct mock_inst_info *a,
 
 FIXTURE_SETUP(type1)
 {
-	struct mock_inst_info insts[16];
+	struct mock_inst insts[MOCK_MAX_INSTS];
+	struct edu_dev edu;
 	int i, k, n;
 
 	self->container = -1;
 	self->edu_group = -1;
 	self->group[0] = -1;
 	self->group[1] = -1;
-	self->old_unsafe = -1;
 	self->map = MAP_FAILED;
 
 	if (!mock_loaded())
 		SKIP(return, "mock IOMMU not loaded");
-	if (mock_find_edu_group(NULL, 0) < 0)
+	if (edu_find(0, &edu))
 		SKIP(return, "no edu device bound to vfio-pci");
-	n = mock_read_instances(insts, 16);
+	n = mock_instances(insts, MOCK_MAX_INSTS);
 	ASSERT_LT(0, n);
 	for (k = 0; k < 2; k++) {
 		for (i = 0; i < n && insts[i].inst != variant->inst[k]; i++)
 			;
-		if (i == n ||
-		    mock_find_dev(variant->inst[k], variant->index[k],
-				  &self->dev[k]))
-			SKIP(return, "no device %d of instance %d",
-			     variant->index[k], variant->inst[k]);
+		ASSERT_LT(i, n) TH_LOG("no mock instance %d", variant->inst[k]);
+		ASSERT_EQ(0, mock_find_dev(variant->inst[k], variant->index[k],
+					   &self->dev[k]));
 		self->inst[k] = insts[i];
 	}
 	self->share = inst_compatible(&self->inst[0], &self->inst[1]);
 	self->unsafe = !self->inst[0].isolated_msi ||
 		       !self->inst[1].isolated_msi;
-	if (self->share != variant->share || self->unsafe != variant->unsafe)
-		SKIP(return, "mock IOMMU not in its default configuration");
+	ASSERT_EQ(variant->share, self->share)
+		TH_LOG("mock IOMMU not in its default configuration");
+	ASSERT_EQ(variant->unsafe, self->unsafe)
+		TH_LOG("mock IOMMU not in its default configuration");
 
-	ASSERT_EQ(0, mock_bad_counters(self->bad_before));
+	leak_mark(&self->mark);
 	self->domains_before = mock_nr_domains();
 	ASSERT_LE(0, self->domains_before);
+	ASSERT_EQ(0, type1_only(&self->params));
 
-	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	self->container = vfio_open_container();
 	ASSERT_LE(0, self->container);
 	ASSERT_EQ(VFIO_API_VERSION,
 		  ioctl(self->container, VFIO_GET_API_VERSION));
-	ASSERT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION,
-			   VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(1, vfio_check_extension(self->container, VFIO_TYPE1v2_IOMMU));
 
-	self->edu_group = open_group(_metadata, mock_find_edu_group(NULL, 0));
+	self->edu_group = open_group(_metadata, edu.group);
 	ASSERT_LE(0, self->edu_group);
 	for (k = 0; k < 2; k++) {
 		self->group[k] = open_group(_metadata, self->dev[k].group);
@@ -235,7 +228,7 @@ FIXTURE_SETUP(type1)
 	self->map = mmap(NULL, self->map_len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->map);
-	self->mem = (__u8 *)(((uintptr_t)self->map + SZ_2M - 1) &
+	self->mem = (uint8_t *)(((uintptr_t)self->map + SZ_2M - 1) &
 				~(uintptr_t)(SZ_2M - 1));
 	madvise(self->mem, MAP_SIZE, MADV_HUGEPAGE);
 	for (i = 0; i < (int)MAP_SIZE; i += 4096)
@@ -244,38 +237,29 @@ FIXTURE_SETUP(type1)
 
 FIXTURE_TEARDOWN(type1)
 {
-	long long now[MOCK_NR_BAD_COUNTERS];
-	int i, k;
+	int k;
 
 	for (k = 0; k < 2; k++) {
 		if (self->group[k] < 0)
 			continue;
-		ioctl(self->group[k], VFIO_GROUP_UNSET_CONTAINER);
+		_vfio_unset_container(self->group[k]);
 		close(self->group[k]);
 	}
 	if (self->edu_group >= 0) {
-		ioctl(self->edu_group, VFIO_GROUP_UNSET_CONTAINER);
+		_vfio_unset_container(self->edu_group);
 		close(self->edu_group);
 	}
 	if (self->container >= 0)
 		close(self->container);
-	if (self->old_unsafe >= 0)
-		EXPECT_LE(0, mock_set_allow_unsafe_interrupts(self->old_unsafe));
+	EXPECT_EQ(0, params_restore(&self->params));
 	if (self->map != MAP_FAILED)
 		munmap(self->map, self->map_len);
 
 	/* type1 freed every mock domain and left no caller bug behind */
 	EXPECT_EQ(self->domains_before, mock_nr_domains());
-	ASSERT_EQ(0, mock_bad_counters(now));
-	for (i = 0; i < MOCK_NR_BAD_COUNTERS; i++) {
-		if (self->type1_freed_mapped &&
-		    !strcmp(mock_bad_counter_name(i), "leaked_translations"))
-			continue;
-		EXPECT_EQ(self->bad_before[i], now[i])
-			TH_LOG("counter %s moved", mock_bad_counter_name(i));
-	}
+	expect_no_leak(&self->mark, self->type1_freed_mapped);
 	for (k = 0; k < 2; k++) {
-		struct mock_dev_info d;
+		struct mock_dev d;
 
 		ASSERT_EQ(0, mock_find_dev(self->dev[k].inst,
 					   self->dev[k].index, &d));
@@ -283,119 +267,96 @@ FIXTURE_TEARDOWN(type1)
 	}
 }
 
-static int set_container(int group, int container)
-{
-	return ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ? -errno : 0;
-}
-
 /* Check that domain @id maps exactly [MAP_IOVA, +MAP_SIZE) */
 static void check_domain_maps(struct __test_metadata *_metadata,
-			      unsigned int id, unsigned long pgsizes,
-			      struct mock_translation *t)
+			      struct mock_dump *dump, unsigned int id,
+			      uint64_t pgsizes)
 {
-	struct mock_domain_info info;
-	__u64 next = MAP_IOVA;
-	int i, n;
+	struct mock_domain *d = mock_dump_domain(dump, id);
+	uint64_t next = MAP_IOVA;
+	unsigned long i;
 
-	n = mock_read_domain(id, &info, t, MAX_TRANS);
-	ASSERT_LE(0, n);
-	ASSERT_EQ(info.translations, (unsigned long)n);
-	EXPECT_EQ(pgsizes, info.pgsizes);
-	EXPECT_EQ(0, info.flush_pending);
-	for (i = 0; i < n; i++) {
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(d->translations, d->nx);
+	EXPECT_EQ(pgsizes, d->pgsizes);
+	EXPECT_EQ(0, d->flush_pending);
+	for (i = 0; i < d->nx; i++) {
 		/* Exactly the mapped range, in order, nothing else */
-		ASSERT_EQ(next, t[i].iova);
-		EXPECT_TRUE(!!(t[i].size & pgsizes));
+		ASSERT_EQ(next, d->x[i].iova);
+		EXPECT_TRUE(!!(d->x[i].size & pgsizes));
 		/* type1 maps READ | WRITE | CACHE */
-		EXPECT_EQ(0x7, t[i].prot & 0x7);
-		next += t[i].size;
+		EXPECT_EQ(MOCK_PROT_RW | MOCK_PROT_CACHE, d->x[i].prot & 0x7);
+		next += d->x[i].size;
 	}
 	ASSERT_EQ(MAP_IOVA + MAP_SIZE, next);
 }
 
-static __u64 phys_of(struct mock_translation *t, int n, __u64 iova)
+static uint64_t phys_of(const struct mock_domain *d, uint64_t iova)
 {
-	int i;
+	unsigned long i;
 
-	for (i = 0; i < n; i++)
-		if (iova >= t[i].iova && iova - t[i].iova < t[i].size)
-			return t[i].phys + (iova - t[i].iova);
+	for (i = 0; i < d->nx; i++)
+		if (iova >= d->x[i].iova && iova - d->x[i].iova < d->x[i].size)
+			return d->x[i].phys + (iova - d->x[i].iova);
 	return 0;
 }
 
 TEST_F(type1, map_into_every_domain)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)self->mem,
-		.iova = MAP_IOVA,
-		.size = MAP_SIZE,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = MAP_IOVA,
-		.size = MAP_SIZE,
-	};
-	static struct mock_translation t0[MAX_TRANS], t1[MAX_TRANS];
-	struct mock_dev_info d0, d1;
-	struct mock_domain_info info;
-	__u8 pattern[256], back[256];
-	char fault[160], path[160];
-	__u64 off;
-	int i, n0, n1, rc;
+	struct mock_dump dump = {};
+	struct mock_domain *md0, *md1;
+	uint8_t pattern[256], back[256];
+	struct mock_dev d0, d1;
+	char fault[160];
+	uint64_t off;
+	int i, rc;
 
 	/* The edu group first: type1's first domain is the Intel one */
-	ASSERT_EQ(0, set_container(self->edu_group, self->container));
-	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU,
-			   VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, set_container(self->group[0], self->container));
+	vfio_set_container(self->edu_group, self->container);
+	vfio_set_iommu(self->container, VFIO_TYPE1v2_IOMMU);
+	expect_backend_type1(self->container);
+	vfio_set_container(self->group[0], self->container);
 
 	/* Mappings made now must be replayed into later domains */
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_MAP_DMA, &map));
+	vfio_map(self->container, MAP_IOVA, MAP_SIZE, self->mem);
 
-	rc = set_container(self->group[1], self->container);
 	if (self->unsafe) {
 		/* Refused without interrupt remapping, unless allowed */
-		self->old_unsafe = mock_set_allow_unsafe_interrupts(false);
-		ASSERT_LE(0, self->old_unsafe);
-		if (!self->old_unsafe)
-			ASSERT_EQ(-EPERM, rc);
-		if (!rc)
-			ASSERT_EQ(0, ioctl(self->group[1],
-					   VFIO_GROUP_UNSET_CONTAINER));
-		ASSERT_EQ(-EPERM, set_container(self->group[1],
-						self->container));
-		ASSERT_EQ(0, mock_set_allow_unsafe_interrupts(true));
-		rc = set_container(self->group[1], self->container);
+		ASSERT_EQ(0, param_change(&self->params, TYPE1_MOD,
+					  "allow_unsafe_interrupts", "N"));
+		vfio_set_container_err(EPERM, self->group[1], self->container);
+		ASSERT_EQ(0, param_set(TYPE1_MOD, "allow_unsafe_interrupts",
+				       "Y"));
 	}
+	rc = _vfio_set_container(self->group[1], self->container);
 	ASSERT_EQ(0, rc);
 
 	ASSERT_EQ(0, mock_find_dev(self->dev[0].inst, self->dev[0].index, &d0));
 	ASSERT_EQ(0, mock_find_dev(self->dev[1].inst, self->dev[1].index, &d1));
 	ASSERT_NE(0U, d0.domain);
 	ASSERT_NE(0U, d1.domain);
+	ASSERT_EQ(0, mock_dump_read(&dump));
 	if (self->share) {
 		ASSERT_EQ(d0.domain, d1.domain);
-		ASSERT_EQ(self->domains_before + 1, mock_nr_domains());
-		ASSERT_LE(0, mock_read_domain(d0.domain, &info, NULL, 0));
-		EXPECT_EQ(2U, info.attached);
+		ASSERT_EQ(self->domains_before + 1, dump.ndomains);
+		EXPECT_EQ(2U, mock_dump_domain(&dump, d0.domain)->attached);
 	} else {
 		ASSERT_NE(d0.domain, d1.domain);
-		ASSERT_EQ(self->domains_before + 2, mock_nr_domains());
+		ASSERT_EQ(self->domains_before + 2, dump.ndomains);
 	}
 
 	/* Every mock domain holds exactly the mapping, at its page sizes */
-	check_domain_maps(_metadata, d0.domain, self->inst[0].pgsizes, t0);
-	check_domain_maps(_metadata, d1.domain, self->inst[1].pgsizes, t1);
-	n0 = mock_read_domain(d0.domain, &info, t0, MAX_TRANS);
-	n1 = mock_read_domain(d1.domain, &info, t1, MAX_TRANS);
+	check_domain_maps(_metadata, &dump, d0.domain, self->inst[0].pgsizes);
+	check_domain_maps(_metadata, &dump, d1.domain, self->inst[1].pgsizes);
+	md0 = mock_dump_domain(&dump, d0.domain);
+	md1 = mock_dump_domain(&dump, d1.domain);
 	for (off = 0; off < MAP_SIZE; off += SZ_4K) {
-		__u64 p0 = phys_of(t0, n0, MAP_IOVA + off);
+		uint64_t p0 = phys_of(md0, MAP_IOVA + off);
 
 		ASSERT_NE(0ULL, p0);
-		ASSERT_EQ(p0, phys_of(t1, n1, MAP_IOVA + off));
+		ASSERT_EQ(p0, phys_of(md1, MAP_IOVA + off));
 	}
+	mock_dump_free(&dump);
 
 	/* Device 0 writes into our memory; device 1 reads it back */
 	for (i = 0; i < (int)sizeof(pattern); i++)
@@ -415,55 +376,42 @@ TEST_F(type1, map_into_every_domain)
 
 	/* No translation outside the mapping */
 	EXPECT_EQ(-EIO, mock_dma_read(d0.name, MAP_IOVA - SZ_4K, back, 16));
-	snprintf(path, sizeof(path), MOCK_DEBUGFS "/dev/%s/last_fault",
-		 d0.name);
-	ASSERT_EQ(0, mock_read_file(path, fault, sizeof(fault)));
+	ASSERT_EQ(0, mock_last_fault(d0.name, fault, sizeof(fault)));
 	EXPECT_NE(NULL, strstr(fault, "reason no_translation dir read"))
 		TH_LOG("%s", fault);
 
 	/* Unmapping empties every domain */
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap));
-	EXPECT_EQ(MAP_SIZE, unmap.size);
-	ASSERT_LE(0, mock_read_domain(d0.domain, &info, NULL, 0));
-	EXPECT_EQ(0UL, info.translations);
-	EXPECT_EQ(0, info.flush_pending);
-	ASSERT_LE(0, mock_read_domain(d1.domain, &info, NULL, 0));
-	EXPECT_EQ(0UL, info.translations);
+	vfio_unmap(self->container, MAP_IOVA, MAP_SIZE);
+	ASSERT_EQ(0, mock_dump_read(&dump));
+	md0 = mock_dump_domain(&dump, d0.domain);
+	md1 = mock_dump_domain(&dump, d1.domain);
+	ASSERT_NE(NULL, md0);
+	ASSERT_NE(NULL, md1);
+	EXPECT_EQ(0UL, md0->translations);
+	EXPECT_EQ(0, md0->flush_pending);
+	EXPECT_EQ(0UL, md1->translations);
+	mock_dump_free(&dump);
 	EXPECT_EQ(-EIO, mock_dma_read(d1.name, MAP_IOVA + off, back, 16));
 }
 
 /* Detaching one group keeps the other's domain working */
 TEST_F(type1, detach_one_group)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)self->mem,
-		.iova = MAP_IOVA,
-		.size = MAP_SIZE,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = MAP_IOVA,
-		.size = MAP_SIZE,
-	};
-	struct mock_domain_info info;
-	struct mock_dev_info d0, d1;
-	__u8 b = 0;
+	struct mock_dev d0, d1;
+	uint8_t b = 0;
 
-	if (self->unsafe) {
-		self->old_unsafe = mock_set_allow_unsafe_interrupts(true);
-		ASSERT_LE(0, self->old_unsafe);
-	}
-	ASSERT_EQ(0, set_container(self->edu_group, self->container));
-	ASSERT_EQ(0, set_container(self->group[0], self->container));
-	ASSERT_EQ(0, set_container(self->group[1], self->container));
-	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU,
-			   VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_MAP_DMA, &map));
+	if (self->unsafe)
+		ASSERT_EQ(0, param_change(&self->params, TYPE1_MOD,
+					  "allow_unsafe_interrupts", "Y"));
+	vfio_set_container(self->edu_group, self->container);
+	vfio_set_container(self->group[0], self->container);
+	vfio_set_container(self->group[1], self->container);
+	vfio_set_iommu(self->container, VFIO_TYPE1v2_IOMMU);
+	expect_backend_type1(self->container);
+	vfio_map(self->container, MAP_IOVA, MAP_SIZE, self->mem);
 
 	self->type1_freed_mapped = !self->share;
-	ASSERT_EQ(0, ioctl(self->group[0], VFIO_GROUP_UNSET_CONTAINER));
+	vfio_unset_container(self->group[0]);
 	ASSERT_EQ(0, mock_find_dev(self->dev[0].inst, self->dev[0].index, &d0));
 	ASSERT_EQ(0, mock_find_dev(self->dev[1].inst, self->dev[1].index, &d1));
 	EXPECT_EQ(0U, d0.domain);
@@ -473,116 +421,95 @@ TEST_F(type1, detach_one_group)
 	EXPECT_EQ(0, mock_dma_read(d1.name, MAP_IOVA + SZ_4K, &b, 1));
 	EXPECT_EQ(1, b);
 
-	ASSERT_EQ(0, ioctl(self->container, VFIO_IOMMU_UNMAP_DMA, &unmap));
-	ASSERT_EQ(0, mock_find_dev(self->dev[1].inst, self->dev[1].index, &d1));
-	ASSERT_LE(0, mock_read_domain(d1.domain, &info, NULL, 0));
-	EXPECT_EQ(0UL, info.translations);
+	vfio_unmap(self->container, MAP_IOVA, MAP_SIZE);
+	EXPECT_EQ(0, mock_domain_xlates_in(d1.domain, 0, UINT64_MAX));
 }
 
-static int write_ctl(const char *file, const char *val)
+static void expect_ctl(struct __test_metadata *_metadata, int inst,
+		       const char *file, const char *want)
 {
-	char path[128];
+	char buf[64];
 
-	snprintf(path, sizeof(path), MOCK_DEBUGFS "/%s", file);
-	return mock_write_file(path, val);
-}
-
-static void expect_ctl(struct __test_metadata *_metadata, const char *file,
-		       const char *want)
-{
-	char path[128], buf[64];
-
-	snprintf(path, sizeof(path), MOCK_DEBUGFS "/%s", file);
-	ASSERT_EQ(0, mock_read_file(path, buf, sizeof(buf)));
+	ASSERT_EQ(0, mock_inst_read(inst, file, buf, sizeof(buf)));
 	EXPECT_STREQ(want, buf);
 }
 
 /* The debugfs fault injection files, driven through type1 */
 TEST(inject_through_type1)
 {
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.iova = MAP_IOVA,
-		.size = SZ_2M,
-	};
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = MAP_IOVA,
-		.size = SZ_2M,
-	};
-	long long bad_before[MOCK_NR_BAD_COUNTERS], now[MOCK_NR_BAD_COUNTERS];
-	struct mock_dev_info d0, d1;
-	struct mock_domain_info info;
-	int container, g0, g1, i;
+	struct mock_counters c0, c1;
+	struct params params = {};
+	struct leak_mark mark;
+	struct mock_dev d0, d1;
+	int container, g0, g1;
 	void *mem;
 
 	if (!mock_loaded())
 		SKIP(return, "mock IOMMU not loaded");
-	if (mock_find_dev(1, 0, &d0) || mock_find_dev(1, 1, &d1))
-		SKIP(return, "instance 1 needs two devices");
-	ASSERT_EQ(0, mock_bad_counters(bad_before));
+	ASSERT_EQ(0, mock_find_dev(1, 0, &d0));
+	ASSERT_EQ(0, mock_find_dev(1, 1, &d1));
+	leak_mark(&mark);
 
 	/* Control files: read back, cancel, refuse garbage */
-	ASSERT_EQ(0, write_ctl("inst1/fail_map", "3 12"));
-	expect_ctl(_metadata, "inst1/fail_map", "3 -12\n");
-	ASSERT_EQ(0, write_ctl("inst1/fail_map", "0"));
-	expect_ctl(_metadata, "inst1/fail_map", "0 0\n");
-	EXPECT_EQ(-EINVAL, write_ctl("inst1/fail_map", "3"));
-	EXPECT_EQ(-EINVAL, write_ctl("inst1/fail_map", "x"));
-	EXPECT_EQ(-EINVAL, write_ctl("inst1/fail_map", "1 5000"));
-	expect_ctl(_metadata, "inst1/fail_map", "0 0\n");
+	ASSERT_EQ(0, mock_inst_write(1, "fail_map", "3 12"));
+	expect_ctl(_metadata, 1, "fail_map", "3 -12");
+	ASSERT_EQ(0, mock_inst_write(1, "fail_map", "0"));
+	expect_ctl(_metadata, 1, "fail_map", "0 0");
+	EXPECT_EQ(-EINVAL, mock_inst_write(1, "fail_map", "3"));
+	EXPECT_EQ(-EINVAL, mock_inst_write(1, "fail_map", "x"));
+	EXPECT_EQ(-EINVAL, mock_inst_write(1, "fail_map", "1 5000"));
+	expect_ctl(_metadata, 1, "fail_map", "0 0");
 
 	mem = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, mem);
-	map.vaddr = (uintptr_t)mem;
-	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, type1_only(&params));
+	container = vfio_open_container();
 	ASSERT_LE(0, container);
 	g0 = open_group(_metadata, d0.group);
 	ASSERT_LE(0, g0);
 	g1 = open_group(_metadata, d1.group);
 	ASSERT_LE(0, g1);
+	ASSERT_EQ(0, mock_counters(1, &c0));
 
 	/* Domain allocation fails once: SET_IOMMU fails, then works */
-	ASSERT_EQ(0, write_ctl("inst1/fail_domain_alloc", "-28"));
-	expect_ctl(_metadata, "inst1/fail_domain_alloc", "-28\n");
-	ASSERT_EQ(0, set_container(g0, container));
-	EXPECT_EQ(-1, ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
-	EXPECT_EQ(ENOSPC, errno);
-	expect_ctl(_metadata, "inst1/fail_domain_alloc", "0\n");
-	ASSERT_EQ(0, ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, mock_fail_domain_alloc(1, -28));
+	expect_ctl(_metadata, 1, "fail_domain_alloc", "-28");
+	vfio_set_container(g0, container);
+	vfio_set_iommu_err(ENOSPC, container, VFIO_TYPE1v2_IOMMU);
+	expect_ctl(_metadata, 1, "fail_domain_alloc", "0");
+	vfio_set_iommu(container, VFIO_TYPE1v2_IOMMU);
+	expect_backend_type1(container);
 
 	/* The first map_pages() fails: MAP_DMA fails, nothing stays mapped */
-	ASSERT_EQ(0, write_ctl("inst1/fail_map", "1 -12"));
-	EXPECT_EQ(-1, ioctl(container, VFIO_IOMMU_MAP_DMA, &map));
-	EXPECT_EQ(ENOMEM, errno);
+	ASSERT_EQ(0, mock_fail_nth_map(1, 1, -12));
+	vfio_map_err(ENOMEM, container, MAP_IOVA, SZ_2M, mem, VFIO_RW);
 	ASSERT_EQ(0, mock_find_dev(1, 0, &d0));
-	ASSERT_LE(0, mock_read_domain(d0.domain, &info, NULL, 0));
-	EXPECT_EQ(0UL, info.translations);
-	ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_MAP_DMA, &map));
+	EXPECT_EQ(0, mock_domain_xlates_in(d0.domain, 0, UINT64_MAX));
+	vfio_map(container, MAP_IOVA, SZ_2M, mem);
 
 	/* The attach of a second group fails once, then it joins */
-	ASSERT_EQ(0, write_ctl("inst1/fail_attach", "16"));
-	EXPECT_EQ(-EBUSY, set_container(g1, container));
-	ASSERT_EQ(0, set_container(g1, container));
+	ASSERT_EQ(0, mock_fail_attach(1, 16));
+	vfio_set_container_err(EBUSY, g1, container);
+	vfio_set_container(g1, container);
 	ASSERT_EQ(0, mock_find_dev(1, 1, &d1));
 	EXPECT_EQ(d0.domain, d1.domain);
 
-	ASSERT_EQ(0, ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap));
-	ASSERT_EQ(0, ioctl(g1, VFIO_GROUP_UNSET_CONTAINER));
-	ASSERT_EQ(0, ioctl(g0, VFIO_GROUP_UNSET_CONTAINER));
+	/* Each injected failure counted once */
+	ASSERT_EQ(0, mock_counters(1, &c1));
+	EXPECT_EQ(3, c1.v[MOCK_INJECTED_FAILURES] - c0.v[MOCK_INJECTED_FAILURES]);
+
+	vfio_unmap(container, MAP_IOVA, SZ_2M);
+	vfio_unset_container(g1);
+	vfio_unset_container(g0);
 	close(g1);
 	close(g0);
 	close(container);
 	munmap(mem, SZ_2M);
+	EXPECT_EQ(0, params_restore(&params));
 
 	/* type1 unwound every injected failure cleanly */
-	ASSERT_EQ(0, mock_bad_counters(now));
-	for (i = 0; i < MOCK_NR_BAD_COUNTERS; i++) {
-		EXPECT_EQ(bad_before[i], now[i])
-			TH_LOG("counter %s moved", mock_bad_counter_name(i));
-	}
+	expect_no_leak(&mark, false);
 }
 
 TEST_HARNESS_MAIN

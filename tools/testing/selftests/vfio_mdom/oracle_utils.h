@@ -2,39 +2,46 @@
 /*
  * The kernel's vfio_iommu_type1 as a test oracle for vfio-mdom.
  *
- * Two "sides" play the same operations in lock step: side 0 is a VFIO
- * container (/dev/vfio/vfio, VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU)
- * driven by vfio_iommu_type1, side 1 a /dev/vfio-mdom container. Each side
- * has its own devices of the same kinds: edu device N behind the Intel
- * vIOMMU and device N of each mock IOMMU instance, N being the side. Both
- * map the same process memory, so the mock domains of the two sides must
- * hold the very same translations (same IOVA, physical address, page size
- * and permissions), which is checked through the mock's debugfs, along with
- * every answer: errno, unmapped size, CHECK_EXTENSION, GET_INFO (flags,
- * iova_pgsizes, IOVA ranges, DMA_AVAIL, how much argsz it needs).
+ * Two "sides" play the same operations in lock step, each on a VFIO
+ * container of its own, through the same /dev/vfio/vfio path as any VMM:
+ * VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU for the first group (or when
+ * the scenario says so), then the type1 ioctls. Which IOMMU driver VFIO
+ * gives a container is decided at VFIO_SET_IOMMU (and CHECK_EXTENSION
+ * before it polls the drivers): the runner switches vfio-mdom's
+ * vfio_backend parameter off before such an operation on side 0, whose
+ * containers are then type1's, and on before one on side 1, whose
+ * containers are vfio-mdom's; VFIO_MDOM_QUERY (ENOTTY on type1's) checks
+ * every container got the driver it should.
+ *
+ * Each side has its own devices of the same kinds: edu device N behind the
+ * Intel vIOMMU and device N of each mock IOMMU instance, N being the side.
+ * Both map the same process memory, so the mock domains of the two sides
+ * must hold the very same translations (same IOVA, physical address, page
+ * size and permissions), which is checked through the mock's debugfs,
+ * along with every answer: errno, unmapped size, CHECK_EXTENSION, GET_INFO
+ * (flags, iova_pgsizes, IOVA ranges, DMA_AVAIL, how much argsz it needs).
  *
  * A model of the mappings (what the user mapped and, by type1's rules,
  * unmapped) says what the mock domains must hold, page by page, with the
  * physical address of each page read from /proc/self/pagemap.
+ *
+ * VFIO_MDOM_TEST_BACKEND=type1 (mdom_utils.h) gives both sides to type1:
+ * the oracle against itself, where the answers must all be the same.
  *
  * Differences are classified: none, one of the intended divergences listed
  * in oracle_divergences[] (each documented with its reason in
  * Documentation/type1_divergences.rst), or unexpected, which fails the
  * test. The intended list is the only place where the sides may differ.
  */
-#ifndef _ORACLE_UTILS_H
-#define _ORACLE_UTILS_H
+#ifndef _VFIO_MDOM_ORACLE_UTILS_H
+#define _VFIO_MDOM_ORACLE_UTILS_H
 
-#include <inttypes.h>
 #include <stdarg.h>
-#include <linux/vfio.h>
 
-#include "vfio_mdom_utils.h"
-
-#ifndef offsetofend
-#define offsetofend(TYPE, MEMBER) \
-	(offsetof(TYPE, MEMBER) + sizeof(((TYPE *)0)->MEMBER))
-#endif
+#include "vfio_utils.h"
+#include "mdom_utils.h"
+#include "mock_utils.h"
+#include "edu_utils.h"
 
 #define ORACLE_PG		4096ULL
 #define ORACLE_TYPE1		0
@@ -54,28 +61,16 @@
 #define ORACLE_POOL_SIZE	(8 * SZ_2M)
 #define ORACLE_RO_SIZE		(16 * ORACLE_PG)
 
-#define T1_UNSAFE	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
-#define T1_LIMIT	"/sys/module/vfio_iommu_type1/parameters/dma_entry_limit"
-#define MDOM_UNSAFE	"/sys/module/vfio_mdom/parameters/allow_unsafe_interrupts"
-#define MDOM_LIMIT	"/sys/module/vfio_mdom/parameters/dma_entry_limit"
+#define ULL(x)			((unsigned long long)(x))
 
 /* ---- the intended divergences -------------------------------------------- */
 
 enum oracle_div {
 	DIV_NONE = -1,
-	DIV_SET_IOMMU_WITHOUT_GROUP,
-	DIV_LAST_DETACH_KEEPS_MAPPINGS,
-	DIV_NO_IOMMU_YET,
 	DIV_EXTENSIONS,
-	DIV_SET_IOMMU_NESTING,
-	DIV_VADDR,
-	DIV_NO_MIGRATION_CAP,
 	DIV_UNMAP_TOP_OF_SPACE,
-	DIV_GROUP_ERRNO,
-	DIV_DIRTY_PAGES,
-	DIV_UNKNOWN_IOCTL,
 	DIV_UNMAP_ON_DOMAIN_FREE,
-	DIV_IOMMU_CACHE,
+	DIV_ATTACH_VADDR_INVALID,
 	DIV_NR,
 	DIV_UNEXPECTED = 1000,
 };
@@ -86,57 +81,21 @@ struct oracle_divergence {
 };
 
 static const struct oracle_divergence oracle_divergences[DIV_NR] = {
-	[DIV_SET_IOMMU_WITHOUT_GROUP] = {
-		"set-iommu-without-group",
-		"VFIO_SET_IOMMU before any group: type1 EINVAL, vfio-mdom answers as with one",
-	},
-	[DIV_LAST_DETACH_KEEPS_MAPPINGS] = {
-		"last-detach-keeps-mappings",
-		"detaching the last group: type1 drops every mapping and its IOMMU, vfio-mdom keeps them",
-	},
-	[DIV_NO_IOMMU_YET] = {
-		"no-group-still-a-container",
-		"with no group left, type1 answers EINVAL to every IOMMU ioctl, vfio-mdom still serves them",
-	},
 	[DIV_EXTENSIONS] = {
 		"extensions",
-		"CHECK_EXTENSION(TYPE1_NESTING, UPDATE_VADDR): type1 1, vfio-mdom 0",
-	},
-	[DIV_SET_IOMMU_NESTING] = {
-		"set-iommu-nesting",
-		"VFIO_SET_IOMMU(TYPE1_NESTING): vfio-mdom ENODEV",
-	},
-	[DIV_VADDR] = {
-		"vaddr-flags",
-		"VFIO_DMA_MAP/UNMAP_FLAG_VADDR: vfio-mdom EINVAL",
-	},
-	[DIV_NO_MIGRATION_CAP] = {
-		"no-migration-capability",
-		"GET_INFO: no VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION in vfio-mdom's chain",
+		"CHECK_EXTENSION(TYPE1_NESTING) once vfio-mdom serves: type1 1, vfio-mdom 0",
 	},
 	[DIV_UNMAP_TOP_OF_SPACE] = {
 		"unmap-top-of-space",
 		"UNMAP_DMA of a range ending at 2^64: type1 unmaps nothing, vfio-mdom unmaps it",
 	},
-	[DIV_GROUP_ERRNO] = {
-		"group-errnos",
-		"attach of an attached group: EEXIST (type1 SET_CONTAINER: EINVAL); detach of a group not attached: ENOENT (type1 UNSET_CONTAINER: EINVAL)",
-	},
-	[DIV_DIRTY_PAGES] = {
-		"dirty-pages",
-		"VFIO_IOMMU_DIRTY_PAGES: vfio-mdom ENOTTY",
-	},
-	[DIV_UNKNOWN_IOCTL] = {
-		"unknown-ioctl",
-		"an ioctl neither implements, before VFIO_SET_IOMMU: type1 EINVAL, vfio-mdom ENOTTY",
-	},
 	[DIV_UNMAP_ON_DOMAIN_FREE] = {
 		"unmap-before-domain-free",
 		"a domain losing its last group: type1 frees it still mapped (mock leaked_translations), vfio-mdom unmaps it first",
 	},
-	[DIV_IOMMU_CACHE] = {
-		"iommu-cache",
-		"type1 maps IOMMU_CACHE into every domain, vfio-mdom only into domains that enforce cache coherency",
+	[DIV_ATTACH_VADDR_INVALID] = {
+		"attach-while-vaddr-invalid",
+		"a group joining while user addresses are invalid (VFIO_DMA_UNMAP_FLAG_VADDR): type1 EBUSY, vfio-mdom attaches it",
 	},
 };
 
@@ -176,6 +135,9 @@ struct oracle_info {
 	bool has_avail;
 	uint32_t avail;
 	bool has_migration;
+	uint32_t mig_flags;
+	uint64_t mig_pgsizes;
+	uint64_t mig_max_bitmap;
 	bool bad_chain;
 };
 
@@ -196,11 +158,19 @@ struct oracle_group {
 	bool attached;
 };
 
+/* Which IOMMU driver serves a side's container */
+enum oracle_served {
+	SERVED_NONE,		/* no VFIO_SET_IOMMU in effect */
+	SERVED_TYPE1,
+	SERVED_MDOM,
+};
+
 struct oracle_side {
 	int kind;			/* ORACLE_TYPE1 or ORACLE_MDOM */
 	int container;			/* -1 when closed */
 	unsigned long type;		/* the scenario's IOMMU type */
 	bool iommu_set;			/* VFIO_SET_IOMMU is in effect */
+	enum oracle_served served;
 	bool auto_set_iommu;		/* SET_IOMMU on the first attach */
 	unsigned int nattached;
 	struct oracle_group g[ORACLE_NR_GROUPS];
@@ -211,25 +181,6 @@ struct oracle_map {
 	uint64_t size;
 	uint64_t vaddr;
 	uint32_t flags;
-};
-
-/* One mock domain as the debugfs "domains" file shows it */
-struct oracle_mdomain {
-	unsigned int id;
-	int inst;
-	int enforce_cc;
-	unsigned int attached;
-	unsigned long nxlates;
-	struct mock_xlate *x;	/* into oracle_mock_dump::x */
-};
-
-struct oracle_mock_dump {
-	unsigned int ndomains;
-	struct oracle_mdomain d[64];
-	unsigned long nx, maxx;
-	struct mock_xlate *x;
-	char *text;
-	size_t text_size;
 };
 
 struct oracle {
@@ -243,19 +194,22 @@ struct oracle {
 	uint8_t *ro;			/* read-only, populated */
 	uint8_t *hole;			/* nothing mapped there */
 	uint64_t *pfns;			/* pagemap of the pool and ro */
+	/* vfio_backend as last written: 1, 0, -1 unknown */
+	int backend;
+	/* VFIO_MDOM_TEST_BACKEND=type1: both sides are type1's */
+	bool type1_only;
 	/* accounting */
 	unsigned long ops;
 	unsigned long div_hits[DIV_NR];
 	unsigned long checks;
-	long long mock_err_start[MOCK_NR_ERRORS];
-	long long mock_live_start[2];
+	struct mock_counters mock_start;
 	long vmlck_start;
+	long long pins_start;
 	bool failed;
 	char why[1024];
-	struct oracle_mock_dump dump;
-	/* saved module parameters, restored by oracle_restore_params() */
-	char saved_t1_unsafe[16], saved_mdom_unsafe[16];
-	char saved_t1_limit[16], saved_mdom_limit[16];
+	struct mock_dump dump;
+	/* module parameters changed, put back by oracle_fini() */
+	struct params params;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -276,42 +230,6 @@ static inline uint64_t oracle_rand(uint64_t *state)
 static inline uint64_t oracle_below(uint64_t *state, uint64_t n)
 {
 	return n ? oracle_rand(state) % n : 0;
-}
-
-static inline int oracle_read_param(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return 0;
-}
-
-static inline int oracle_write_param(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -EIO;
-}
-
-/* Set a module parameter on both sides. */
-static inline int oracle_set_both(const char *t1, const char *mdom,
-				  const char *val)
-{
-	return oracle_write_param(t1, val) ?: oracle_write_param(mdom, val);
 }
 
 static inline void oracle_fail(struct oracle *o, const char *fmt, ...)
@@ -348,17 +266,16 @@ static inline void oracle_vaddr_str(const struct oracle *o, uint64_t vaddr,
 				    char *buf, size_t size)
 {
 	uintptr_t p = (uintptr_t)o->pool, r = (uintptr_t)o->ro;
+	uintptr_t h = (uintptr_t)o->hole;
 
 	if (vaddr >= p && vaddr < p + ORACLE_POOL_SIZE)
-		snprintf(buf, size, "pool+0x%" PRIx64, vaddr - p);
+		snprintf(buf, size, "pool+0x%llx", ULL(vaddr - p));
 	else if (vaddr >= r && vaddr < r + ORACLE_RO_SIZE)
-		snprintf(buf, size, "ro+0x%" PRIx64, vaddr - r);
-	else if (vaddr >= (uintptr_t)o->hole &&
-		 vaddr < (uintptr_t)o->hole + ORACLE_RO_SIZE)
-		snprintf(buf, size, "hole+0x%" PRIx64,
-			 vaddr - (uintptr_t)o->hole);
+		snprintf(buf, size, "ro+0x%llx", ULL(vaddr - r));
+	else if (vaddr >= h && vaddr < h + ORACLE_RO_SIZE)
+		snprintf(buf, size, "hole+0x%llx", ULL(vaddr - h));
 	else
-		snprintf(buf, size, "0x%" PRIx64, vaddr);
+		snprintf(buf, size, "0x%llx", ULL(vaddr));
 }
 
 static inline void oracle_op_str(const struct oracle *o,
@@ -371,26 +288,27 @@ static inline void oracle_op_str(const struct oracle *o,
 	case OP_MAP:
 		oracle_vaddr_str(o, op->vaddr, va, sizeof(va));
 		snprintf(buf, size,
-			 "MAP_DMA iova 0x%" PRIx64 " size 0x%" PRIx64
-			 " vaddr %s flags 0x%x argsz %u%s", op->iova, op->size,
-			 va, op->flags, op->argsz, op->trailing ? "+junk" : "");
+			 "MAP_DMA iova 0x%llx size 0x%llx vaddr %s flags 0x%x argsz %u%s",
+			 ULL(op->iova), ULL(op->size), va, op->flags,
+			 op->argsz, op->trailing ? "+junk" : "");
 		break;
 	case OP_UNMAP:
 		snprintf(buf, size,
-			 "UNMAP_DMA iova 0x%" PRIx64 " size 0x%" PRIx64
-			 " flags 0x%x argsz %u%s", op->iova, op->size,
-			 op->flags, op->argsz, op->trailing ? "+junk" : "");
+			 "UNMAP_DMA iova 0x%llx size 0x%llx flags 0x%x argsz %u%s",
+			 ULL(op->iova), ULL(op->size), op->flags, op->argsz,
+			 op->trailing ? "+junk" : "");
 		break;
 	case OP_GET_INFO:
 		snprintf(buf, size, "GET_INFO argsz %u", op->argsz);
 		break;
 	case OP_ATTACH:
 	case OP_DETACH:
-		snprintf(buf, size, "%s group %s", oracle_op_name(op->kind),
-			 op->group == ORACLE_EDU ? "edu" : "mock");
-		if (op->group != ORACLE_EDU)
-			snprintf(buf + strlen(buf), size - strlen(buf),
-				 " inst %d", op->group - 1);
+		if (op->group == ORACLE_EDU)
+			snprintf(buf, size, "%s group edu",
+				 oracle_op_name(op->kind));
+		else
+			snprintf(buf, size, "%s group mock inst %d",
+				 oracle_op_name(op->kind), op->group - 1);
 		break;
 	default:
 		snprintf(buf, size, "%s 0x%lx", oracle_op_name(op->kind),
@@ -402,6 +320,7 @@ static inline void oracle_res_str(const struct oracle_op *op,
 				  const struct oracle_res *r, char *buf,
 				  size_t size)
 {
+	unsigned int i;
 	int n;
 
 	if (r->err) {
@@ -410,21 +329,18 @@ static inline void oracle_res_str(const struct oracle_op *op,
 	}
 	switch (op->kind) {
 	case OP_UNMAP:
-		snprintf(buf, size, "ok, unmapped 0x%" PRIx64, r->size);
+		snprintf(buf, size, "ok, unmapped 0x%llx", ULL(r->size));
 		break;
 	case OP_GET_INFO:
 		n = snprintf(buf, size,
-			     "ok, argsz %u flags 0x%x pgsizes 0x%" PRIx64
-			     " cap_offset %u avail %s%u migration %d ranges",
-			     r->info.argsz, r->info.flags, r->info.pgsizes,
+			     "ok, argsz %u flags 0x%x pgsizes 0x%llx cap_offset %u avail %s%u migration %d ranges",
+			     r->info.argsz, r->info.flags, ULL(r->info.pgsizes),
 			     r->info.cap_offset, r->info.has_avail ? "" : "-",
 			     r->info.avail, r->info.has_migration);
-		for (unsigned int i = 0; i < r->info.nr_ranges && n < (int)size;
-		     i++)
-			n += snprintf(buf + n, size - n,
-				      " 0x%llx-0x%llx",
-				      (unsigned long long)r->info.ranges[i].start,
-				      (unsigned long long)r->info.ranges[i].end);
+		for (i = 0; i < r->info.nr_ranges && n < (int)size; i++)
+			n += snprintf(buf + n, size - n, " 0x%llx-0x%llx",
+				      ULL(r->info.ranges[i].start),
+				      ULL(r->info.ranges[i].end));
 		break;
 	default:
 		snprintf(buf, size, "ok, %ld", r->ret);
@@ -432,6 +348,45 @@ static inline void oracle_res_str(const struct oracle_op *op,
 }
 
 /* ---- running one operation on one side ----------------------------------- */
+
+/*
+ * Before an operation that makes VFIO choose an IOMMU driver (SET_IOMMU,
+ * an attach that sets it) or poll them (CHECK_EXTENSION) on side @s:
+ * vfio_backend on for vfio-mdom's side, off for type1's.
+ */
+static inline void oracle_select_backend(struct oracle *o,
+					 const struct oracle_side *s)
+{
+	int want = s->kind == ORACLE_MDOM && !o->type1_only;
+
+	if (s->iommu_set || o->backend == want)
+		return;
+	if (!want && !mdom_loaded())
+		return;
+	if (param_set_bool(MDOM_MOD, "vfio_backend", want))
+		oracle_fail(o, "cannot switch vfio_backend");
+	o->backend = want;
+}
+
+/*
+ * After a successful VFIO_SET_IOMMU(@type) on side @s: type1's side must
+ * be type1's; vfio-mdom's must be vfio-mdom's for the types it implements,
+ * type1's for the others (VFIO goes on to the next driver).
+ */
+static inline void oracle_check_served(struct oracle *o, struct oracle_side *s,
+				       unsigned long type)
+{
+	bool mdom = s->kind == ORACLE_MDOM && !o->type1_only &&
+		    (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU);
+	int got = _mdom_backend(s->container);
+
+	s->served = got ? SERVED_TYPE1 : SERVED_MDOM;
+	if (got != (mdom ? 0 : ENOTTY))
+		oracle_fail(o, "%s side: SET_IOMMU(%lu) gave the container to %s",
+			    oracle_side_name(s->kind), type,
+			    got ? got == ENOTTY ? "type1" : "nobody" :
+			    "vfio-mdom");
+}
 
 /*
  * Issue ioctl @cmd on @fd with the @len-byte struct @arg, argsz @argsz (0:
@@ -471,16 +426,17 @@ static inline void oracle_parse_info(const uint8_t *buf, uint32_t argsz,
 	info->cap_offset = i->cap_offset;
 	for (off = i->cap_offset; off; ) {
 		const struct vfio_info_cap_header *h = (const void *)(buf + off);
+		const struct vfio_iommu_type1_info_cap_iova_range *c;
+		const struct vfio_iommu_type1_info_dma_avail *a;
+		const struct vfio_iommu_type1_info_cap_migration *mig;
 
 		if (off + sizeof(*h) > argsz || ++hops > 16) {
 			info->bad_chain = true;
 			return;
 		}
 		switch (h->id) {
-		case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE: {
-			const struct vfio_iommu_type1_info_cap_iova_range *c =
-				(const void *)h;
-
+		case VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE:
+			c = (const void *)h;
 			info->has_ranges = true;
 			info->nr_ranges = c->nr_iovas;
 			if (info->nr_ranges > ORACLE_MAX_RANGES ||
@@ -492,13 +448,21 @@ static inline void oracle_parse_info(const uint8_t *buf, uint32_t argsz,
 			memcpy(info->ranges, c->iova_ranges,
 			       info->nr_ranges * sizeof(info->ranges[0]));
 			break;
-		}
 		case VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL:
+			a = (const void *)h;
 			info->has_avail = true;
-			info->avail = ((const struct vfio_iommu_type1_info_dma_avail *)h)->avail;
+			info->avail = a->avail;
 			break;
 		case VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION:
+			mig = (const void *)h;
+			if (off + sizeof(*mig) > argsz) {
+				info->bad_chain = true;
+				return;
+			}
 			info->has_migration = true;
+			info->mig_flags = mig->flags;
+			info->mig_pgsizes = mig->pgsize_bitmap;
+			info->mig_max_bitmap = mig->max_dirty_bitmap_size;
 			break;
 		default:
 			info->bad_chain = true;
@@ -508,66 +472,56 @@ static inline void oracle_parse_info(const uint8_t *buf, uint32_t argsz,
 	}
 }
 
-static inline int oracle_set_container(struct oracle_side *s, int i)
-{
-	return ioctl(s->g[i].fd, VFIO_GROUP_SET_CONTAINER, &s->container) ?
-	       errno : 0;
-}
-
 /*
- * Attach group @i. type1: VFIO_GROUP_SET_CONTAINER, then VFIO_SET_IOMMU if
- * this is the container's first group (its errno is the answer, and the
- * group leaves again on failure). vfio-mdom: VFIO_MDOM_ATTACH_GROUP, then
- * VFIO_SET_IOMMU at the same point.
+ * Attach group @i: VFIO_GROUP_SET_CONTAINER, then VFIO_SET_IOMMU if this
+ * is the container's first group and the scenario sets the IOMMU there,
+ * as every VMM does (its errno is the answer, and the group leaves again
+ * on failure).
  */
-static inline int oracle_attach(struct oracle_side *s, int i)
+static inline int oracle_attach(struct oracle *o, struct oracle_side *s,
+				int i)
 {
-	int ret;
+	int ret = _vfio_set_container(s->g[i].fd, s->container);
 
-	if (s->kind == ORACLE_TYPE1)
-		ret = oracle_set_container(s, i);
-	else
-		ret = _mdom_attach(s->container, s->g[i].fd, NULL, NULL);
 	if (ret)
 		return ret;
-	if (!s->iommu_set && s->auto_set_iommu) {
-		ret = ioctl(s->container, VFIO_SET_IOMMU, s->type) ? errno : 0;
+	if (!s->iommu_set && !s->nattached && s->auto_set_iommu) {
+		ret = _vfio_set_iommu(s->container, s->type);
 		if (ret) {
-			if (s->kind == ORACLE_TYPE1)
-				ioctl(s->g[i].fd, VFIO_GROUP_UNSET_CONTAINER);
-			else
-				_mdom_detach(s->container, s->g[i].fd);
+			_vfio_unset_container(s->g[i].fd);
 			return ret;
 		}
 		s->iommu_set = true;
+		oracle_check_served(o, s, s->type);
 	}
 	s->g[i].attached = true;
 	s->nattached++;
 	return 0;
 }
 
+/* Detach group @i; the last one takes VFIO's IOMMU driver with it. */
 static inline int oracle_detach(struct oracle_side *s, int i)
 {
-	int ret;
+	int ret = _vfio_unset_container(s->g[i].fd);
 
-	if (s->kind == ORACLE_TYPE1)
-		ret = ioctl(s->g[i].fd, VFIO_GROUP_UNSET_CONTAINER) ? errno : 0;
-	else
-		ret = _mdom_detach(s->container, s->g[i].fd);
 	if (ret)
 		return ret;
 	s->g[i].attached = false;
-	s->nattached--;
-	/* type1's container loses its IOMMU with its last group */
-	if (!s->nattached && s->kind == ORACLE_TYPE1)
+	if (!--s->nattached) {
 		s->iommu_set = false;
+		s->served = SERVED_NONE;
+	}
 	return 0;
 }
 
-static inline void oracle_exec(struct oracle_side *s, const struct oracle_op *op,
+static inline void oracle_exec(struct oracle *o, struct oracle_side *s,
+			       const struct oracle_op *op,
 			       struct oracle_res *r)
 {
 	memset(r, 0, sizeof(*r));
+	if (op->kind == OP_CHECK_EXT || op->kind == OP_SET_IOMMU ||
+	    op->kind == OP_ATTACH)
+		oracle_select_backend(o, s);
 	switch (op->kind) {
 	case OP_MAP: {
 		struct vfio_iommu_type1_dma_map map = {
@@ -604,24 +558,28 @@ static inline void oracle_exec(struct oracle_side *s, const struct oracle_op *op
 			argsz = sizeof(buf);
 		memset(buf, 0, sizeof(buf));
 		*(uint32_t *)buf = argsz;
-		r->err = ioctl(s->container, VFIO_IOMMU_GET_INFO, buf) ?
-			 errno : 0;
+		r->err = vfio_errno(ioctl(s->container, VFIO_IOMMU_GET_INFO,
+					  buf));
 		if (!r->err)
 			oracle_parse_info(buf, argsz, &r->info);
 		break;
 	}
 	case OP_CHECK_EXT:
 		r->ret = ioctl(s->container, VFIO_CHECK_EXTENSION, op->arg);
-		r->err = r->ret < 0 ? errno : 0;
+		r->err = vfio_errno(r->ret);
 		break;
 	case OP_SET_IOMMU:
 		r->ret = ioctl(s->container, VFIO_SET_IOMMU, op->arg);
-		r->err = r->ret < 0 ? errno : 0;
-		if (!r->err)
+		r->err = vfio_errno(r->ret);
+		if (!r->err) {
+			/* Its unmap rules from now on: v1 or v2 */
+			s->type = op->arg;
 			s->iommu_set = true;
+			oracle_check_served(o, s, op->arg);
+		}
 		break;
 	case OP_ATTACH:
-		r->err = oracle_attach(s, op->group);
+		r->err = oracle_attach(o, s, op->group);
 		break;
 	case OP_DETACH:
 		r->err = oracle_detach(s, op->group);
@@ -633,7 +591,7 @@ static inline void oracle_exec(struct oracle_side *s, const struct oracle_op *op
 		*(uint32_t *)buf = op->argsz ? op->argsz : 16;
 		*(uint32_t *)(buf + 4) = op->flags;
 		r->ret = ioctl(s->container, op->arg, buf);
-		r->err = r->ret < 0 ? errno : 0;
+		r->err = vfio_errno(r->ret);
 		break;
 	}
 	}
@@ -716,152 +674,7 @@ static inline uint64_t oracle_model_unmap(struct oracle *o, uint64_t iova,
 	return total;
 }
 
-/* ---- the mock domains ---------------------------------------------------- */
-
-/* The error counters of every mock instance, read at once */
-static inline int oracle_mock_errors(long long v[MOCK_NR_ERRORS],
-				     long long live[2])
-{
-	char line[128], name[64];
-	long long val;
-	unsigned int i;
-	FILE *f;
-
-	f = fopen(MOCK_DEBUGFS "/counters", "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %lld", name, &val) != 2)
-			continue;
-		for (i = 0; i < MOCK_NR_ERRORS; i++)
-			if (!strcmp(name, mock_error_counters[i]))
-				v[i] = val;
-		if (live && !strcmp(name, "domains_live"))
-			live[0] = val;
-		if (live && !strcmp(name, "translations_live"))
-			live[1] = val;
-	}
-	fclose(f);
-	return 0;
-}
-
-static inline int oracle_read_all(const char *path, char **text, size_t *size)
-{
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (len + 65536 + 1 > *size) {
-			char *t = realloc(*text, *size * 2 + 65536 * 2);
-
-			if (!t) {
-				close(fd);
-				return -ENOMEM;
-			}
-			*text = t;
-			*size = *size * 2 + 65536 * 2;
-		}
-		n = read(fd, *text + len, 65536);
-		if (n < 0) {
-			close(fd);
-			return -errno;
-		}
-		if (!n)
-			break;
-		len += n;
-	}
-	close(fd);
-	(*text)[len] = '\0';
-	return 0;
-}
-
-/* The number after "KEY " in a debugfs line (decimal or 0x hex), or 0 */
-static inline unsigned long long oracle_field(const char *line, const char *key)
-{
-	size_t klen = strlen(key);
-	const char *p = line;
-
-	while ((p = strstr(p, key))) {
-		if ((p == line || p[-1] == ' ') && p[klen] == ' ')
-			return strtoull(p + klen + 1, NULL, 0);
-		p += klen;
-	}
-	return 0;
-}
-
-/* Every live mock domain and its translations, from one read. */
-static inline int oracle_mock_dump(struct oracle_mock_dump *d)
-{
-	char *line, *next;
-	int ret;
-
-	ret = oracle_read_all(MOCK_DEBUGFS "/domains", &d->text, &d->text_size);
-	if (ret)
-		return ret;
-	d->ndomains = 0;
-	d->nx = 0;
-	for (line = d->text; line && *line; line = next) {
-		struct oracle_mdomain *md;
-		unsigned long long a, b, c;
-		unsigned int prot;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (!strncmp(line, "domain ", 7)) {
-			if (d->ndomains == 64)
-				return -E2BIG;
-			md = &d->d[d->ndomains++];
-			memset(md, 0, sizeof(*md));
-			md->id = oracle_field(line, "domain");
-			md->inst = oracle_field(line, "inst");
-			md->enforce_cc = oracle_field(line, "enforce_cc");
-			md->attached = oracle_field(line, "attached");
-			continue;
-		}
-		if (!d->ndomains ||
-		    sscanf(line, " iova %llx phys %llx size %llx prot %x",
-			   &a, &b, &c, &prot) != 4)
-			continue;
-		if (d->nx == d->maxx) {
-			struct mock_xlate *x;
-
-			x = realloc(d->x, (d->maxx * 2 + 1024) * sizeof(*x));
-			if (!x)
-				return -ENOMEM;
-			d->x = x;
-			d->maxx = d->maxx * 2 + 1024;
-		}
-		d->x[d->nx++] = (struct mock_xlate){ a, b, c, prot };
-		d->d[d->ndomains - 1].nxlates++;
-	}
-	/* Point each domain at its translations, now that x is final */
-	{
-		unsigned long k = 0;
-		unsigned int i;
-
-		for (i = 0; i < d->ndomains; i++) {
-			d->d[i].x = d->x + k;
-			k += d->d[i].nxlates;
-		}
-	}
-	return 0;
-}
-
-static inline struct oracle_mdomain *
-oracle_mock_domain(struct oracle_mock_dump *d, unsigned int id)
-{
-	unsigned int i;
-
-	for (i = 0; i < d->ndomains; i++)
-		if (d->d[i].id == id)
-			return &d->d[i];
-	return NULL;
-}
+/* ---- physical addresses ---------------------------------------------------- */
 
 /* Physical address of the page at @vaddr, from the pagemap snapshot */
 static inline uint64_t oracle_phys(const struct oracle *o, uint64_t vaddr)
@@ -899,115 +712,59 @@ static inline int oracle_read_pagemap(struct oracle *o)
 
 /* ---- one step: both sides, compared ---------------------------------------- */
 
-#define ORACLE_MIGRATION_CAP_SIZE \
-	sizeof(struct vfio_iommu_type1_info_cap_migration)
-
-/* The GET_INFO answers: equal, or different only by the MIGRATION cap. */
-static inline int oracle_classify_info(const struct oracle_op *op,
-				       const struct oracle_res *t,
-				       const struct oracle_res *m)
-{
-	const struct oracle_info *ti = &t->info, *mi = &m->info;
-	uint32_t req = op->argsz ? op->argsz :
-		       sizeof(struct vfio_iommu_type1_info);
-	bool tc = ti->cap_offset, mc = mi->cap_offset;
-
-	if (ti->flags != mi->flags || ti->pgsizes != mi->pgsizes ||
-	    ti->bad_chain || mi->bad_chain || mi->has_migration)
-		return DIV_UNEXPECTED;
-	if (tc && mc) {
-		if (ti->argsz != mi->argsz || ti->has_ranges != mi->has_ranges ||
-		    ti->nr_ranges != mi->nr_ranges ||
-		    memcmp(ti->ranges, mi->ranges,
-			   ti->nr_ranges * sizeof(ti->ranges[0])) ||
-		    ti->has_avail != mi->has_avail || ti->avail != mi->avail)
-			return DIV_UNEXPECTED;
-		return ti->has_migration ? DIV_NO_MIGRATION_CAP : DIV_NONE;
-	}
-	if (!tc && !mc) {
-		if (ti->argsz == mi->argsz)
-			return DIV_NONE;
-		if (ti->argsz > req &&
-		    ti->argsz == mi->argsz + ORACLE_MIGRATION_CAP_SIZE)
-			return DIV_NO_MIGRATION_CAP;
-		return DIV_UNEXPECTED;
-	}
-	/* Room for vfio-mdom's chain, not for type1's longer one */
-	if (mc && !tc && ti->argsz > req &&
-	    ti->argsz - ORACLE_MIGRATION_CAP_SIZE <= req)
-		return DIV_NO_MIGRATION_CAP;
-	return DIV_UNEXPECTED;
-}
-
 /*
  * How the answers of type1 (@t) and vfio-mdom (@m) to @op compare: DIV_NONE
- * when they are the same, an intended divergence, or DIV_UNEXPECTED.
- * @t1_iommu says whether type1 had an IOMMU driver before the op.
+ * when they are the same, an intended divergence, or DIV_UNEXPECTED. Only
+ * while vfio-mdom serves its side's container (@mdom_serves, before the
+ * op) can they differ at all.
  */
 static inline int oracle_classify(const struct oracle_op *op,
 				  const struct oracle_res *t,
-				  const struct oracle_res *m, bool t1_iommu,
-				  bool t1_groups, bool mdom_iommu)
+				  const struct oracle_res *m, bool mdom_serves)
 {
-	bool no_iommu_yet = !t1_iommu && mdom_iommu && t->err == EINVAL &&
-			    !t1_groups;
+	bool same = t->err == m->err && t->ret == m->ret;
 
 	switch (op->kind) {
 	case OP_MAP:
-		if (t->err == m->err)
-			return DIV_NONE;
-		if ((op->flags & VFIO_DMA_MAP_FLAG_VADDR) && m->err == EINVAL)
-			return DIV_VADDR;
-		return no_iommu_yet ? DIV_NO_IOMMU_YET : DIV_UNEXPECTED;
+		return t->err == m->err ? DIV_NONE : DIV_UNEXPECTED;
 	case OP_UNMAP:
-		if ((op->flags & VFIO_DMA_UNMAP_FLAG_VADDR) && m->err == EINVAL &&
-		    t->err != EINVAL)
-			return DIV_VADDR;
 		if (t->err != m->err)
-			return no_iommu_yet ? DIV_NO_IOMMU_YET : DIV_UNEXPECTED;
+			return DIV_UNEXPECTED;
 		if (t->err || t->size == m->size)
 			return DIV_NONE;
-		if (!(op->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+		if (mdom_serves && !(op->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
 		    op->iova + op->size == 0 && !t->size)
 			return DIV_UNMAP_TOP_OF_SPACE;
 		return DIV_UNEXPECTED;
 	case OP_GET_INFO:
-		if (t->err != m->err)
-			return no_iommu_yet ? DIV_NO_IOMMU_YET : DIV_UNEXPECTED;
-		return t->err ? DIV_NONE : oracle_classify_info(op, t, m);
+		/*
+		 * The same flags, page sizes, argsz needed, and capabilities
+		 * with the same contents (parsed by id: the order in the
+		 * chain is free)
+		 */
+		if (t->err != m->err || t->info.bad_chain || m->info.bad_chain)
+			return DIV_UNEXPECTED;
+		return memcmp(&t->info, &m->info, sizeof(t->info)) ?
+		       DIV_UNEXPECTED : DIV_NONE;
 	case OP_CHECK_EXT:
-		if (t->ret == m->ret && t->err == m->err)
+		if (same)
 			return DIV_NONE;
-		if ((op->arg == VFIO_TYPE1_NESTING_IOMMU ||
-		     op->arg == VFIO_UPDATE_VADDR) && t->ret == 1 && !m->ret)
+		if (mdom_serves && op->arg == VFIO_TYPE1_NESTING_IOMMU &&
+		    t->ret == 1 && !m->ret)
 			return DIV_EXTENSIONS;
-		return DIV_UNEXPECTED;
-	case OP_SET_IOMMU:
-		if (t->err == m->err)
-			return DIV_NONE;
-		if (op->arg == VFIO_TYPE1_NESTING_IOMMU && m->err == ENODEV)
-			return DIV_SET_IOMMU_NESTING;
-		if (!t1_groups && t->err == EINVAL)
-			return DIV_SET_IOMMU_WITHOUT_GROUP;
 		return DIV_UNEXPECTED;
 	case OP_ATTACH:
 		if (t->err == m->err)
 			return DIV_NONE;
-		return t->err == EINVAL && m->err == EEXIST ?
-		       DIV_GROUP_ERRNO : DIV_UNEXPECTED;
-	case OP_DETACH:
-		if (t->err == m->err)
-			return DIV_NONE;
-		return t->err == EINVAL && m->err == ENOENT ?
-		       DIV_GROUP_ERRNO : DIV_UNEXPECTED;
-	case OP_IOCTL:
-		if (t->err == m->err && t->ret == m->ret)
-			return DIV_NONE;
-		if (op->arg == VFIO_IOMMU_DIRTY_PAGES && m->err == ENOTTY)
-			return DIV_DIRTY_PAGES;
-		if (!t1_iommu && t->err == EINVAL && m->err == ENOTTY)
-			return DIV_UNKNOWN_IOCTL;
+		/* vfio-mdom's replay needs the pins, not the user addresses */
+		if (mdom_serves && t->err == EBUSY && !m->err)
+			return DIV_ATTACH_VADDR_INVALID;
 		return DIV_UNEXPECTED;
+	case OP_SET_IOMMU:
+	case OP_DETACH:
+		return t->err == m->err ? DIV_NONE : DIV_UNEXPECTED;
+	case OP_IOCTL:
+		return same ? DIV_NONE : DIV_UNEXPECTED;
 	}
 	return DIV_UNEXPECTED;
 }
@@ -1022,25 +779,25 @@ static inline bool oracle_touches_domains(enum oracle_op_kind k)
  * Mock error counters around one side's operation: vfio-mdom must never
  * move them; type1 only moves leaked_translations, when it frees a domain
  * that still holds translations (counted as DIV_UNMAP_ON_DOMAIN_FREE).
+ * @kind is the driver that served the side, ORACLE_TYPE1 or ORACLE_MDOM.
  */
 static inline void oracle_check_counters(struct oracle *o, int kind,
-					 const long long before[MOCK_NR_ERRORS],
-					 const long long after[MOCK_NR_ERRORS],
+					 const struct mock_counters *before,
+					 const struct mock_counters *after,
 					 const char *what)
 {
-	unsigned int i;
+	int i;
 
 	for (i = 0; i < MOCK_NR_ERRORS; i++) {
-		if (after[i] == before[i])
+		if (after->v[i] == before->v[i])
 			continue;
-		if (kind == ORACLE_TYPE1 &&
-		    !strcmp(mock_error_counters[i], "leaked_translations")) {
+		if (kind == ORACLE_TYPE1 && i == MOCK_LEAKED_TRANSLATIONS) {
 			o->div_hits[DIV_UNMAP_ON_DOMAIN_FREE]++;
 			continue;
 		}
 		oracle_fail(o, "%s: %s moved mock counter %s by %lld", what,
-			    oracle_side_name(kind), mock_error_counters[i],
-			    after[i] - before[i]);
+			    oracle_side_name(kind), mock_counter_names[i],
+			    after->v[i] - before->v[i]);
 	}
 }
 
@@ -1056,8 +813,9 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 {
 	struct oracle_side *t1 = &o->side[ORACLE_TYPE1];
 	struct oracle_side *md = &o->side[ORACLE_MDOM];
-	bool t1_iommu = t1->iommu_set, t1_groups = t1->nattached;
-	long long c0[MOCK_NR_ERRORS], c1[MOCK_NR_ERRORS], c2[MOCK_NR_ERRORS];
+	bool mdom_serves = md->served == SERVED_MDOM;
+	struct mock_counters c0, c1, c2;
+	int md_kind;
 	bool counters = oracle_touches_domains(op->kind);
 	char ops[256], ts[512], ms[512];
 	struct oracle_res t, m;
@@ -1067,24 +825,29 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 	if (o->failed)
 		return DIV_UNEXPECTED;
 	o->ops++;
-	if (counters && oracle_mock_errors(c0, NULL))
+	if (counters && mock_counters(-1, &c0))
 		counters = false;
-	oracle_exec(t1, op, &t);
+	oracle_exec(o, t1, op, &t);
 	if (counters)
-		oracle_mock_errors(c1, NULL);
-	oracle_exec(md, op, &m);
+		mock_counters(-1, &c1);
+	oracle_exec(o, md, op, &m);
 	if (counters) {
-		oracle_mock_errors(c2, NULL);
+		/* Whoever served vfio-mdom's side before or after the op */
+		md_kind = mdom_serves || md->served == SERVED_MDOM ?
+			  ORACLE_MDOM : ORACLE_TYPE1;
+		mock_counters(-1, &c2);
 		oracle_op_str(o, op, ops, sizeof(ops));
-		oracle_check_counters(o, ORACLE_TYPE1, c0, c1, ops);
-		oracle_check_counters(o, ORACLE_MDOM, c1, c2, ops);
+		oracle_check_counters(o, ORACLE_TYPE1, &c0, &c1, ops);
+		oracle_check_counters(o, md_kind, &c1, &c2, ops);
 	}
 	if (tres)
 		*tres = t;
 	if (mres)
 		*mres = m;
+	if (o->failed)
+		return DIV_UNEXPECTED;
 
-	div = oracle_classify(op, &t, &m, t1_iommu, t1_groups, md->iommu_set);
+	div = oracle_classify(op, &t, &m, mdom_serves);
 	if (div == DIV_UNEXPECTED) {
 		oracle_op_str(o, op, ops, sizeof(ops));
 		oracle_res_str(op, &t, ts, sizeof(ts));
@@ -1097,61 +860,56 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 
 	switch (op->kind) {
 	case OP_MAP:
-		if (!t.err && !m.err)
+		/* VADDR only gives existing mappings a new user address */
+		if (!t.err && !m.err && !(op->flags & VFIO_DMA_MAP_FLAG_VADDR))
 			oracle_model_add(o, op);
 		break;
 	case OP_UNMAP:
-		if (t.err || m.err || div == DIV_VADDR)
+		/* VADDR only invalidates user addresses (type1) */
+		if (t.err || m.err || (op->flags & VFIO_DMA_UNMAP_FLAG_VADDR))
 			break;
-		model = oracle_model_unmap(o, op->iova, op->size,
-					   op->flags & VFIO_DMA_UNMAP_FLAG_ALL,
-					   t1->type != VFIO_TYPE1_IOMMU);
+		if (!mdom_serves && !(op->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+		    op->iova + op->size == 0)
+			model = 0;	/* type1 on both sides: its overflow */
+		else
+			model = oracle_model_unmap(o, op->iova, op->size,
+						   op->flags & VFIO_DMA_UNMAP_FLAG_ALL,
+						   t1->type != VFIO_TYPE1_IOMMU);
 		if (div == DIV_UNMAP_TOP_OF_SPACE) {
 			/* Bring type1 along: the same range, short of 2^64 */
 			struct oracle_op op2 = *op;
 
 			op2.size -= ORACLE_PG;
-			oracle_exec(t1, &op2, &t);
+			oracle_exec(o, t1, &op2, &t);
 			if (t.err || t.size != model)
-				oracle_fail(o, "type1 catch-up unmap: %s, 0x%" PRIx64
-					    " (model 0x%" PRIx64 ")",
-					    strerror(t.err), t.size, model);
+				oracle_fail(o, "type1 catch-up unmap: %s, 0x%llx (model 0x%llx)",
+					    strerror(t.err), ULL(t.size),
+					    ULL(model));
 		}
 		if (m.size != model || t.size != model) {
 			oracle_op_str(o, op, ops, sizeof(ops));
-			oracle_fail(o, "%s: unmapped type1 0x%" PRIx64
-				    " vfio-mdom 0x%" PRIx64 ", model 0x%" PRIx64,
-				    ops, t.size, m.size, model);
+			oracle_fail(o, "%s: unmapped type1 0x%llx vfio-mdom 0x%llx, model 0x%llx",
+				    ops, ULL(t.size), ULL(m.size), ULL(model));
 		}
 		break;
 	case OP_DETACH:
-		if (t.err || m.err || md->nattached)
-			break;
-		/*
-		 * The last group left: type1 dropped every mapping with its
-		 * IOMMU; vfio-mdom kept them. Check, then drop them too.
-		 */
-		if (o->nmaps) {
-			struct mdom_state st;
-			uint64_t size = 0, want = o->mapped_pages * ORACLE_PG;
-			int err;
-
-			o->div_hits[DIV_LAST_DETACH_KEEPS_MAPPINGS]++;
-			if (_mdom_query(md->container, &st) ||
-			    st.q.num_mappings != o->nmaps ||
-			    st.q.mapped_bytes != want)
-				oracle_fail(o, "vfio-mdom lost mappings with its last group");
-			err = _mdom_unmap(md->container, 0, 0,
-					  VFIO_DMA_UNMAP_FLAG_ALL, &size);
-			if (err || size != want)
-				oracle_fail(o, "vfio-mdom UNMAP_ALL after the last detach: %s, 0x%" PRIx64,
-					    strerror(err), size);
+		/* The last group took every mapping with the IOMMU driver */
+		if (!t.err && !m.err && !md->nattached)
 			oracle_model_unmap(o, 0, 0, true, true);
-		}
+		break;
+	case OP_ATTACH:
+		/* Back in step: the group leaves vfio-mdom's side again */
+		if (div == DIV_ATTACH_VADDR_INVALID &&
+		    oracle_detach(md, op->group))
+			oracle_fail(o, "vfio-mdom: a group attached early cannot leave");
 		break;
 	default:
 		break;
 	}
+	if (t1->nattached != md->nattached || t1->iommu_set != md->iommu_set)
+		oracle_fail(o, "the sides are out of step: %u/%u groups, IOMMU %d/%d",
+			    t1->nattached, md->nattached, t1->iommu_set,
+			    md->iommu_set);
 	return o->failed ? DIV_UNEXPECTED : div;
 }
 
@@ -1160,40 +918,36 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 /* The mock domain of device S of every instance K (0: none), at once */
 static inline int oracle_mock_devices(unsigned int dom[ORACLE_SIDES][ORACLE_NR_MOCK])
 {
-	unsigned int inst, idx, d;
-	char line[256], name[64];
-	int group;
-	FILE *f;
+	struct mock_dev devs[MOCK_MAX_DEVS];
+	int i, n = mock_devices(devs, MOCK_MAX_DEVS);
 
 	memset(dom, 0, sizeof(unsigned int) * ORACLE_SIDES * ORACLE_NR_MOCK);
-	f = fopen(MOCK_DEBUGFS "/devices", "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "dev %63s inst %u index %u group %d domain %u",
-			   name, &inst, &idx, &group, &d) == 5 &&
-		    inst < ORACLE_NR_MOCK && idx < ORACLE_SIDES)
-			dom[idx][inst] = d;
-	fclose(f);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++)
+		if (devs[i].inst < ORACLE_NR_MOCK && devs[i].index < ORACLE_SIDES)
+			dom[devs[i].index][devs[i].inst] = devs[i].domain;
 	return 0;
 }
 
-static inline int oracle_xlate_prot(const struct oracle_map *m, bool cc)
+/* Both type1 and vfio-mdom map every translation with IOMMU_CACHE */
+static inline unsigned int oracle_xlate_prot(const struct oracle_map *m)
 {
-	return ((m->flags & VFIO_DMA_MAP_FLAG_READ) ? 1 : 0) |
-	       ((m->flags & VFIO_DMA_MAP_FLAG_WRITE) ? 2 : 0) | (cc ? 4 : 0);
+	return ((m->flags & VFIO_DMA_MAP_FLAG_READ) ? MOCK_PROT_READ : 0) |
+	       ((m->flags & VFIO_DMA_MAP_FLAG_WRITE) ? MOCK_PROT_WRITE : 0) |
+	       MOCK_PROT_CACHE;
 }
 
 /* The translations of @d, page by page, are exactly the model's mappings */
 static inline void oracle_check_model(struct oracle *o,
-				      const struct oracle_mdomain *d,
+				      const struct mock_domain *d,
 				      const char *who)
 {
 	unsigned int j = 0;
 	uint64_t moff = 0;
 	unsigned long k;
 
-	for (k = 0; k < d->nxlates && !o->failed; k++) {
+	for (k = 0; k < d->nx && !o->failed; k++) {
 		const struct mock_xlate *x = &d->x[k];
 		uint64_t off;
 
@@ -1202,22 +956,20 @@ static inline void oracle_check_model(struct oracle *o,
 			uint64_t want;
 
 			if (j == o->nmaps) {
-				oracle_fail(o, "%s: translation at 0x%" PRIx64
-					    " is not mapped", who,
-					    x->iova + off);
+				oracle_fail(o, "%s: translation at 0x%llx is not mapped",
+					    who, ULL(x->iova + off));
 				return;
 			}
 			want = oracle_phys(o, m->vaddr + moff);
 			if (x->iova + off != m->iova + moff ||
 			    x->phys + off != want ||
-			    (int)(x->prot & 7) !=
-			    oracle_xlate_prot(m, d->enforce_cc)) {
-				oracle_fail(o, "%s: iova 0x%" PRIx64 " phys 0x%"
-					    PRIx64 " prot 0x%x, model: iova 0x%"
-					    PRIx64 " phys 0x%" PRIx64 " prot 0x%x",
-					    who, x->iova + off, x->phys + off,
-					    x->prot, m->iova + moff, want,
-					    oracle_xlate_prot(m, d->enforce_cc));
+			    (x->prot & 0xff) != oracle_xlate_prot(m)) {
+				oracle_fail(o,
+					    "%s: iova 0x%llx phys 0x%llx prot 0x%x, model: iova 0x%llx phys 0x%llx prot 0x%x",
+					    who, ULL(x->iova + off),
+					    ULL(x->phys + off), x->prot,
+					    ULL(m->iova + moff), ULL(want),
+					    oracle_xlate_prot(m));
 				return;
 			}
 			moff += ORACLE_PG;
@@ -1228,8 +980,46 @@ static inline void oracle_check_model(struct oracle *o,
 		}
 	}
 	if (!o->failed && j != o->nmaps)
-		oracle_fail(o, "%s: mapping at 0x%" PRIx64 " missing", who,
-			    o->maps[j].iova);
+		oracle_fail(o, "%s: mapping at 0x%llx missing", who,
+			    ULL(o->maps[j].iova));
+}
+
+/* vfio-mdom's own accounting, from VFIO_MDOM_QUERY, against the model */
+static inline void oracle_check_query(struct oracle *o)
+{
+	struct oracle_side *md = &o->side[ORACLE_MDOM];
+	struct mdom_state st;
+	unsigned int k;
+	int err;
+
+	if (md->served != SERVED_MDOM || o->failed)
+		return;
+	err = _mdom_query(md->container, &st);
+	if (err) {
+		oracle_fail(o, "VFIO_MDOM_QUERY: %s", strerror(err));
+		return;
+	}
+	if (st.q.num_mappings != o->nmaps ||
+	    st.q.mapped_bytes != o->mapped_pages * ORACLE_PG ||
+	    st.q.pinned_pages != o->mapped_pages ||
+	    st.q.locked_pages != o->mapped_pages || st.q.shared_pages ||
+	    st.q.num_groups != md->nattached ||
+	    st.q.iommu_type != md->type) {
+		oracle_fail(o,
+			    "VFIO_MDOM_QUERY: %u mappings 0x%llx bytes %llu pinned %llu locked %llu shared, %u groups, type %u; model %u mappings %llu pages, %u groups, type %lu",
+			    st.q.num_mappings, ULL(st.q.mapped_bytes),
+			    ULL(st.q.pinned_pages), ULL(st.q.locked_pages),
+			    ULL(st.q.shared_pages), st.q.num_groups,
+			    st.q.iommu_type, o->nmaps, ULL(o->mapped_pages),
+			    md->nattached, md->type);
+		return;
+	}
+	for (k = 0; k < st.q.num_domains; k++)
+		if (st.domains[k].mapped_bytes != st.q.mapped_bytes)
+			oracle_fail(o, "domain %u maps 0x%llx bytes of 0x%llx",
+				    st.domains[k].id,
+				    ULL(st.domains[k].mapped_bytes),
+				    ULL(st.q.mapped_bytes));
 }
 
 /*
@@ -1239,18 +1029,15 @@ static inline void oracle_check_model(struct oracle *o,
  */
 static inline void oracle_check_domains(struct oracle *o)
 {
+	struct mock_domain *d[ORACLE_SIDES][ORACLE_NR_MOCK];
 	unsigned int dom[ORACLE_SIDES][ORACLE_NR_MOCK];
-	struct oracle_mdomain *d[ORACLE_SIDES][ORACLE_NR_MOCK];
-	struct oracle_side *md = &o->side[ORACLE_MDOM];
 	unsigned int s, k, l;
-	struct mdom_state st;
-	bool cache = false;
 	char who[64];
 
 	if (o->failed)
 		return;
 	o->checks++;
-	if (oracle_read_pagemap(o) || oracle_mock_dump(&o->dump)) {
+	if (oracle_read_pagemap(o) || mock_dump_read(&o->dump)) {
 		oracle_fail(o, "cannot read pagemap or mock domains");
 		return;
 	}
@@ -1263,7 +1050,7 @@ static inline void oracle_check_domains(struct oracle *o)
 			struct oracle_group *g = &o->side[s].g[ORACLE_MOCK(k)];
 
 			d[s][k] = NULL;
-			if (!!dom[s][k] != g->attached) {
+			if (!!dom[s][k] != (g->attached && o->side[s].iommu_set)) {
 				oracle_fail(o, "%s: mock device %s %sattached",
 					    oracle_side_name(s), g->name,
 					    dom[s][k] ? "" : "not ");
@@ -1271,7 +1058,7 @@ static inline void oracle_check_domains(struct oracle *o)
 			}
 			if (!dom[s][k])
 				continue;
-			d[s][k] = oracle_mock_domain(&o->dump, dom[s][k]);
+			d[s][k] = mock_dump_domain(&o->dump, dom[s][k]);
 			if (!d[s][k]) {
 				oracle_fail(o, "mock domain %u not listed",
 					    dom[s][k]);
@@ -1280,41 +1067,39 @@ static inline void oracle_check_domains(struct oracle *o)
 		}
 	}
 	for (k = 0; k < ORACLE_NR_MOCK; k++) {
-		struct oracle_mdomain *a = d[0][k], *b = d[1][k];
+		struct mock_domain *a = d[0][k], *b = d[1][k];
 		unsigned long i;
 
 		if (!a)
 			continue;
-		for (l = 0; l < k; l++)
-			if (d[0][l] &&
-			    (dom[0][l] == dom[0][k]) != (dom[1][l] == dom[1][k]))
-				oracle_fail(o, "mock instances %u and %u share a domain on one side only",
+		for (l = 0; l < k; l++) {
+			bool share0 = dom[0][l] == dom[0][k];
+			bool share1 = dom[1][l] == dom[1][k];
+
+			if (d[0][l] && share0 != share1)
+				oracle_fail(o,
+					    "mock instances %u and %u share a domain on one side only",
 					    l, k);
+		}
 		if (a->attached != b->attached || a->enforce_cc != b->enforce_cc ||
-		    a->nxlates != b->nxlates) {
-			oracle_fail(o, "mock instance %u: type1 domain %u (attached %u cc %d, %lu translations), vfio-mdom domain %u (attached %u cc %d, %lu translations)",
+		    a->nx != b->nx) {
+			oracle_fail(o,
+				    "mock instance %u: type1 domain %u (attached %u cc %d, %lu translations), vfio-mdom domain %u (attached %u cc %d, %lu translations)",
 				    k, a->id, a->attached, a->enforce_cc,
-				    a->nxlates, b->id, b->attached,
-				    b->enforce_cc, b->nxlates);
+				    a->nx, b->id, b->attached, b->enforce_cc,
+				    b->nx);
 			return;
 		}
-		for (i = 0; i < a->nxlates; i++) {
+		for (i = 0; i < a->nx; i++) {
 			const struct mock_xlate *x = &a->x[i], *y = &b->x[i];
-			bool cache_only = (x->prot ^ y->prot) == 4 &&
-					  (x->prot & 4) && !b->enforce_cc;
 
-			if (cache_only)
-				cache = true;
 			if (x->iova != y->iova || x->phys != y->phys ||
-			    x->size != y->size ||
-			    (x->prot != y->prot && !cache_only)) {
-				oracle_fail(o, "mock instance %u: type1 iova 0x%" PRIx64
-					    " phys 0x%" PRIx64 " size 0x%" PRIx64
-					    " prot 0x%x, vfio-mdom iova 0x%" PRIx64
-					    " phys 0x%" PRIx64 " size 0x%" PRIx64
-					    " prot 0x%x", k, x->iova, x->phys,
-					    x->size, x->prot, y->iova, y->phys,
-					    y->size, y->prot);
+			    x->size != y->size || x->prot != y->prot) {
+				oracle_fail(o,
+					    "mock instance %u: type1 iova 0x%llx phys 0x%llx size 0x%llx prot 0x%x, vfio-mdom iova 0x%llx phys 0x%llx size 0x%llx prot 0x%x",
+					    k, ULL(x->iova), ULL(x->phys),
+					    ULL(x->size), x->prot, ULL(y->iova),
+					    ULL(y->phys), ULL(y->size), y->prot);
 				return;
 			}
 		}
@@ -1322,44 +1107,25 @@ static inline void oracle_check_domains(struct oracle *o)
 			 b->id, k);
 		oracle_check_model(o, b, who);
 	}
-	if (cache)
-		o->div_hits[DIV_IOMMU_CACHE]++;
-
-	if (!md->iommu_set || o->failed)
-		return;
-	if (_mdom_query(md->container, &st)) {
-		oracle_fail(o, "VFIO_MDOM_QUERY: %s", strerror(errno));
-		return;
-	}
-	if (st.q.num_mappings != o->nmaps ||
-	    st.q.mapped_bytes != o->mapped_pages * ORACLE_PG ||
-	    st.q.pinned_pages != o->mapped_pages ||
-	    st.q.locked_pages != o->mapped_pages) {
-		oracle_fail(o, "VFIO_MDOM_QUERY: %u mappings 0x%llx bytes %llu pinned %llu locked, model %u mappings %" PRIu64 " pages",
-			    st.q.num_mappings,
-			    (unsigned long long)st.q.mapped_bytes,
-			    (unsigned long long)st.q.pinned_pages,
-			    (unsigned long long)st.q.locked_pages, o->nmaps,
-			    o->mapped_pages);
-		return;
-	}
-	for (k = 0; k < st.q.num_domains; k++)
-		if (st.domains[k].mapped_bytes != st.q.mapped_bytes)
-			oracle_fail(o, "domain %u maps 0x%llx bytes of 0x%llx",
-				    st.domains[k].id,
-				    (unsigned long long)st.domains[k].mapped_bytes,
-				    (unsigned long long)st.q.mapped_bytes);
+	oracle_check_query(o);
 }
 
 /* ---- set-up ----------------------------------------------------------------- */
 
-/* Find the groups of both sides and open them; memory; parameters. */
+/*
+ * Find the groups of both sides and open them; memory; parameters. A
+ * missing module or device is -ENOENT, with @why saying which.
+ */
 static inline int oracle_init(struct oracle *o, char *why, size_t size)
 {
 	unsigned int s, k;
+	struct edu_dev edu;
+	struct mock_dev md;
 	size_t i;
 
 	memset(o, 0, sizeof(*o));
+	o->backend = -1;
+	o->type1_only = mdom_test_on_type1();
 	for (s = 0; s < ORACLE_SIDES; s++) {
 		struct oracle_side *sd = &o->side[s];
 
@@ -1368,39 +1134,42 @@ static inline int oracle_init(struct oracle *o, char *why, size_t size)
 		for (k = 0; k < ORACLE_NR_GROUPS; k++)
 			sd->g[k].fd = -1;
 	}
-	if (!mock_present()) {
+	if (!mock_loaded()) {
 		snprintf(why, size, "the mock IOMMU is not loaded");
 		return -ENOENT;
 	}
-	if (access(MDOM_DEV, F_OK)) {
+	if (!mdom_loaded() && !o->type1_only) {
 		snprintf(why, size, "vfio_mdom.ko is not loaded");
 		return -ENOENT;
 	}
 	for (s = 0; s < ORACLE_SIDES; s++) {
 		struct oracle_side *sd = &o->side[s];
 
-		sd->g[ORACLE_EDU].number = mdom_edu_group(s);
-		sd->g[ORACLE_EDU].inst = -1;
-		snprintf(sd->g[ORACLE_EDU].name, sizeof(sd->g[0].name), "edu");
-		if (sd->g[ORACLE_EDU].number < 0) {
+		if (edu_find(s, &edu)) {
 			snprintf(why, size, "needs two edu devices bound to vfio-pci");
 			return -ENOENT;
 		}
+		sd->g[ORACLE_EDU].number = edu.group;
+		sd->g[ORACLE_EDU].inst = -1;
+		snprintf(sd->g[ORACLE_EDU].name, sizeof(sd->g[0].name), "edu");
 		for (k = 0; k < ORACLE_NR_MOCK; k++) {
 			struct oracle_group *g = &sd->g[ORACLE_MOCK(k)];
 
-			g->inst = k;
-			if (mock_device(k, s, g->name, &g->number, NULL)) {
+			if (mock_find_dev(k, s, &md)) {
 				snprintf(why, size, "no mock device %u.%u", k, s);
 				return -ENOENT;
 			}
+			g->inst = k;
+			g->number = md.group;
+			str_copy(g->name, md.name, sizeof(g->name));
 		}
 		for (k = 0; k < ORACLE_NR_GROUPS; k++) {
-			sd->g[k].fd = mdom_open_group(sd->g[k].number);
+			sd->g[k].fd = vfio_open_group(sd->g[k].number);
 			if (sd->g[k].fd < 0) {
 				snprintf(why, size, "open /dev/vfio/%d: %s",
-					 sd->g[k].number, strerror(errno));
-				return -errno;
+					 sd->g[k].number,
+					 strerror(-sd->g[k].fd));
+				return sd->g[k].fd;
 			}
 		}
 	}
@@ -1426,33 +1195,19 @@ static inline int oracle_init(struct oracle *o, char *why, size_t size)
 	o->hole = o->ro + ORACLE_RO_SIZE;
 	munmap(o->hole, ORACLE_RO_SIZE);
 
-	if (oracle_read_param(T1_UNSAFE, o->saved_t1_unsafe, 16) ||
-	    oracle_read_param(MDOM_UNSAFE, o->saved_mdom_unsafe, 16) ||
-	    oracle_read_param(T1_LIMIT, o->saved_t1_limit, 16) ||
-	    oracle_read_param(MDOM_LIMIT, o->saved_mdom_limit, 16)) {
-		snprintf(why, size, "cannot read the module parameters");
-		return -ENOENT;
-	}
 	/* Mock instance 2's MSIs are not isolated: allowed on both sides */
-	if (oracle_set_both(T1_UNSAFE, MDOM_UNSAFE, "1")) {
-		snprintf(why, size, "cannot set allow_unsafe_interrupts");
+	if ((mdom_loaded() &&
+	     (param_save(&o->params, MDOM_MOD, "vfio_backend") ||
+	      param_save(&o->params, MDOM_MOD, "dma_entry_limit"))) ||
+	    param_save(&o->params, TYPE1_MOD, "dma_entry_limit") ||
+	    params_set_both(&o->params, "allow_unsafe_interrupts", "Y")) {
+		snprintf(why, size, "cannot change the module parameters");
 		return -EPERM;
 	}
 	o->vmlck_start = vmlck_kb();
-	oracle_mock_errors(o->mock_err_start, o->mock_live_start);
+	o->pins_start = foll_pins_stable();
+	mock_counters(-1, &o->mock_start);
 	return 0;
-}
-
-static inline void oracle_restore_params(struct oracle *o)
-{
-	if (o->saved_t1_unsafe[0])
-		oracle_write_param(T1_UNSAFE, o->saved_t1_unsafe);
-	if (o->saved_mdom_unsafe[0])
-		oracle_write_param(MDOM_UNSAFE, o->saved_mdom_unsafe);
-	if (o->saved_t1_limit[0])
-		oracle_write_param(T1_LIMIT, o->saved_t1_limit);
-	if (o->saved_mdom_limit[0])
-		oracle_write_param(MDOM_LIMIT, o->saved_mdom_limit);
 }
 
 /* Open both containers for a scenario with IOMMU type @type. */
@@ -1463,12 +1218,12 @@ static inline int oracle_begin(struct oracle *o, unsigned long type)
 	for (s = 0; s < ORACLE_SIDES; s++) {
 		struct oracle_side *sd = &o->side[s];
 
-		sd->container = open(s == ORACLE_TYPE1 ? "/dev/vfio/vfio" :
-				     MDOM_DEV, O_RDWR | O_CLOEXEC);
+		sd->container = vfio_open_container();
 		if (sd->container < 0)
-			return -errno;
+			return sd->container;
 		sd->type = type;
 		sd->iommu_set = false;
+		sd->served = SERVED_NONE;
 		sd->auto_set_iommu = true;
 		sd->nattached = 0;
 	}
@@ -1478,46 +1233,59 @@ static inline int oracle_begin(struct oracle *o, unsigned long type)
 }
 
 /*
- * Close both containers (type1's groups are unset first, as a VFIO
- * container lives on while a group holds it), then check that every mock
- * domain and translation is gone and vfio-mdom moved no error counter.
+ * Close both containers (their groups leave first: a VFIO container
+ * lives on while a group holds it), then check that every mock domain and
+ * translation is gone, nothing stays pinned or charged, and vfio-mdom
+ * moved no error counter.
  */
 static inline void oracle_end(struct oracle *o)
 {
-	struct oracle_side *t1 = &o->side[ORACLE_TYPE1];
-	struct oracle_side *md = &o->side[ORACLE_MDOM];
-	long long c0[MOCK_NR_ERRORS] = {}, c1[MOCK_NR_ERRORS] = {};
-	long long live[2] = { o->mock_live_start[0], o->mock_live_start[1] };
-	unsigned int k;
+	struct mock_counters c0, c1, c2;
+	int md_kind = o->side[ORACLE_MDOM].served == SERVED_MDOM ?
+		      ORACLE_MDOM : ORACLE_TYPE1;
+	unsigned int s, k;
+	long long pins;
 
-	oracle_mock_errors(c0, NULL);
-	for (k = 0; k < ORACLE_NR_GROUPS; k++) {
-		if (t1->g[k].attached)
-			ioctl(t1->g[k].fd, VFIO_GROUP_UNSET_CONTAINER);
-		t1->g[k].attached = false;
+	mock_counters(-1, &c0);
+	c1 = c0;
+	for (s = 0; s < ORACLE_SIDES; s++) {
+		struct oracle_side *sd = &o->side[s];
+
+		for (k = 0; k < ORACLE_NR_GROUPS; k++) {
+			if (sd->g[k].attached)
+				_vfio_unset_container(sd->g[k].fd);
+			sd->g[k].attached = false;
+		}
+		if (sd->container >= 0)
+			close(sd->container);
+		sd->container = -1;
+		sd->nattached = 0;
+		sd->iommu_set = false;
+		sd->served = SERVED_NONE;
+		mock_counters(-1, s ? &c2 : &c1);
 	}
-	if (t1->container >= 0)
-		close(t1->container);
-	t1->container = -1;
-	oracle_mock_errors(c1, NULL);
-	oracle_check_counters(o, ORACLE_TYPE1, c0, c1, "type1 close");
-	if (md->container >= 0)
-		close(md->container);
-	md->container = -1;
-	for (k = 0; k < ORACLE_NR_GROUPS; k++)
-		md->g[k].attached = false;
-	oracle_mock_errors(c0, live);
-	oracle_check_counters(o, ORACLE_MDOM, c1, c0, "vfio-mdom close");
-	t1->nattached = 0;
-	md->nattached = 0;
+	oracle_check_counters(o, ORACLE_TYPE1, &c0, &c1, "type1 close");
+	oracle_check_counters(o, md_kind, &c1, &c2, "vfio-mdom close");
 	o->nmaps = 0;
 	o->mapped_pages = 0;
-	if (live[0] != o->mock_live_start[0])
-		oracle_fail(o, "%lld mock domains live after close, %lld before",
-			    live[0], o->mock_live_start[0]);
+	if (c2.v[MOCK_DOMAINS_LIVE] != o->mock_start.v[MOCK_DOMAINS_LIVE] ||
+	    c2.v[MOCK_TRANSLATIONS_LIVE] !=
+	    o->mock_start.v[MOCK_TRANSLATIONS_LIVE])
+		oracle_fail(o,
+			    "%lld mock domains, %lld translations live after close, %lld, %lld before",
+			    c2.v[MOCK_DOMAINS_LIVE],
+			    c2.v[MOCK_TRANSLATIONS_LIVE],
+			    o->mock_start.v[MOCK_DOMAINS_LIVE],
+			    o->mock_start.v[MOCK_TRANSLATIONS_LIVE]);
 	if (vmlck_kb() != o->vmlck_start)
 		oracle_fail(o, "VmLck %ld kB after close, %ld before",
 			    vmlck_kb(), o->vmlck_start);
+	pins = foll_pins_at(o->pins_start);
+	if (pins != o->pins_start)
+		oracle_fail(o, "%lld pages pinned after close, %lld before",
+			    pins, o->pins_start);
+	if (mdom_loaded() && mdom_dbg_containers(getpid(), NULL, 0))
+		oracle_fail(o, "vfio-mdom containers left after close");
 }
 
 static inline void oracle_fini(struct oracle *o)
@@ -1531,14 +1299,13 @@ static inline void oracle_fini(struct oracle *o)
 			if (o->side[s].g[k].fd >= 0)
 				close(o->side[s].g[k].fd);
 	}
-	oracle_restore_params(o);
+	params_restore(&o->params);
 	if (o->pool_map && o->pool_map != MAP_FAILED)
 		munmap(o->pool_map, ORACLE_POOL_SIZE + SZ_2M);
 	if (o->ro && o->ro != MAP_FAILED)
 		munmap(o->ro, ORACLE_RO_SIZE);
 	free(o->pfns);
-	free(o->dump.x);
-	free(o->dump.text);
+	mock_dump_free(&o->dump);
 }
 
-#endif /* _ORACLE_UTILS_H */
+#endif /* _VFIO_MDOM_ORACLE_UTILS_H */

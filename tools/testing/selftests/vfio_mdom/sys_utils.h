@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-mdom selftest helpers: files, sysfs links, module parameters and
+ * the memory a process has pinned and locked.
+ *
+ * Shared by the selftests and tools/demo: nothing here needs the harness.
+ * Functions return 0 (or a count) on success and a negative errno on
+ * failure; none asserts.
+ */
+#ifndef _VFIO_MDOM_SYS_UTILS_H
+#define _VFIO_MDOM_SYS_UTILS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/types.h>
+
+#define SZ_4K			0x1000ULL
+#define SZ_64K			0x10000ULL
+#define SZ_1M			0x100000ULL
+#define SZ_2M			0x200000ULL
+#define SZ_1G			0x40000000ULL
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#endif
+
+static inline long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+/* Copy @src into @dst of @size bytes, truncated, always terminated. */
+static inline void str_copy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (!size)
+		return;
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/*
+ * The whole file @path into @buf (@size bytes), NUL-terminated. Returns
+ * its length, -E2BIG if it does not fit, or another negative errno.
+ */
+static inline ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (!size)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len == size - 1) {
+			char c;
+
+			n = read(fd, &c, 1);
+			close(fd);
+			buf[len] = '\0';
+			return n ? -E2BIG : (ssize_t)len;
+		}
+		n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			n = -errno;
+			close(fd);
+			buf[len] = '\0';
+			return n;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+/* Write the string @val to @path in one write(). */
+static inline int write_file(const char *path, const char *val)
+{
+	ssize_t len = strlen(val), n;
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		ret = -errno;
+	else if (n != len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+/* The first line of @path, without its newline. */
+static inline int read_line(const char *path, char *buf, size_t size)
+{
+	ssize_t n = read_file(path, buf, size);
+
+	if (n < 0)
+		return n;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* The last component of the target of symlink @path, into @buf. */
+static inline int read_link_name(const char *path, char *buf, size_t size)
+{
+	char target[512];
+	const char *base;
+	ssize_t n;
+
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	str_copy(buf, base ? base + 1 : target, size);
+	return 0;
+}
+
+/* The IOMMU group number N (/dev/vfio/N) of the sysfs device @devdir. */
+static inline int sysfs_iommu_group(const char *devdir)
+{
+	char path[512], name[64];
+	int ret;
+
+	snprintf(path, sizeof(path), "%.480s/iommu_group", devdir);
+	ret = read_link_name(path, name, sizeof(name));
+	return ret ? ret : atoi(name);
+}
+
+/* ---- "KEY VALUE KEY VALUE" lines (debugfs) -------------------------------- */
+
+/*
+ * The debugfs files of vfio-mdom and of the mock IOMMU are lines of
+ * space-separated KEY VALUE pairs, numbers decimal unless 0x-prefixed.
+ * These find KEY as a whole word in @line (the first word of the line
+ * counts too) and parse the word after it.
+ */
+static inline const char *kv_find(const char *line, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = line;
+
+	while ((p = strstr(p, key))) {
+		if ((p == line || p[-1] == ' ') && p[klen] == ' ')
+			return p + klen + 1;
+		p += klen;
+	}
+	return NULL;
+}
+
+static inline bool kv_u64(const char *line, const char *key, uint64_t *val)
+{
+	const char *v = kv_find(line, key);
+
+	if (!v)
+		return false;
+	*val = strtoull(v, NULL, 0);
+	return true;
+}
+
+/* A range "0xS-0xE". */
+static inline bool kv_range(const char *line, const char *key,
+			    uint64_t *start, uint64_t *end)
+{
+	const char *v = kv_find(line, key);
+	char *p;
+
+	if (!v)
+		return false;
+	*start = strtoull(v, &p, 0);
+	if (*p != '-')
+		return false;
+	*end = strtoull(p + 1, NULL, 0);
+	return true;
+}
+
+/* The word after KEY, into @buf. */
+static inline bool kv_str(const char *line, const char *key, char *buf,
+			  size_t size)
+{
+	const char *v = kv_find(line, key);
+	size_t len;
+
+	if (!v)
+		return false;
+	len = strcspn(v, "\n ");
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	return true;
+}
+
+/* A comma-separated list of numbers "A,B,C" after KEY, into @out. */
+static inline int kv_list(const char *line, const char *key, int *out,
+			  int max)
+{
+	const char *v = kv_find(line, key);
+	int n = 0;
+	char *p;
+
+	if (!v)
+		return 0;
+	while (n < max && *v >= '0' && *v <= '9') {
+		out[n++] = strtol(v, &p, 10);
+		if (*p != ',')
+			break;
+		v = p + 1;
+	}
+	return n;
+}
+
+/*
+ * Cut @text into lines in place: next_line(line) NUL-terminates @line and
+ * returns the line after it (the final "" at the end):
+ *	for (line = text; *line; line = next) { next = next_line(line); ... }
+ */
+static inline char *next_line(char *line)
+{
+	char *nl = strchr(line, '\n');
+
+	if (!nl)
+		return line + strlen(line);
+	*nl = '\0';
+	return nl + 1;
+}
+
+/* ---- module parameters --------------------------------------------------- */
+
+#define PARAM_DIR(mod)		"/sys/module/" mod "/parameters/"
+
+static inline int param_path(char *path, size_t size, const char *mod,
+			     const char *name)
+{
+	int n = snprintf(path, size, "/sys/module/%s/parameters/%s", mod,
+			 name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Module parameter @mod.@name as a string ("Y", "65535"). */
+static inline int param_get(const char *mod, const char *name, char *buf,
+			    size_t size)
+{
+	char path[256];
+
+	return param_path(path, sizeof(path), mod, name) ?:
+	       read_line(path, buf, size);
+}
+
+static inline int param_set(const char *mod, const char *name,
+			    const char *val)
+{
+	char path[256];
+
+	return param_path(path, sizeof(path), mod, name) ?:
+	       write_file(path, val);
+}
+
+/* A boolean parameter: 1, 0, or a negative errno. */
+static inline int param_get_bool(const char *mod, const char *name)
+{
+	char buf[16];
+	int ret = param_get(mod, name, buf, sizeof(buf));
+
+	if (ret)
+		return ret;
+	return buf[0] == 'Y' || buf[0] == 'y' || buf[0] == '1';
+}
+
+static inline int param_set_bool(const char *mod, const char *name, bool on)
+{
+	return param_set(mod, name, on ? "Y" : "N");
+}
+
+/*
+ * Saved values of module parameters, to put back what a test changed:
+ * param_save() before the first change, params_restore() at the end.
+ */
+#define PARAM_SAVE_MAX		8
+
+struct param_saved {
+	char mod[32];
+	char name[40];
+	char val[32];
+};
+
+struct params {
+	unsigned int n;
+	struct param_saved p[PARAM_SAVE_MAX];
+};
+
+/* Remember @mod.@name (once) so that params_restore() resets it. */
+static inline int param_save(struct params *ps, const char *mod,
+			     const char *name)
+{
+	struct param_saved *p;
+	unsigned int i;
+
+	for (i = 0; i < ps->n; i++)
+		if (!strcmp(ps->p[i].mod, mod) && !strcmp(ps->p[i].name, name))
+			return 0;
+	if (ps->n == PARAM_SAVE_MAX)
+		return -ENOSPC;
+	p = &ps->p[ps->n];
+	str_copy(p->mod, mod, sizeof(p->mod));
+	str_copy(p->name, name, sizeof(p->name));
+	if (param_get(mod, name, p->val, sizeof(p->val)))
+		return -ENOENT;
+	ps->n++;
+	return 0;
+}
+
+/* param_save(), then param_set(). */
+static inline int param_change(struct params *ps, const char *mod,
+			       const char *name, const char *val)
+{
+	return param_save(ps, mod, name) ?: param_set(mod, name, val);
+}
+
+/* Put every saved parameter back, last saved first. */
+static inline int params_restore(struct params *ps)
+{
+	int ret = 0;
+
+	while (ps->n) {
+		struct param_saved *p = &ps->p[--ps->n];
+
+		if (param_set(p->mod, p->name, p->val))
+			ret = -EIO;
+	}
+	return ret;
+}
+
+/* ---- pinned and locked memory -------------------------------------------- */
+
+/*
+ * The "VmLck:" line of /proc/@pid/status (0: this process), in KiB: the
+ * process's locked_vm, which pinning for DMA is charged to.
+ */
+static inline long vmlck_kb_of(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nVmLck:");
+	return p ? strtol(p + 7, NULL, 10) : -1;
+}
+
+static inline long vmlck_kb(void)
+{
+	return vmlck_kb_of(0);
+}
+
+/* A counter of /proc/vmstat, or -1. */
+static inline long long vmstat_counter(const char *name)
+{
+	static char buf[16384];
+	size_t len = strlen(name);
+	char *p = buf;
+
+	if (read_file("/proc/vmstat", buf, sizeof(buf)) < 0)
+		return -1;
+	while (p && *p) {
+		if (!strncmp(p, name, len) && p[len] == ' ')
+			return strtoll(p + len + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+/*
+ * Pages pinned with FOLL_PIN (pin_user_pages*()) in the whole system and
+ * not released yet: nr_foll_pin_acquired - nr_foll_pin_released. A
+ * container that goes away must bring it back where it was. The counters
+ * are folded from their per-CPU parts first (vm.stat_refresh, root only):
+ * without it /proc/vmstat lags by up to a few pages per CPU.
+ */
+static inline long long foll_pins(void)
+{
+	long long acq, rel;
+
+	if (write_file("/proc/sys/vm/stat_refresh", "1"))
+		return -1;
+	acq = vmstat_counter("nr_foll_pin_acquired");
+	rel = vmstat_counter("nr_foll_pin_released");
+	return acq < 0 || rel < 0 ? -1 : acq - rel;
+}
+
+/*
+ * foll_pins() once it has come to @want, given a second: the count is
+ * system-wide, and the guest's other work (9p I/O) pins pages for an
+ * instant now and then.
+ */
+static inline long long foll_pins_at(long long want)
+{
+	long long n = foll_pins();
+	int i;
+
+	for (i = 0; i < 20 && n != want; i++) {
+		usleep(50 * 1000);
+		n = foll_pins();
+	}
+	return n;
+}
+
+/* foll_pins() once two readings 50 ms apart agree: a reference point */
+static inline long long foll_pins_stable(void)
+{
+	long long prev = foll_pins(), n;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		usleep(50 * 1000);
+		n = foll_pins();
+		if (n == prev)
+			break;
+		prev = n;
+	}
+	return prev;
+}
+
+#endif /* _VFIO_MDOM_SYS_UTILS_H */
