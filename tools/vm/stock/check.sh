@@ -10,8 +10,10 @@
 # the test machine (run.sh) and runs guest-check.sh there: VFIO loaded with
 # the modprobe.d snippet, then each TEST (default: the names listed in
 # tools/vm/stock/selftests, built here). Prints
-# "N passed, N failed" (kselftest totals, plus one failure for each set-up
-# step, crashed test or VM failure) and fails unless all passed.
+# "N passed, N failed, N skipped" (kselftest totals, plus one failure for
+# each set-up step, crashed test or VM failure) and fails unless all
+# passed: the listed tests need nothing this guest lacks, so a skip fails
+# the run too.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -23,8 +25,9 @@ fi
 
 failed=0
 passed=0
+skipped=0
 summary() {
-	echo "$passed passed, $failed failed"
+	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 	exit
 }
@@ -67,15 +70,20 @@ for name in "${tests[@]}"; do
 		continue
 	fi
 	# "# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N"
-	read -r tp tf te < <(sed -E 's/.* pass:([0-9]+) fail:([0-9]+) .* error:([0-9]+).*/\1 \2 \3/' <<<"$totals")
+	read -r tp tf ts te < <(sed -E 's/.* pass:([0-9]+) fail:([0-9]+) .* skip:([0-9]+) error:([0-9]+).*/\1 \2 \3 \4/' <<<"$totals")
 	passed=$((passed + tp))
 	failed=$((failed + tf + te))
+	skipped=$((skipped + ts))
 	if [ "$rc" != 0 ] && [ $((tf + te)) -eq 0 ]; then
 		echo "check-stock: selftest $name exited $rc" >&2
 		failed=$((failed + 1))
 	fi
 done
 
+if [ "$skipped" -ne 0 ]; then
+	echo "check-stock: $skipped test(s) skipped in a guest that has all they need" >&2
+	failed=$((failed + 1))
+fi
 setup_errors=$(cat "$out/setup-errors" 2>/dev/null || echo 1)
 if [ "$setup_errors" != 0 ]; then
 	echo "check-stock: $setup_errors set-up step(s) failed in the guest" >&2
