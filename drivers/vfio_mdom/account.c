@@ -350,15 +350,15 @@ static void mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages,
  */
 int mdom_acct_charge(struct mdom_pages *pages)
 {
-	return mdom_acct_add(pages->acct, pages, &pages->links[pages->link],
-			     pages->task, pages->lock_cap);
+	return mdom_acct_add(pages->acct, pages, &pages->link, pages->task,
+			     pages->lock_cap);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_charge);
 
 /* @pages is about to be unpinned: give back what only it held. */
 void mdom_acct_uncharge(struct mdom_pages *pages)
 {
-	mdom_acct_del(pages->acct, pages, &pages->links[pages->link]);
+	mdom_acct_del(pages->acct, pages, &pages->link);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_uncharge);
 
@@ -373,14 +373,26 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_uncharge);
 int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
 		   struct task_struct *task, bool lock_cap)
 {
-	unsigned int next = !pages->link;
+	struct mdom_acct_link *tmp;
 	int ret;
 
-	ret = mdom_acct_add(to, pages, &pages->links[next], task, lock_cap);
-	if (ret)
+	/*
+	 * @pages is on two lists for a moment: its own link is on the old
+	 * account's, a temporary one (standing for @pages too) on @to's.
+	 */
+	tmp = kmalloc(sizeof(*tmp), GFP_KERNEL_ACCOUNT);
+	if (!tmp)
+		return -ENOMEM;
+	tmp->pages = pages;
+	ret = mdom_acct_add(to, pages, tmp, task, lock_cap);
+	if (ret) {
+		kfree(tmp);
 		return ret;
-	mdom_acct_del(pages->acct, pages, &pages->links[pages->link]);
-	pages->link = next;
+	}
+	mdom_acct_del(pages->acct, pages, &pages->link);
+	scoped_guard(mutex, &to->lock)
+		list_replace(&tmp->node, &pages->link.node);
+	kfree(tmp);
 	mdom_acct_put(pages->acct);
 	pages->acct = to;
 	return 0;

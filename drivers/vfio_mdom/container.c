@@ -79,7 +79,7 @@ static void mdom_dma_free_list(struct list_head *victims)
 		mdom_dma_drop_epins(dma);
 		mdom_dirty_free(dma);
 		mdom_pages_release(&dma->pages);
-		kfree(dma);
+		mdom_dma_free(dma);
 		if (!(++n % MDOM_FREE_RESCHED))
 			cond_resched();
 	}
@@ -249,7 +249,7 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	if (ret)
 		return ret;
 
-	dma = kzalloc(sizeof(*dma), GFP_KERNEL_ACCOUNT);
+	dma = mdom_dma_alloc();
 	if (!dma) {
 		ret = -ENOMEM;
 		goto out_put_acct;
@@ -273,10 +273,8 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	}
 	dma->iova = iova;
 	dma->last = iova + size - 1;
-	dma->vaddr = vaddr;
 	dma->prot = prot;
 	dma->state = MDOM_DMA_MAPPING;
-	xa_init(&dma->epins);
 
 	for (;;) {
 		down_read(&c->domains_rwsem);
@@ -329,7 +327,7 @@ out_up:
 out_release:
 	mdom_pages_release(pages);
 out_free:
-	kfree(dma);
+	mdom_dma_free(dma);
 out_put_acct:
 	if (acct)
 		mdom_acct_put(acct);
@@ -582,7 +580,6 @@ int mdom_container_set_vaddr(struct mdom_container *c, u64 iova, u64 size,
 	ret = mdom_pages_move(&dma->pages, vaddr);
 	if (ret)
 		return ret;
-	dma->vaddr = vaddr;
 	dma->vaddr_invalid = false;
 	c->nr_vaddr_invalid--;
 	return 0;

@@ -15,6 +15,7 @@
 #include <linux/limits.h>
 #include <linux/overflow.h>
 #include <linux/rbtree.h>
+#include <linux/slab.h>
 #include <kunit/visibility.h>
 
 #include "dma.h"
@@ -25,6 +26,35 @@
 
 INTERVAL_TREE_DEFINE(struct mdom_dma, node, u64, subtree_last,
 		     MDOM_DMA_START, MDOM_DMA_LAST, static, mdom_dma_it)
+
+static struct kmem_cache *mdom_dma_cache;
+
+int mdom_dma_cache_init(void)
+{
+	mdom_dma_cache = KMEM_CACHE(mdom_dma, SLAB_ACCOUNT);
+	return mdom_dma_cache ? 0 : -ENOMEM;
+}
+
+void mdom_dma_cache_exit(void)
+{
+	kmem_cache_destroy(mdom_dma_cache);
+}
+
+/* A zeroed mapping, its pin xarray empty. */
+struct mdom_dma *mdom_dma_alloc(void)
+{
+	struct mdom_dma *dma;
+
+	dma = kmem_cache_zalloc(mdom_dma_cache, GFP_KERNEL_ACCOUNT);
+	if (dma)
+		xa_init(&dma->epins);
+	return dma;
+}
+
+void mdom_dma_free(struct mdom_dma *dma)
+{
+	kmem_cache_free(mdom_dma_cache, dma);
+}
 
 void mdom_dma_tree_init(struct mdom_dma_tree *tree)
 {

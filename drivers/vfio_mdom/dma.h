@@ -50,7 +50,6 @@ enum mdom_dma_state {
  * @subtree_last: interval tree augmentation
  * @iova: first IOVA
  * @last: last IOVA (inclusive): @iova + size - 1
- * @vaddr: user virtual address it was mapped from
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
  * @state: enum mdom_dma_state
  * @vaddr_invalid: VFIO_DMA_UNMAP_FLAG_VADDR invalidated @vaddr; the pins
@@ -61,7 +60,8 @@ enum mdom_dma_state {
  *	   on (dirty.c): pinned by an emulated device or written by
  *	   vfio_dma_rw(); one bit per page of the container's smallest
  *	   IOMMU page size, NULL while tracking is off
- * @pages: the pages backing the whole mapping
+ * @pages: the pages backing the whole mapping, and its user address
+ *	   (@pages.vaddr)
  * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
  */
 struct mdom_dma {
@@ -69,9 +69,8 @@ struct mdom_dma {
 	u64 subtree_last;
 	u64 iova;
 	u64 last;
-	unsigned long vaddr;
-	int prot;
-	enum mdom_dma_state state;
+	u8 prot;
+	u8 state;		/* enum mdom_dma_state */
 	bool vaddr_invalid;
 	struct xarray epins;
 	unsigned long *dirty;
@@ -95,6 +94,15 @@ struct mdom_dma_tree {
 };
 
 void mdom_dma_tree_init(struct mdom_dma_tree *tree);
+
+/*
+ * Mappings come from a cache of their own: a container may hold a million
+ * of them, and a general kmalloc size would round each up a lot.
+ */
+int mdom_dma_cache_init(void);
+void mdom_dma_cache_exit(void);
+struct mdom_dma *mdom_dma_alloc(void);
+void mdom_dma_free(struct mdom_dma *dma);
 
 /* First mapping overlapping [first, last], in IOVA order, or NULL. */
 struct mdom_dma *mdom_dma_first(struct mdom_dma_tree *tree, u64 first,

@@ -176,7 +176,7 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 		return ERR_PTR(-ENOMEM);
 	ret = mdom_pages_init_for(&epin->pages, dma->pages.mm, dma->pages.task,
 				  dma->pages.lock_cap,
-				  dma->vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
+				  dma->pages.vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
 				  dma->prot & IOMMU_WRITE, &c->epin_owner,
 				  NULL);
 	if (ret)
@@ -328,7 +328,7 @@ static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
 			    size_t count, bool write)
 {
 	struct mm_struct *mm = dma->pages.mm;
-	unsigned long addr = dma->vaddr + offset;
+	unsigned long addr = dma->pages.vaddr + offset;
 	struct page *page;
 	size_t done = 0, len;
 	void *va;

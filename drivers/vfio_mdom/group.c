@@ -146,7 +146,7 @@ static bool mdom_domain_conflicts(struct mdom_container *c,
 	pgmask = (1ULL << __ffs(bitmap)) - 1;
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
-		if ((dma->iova | mdom_dma_size(dma) | dma->vaddr) & pgmask)
+		if ((dma->iova | mdom_dma_size(dma) | dma->pages.vaddr) & pgmask)
 			return true;
 		if (!(++n % MDOM_CONFLICT_RESCHED))
 			cond_resched();

@@ -480,10 +480,15 @@ static int __init vfio_mdom_init(void)
 {
 	int ret;
 
+	ret = mdom_dma_cache_init();
+	if (ret)
+		return ret;
 	mdom_debugfs_init();
 	ret = vfio_register_iommu_driver(&mdom_vfio_ops);
-	if (ret)
+	if (ret) {
 		mdom_debugfs_exit();
+		mdom_dma_cache_exit();
+	}
 	return ret;
 }
 
@@ -494,6 +499,7 @@ static void __exit vfio_mdom_exit(void)
 	mdom_debugfs_exit();
 	/* Snapshots freed after a grace period run this module's code. */
 	rcu_barrier();
+	mdom_dma_cache_exit();
 }
 
 module_init(vfio_mdom_init);

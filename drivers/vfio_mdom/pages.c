@@ -219,8 +219,7 @@ int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
 	}
 	pages->acct = acct;
 	pages->owner = owner;
-	pages->links[0].pages = pages;
-	pages->links[1].pages = pages;
+	pages->link.pages = pages;
 	pages->runs = pages->inline_runs;
 	pages->maxruns = MDOM_INLINE_RUNS;
 	pages->vaddr = vaddr;

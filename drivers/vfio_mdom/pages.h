@@ -36,7 +36,7 @@ struct mdom_run {
 	unsigned long npages;
 };
 
-#define MDOM_INLINE_RUNS	2
+#define MDOM_INLINE_RUNS	1
 
 /**
  * struct mdom_acct_link - a pinned mdom_pages on its account's list
@@ -65,15 +65,13 @@ struct mdom_acct_link {
  *	    which are neither pinned nor charged (there is no struct page)
  * @acct: the account of @mm (account.c), referenced
  * @owner: the container the mapping belongs to, for the account
- * @links: @links[@link] is on the account's list while @pinned; a live
- *	   update puts @pages on its new account through the other one
- *	   before taking it off the old one
- * @link: which of @links is in use
+ * @link: on the account's list while @pinned (a live update puts @pages
+ *	  on its new account through a temporary link first)
  * @nruns: number of entries in @runs
  * @runs: contiguous runs, in user address order, covering @npages;
  *	  @inline_runs or kvmalloc()ed
  * @maxruns: number of entries @runs has room for
- * @inline_runs: the first runs, so that small mappings allocate nothing
+ * @inline_runs: the first run, so that small mappings allocate nothing
  *
  * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
  * the number of domains mapping the runs, and once across the containers
@@ -91,8 +89,7 @@ struct mdom_pages {
 	bool pfnmap;
 	struct mdom_acct *acct;
 	const void *owner;
-	struct mdom_acct_link links[2];
-	unsigned int link;
+	struct mdom_acct_link link;
 	unsigned int nruns;
 	struct mdom_run *runs;
 	unsigned int maxruns;
