@@ -32,6 +32,7 @@ int read_str(const char *path, char *buf, size_t size);
 int read_ulong(const char *path, unsigned long *val);
 int write_ulong(const char *path, unsigned long val);
 int perf_control(const char *spec, const char *cmd);
+long kernel_mem_kb(void);
 
 /* devices.c: the two devices every peer works on */
 

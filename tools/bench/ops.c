@@ -16,6 +16,9 @@
  *   map4k, unmap4k      COUNT maps of 4 KiB, one call each, then COUNT
  *                       unmaps, repeated to make at least 64K calls of each;
  *                       sample = all calls, count = calls made
+ *   mem4k               the kernel memory (unreclaimable slab and IOMMU page
+ *                       tables) COUNT 4 KiB mappings cost: sample = bytes,
+ *                       count = COUNT
  *   threads_map,        the buffer mapped (then unmapped) in 1 MiB calls by
  *   threads_unmap       T threads on disjoint ranges of one container;
  *                       count = bytes
@@ -215,15 +218,23 @@ int op_small(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 	int ret;
 
 	passes = count < SMALL_MIN_CALLS ? SMALL_MIN_CALLS / count : 1;
+	snprintf(var, sizeof(var), "%lu", count);
 	ret = open_many(&c, cfg, kind);
 	if (ret)
 		return ret;
 	for (pass = 0; pass < passes; pass++) {
+		long kb0 = pass ? 0 : kernel_mem_kb(), kb1;
+
 		t0 = now_ns();
 		ret = map_many(&c, b, count);
 		map_ns += now_ns() - t0;
 		if (ret)
 			goto out;
+		/* The first pass: what @count mappings cost in memory. */
+		kb1 = pass ? -1 : kernel_mem_kb();
+		if (kb0 >= 0 && kb1 >= kb0)
+			emit(cfg, "mem4k", var, peer_name(kind),
+			     (kb1 - kb0) * 1024, count);
 		t0 = now_ns();
 		for (i = 0; i < count; i++) {
 			ret = ctx_unmap(&c, BENCH_IOVA_BASE + i * BENCH_PAGE,
@@ -233,7 +244,6 @@ int op_small(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 		}
 		unmap_ns += now_ns() - t0;
 	}
-	snprintf(var, sizeof(var), "%lu", count);
 	emit(cfg, "map4k", var, peer_name(kind), map_ns, count * passes);
 	emit(cfg, "unmap4k", var, peer_name(kind), unmap_ns, count * passes);
 out:

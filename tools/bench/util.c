@@ -116,3 +116,29 @@ int perf_control(const char *spec, const char *cmd)
 	close(fd);
 	return n > 0 && !strncmp(ack, "ack", 3) ? 0 : -EIO;
 }
+
+/*
+ * Kernel memory that mappings cost, in kB: unreclaimable slab (the
+ * mapping structures) plus the IOMMU page tables (SecPageTables), from
+ * /proc/meminfo; -1 if it cannot be read.
+ */
+long kernel_mem_kb(void)
+{
+	char line[128];
+	long kb = 0, v;
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "SUnreclaim: %ld kB", &v) == 1 ||
+		    sscanf(line, "SecPageTables: %ld kB", &v) == 1) {
+			kb += v;
+			found++;
+		}
+	}
+	fclose(f);
+	return found == 2 ? kb : -1;
+}
