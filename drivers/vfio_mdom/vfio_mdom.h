@@ -169,26 +169,37 @@ struct mdom_info {
  *	     unmaps (their vfio_device::iommu_entry)
  * @epin_owner: stands for the container's emulated pins in the accounts
  *
- * Locking order: VFIO's container group_lock -> domains_rwsem ->
- * iommu_group::mutex (inside the IOMMU core's attach, detach and
- * reserved-region calls) -> the IOMMU driver's own locks; and
- * domains_rwsem -> iova_lock. iova_lock is only ever held around work on
- * the tree and the counters, never around a call into the IOMMU core.
+ * Locking order:
+ *
+ *   VFIO's container group_lock -> domains_rwsem -> iova_lock
+ *	-> mdom_acct::lock -> mm::mmap_lock
+ *   domains_rwsem -> iommu_group::mutex (in the IOMMU core's attach,
+ *	detach and reserved-region calls) -> the IOMMU driver's locks
+ *   devices_lock -> (a device's dma_unmap ->) iova_lock
+ *
+ * iova_lock is held around work on the tree and the counters, never
+ * around a call into the IOMMU core; the IOMMU driver's map and unmap
+ * run under domains_rwsem alone.
  *
  * domains_rwsem is held for writing while a group is attached (which may
- * replay every mapping into a new domain) or detached, and for reading by
- * map and unmap for as long as they work on the domains: maps and unmaps
- * of disjoint ranges run in parallel. The tree changes only under both
- * domains_rwsem (read) and iova_lock, so holding domains_rwsem for
- * writing is enough to walk it. A mapping being mapped into the
- * domains is in the tree as MDOM_DMA_MAPPING, one being unmapped from
- * them as MDOM_DMA_UNMAPPING: no other map can take its IOVA meanwhile,
- * and an unmap that meets a mapping still being mapped waits on @dma_wq.
+ * replay every mapping into a new domain) or detached, and while dirty
+ * tracking starts or stops; for reading by map and unmap for as long as
+ * they work on the domains: maps and unmaps of disjoint ranges run in
+ * parallel. The tree changes only under both domains_rwsem (read) and
+ * iova_lock, so holding domains_rwsem for writing is enough to walk it. A
+ * mapping being mapped into the domains is in the tree as
+ * MDOM_DMA_MAPPING, one being unmapped from them as MDOM_DMA_UNMAPPING:
+ * no other map can take its IOVA meanwhile, and an unmap that meets a
+ * mapping still being mapped waits on @dma_wq.
  *
- * Pinning, charging, unpinning and uncharging (mm::mmap_lock) and every
- * copy to or from user memory happen with no container lock held, so the
- * mm locks are never nested inside them. Functions that need a lock say
- * so with lockdep_assert_held().
+ * A map pins and charges with no container lock held. The mm locks are
+ * taken under container locks only where the pages must not change
+ * meanwhile: a replay pinning mappings made before the first domain
+ * (domains_rwsem written), an emulated device's pin or vfio_dma_rw of a
+ * mapping that is not pinned, the query's walk of the account and a live
+ * update's move of a charge (iova_lock). Nothing takes a container lock
+ * under an mm lock. Functions that need a lock say so with
+ * lockdep_assert_held().
  */
 struct mdom_container {
 	u32 id;
