@@ -24,7 +24,9 @@
  * Locking: pin_pages and dma_rw hold domains_rwsem (read) and iova_lock;
  * unpin_pages only iova_lock, as devices unpin from their dma_unmap,
  * called by an unmap holding domains_rwsem for reading. devices_lock is
- * held while calling dma_unmap, and never with iova_lock held.
+ * held while calling dma_unmap, so nothing a device may call with a lock
+ * of its own held (pin_pages, unpin_pages, dma_rw) takes it, and it is
+ * never taken with iova_lock held.
  */
 #include <linux/highmem.h>
 #include <linux/iommu.h>
@@ -265,10 +267,15 @@ int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
 		return -EINVAL;
 	if (c->iommu_type != VFIO_TYPE1v2_IOMMU)
 		return -EACCES;
-	/* A device that pins must be told when its pages go. */
-	scoped_guard(mutex, &c->devices_lock)
-		if (list_empty(&c->devices))
-			return -EINVAL;
+	/*
+	 * A device that pins must be told when its pages go: one listens.
+	 * Read without devices_lock, which an unmap holds while calling the
+	 * devices' dma_unmap: a device pinning under a lock of its own that
+	 * its dma_unmap takes too would deadlock on it otherwise. The pinning
+	 * device is open, so registered before it can pin.
+	 */
+	if (list_empty_careful(&c->devices))
+		return -EINVAL;
 
 	guard(rwsem_read)(&c->domains_rwsem);
 	guard(mutex)(&c->iova_lock);
