@@ -20,7 +20,10 @@
  *     iommufd: KVM believes such a group coherent), check the aperture and
  *     page sizes against the existing mappings, and replay every mapping
  *     into it from the pinned runs;
- *  4. publish the new snapshot of the domains (info.c).
+ *  4. publish the new snapshot of the domains (info.c), built before the
+ *     replay: nothing can fail after a replay, which would be more to undo
+ *     (what a replay into the first domain pinned, the dirty tracking mode
+ *     a new domain changed).
  * Each step is undone on failure: the container is exactly as before.
  */
 #include <linux/err.h>
@@ -169,11 +172,12 @@ static int mdom_container_check_ranges(struct mdom_container *c)
 }
 
 /*
- * Try the existing domains; 0 and g->domain set if one took the group,
- * -ENOENT if none would, or the IOMMU's error.
+ * Try the existing domains; 0, g->domain set and the new snapshot in
+ * *@info if one took the group; -ENOENT if none would, or the error.
  */
 static int mdom_group_join_domain(struct mdom_container *c,
-				  struct mdom_group *g, bool cc)
+				  struct mdom_group *g, bool cc,
+				  struct mdom_info **info)
 {
 	struct mdom_domain *d;
 	int ret;
@@ -190,20 +194,27 @@ static int mdom_group_join_domain(struct mdom_container *c,
 		list_add_tail(&g->next, &d->groups);
 		g->domain = d;
 		ret = mdom_container_check_ranges(c);
-		if (ret) {
-			list_del(&g->next);
-			g->domain = NULL;
-			iommu_detach_group(d->domain, g->iommu_group);
+		if (!ret) {
+			*info = mdom_info_build(c, GFP_KERNEL_ACCOUNT);
+			if (*info)
+				return 0;
+			ret = -ENOMEM;
 		}
+		list_del(&g->next);
+		g->domain = NULL;
+		iommu_detach_group(d->domain, g->iommu_group);
 		return ret;
 	}
 	return -ENOENT;
 }
 
-/* Give the group a domain of its own, holding every existing mapping. */
+/*
+ * Give the group a domain of its own, holding every existing mapping; the
+ * new snapshot in *@info.
+ */
 static int mdom_group_new_domain(struct mdom_container *c,
 				 struct mdom_group *g, bool cc, bool sw_msi,
-				 phys_addr_t sw_msi_base)
+				 phys_addr_t sw_msi_base, struct mdom_info **info)
 {
 	const struct iommu_domain_ops *ops;
 	struct mdom_domain *d;
@@ -249,13 +260,19 @@ static int mdom_group_new_domain(struct mdom_container *c,
 	ret = mdom_container_check_ranges(c);
 	if (ret)
 		goto out_unlink;
+	d->id = c->next_domain_id++;
+	ret = -ENOMEM;
+	*info = mdom_info_build(c, GFP_KERNEL_ACCOUNT);
+	if (!*info)
+		goto out_unlink;
 	ret = mdom_domain_replay(c, d);
 	if (ret)
-		goto out_unlink;
-	d->id = c->next_domain_id++;
+		goto out_free_info;
 	mdom_dirty_domain_added(c, d);
 	return 0;
 
+out_free_info:
+	mdom_info_free(*info);
 out_unlink:
 	list_del(&g->next);
 	g->domain = NULL;
@@ -298,6 +315,7 @@ static int __mdom_container_attach(struct mdom_container *c,
 				   bool *new_domain)
 {
 	phys_addr_t sw_msi_base = 0;
+	struct mdom_info *info;
 	struct mdom_group *g;
 	struct mdom_dma *dma;
 	unsigned int i;
@@ -334,18 +352,15 @@ static int __mdom_container_attach(struct mdom_container *c,
 	}
 
 	cc = mdom_group_can_enforce_cc(grp);
-	ret = mdom_group_join_domain(c, g, cc);
+	ret = mdom_group_join_domain(c, g, cc, &info);
 	if (ret == -ENOENT) {
 		*new_domain = true;
-		ret = mdom_group_new_domain(c, g, cc, sw_msi, sw_msi_base);
+		ret = mdom_group_new_domain(c, g, cc, sw_msi, sw_msi_base,
+					    &info);
 	}
 	if (ret)
 		goto out_free;
-	ret = mdom_info_update(c, GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		mdom_group_unlink(c, g);
-		goto out_free;
-	}
+	mdom_info_publish(c, info);
 	*domain_id = g->domain->id;
 	up_write(&c->domains_rwsem);
 	return 0;

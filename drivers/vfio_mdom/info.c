@@ -207,8 +207,8 @@ int mdom_iova_ranges(struct mdom_container *c, gfp_t gfp,
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_iova_ranges);
 
-/* Compute the snapshot of @c's domains as they are now. */
-static struct mdom_info *mdom_info_build(struct mdom_container *c, gfp_t gfp)
+/* Compute the snapshot of @c's domains as they are now; NULL on -ENOMEM. */
+struct mdom_info *mdom_info_build(struct mdom_container *c, gfp_t gfp)
 {
 	unsigned int ndom = 0, ngrp = 0, i = 0, j = 0;
 	struct mdom_info *info;
@@ -269,19 +269,30 @@ static struct mdom_info *mdom_info_build(struct mdom_container *c, gfp_t gfp)
 }
 
 /*
- * Publish a new snapshot of @c's domains. The caller holds domains_rwsem
- * for writing (or owns @c alone). -ENOMEM leaves the old one in place.
+ * Make @info (from mdom_info_build(), for the domains as they are now) the
+ * current snapshot. The caller holds domains_rwsem for writing.
  */
-int mdom_info_update(struct mdom_container *c, gfp_t gfp)
+void mdom_info_publish(struct mdom_container *c, struct mdom_info *info)
 {
-	struct mdom_info *info, *old;
+	struct mdom_info *old;
 
-	info = mdom_info_build(c, gfp);
-	if (!info)
-		return -ENOMEM;
 	old = rcu_replace_pointer(c->info, info,
 				  lockdep_is_held(&c->domains_rwsem));
 	if (old)
 		mdom_info_put(old);
+}
+
+/*
+ * Build and publish a new snapshot of @c's domains. The caller holds
+ * domains_rwsem for writing. -ENOMEM leaves the old one in place.
+ */
+int mdom_info_update(struct mdom_container *c, gfp_t gfp)
+{
+	struct mdom_info *info;
+
+	info = mdom_info_build(c, gfp);
+	if (!info)
+		return -ENOMEM;
+	mdom_info_publish(c, info);
 	return 0;
 }

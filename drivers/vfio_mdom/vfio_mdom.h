@@ -257,6 +257,8 @@ void mdom_container_counts(struct mdom_container *c,
 
 /* info.c: the published snapshot of the domains */
 int mdom_info_update(struct mdom_container *c, gfp_t gfp);
+struct mdom_info *mdom_info_build(struct mdom_container *c, gfp_t gfp);
+void mdom_info_publish(struct mdom_container *c, struct mdom_info *info);
 struct mdom_info *mdom_info_get(struct mdom_container *c);
 void mdom_info_put(struct mdom_info *info);
 void mdom_info_free(struct mdom_info *info);
