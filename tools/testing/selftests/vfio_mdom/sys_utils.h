@@ -445,4 +445,60 @@ static inline long long foll_pins_stable(void)
 	return prev;
 }
 
+/* ---- physical addresses (/proc/self/pagemap) ----------------------------- */
+
+/*
+ * The physical address of each of the @npages pages from @addr (page
+ * aligned) of this process into @phys, UINT64_MAX for a page not present.
+ * Needs root (pagemap hides page frame numbers from others).
+ */
+static inline int pagemap_phys(const void *addr, size_t npages,
+			       uint64_t *phys)
+{
+	size_t pg = page_size(), len = npages * sizeof(*phys), i;
+	ssize_t n;
+	int fd, err;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, phys, len, (uintptr_t)addr / pg * sizeof(*phys));
+	err = n < 0 ? -errno : -EIO;
+	close(fd);
+	if (n != (ssize_t)len)
+		return err;
+	/* bit 63: present; bits 0-54: the page frame number */
+	for (i = 0; i < npages; i++)
+		phys[i] = phys[i] >> 63 ?
+			  (phys[i] & ((1ULL << 55) - 1)) * pg : UINT64_MAX;
+	return 0;
+}
+
+/* ---- kmemleak ------------------------------------------------------------- */
+
+#define KMEMLEAK_PATH		"/sys/kernel/debug/kmemleak"
+/* kmemleak reports an object only once it is this old (jiffies_min_age) */
+#define KMEMLEAK_MIN_AGE_S	5
+
+static inline bool kmemleak_available(void)
+{
+	return !access(KMEMLEAK_PATH, W_OK);
+}
+
+/*
+ * Scan for leaks now (kmemleak scans synchronously on "scan") and read
+ * the report into @buf: its length, 0 when there is no leak, or a
+ * negative errno (-ENOENT without kmemleak; -E2BIG: a report longer than
+ * @buf, so leaks). Objects younger than
+ * KMEMLEAK_MIN_AGE_S are not reported yet: sleep first to see them.
+ */
+static inline ssize_t kmemleak_scan(char *buf, size_t size)
+{
+	int ret = write_file(KMEMLEAK_PATH, "scan");
+
+	if (ret)
+		return ret;
+	return read_file(KMEMLEAK_PATH, buf, size);
+}
+
 #endif /* _VFIO_MDOM_SYS_UTILS_H */

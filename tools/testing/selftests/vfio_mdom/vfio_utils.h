@@ -255,4 +255,80 @@ static inline int vfio_attach(int container, int group_fd, bool first,
 	return ret;
 }
 
+/* ---- dirty page tracking (VFIO_IOMMU_DIRTY_PAGES) ------------------------- */
+
+/* VFIO_IOMMU_DIRTY_PAGES_FLAG_START or _STOP */
+static inline int _vfio_dirty_pages(int container, uint32_t flag)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = {
+		.argsz = sizeof(d),
+		.flags = flag,
+	};
+
+	return vfio_errno(ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d));
+}
+
+/*
+ * VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP: the pages of @pgsize dirtied in
+ * [@iova, +@size) into @bitmap, @bytes long (bit N: page N of the range).
+ */
+static inline int _vfio_dirty_bitmap(int container, uint64_t iova,
+				     uint64_t size, uint64_t pgsize,
+				     uint64_t *bitmap, uint64_t bytes)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap hdr;
+		struct vfio_iommu_type1_dirty_bitmap_get get;
+	} d = {
+		.hdr = {
+			.argsz = sizeof(d),
+			.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+		},
+		.get = {
+			.iova = iova,
+			.size = size,
+			.bitmap = {
+				.pgsize = pgsize,
+				.size = bytes,
+				.data = (__u64 *)bitmap,
+			},
+		},
+	};
+
+	return vfio_errno(ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d));
+}
+
+/*
+ * VFIO_IOMMU_UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: unmap
+ * [@iova, +@size) and get its dirty pages of @pgsize into @bitmap (@bytes
+ * long); *@unmapped (if not NULL) as _vfio_unmap().
+ */
+static inline int _vfio_unmap_dirty(int container, uint64_t iova,
+				    uint64_t size, uint64_t pgsize,
+				    uint64_t *bitmap, uint64_t bytes,
+				    uint64_t *unmapped)
+{
+	struct {
+		struct vfio_iommu_type1_dma_unmap unmap;
+		struct vfio_bitmap bitmap;
+	} u = {
+		.unmap = {
+			.argsz = sizeof(u),
+			.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			.iova = iova,
+			.size = size,
+		},
+		.bitmap = {
+			.pgsize = pgsize,
+			.size = bytes,
+			.data = (__u64 *)bitmap,
+		},
+	};
+	int ret = ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u);
+
+	if (unmapped)
+		*unmapped = ret ? 0 : u.unmap.size;
+	return vfio_errno(ret);
+}
+
 #endif /* _VFIO_MDOM_VFIO_UTILS_H */
