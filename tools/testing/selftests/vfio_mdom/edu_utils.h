@@ -413,4 +413,99 @@ static inline int kmsg_wait_dmar_fault(int fd, const struct edu_dev *dev,
 	return kmsg_wait(fd, needles, 3, 8000, line, size);
 }
 
+/* ---- the Intel IOMMU's page tables (IOMMU_DEBUGFS) ----------------------- */
+
+/*
+ * /sys/kernel/debug/iommu/intel/<BDF>/domain_translation_struct walks the
+ * second-stage page table of the domain the device is attached to (the
+ * kernel's drivers/iommu/intel/debugfs.c) and prints one line per leaf:
+ * "0xIOVA_PFN |" then the entry of each level from PML5E down to the
+ * leaf, tab-separated: three entries for a 1 GiB leaf (PDPE), four for
+ * 2 MiB (PDE), five for 4 KiB (PTE).
+ */
+#define INTEL_IOMMU_DEBUGFS	"/sys/kernel/debug/iommu/intel"
+#define INTEL_PTE_READ		0x1ULL
+#define INTEL_PTE_WRITE		0x2ULL
+#define INTEL_PTE_SNP		0x800ULL	/* snoop: IOMMU_CACHE */
+/* The address of the next level or of the page: bits 12-62 */
+#define INTEL_PTE_ADDR(v)	((v) & 0x7ffffffffffff000ULL)
+
+struct intel_pte {
+	uint64_t iova;
+	uint64_t phys;
+	uint64_t size;		/* 4 KiB, 2 MiB or 1 GiB */
+	uint64_t val;		/* the leaf entry as the IOMMU reads it */
+};
+
+static inline void intel_pt_path(char *path, size_t size, const char *bdf)
+{
+	snprintf(path, size, INTEL_IOMMU_DEBUGFS "/%s/domain_translation_struct",
+		 bdf);
+}
+
+static inline bool intel_pt_available(const char *bdf)
+{
+	char path[160];
+
+	intel_pt_path(path, sizeof(path), bdf);
+	return !access(path, R_OK);
+}
+
+/*
+ * Every leaf of the page table of the domain device @bdf is attached to,
+ * in IOVA order, into a malloc()ed *@out (free() it): their number, or a
+ * negative errno.
+ */
+static inline long intel_pt_read(const char *bdf, struct intel_pte **out)
+{
+	unsigned long long pfn, v[5];
+	size_t size = 1 << 20, n = 0, max = 0;
+	struct intel_pte *ptes = NULL, *p;
+	char path[160], *text = NULL, *line, *next;
+	ssize_t len;
+	int k;
+
+	intel_pt_path(path, sizeof(path), bdf);
+	for (;;) {
+		text = malloc(size);
+		if (!text)
+			return -ENOMEM;
+		len = read_file(path, text, size);
+		if (len != -E2BIG)
+			break;
+		free(text);
+		size *= 4;
+	}
+	if (len < 0) {
+		free(text);
+		return len;
+	}
+	for (line = text; *line; line = next) {
+		next = next_line(line);
+		k = sscanf(line, "0x%llx |\t0x%llx\t0x%llx\t0x%llx\t0x%llx\t0x%llx",
+			   &pfn, &v[0], &v[1], &v[2], &v[3], &v[4]);
+		if (k < 4)
+			continue;	/* the device and column header lines */
+		if (n == max) {
+			max = max * 2 + 256;
+			p = realloc(ptes, max * sizeof(*ptes));
+			if (!p) {
+				free(ptes);
+				free(text);
+				return -ENOMEM;
+			}
+			ptes = p;
+		}
+		/* k - 1 entries: PML5E, PML4E, PDPE[, PDE[, PTE]] */
+		ptes[n].iova = pfn << 12;
+		ptes[n].val = v[k - 2];
+		ptes[n].size = 1ULL << (12 + 9 * (6 - k));
+		ptes[n].phys = INTEL_PTE_ADDR(ptes[n].val);
+		n++;
+	}
+	free(text);
+	*out = ptes;
+	return n;
+}
+
 #endif /* _VFIO_MDOM_EDU_UTILS_H */

@@ -853,8 +853,6 @@ static bool __printf(3, 4) diff(char *buf, size_t size, const char *fmt, ...)
 	return false;
 }
 
-#define ULL(x)			((unsigned long long)(x))
-
 static bool query_same(const struct mdom_state *a,
 		       const struct mdom_state *b, char *buf, size_t size)
 {

@@ -31,6 +31,9 @@
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #endif
 
+/* For printing a u64 with %llx */
+#define ULL(x)			((unsigned long long)(x))
+
 static inline long page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
