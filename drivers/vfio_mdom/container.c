@@ -97,7 +97,8 @@ static void mdom_container_forget(struct mdom_container *c,
 		c->nr_mappings--;
 		if (dma->vaddr_invalid)
 			c->nr_vaddr_invalid--;
-		c->pinned_pages -= mdom_pages_npinned(&dma->pages);
+		c->pinned_pages -= mdom_pages_npinned(&dma->pages) +
+				   mdom_dma_epin_pages(dma, NULL);
 	}
 	mdom_dma_remove_list(&c->dmas, victims);
 }
@@ -604,10 +605,11 @@ void mdom_container_counts(struct mdom_container *c, struct vfio_mdom_query *q)
 	q->shared_pages = 0;
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
-		if (dma->state != MDOM_DMA_LIVE ||
-		    !mdom_pages_npinned(&dma->pages))
+		if (dma->state != MDOM_DMA_LIVE)
 			continue;
-		q->shared_pages += mdom_acct_shared(&dma->pages);
+		if (mdom_pages_npinned(&dma->pages))
+			q->shared_pages += mdom_acct_shared(&dma->pages);
+		mdom_dma_epin_pages(dma, &q->shared_pages);
 		if (!(++n % MDOM_FREE_RESCHED))
 			cond_resched();
 	}

@@ -193,6 +193,7 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 	if (ret)
 		goto out_release;
 	epin->count = 1;
+	c->pinned_pages++;
 	return pfn_to_page(epin->pages.runs[0].pfn);
 
 out_release:
@@ -229,7 +230,31 @@ static bool mdom_epin_put(struct mdom_container *c, struct mdom_dma *dma,
 	xa_erase(&dma->epins, index);
 	mdom_pages_release(&epin->pages);
 	kfree(epin);
+	c->pinned_pages--;
 	return true;
+}
+
+/*
+ * The pages of @dma pinned for emulated devices alone (the mapping did not
+ * hold them pinned when they were pinned), and how many of those another
+ * pinned mdom_pages of the mm holds too, into *@shared if not NULL. For
+ * the counters: 0 at once when no device pins anything of @dma.
+ */
+unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared)
+{
+	unsigned long index, n = 0;
+	void *entry;
+
+	if (xa_empty(&dma->epins))
+		return 0;
+	xa_for_each(&dma->epins, index, entry) {
+		if (xa_is_value(entry))
+			continue;
+		n++;
+		if (shared)
+			*shared += mdom_acct_shared(&((struct mdom_epin *)entry)->pages);
+	}
+	return n;
 }
 
 /* A mapping that goes while devices still hold pins: let them all go. */

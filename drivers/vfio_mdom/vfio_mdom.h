@@ -162,7 +162,8 @@ struct mdom_info {
  * @nr_vaddr_invalid: live mappings whose vaddr is invalidated
  * @unpin_seq: counts the pages emulated devices unpinned (dma_wq wakes)
  * @mapped_bytes: bytes covered by the live mappings of @dmas
- * @pinned_pages: pages pinned for @dmas (each once, whatever the domains),
+ * @pinned_pages: pages pinned for @dmas (each once, whatever the domains)
+ *		  and for emulated devices of mappings not pinned themselves,
  *		  charged once per mm across containers (account.c)
  * @devices_lock: protects @devices
  * @devices: the opened devices of emulated groups that want to hear of
@@ -316,6 +317,7 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 int mdom_emulated_release(struct mdom_container *c,
 			  struct list_head *victims);
 void mdom_dma_drop_epins(struct mdom_dma *dma);
+unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared);
 
 /*
  * dirty.c: dirty page tracking. Bitmaps are of u64 words, as type1's, and

@@ -94,7 +94,9 @@ struct vfio_mdom_group_info {
  * @num_mappings: number of VFIO_IOMMU_MAP_DMA mappings in the container
  * @mapped_bytes: bytes those mappings cover
  * @pinned_pages: PAGE_SIZE pages the container holds pinned; each is
- *		  pinned once however many domains map it
+ *		  pinned once however many domains map it. With no IOMMU
+ *		  domain (emulated groups only) mappings are not pinned: the
+ *		  pages emulated devices pin are
  * @locked_pages: of @pinned_pages, those whose RLIMIT_MEMLOCK charge
  *		  (the mapping process's locked_vm) this container holds
  *		  alone
