@@ -424,14 +424,16 @@ static void mdom_container_unchoose(struct mdom_container *c,
 /*
  * VFIO_IOMMU_UNMAP_DMA, type1 v1 or v2 rules (dma.c) or everything with
  * @all. Victims are marked UNMAPPING; emulated devices holding pages of
- * them are told and must let go; their dirty bits are reported if
- * @bitmap (VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, of @pgsize); they are
+ * them are told and must let go; their dirty bits are reported into
+ * @bitmap if @report (VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, of @pgsize:
+ * a bitmap at user address 0 is a bitmap too, which faults); they are
  * unmapped from every domain (IOTLB flushed), removed from the tree, then
  * unpinned with no lock held. *@unmapped is written in every case.
  */
 static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
-				  u64 size, bool all, u64 __user *bitmap,
-				  u64 pgsize, u64 *unmapped, u32 *nvictims)
+				  u64 size, bool all, bool report,
+				  u64 __user *bitmap, u64 pgsize,
+				  u64 *unmapped, u32 *nvictims)
 {
 	struct mdom_domain *d;
 	LIST_HEAD(victims);
@@ -441,7 +443,7 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 	*unmapped = 0;
 	down_read(&c->domains_rwsem);
 	ret = mdom_container_unmap_range(c, iova, size, all, &last);
-	if (!ret && bitmap)
+	if (!ret && report)
 		ret = mdom_dirty_check(c, pgsize);
 	if (ret)
 		goto out_up;
@@ -451,7 +453,7 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 	if (ret)
 		goto out_up;
 	ret = mdom_emulated_release(c, &victims);
-	if (!ret && bitmap)
+	if (!ret && report)
 		ret = mdom_dirty_report_victims(c, iova, size, bitmap,
 						&victims);
 	if (ret) {
@@ -474,15 +476,16 @@ out_up:
 }
 
 static int mdom_container_unmap_traced(struct mdom_container *c, u64 iova,
-				       u64 size, bool all, u64 __user *bitmap,
-				       u64 pgsize, u64 *unmapped)
+				       u64 size, bool all, bool report,
+				       u64 __user *bitmap, u64 pgsize,
+				       u64 *unmapped)
 {
 	u64 start = mdom_trace_clock(trace_mdom_unmap_enabled());
 	u32 nvictims = 0;
 	int ret;
 
-	ret = __mdom_container_unmap(c, iova, size, all, bitmap, pgsize,
-				     unmapped, &nvictims);
+	ret = __mdom_container_unmap(c, iova, size, all, report, bitmap,
+				     pgsize, unmapped, &nvictims);
 	trace_mdom_unmap(c->id, iova, size, all, *unmapped, nvictims, ret,
 			 mdom_trace_ns(start));
 	return ret;
@@ -491,7 +494,7 @@ static int mdom_container_unmap_traced(struct mdom_container *c, u64 iova,
 int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
 			 bool all, u64 *unmapped)
 {
-	return mdom_container_unmap_traced(c, iova, size, all, NULL, 0,
+	return mdom_container_unmap_traced(c, iova, size, all, false, NULL, 0,
 					   unmapped);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap);
@@ -500,7 +503,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap);
 int mdom_container_unmap_dirty(struct mdom_container *c, u64 iova, u64 size,
 			       u64 *unmapped, u64 pgsize, u64 __user *bitmap)
 {
-	return mdom_container_unmap_traced(c, iova, size, false, bitmap,
+	return mdom_container_unmap_traced(c, iova, size, false, true, bitmap,
 					   pgsize, unmapped);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap_dirty);
