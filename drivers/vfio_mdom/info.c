@@ -246,7 +246,7 @@ struct mdom_info *mdom_info_build(struct mdom_container *c, gfp_t gfp)
 	}
 
 	info->pgsize_bitmap = mdom_pgsize_bitmap(c, NULL);
-	info->enforce_cc = ndom;
+	info->enforce_cc = true;
 	list_for_each_entry(d, &c->domains, next) {
 		info->enforce_cc &= d->enforce_cc;
 		refcount_inc(&d->users);

@@ -124,6 +124,9 @@ static int mdom_info_build_caps(struct mdom_container *c,
 	if (ret)
 		return ret;
 
+	/* None with no range or no domain (emulated groups only), as type1 */
+	if (!info->nr_ranges || !info->nr_domains)
+		return 0;
 	header = vfio_info_cap_add(caps,
 				   struct_size(cap_iovas, iova_ranges,
 					       info->nr_ranges),

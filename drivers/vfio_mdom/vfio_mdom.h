@@ -104,7 +104,8 @@ struct mdom_domain {
  * @rcu: freed after a grace period
  * @users: references taken by readers outside rcu_read_lock()
  * @pgsize_bitmap: page sizes every domain supports (PAGE_MASK with none)
- * @enforce_cc: there is a domain and every domain enforces coherency
+ * @enforce_cc: every domain enforces coherency (true with none, as type1:
+ *		an emulated device's DMA is done by the CPU)
  * @nr_ranges: number of entries in @ranges
  * @ranges: the valid IOVA ranges: every domain's aperture minus every
  *	    group's reserved regions, sorted

@@ -60,8 +60,8 @@ static void mdom_container_extensions_empty(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_IOMMU), 1);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1v2_IOMMU), 1);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UNMAP_ALL), 1);
-	/* No domain enforces coherency yet, and the first may not. */
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 0);
+	/* No domain: nothing to enforce, 1 as type1 (KVM asks again later). */
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 1);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_TYPE1_NESTING_IOMMU), 0);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UPDATE_VADDR), 1);
 }
@@ -147,7 +147,7 @@ static void mdom_container_empty_geometry(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info->pgsize_bitmap, PAGE_MASK);
 	KUNIT_EXPECT_EQ(test, info->nr_ranges, 1);
 	KUNIT_EXPECT_EQ(test, info->nr_domains, 0);
-	KUNIT_EXPECT_FALSE(test, info->enforce_cc);
+	KUNIT_EXPECT_TRUE(test, info->enforce_cc);
 	mdom_info_put(info);
 	KUNIT_ASSERT_EQ(test, nr, 1);
 	KUNIT_EXPECT_EQ(test, ranges[0].first, 0);
