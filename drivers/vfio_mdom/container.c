@@ -50,6 +50,7 @@ struct mdom_container *mdom_container_alloc(u32 iommu_type)
 	c->dma_limit = READ_ONCE(mdom_dma_entry_limit);
 	c->next_domain_id = 1;	/* 0 is never a domain */
 	INIT_LIST_HEAD(&c->node);
+	init_rwsem(&c->release_rwsem);
 	init_rwsem(&c->domains_rwsem);
 	INIT_LIST_HEAD(&c->domains);
 	INIT_LIST_HEAD(&c->emulated_groups);
@@ -58,9 +59,9 @@ struct mdom_container *mdom_container_alloc(u32 iommu_type)
 	mutex_init(&c->iova_lock);
 	mdom_dma_tree_init(&c->dmas);
 	init_waitqueue_head(&c->dma_wq);
-	down_write(&c->domains_rwsem);
+	mdom_domains_lock(c);
 	ret = mdom_info_update(c, GFP_KERNEL_ACCOUNT);
-	up_write(&c->domains_rwsem);
+	mdom_domains_unlock(c);
 	if (ret) {
 		kfree(c);
 		return ERR_PTR(ret);
@@ -114,7 +115,7 @@ void mdom_container_destroy(struct mdom_container *c)
 	LIST_HEAD(victims);
 	u64 unmapped;
 
-	down_write(&c->domains_rwsem);
+	mdom_domains_lock(c);
 	mdom_container_detach_all(c);
 	mutex_lock(&c->iova_lock);
 	WARN_ON(mdom_dma_unmap_collect(&c->dmas, 0, U64_MAX, true, true,
@@ -123,7 +124,7 @@ void mdom_container_destroy(struct mdom_container *c)
 	WARN_ON(c->mapped_bytes || c->pinned_pages || c->nr_mappings ||
 		c->dmas.count);
 	mutex_unlock(&c->iova_lock);
-	up_write(&c->domains_rwsem);
+	mdom_domains_unlock(c);
 
 	mdom_dma_free_list(&victims);
 	if (c->acct)
@@ -435,11 +436,13 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 				  u64 __user *bitmap, u64 pgsize,
 				  u64 *unmapped, u32 *nvictims)
 {
+	bool release_held = false;
 	struct mdom_domain *d;
 	LIST_HEAD(victims);
 	u64 last;
 	int ret;
 
+again:
 	*unmapped = 0;
 	down_read(&c->domains_rwsem);
 	ret = mdom_container_unmap_range(c, iova, size, all, &last);
@@ -452,7 +455,15 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 					   unmapped);
 	if (ret)
 		goto out_up;
-	ret = mdom_emulated_release(c, &victims);
+	ret = mdom_emulated_release(c, &victims, &release_held);
+	if (ret == -EAGAIN) {
+		/* A writer waits: let it pass, then hold it off and retry. */
+		mdom_container_unchoose(c, &victims);
+		up_read(&c->domains_rwsem);
+		down_read(&c->release_rwsem);
+		release_held = true;
+		goto again;
+	}
 	if (!ret && report)
 		ret = mdom_dirty_report_victims(c, iova, size, bitmap,
 						&victims);
@@ -470,6 +481,8 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 		*nvictims = list_count_nodes(&victims);
 out_up:
 	up_read(&c->domains_rwsem);
+	if (release_held)
+		up_read(&c->release_rwsem);
 	/* The IOMMUs no longer reach the pages: now they can go. */
 	mdom_dma_free_list(&victims);
 	return ret;

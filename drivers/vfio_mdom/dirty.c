@@ -195,7 +195,7 @@ static int mdom_dirty_start(struct mdom_container *c)
 	struct mdom_dma *dma;
 	int ret = 0;
 
-	guard(rwsem_write)(&c->domains_rwsem);
+	guard(mdom_domains)(c);
 	if (c->dirty_tracking)
 		return 0;
 	info = rcu_dereference_protected(c->info,
@@ -224,7 +224,7 @@ static int mdom_dirty_start(struct mdom_container *c)
 
 static void mdom_dirty_stop(struct mdom_container *c)
 {
-	guard(rwsem_write)(&c->domains_rwsem);
+	guard(mdom_domains)(c);
 	if (!c->dirty_tracking)
 		return;
 	mdom_dirty_stop_domains(c);

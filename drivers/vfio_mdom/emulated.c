@@ -23,7 +23,9 @@
  *
  * Locking: pin_pages and dma_rw hold domains_rwsem (read) and iova_lock;
  * unpin_pages only iova_lock, as devices unpin from their dma_unmap,
- * called by an unmap holding domains_rwsem for reading. devices_lock is
+ * called by an unmap holding domains_rwsem and release_rwsem for reading
+ * (so that a device's dma_unmap may wait for its own pin_pages or dma_rw
+ * in flight: see struct mdom_container). devices_lock is
  * held while calling dma_unmap, so nothing a device may call with a lock
  * of its own held (pin_pages, unpin_pages, dma_rw) takes it, and it is
  * never taken with iova_lock held.
@@ -70,7 +72,7 @@ int mdom_container_attach_emulated(struct mdom_container *c,
 	struct mdom_group *g;
 	int ret;
 
-	guard(rwsem_write)(&c->domains_rwsem);
+	guard(mdom_domains)(c);
 	if (mdom_find_emulated(c, grp))
 		return -EINVAL;
 	/* Its device could pin through an address that is not there. */
@@ -95,7 +97,7 @@ int mdom_container_detach_emulated(struct mdom_container *c,
 {
 	struct mdom_group *g;
 
-	guard(rwsem_write)(&c->domains_rwsem);
+	guard(mdom_domains)(c);
 	g = mdom_find_emulated(c, grp);
 	if (!g)
 		return -ENOENT;
@@ -481,18 +483,30 @@ static bool mdom_victims_pinned(struct list_head *victims)
 /*
  * An unmap's victims, chosen (UNMAPPING): tell every listening device of
  * those with pages pinned by devices, and wait until they have unpinned
- * them all. 0, or -EBUSY if a device kept pages pinned (the victims stay
- * as they are; the caller gives them back).
+ * them all. That needs release_rwsem held for reading: taken here unless
+ * *@release_held says the caller holds it, and then left held for the
+ * caller to drop (*@release_held set). 0; -EAGAIN if release_rwsem is
+ * not free (a writer holds or waits for it, and for domains_rwsem, which
+ * the caller holds: it must drop domains_rwsem and take release_rwsem
+ * first); -EBUSY if a device kept pages pinned. On error the victims stay
+ * as they are: the caller gives them back.
  */
-int mdom_emulated_release(struct mdom_container *c, struct list_head *victims)
+int mdom_emulated_release(struct mdom_container *c, struct list_head *victims,
+			  bool *release_held)
 {
 	unsigned long deadline = jiffies + MDOM_UNPIN_WAIT;
 	struct vfio_device *vdev;
 	struct mdom_dma *dma;
 	u64 seq;
 
+	lockdep_assert_held_read(&c->domains_rwsem);
 	if (!mdom_victims_pinned(victims))
 		return 0;
+	if (!*release_held) {
+		if (!down_read_trylock(&c->release_rwsem))
+			return -EAGAIN;
+		*release_held = true;
+	}
 	scoped_guard(mutex, &c->devices_lock) {
 		list_for_each_entry(dma, victims, list) {
 			if (xa_empty(&dma->epins))

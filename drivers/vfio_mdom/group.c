@@ -322,7 +322,7 @@ static int __mdom_container_attach(struct mdom_container *c,
 	bool sw_msi, cc;
 	int ret;
 
-	down_write(&c->domains_rwsem);
+	mdom_domains_lock(c);
 	ret = -EINVAL;
 	if (mdom_container_find_group(c, grp))
 		goto out_unlock;
@@ -362,13 +362,13 @@ static int __mdom_container_attach(struct mdom_container *c,
 		goto out_free;
 	mdom_info_publish(c, info);
 	*domain_id = g->domain->id;
-	up_write(&c->domains_rwsem);
+	mdom_domains_unlock(c);
 	return 0;
 
 out_free:
 	mdom_group_free(g);
 out_unlock:
-	up_write(&c->domains_rwsem);
+	mdom_domains_unlock(c);
 	return ret;
 }
 
@@ -390,7 +390,7 @@ int mdom_container_detach(struct mdom_container *c, struct iommu_group *grp)
 {
 	struct mdom_group *g;
 
-	guard(rwsem_write)(&c->domains_rwsem);
+	guard(mdom_domains)(c);
 	g = mdom_container_find_group(c, grp);
 	if (!g)
 		return -ENOENT;

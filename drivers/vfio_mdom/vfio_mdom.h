@@ -144,6 +144,9 @@ struct mdom_info {
  * @owner: the process that did VFIO_SET_IOMMU (debugfs)
  * @comm: its name then
  * @node: in the global list of containers (debugfs.c)
+ * @release_rwsem: taken for writing before @domains_rwsem is; held for
+ *		   reading by an unmap while emulated devices let go of
+ *		   its victims' pages (see below)
  * @domains_rwsem: the domain and group lists; see below
  * @domains: struct mdom_domain list, in creation order
  * @emulated_groups: the emulated (mdev-style) groups, struct mdom_group
@@ -173,7 +176,8 @@ struct mdom_info {
  *
  * Locking order:
  *
- *   VFIO's container group_lock -> domains_rwsem -> iova_lock
+ *   VFIO's container group_lock -> release_rwsem -> domains_rwsem
+ *	-> iova_lock
  *	-> mdom_acct::lock -> mm::mmap_lock
  *   domains_rwsem -> iommu_group::mutex (in the IOMMU core's attach,
  *	detach and reserved-region calls) -> the IOMMU driver's locks
@@ -194,6 +198,16 @@ struct mdom_info {
  * no other map can take its IOVA meanwhile, and an unmap that meets a
  * mapping still being mapped waits on @dma_wq.
  *
+ * An emulated device's dma_unmap, called by an unmap holding
+ * domains_rwsem for reading, may wait for a pin_pages or dma_rw of the
+ * same device in flight, which takes domains_rwsem for reading too. Were
+ * a writer queued on domains_rwsem meanwhile, that second read would wait
+ * behind it and the writer behind the unmap: a deadlock. So whoever
+ * writes domains_rwsem first takes release_rwsem for writing
+ * (mdom_domains_lock()), and an unmap that calls dma_unmap holds
+ * release_rwsem for reading: no writer can then be queued on
+ * domains_rwsem.
+ *
  * A map pins and charges with no container lock held. The mm locks are
  * taken under container locks only where the pages must not change
  * meanwhile: a replay pinning mappings made before the first domain
@@ -211,6 +225,7 @@ struct mdom_container {
 	char comm[TASK_COMM_LEN];
 	struct list_head node;
 
+	struct rw_semaphore release_rwsem;
 	struct rw_semaphore domains_rwsem;
 	struct list_head domains;
 	struct list_head emulated_groups;
@@ -235,6 +250,22 @@ struct mdom_container {
 	struct list_head devices;
 	char epin_owner;
 };
+
+/* Take domains_rwsem for writing (attach, detach, dirty start and stop). */
+static inline void mdom_domains_lock(struct mdom_container *c)
+{
+	down_write(&c->release_rwsem);
+	down_write(&c->domains_rwsem);
+}
+
+static inline void mdom_domains_unlock(struct mdom_container *c)
+{
+	up_write(&c->domains_rwsem);
+	up_write(&c->release_rwsem);
+}
+
+DEFINE_GUARD(mdom_domains, struct mdom_container *, mdom_domains_lock(_T),
+	     mdom_domains_unlock(_T))
 
 /* Module parameters (group.c, container.c, backend.c). */
 extern bool mdom_allow_unsafe_interrupts;
@@ -316,7 +347,7 @@ void mdom_container_unpin_pages(struct mdom_container *c, u64 iova,
 int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 			  size_t count, bool write);
 int mdom_emulated_release(struct mdom_container *c,
-			  struct list_head *victims);
+			  struct list_head *victims, bool *release_held);
 void mdom_dma_drop_epins(struct mdom_dma *dma);
 unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared);
 
