@@ -504,6 +504,8 @@ void mock_debugfs_add_emulated(struct mock_emu *emu)
 			    &emu_unmap_calls_fops);
 	debugfs_create_file("group", 0444, dir, emu, &emu_group_fops);
 	debugfs_create_file("state", 0444, dir, emu, &emu_state_fops);
+	debugfs_create_bool("keep_on_unmap", 0644, dir,
+			    &emu->pins.keep_on_unmap);
 }
 
 void mock_debugfs_remove_emulated(struct mock_emu *emu)

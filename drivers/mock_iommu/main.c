@@ -155,6 +155,9 @@
  *                            resets it
  *     group                  its IOMMU group number: /dev/vfio/G
  *     state                  "open 0|1 pinned_pages N"
+ *     keep_on_unmap          Y: dma_unmap() is logged but unpins nothing,
+ *                            as a broken driver (the backend must neither
+ *                            free the pages nor hang); N by default
  *
  * Every mock device's iommu_group link is also in sysfs:
  * /sys/bus/vfio_mdom_mock/devices/NAME/iommu_group, and every emulated

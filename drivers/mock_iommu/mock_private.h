@@ -235,6 +235,7 @@ struct mock_pins_backend {
  * @nr_pinned: pages held
  * @unmap_calls: dma_unmap() calls since load or the last reset
  * @unmap_log: the last MOCK_UNMAP_LOG calls, call i at i % MOCK_UNMAP_LOG
+ * @keep_on_unmap: dma_unmap() unpins nothing (debugfs, read unlocked)
  */
 struct mock_pins {
 	const struct mock_pins_backend *backend;
@@ -246,6 +247,7 @@ struct mock_pins {
 	unsigned long nr_pinned;
 	u64 unmap_calls;
 	struct mock_iommu_unmap_call unmap_log[MOCK_UNMAP_LOG];
+	bool keep_on_unmap;
 };
 
 /**

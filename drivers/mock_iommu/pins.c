@@ -339,7 +339,8 @@ void mock_pins_dma_unmap(struct mock_pins *p, u64 iova, u64 length)
 	p->unmap_log[p->unmap_calls % MOCK_UNMAP_LOG] =
 		(struct mock_iommu_unmap_call){ .iova = iova, .length = length };
 	p->unmap_calls++;
-	if (length)
+	/* A broken driver that keeps its pins (debugfs keep_on_unmap) */
+	if (length && !READ_ONCE(p->keep_on_unmap))
 		mock_pins_release(p, iova, last);
 }
 EXPORT_SYMBOL_IF_KUNIT(mock_pins_dma_unmap);
