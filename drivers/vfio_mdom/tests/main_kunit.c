@@ -66,8 +66,8 @@ static void mdom_check_extension_implemented(struct kunit *test)
 		/* What VFIO_SET_IOMMU polls drivers with. */
 		KUNIT_EXPECT_EQ(test, mdom_container_check_extension(NULL, exts[i]), 1);
 	}
-	/* Per container: 0 while it has no domain; 0 with no container. */
-	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 0);
+	/* Per container: 1 while it has no domain, as type1; 0 with none. */
+	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_DMA_CC_IOMMU), 1);
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(NULL, VFIO_DMA_CC_IOMMU), 0);
 	/* Per container too, as type1: 1 while it has no emulated group. */
 	KUNIT_EXPECT_EQ(test, mdom_container_check_extension(c, VFIO_UPDATE_VADDR), 1);
