@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vfio-mdom selftest helpers: files, sysfs links, module parameters and
- * the memory a process has pinned and locked.
+ * vfio-mdom selftest helpers: files, sysfs links, module parameters,
+ * the memory a process has pinned and locked, capabilities and passing
+ * fds between processes.
  *
  * Shared by the selftests and tools/demo: nothing here needs the harness.
  * Functions return 0 (or a count) on success and a negative errno on
@@ -19,7 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <linux/capability.h>
 
 #define SZ_4K			0x1000ULL
 #define SZ_64K			0x10000ULL
@@ -502,6 +506,69 @@ static inline ssize_t kmemleak_scan(char *buf, size_t size)
 	if (ret)
 		return ret;
 	return read_file(KMEMLEAK_PATH, buf, size);
+}
+
+/* ---- capabilities and fd passing ------------------------------------------ */
+
+/*
+ * Drop capability @cap from this thread's effective set (a test that
+ * must meet RLIMIT_MEMLOCK drops CAP_IPC_LOCK; it stays uid 0, so
+ * /dev/vfio/N still opens). The permitted set keeps it.
+ */
+static inline int cap_drop_effective(unsigned int cap)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (cap >= 64)
+		return -EINVAL;
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[cap / 32].effective &= ~(1U << (cap % 32));
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/* Send @fd over the AF_UNIX socket @sock (SCM_RIGHTS). */
+static inline int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 'f';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -errno;
+}
+
+/* Receive an fd sent with send_fd(): the new fd, or -errno. */
+static inline int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -EIO;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_level != SOL_SOCKET ||
+	    cmsg->cmsg_type != SCM_RIGHTS ||
+	    cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -EPROTO;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
 }
 
 #endif /* _VFIO_MDOM_SYS_UTILS_H */
