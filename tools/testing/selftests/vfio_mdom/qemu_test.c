@@ -3,20 +3,32 @@
  * vfio-mdom selftest: an unmodified VMM on vfio-mdom. Debian's QEMU
  * (qemu-system-x86_64 7.2 from the host root) starts a paused TCG machine
  * with both edu devices assigned (-device vfio-pci,host=BDF) and a QMP
- * socket. QEMU opens /dev/vfio/vfio as for type1, VFIO gives the container
- * to vfio-mdom, and QEMU maps all guest RAM into it before the machine
- * runs. Checked:
+ * socket. QEMU opens /dev/vfio/vfio as for type1, VFIO gives the
+ * container to vfio-mdom, and QEMU maps all guest RAM into it before the
+ * machine runs. Two machines:
+ *
+ *   plain   no vIOMMU: one container for both devices;
+ *   nested  a vIOMMU in the guest machine (-device intel-iommu,
+ *           caching-mode=on, which VFIO needs): each device has an address
+ *           space of its own, so QEMU opens a container per device and
+ *           maps all guest RAM into each. type1 charges it twice;
+ *           vfio-mdom charges each page once per process. (Under TCG
+ *           kernel-irqchip=split is not needed: there is no KVM irqchip.)
+ *
+ * Checked:
  *
  *   - QEMU starts and QMP query-pci shows both devices;
- *   - vfio-mdom's debugfs shows QEMU's container (QEMU's pid) holding all
- *     guest RAM, both edu groups in its Intel domain: vfio-mdom served
- *     QEMU, not type1;
- *   - QEMU's VmLck is guest RAM once (one container for both devices),
- *     and equal to the container's charge;
+ *   - vfio-mdom's debugfs shows QEMU's containers (QEMU's pid), holding
+ *     all guest RAM, the edu groups in their Intel domains: vfio-mdom
+ *     served QEMU, not type1;
+ *   - QEMU's VmLck is guest RAM once, equal to the container's charge
+ *     (plain), and no more than what one container pins, all of it
+ *     shared between the two (nested); each container pins its own;
  *   - "cont" runs the machine, "quit" ends QEMU with status 0;
  *   - afterwards nothing is pinned or charged, and the groups are free.
  *
- * VFIO_MDOM_TEST_BACKEND=type1 runs QEMU on type1 instead (no debugfs).
+ * VFIO_MDOM_TEST_BACKEND=type1 runs QEMU on type1 instead (no debugfs;
+ * nested, VmLck is guest RAM twice).
  */
 #include <poll.h>
 #include <signal.h>
@@ -51,6 +63,21 @@ struct qemu_ctx {
 FIXTURE(qemu)
 {
 	struct qemu_ctx ctx;
+};
+
+FIXTURE_VARIANT(qemu)
+{
+	bool viommu;		/* -device intel-iommu,caching-mode=on */
+};
+
+FIXTURE_VARIANT_ADD(qemu, plain)
+{
+	.viommu = false,
+};
+
+FIXTURE_VARIANT_ADD(qemu, nested)
+{
+	.viommu = true,
 };
 
 FIXTURE_SETUP(qemu)
@@ -112,9 +139,11 @@ static void dump_qemu_log(struct __test_metadata *_metadata,
 	}
 }
 
-static pid_t start_qemu(struct qemu_ctx *ctx)
+static pid_t start_qemu(struct qemu_ctx *ctx, bool viommu)
 {
 	char qmp[160], dev[2][80];
+	const char *argv[32];
+	unsigned int n = 0;
 	pid_t pid;
 	int fd;
 
@@ -131,9 +160,30 @@ static pid_t start_qemu(struct qemu_ctx *ctx)
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 	}
-	execl(QEMU_BIN, QEMU_BIN, "-accel", "tcg", "-M", "q35", "-m", "256M",
-	      "-nodefaults", "-display", "none", "-S", "-qmp", qmp,
-	      "-device", dev[0], "-device", dev[1], (char *)NULL);
+	argv[n++] = QEMU_BIN;
+	argv[n++] = "-accel";
+	argv[n++] = "tcg";
+	argv[n++] = "-M";
+	argv[n++] = "q35";
+	argv[n++] = "-m";
+	argv[n++] = "256M";
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	argv[n++] = "-S";
+	argv[n++] = "-qmp";
+	argv[n++] = qmp;
+	if (viommu) {
+		/* Before the devices it translates for */
+		argv[n++] = "-device";
+		argv[n++] = "intel-iommu,caching-mode=on";
+	}
+	argv[n++] = "-device";
+	argv[n++] = dev[0];
+	argv[n++] = "-device";
+	argv[n++] = dev[1];
+	argv[n] = NULL;
+	execv(QEMU_BIN, (char * const *)argv);
 	_exit(127);
 }
 
@@ -243,17 +293,114 @@ static unsigned int count_of(const char *text, const char *what)
 	return n;
 }
 
+/* A container of QEMU in vfio-mdom's debugfs: as QEMU sets one up */
+static void check_dbg_container(struct __test_metadata *_metadata,
+				const struct mdom_dbg_container *dbg)
+{
+	EXPECT_STREQ("qemu-system-x86", dbg->comm);
+	EXPECT_EQ(VFIO_TYPE1v2_IOMMU, dbg->type);
+	EXPECT_LE(GUEST_RAM, dbg->mapped_bytes);
+	EXPECT_GT(GUEST_RAM + GUEST_ROMS_MAX, dbg->mapped_bytes);
+	EXPECT_LE(GUEST_RAM / SZ_4K, dbg->pinned_pages);
+	EXPECT_EQ(dbg->pinned_pages, dbg->locked_pages + dbg->shared_pages);
+	ASSERT_EQ(1, dbg->ndomains);
+	EXPECT_STREQ("dmar", dbg->domains[0].driver);
+	EXPECT_EQ(dbg->mapped_bytes, dbg->domains[0].mapped_bytes);
+}
+
+/*
+ * No vIOMMU: one container for both devices, all guest RAM mapped, pinned
+ * and charged once, the charge the container's alone.
+ */
+static void check_plain(struct __test_metadata *_metadata,
+			struct qemu_ctx *ctx)
+{
+	struct mdom_dbg_container dbg;
+	long vmlck, pinned;
+	int i;
+
+	vmlck = vmlck_kb_of(ctx->pid);
+	pinned = foll_pins_stable() - ctx->mark.pins;
+	TH_LOG("QEMU without vIOMMU: VmLck %ld kB, %ld pages pinned", vmlck,
+	       pinned);
+	EXPECT_LE((long)(GUEST_RAM / 1024), vmlck);
+	EXPECT_GT((long)((GUEST_RAM + GUEST_ROMS_MAX) / 1024), vmlck);
+	EXPECT_LE((long)(GUEST_RAM / SZ_4K), pinned);
+	EXPECT_GT((long)((GUEST_RAM + GUEST_ROMS_MAX) / SZ_4K), pinned);
+	if (!ctx->mdom)
+		return;
+	/* QEMU's container is vfio-mdom's */
+	ASSERT_EQ(1, mdom_dbg_containers(ctx->pid, &dbg, 1))
+		TH_LOG("vfio-mdom does not serve QEMU's container");
+	check_dbg_container(_metadata, &dbg);
+	EXPECT_EQ(pinned, (long)dbg.pinned_pages);
+	EXPECT_EQ(0, dbg.shared_pages);
+	EXPECT_EQ(vmlck, (long)(dbg.locked_pages * SZ_4K / 1024));
+	for (i = 0; i < 2; i++)
+		EXPECT_TRUE(mdom_dbg_domain_has(&dbg.domains[0],
+						ctx->edu[i].group));
+}
+
+/*
+ * A vIOMMU in the machine: a container per device, each with all guest
+ * RAM pinned. Charged once: QEMU's VmLck is guest RAM once, no more than
+ * one container pins (less where one container maps a page twice: the
+ * BIOS and its ISA alias), and every page of each container is shared
+ * with the other. type1 charges every container: guest RAM twice.
+ */
+static void check_nested(struct __test_metadata *_metadata,
+			 struct qemu_ctx *ctx)
+{
+	struct mdom_dbg_container dbg[3];
+	long vmlck, pinned;
+	int i, n;
+
+	vmlck = vmlck_kb_of(ctx->pid);
+	pinned = foll_pins_stable() - ctx->mark.pins;
+	TH_LOG("QEMU with vIOMMU: VmLck %ld kB, %ld pages pinned", vmlck,
+	       pinned);
+	EXPECT_LE((long)(2 * GUEST_RAM / SZ_4K), pinned);
+	EXPECT_GT((long)(2 * (GUEST_RAM + GUEST_ROMS_MAX) / SZ_4K), pinned);
+	if (!ctx->mdom) {
+		EXPECT_LE((long)(2 * GUEST_RAM / 1024), vmlck);
+		EXPECT_GT((long)(2 * (GUEST_RAM + GUEST_ROMS_MAX) / 1024),
+			  vmlck);
+		return;
+	}
+	EXPECT_LE((long)(GUEST_RAM / 1024), vmlck);
+	EXPECT_GT((long)((GUEST_RAM + GUEST_ROMS_MAX) / 1024), vmlck);
+
+	n = mdom_dbg_containers(ctx->pid, dbg, ARRAY_SIZE(dbg));
+	ASSERT_EQ(2, n) TH_LOG("QEMU's containers on vfio-mdom");
+	for (i = 0; i < 2; i++) {
+		TH_LOG("container %u: %llu pages pinned, %llu shared, %llu its own",
+		       dbg[i].id, (unsigned long long)dbg[i].pinned_pages,
+		       (unsigned long long)dbg[i].shared_pages,
+		       (unsigned long long)dbg[i].locked_pages);
+		check_dbg_container(_metadata, &dbg[i]);
+		/* One device each */
+		EXPECT_EQ(1, dbg[i].domains[0].ngroups);
+		EXPECT_TRUE(mdom_dbg_domain_has(&dbg[i].domains[0],
+						ctx->edu[i].group) ||
+			    mdom_dbg_domain_has(&dbg[i].domains[0],
+						ctx->edu[!i].group));
+		/* The same memory: every page shared, none its own */
+		EXPECT_EQ(dbg[i].pinned_pages, dbg[i].shared_pages);
+		EXPECT_GE((long)(dbg[i].pinned_pages * SZ_4K / 1024), vmlck);
+	}
+	EXPECT_NE(dbg[0].domains[0].groups[0], dbg[1].domains[0].groups[0]);
+	EXPECT_EQ(pinned, (long)(dbg[0].pinned_pages + dbg[1].pinned_pages));
+}
+
 TEST_F_TIMEOUT(qemu, vmm_on_vfio_mdom, 900)
 {
 	struct qemu_ctx *ctx = &self->ctx;
 	static char reply[1 << 16];
-	struct mdom_dbg_container dbg;
 	uint64_t t0 = now_ms(), t_up, t_ready;
-	long vmlck, pinned;
 	uint32_t flags;
 	int status, i, g;
 
-	ctx->pid = start_qemu(ctx);
+	ctx->pid = start_qemu(ctx, variant->viommu);
 	ASSERT_LT(0, ctx->pid);
 	ctx->qmp = qmp_connect(ctx, &status);
 	if (ctx->qmp < 0)
@@ -276,31 +423,10 @@ TEST_F_TIMEOUT(qemu, vmm_on_vfio_mdom, 900)
 		TH_LOG("%.400s", reply);
 	EXPECT_EQ(2, count_of(reply, "\"vendor\":4660"));
 
-	/* All guest RAM mapped, pinned and charged once */
-	vmlck = vmlck_kb_of(ctx->pid);
-	EXPECT_LE((long)(GUEST_RAM / 1024), vmlck);
-	EXPECT_GT((long)((GUEST_RAM + GUEST_ROMS_MAX) / 1024), vmlck);
-	pinned = foll_pins_stable() - ctx->mark.pins;
-	EXPECT_LE((long)(GUEST_RAM / SZ_4K), pinned);
-	EXPECT_GT((long)((GUEST_RAM + GUEST_ROMS_MAX) / SZ_4K), pinned);
-	if (ctx->mdom) {
-		/* QEMU's container is vfio-mdom's */
-		ASSERT_EQ(1, mdom_dbg_containers(ctx->pid, &dbg, 1))
-			TH_LOG("vfio-mdom does not serve QEMU's container");
-		EXPECT_STREQ("qemu-system-x86", dbg.comm);
-		EXPECT_EQ(VFIO_TYPE1v2_IOMMU, dbg.type);
-		EXPECT_LE(GUEST_RAM, dbg.mapped_bytes);
-		EXPECT_GT(GUEST_RAM + GUEST_ROMS_MAX, dbg.mapped_bytes);
-		EXPECT_LE(GUEST_RAM / SZ_4K, dbg.pinned_pages);
-		EXPECT_EQ(pinned, (long)dbg.pinned_pages);
-		EXPECT_EQ(vmlck, (long)(dbg.locked_pages * SZ_4K / 1024));
-		ASSERT_EQ(1, dbg.ndomains);
-		EXPECT_STREQ("dmar", dbg.domains[0].driver);
-		EXPECT_EQ(dbg.mapped_bytes, dbg.domains[0].mapped_bytes);
-		for (i = 0; i < 2; i++)
-			EXPECT_TRUE(mdom_dbg_domain_has(&dbg.domains[0],
-							ctx->edu[i].group));
-	}
+	if (variant->viommu)
+		check_nested(_metadata, ctx);
+	else
+		check_plain(_metadata, ctx);
 
 	/* The machine runs */
 	ASSERT_EQ(0, qmp_execute(ctx, "cont", reply, sizeof(reply)))
