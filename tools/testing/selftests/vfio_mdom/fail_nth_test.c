@@ -488,7 +488,7 @@ static const struct scenario sc_attach_first = {
 static int prep_dirty_pinned(struct nth *t)
 {
 	return prep_one_mapped(t) ?: run_group(t, MOCK10) ?:
-	       _vfio_dirty_pages(t->r.c[0], VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+	       _vfio_dirty_ctl(t->r.c[0], VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
 }
 
 static const struct scenario sc_attach_dirty = {
@@ -507,7 +507,7 @@ static int prep_dirty_iommu(struct nth *t)
 	return run_container(t, 0, VFIO_TYPE1v2_IOMMU) ?:
 	       run_attach(t, MOCK10, 0) ?: run_maps(t, 0) ?:
 	       run_group(t, MOCK00) ?:
-	       _vfio_dirty_pages(t->r.c[0], VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+	       _vfio_dirty_ctl(t->r.c[0], VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
 }
 
 static const struct scenario sc_attach_untracked = {
@@ -642,7 +642,7 @@ static int prep_dirty_capable(struct nth *t)
 
 static int op_dirty_start(struct nth *t)
 {
-	return _vfio_dirty_pages(t->r.c[0], VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+	return _vfio_dirty_ctl(t->r.c[0], VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
 }
 
 static const struct scenario sc_dirty_start = {
@@ -667,7 +667,7 @@ static int prep_dirtied(struct nth *t)
 static int dirty_read(struct nth *t, uint64_t *bitmap)
 {
 	memset(bitmap, 0, sizeof(t->r.bitmap));
-	return _vfio_dirty_bitmap(t->r.c[0], IOVA_A, MAP_PAGES * t->pg, t->pg,
+	return _vfio_dirty_get(t->r.c[0], IOVA_A, MAP_PAGES * t->pg, t->pg,
 				  bitmap, sizeof(t->r.bitmap));
 }
 

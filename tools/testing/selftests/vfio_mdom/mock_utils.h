@@ -684,4 +684,43 @@ static inline int mock_emu_reset_unmap_calls(int emu)
 	return write_file(path, "0");
 }
 
+/* ---- dirty tracking ---------------------------------------------------------- */
+
+/*
+ * Dirty tracking of mock domain @id: *@tracking (enabled now) and
+ * *@capable (the domain has dirty_ops). -ENOENT if there is no such domain.
+ */
+static inline int mock_domain_dirty(unsigned int id, bool *tracking,
+				    bool *capable)
+{
+	size_t size = 1 << 20;
+	char *text, *line, *next;
+	uint64_t v, t, c;
+	ssize_t len;
+	int ret = -ENOENT;
+
+	text = malloc(size);
+	if (!text)
+		return -ENOMEM;
+	len = read_file(MOCK_DEBUGFS "/domains", text, size);
+	if (len < 0)
+		ret = len;
+	for (line = text; len >= 0 && *line; line = next) {
+		next = next_line(line);
+		if (strncmp(line, "domain ", 7) || !kv_u64(line, "domain", &v) ||
+		    v != id)
+			continue;
+		ret = -EPROTO;
+		if (kv_u64(line, "dirty_tracking", &t) &&
+		    kv_u64(line, "dirty_capable", &c)) {
+			*tracking = t;
+			*capable = c;
+			ret = 0;
+		}
+		break;
+	}
+	free(text);
+	return ret;
+}
+
 #endif /* _VFIO_MDOM_MOCK_UTILS_H */

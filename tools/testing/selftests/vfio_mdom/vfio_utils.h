@@ -257,8 +257,8 @@ static inline int vfio_attach(int container, int group_fd, bool first,
 
 /* ---- dirty page tracking (VFIO_IOMMU_DIRTY_PAGES) ------------------------- */
 
-/* VFIO_IOMMU_DIRTY_PAGES_FLAG_START or _STOP */
-static inline int _vfio_dirty_pages(int container, uint32_t flag)
+/* VFIO_IOMMU_DIRTY_PAGES with one of START or STOP: 0 or the errno. */
+static inline int _vfio_dirty_ctl(int container, uint32_t flag)
 {
 	struct vfio_iommu_type1_dirty_bitmap d = {
 		.argsz = sizeof(d),
@@ -268,20 +268,27 @@ static inline int _vfio_dirty_pages(int container, uint32_t flag)
 	return vfio_errno(ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d));
 }
 
+#define vfio_dirty_start(container) \
+	ASSERT_EQ(0, _vfio_dirty_ctl(container, \
+				     VFIO_IOMMU_DIRTY_PAGES_FLAG_START))
+#define vfio_dirty_stop(container) \
+	ASSERT_EQ(0, _vfio_dirty_ctl(container, \
+				     VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP))
+
 /*
- * VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP: the pages of @pgsize dirtied in
- * [@iova, +@size) into @bitmap, @bytes long (bit N: page N of the range).
+ * GET_BITMAP of [@iova, +@size) into @data (@data_size bytes), one bit per
+ * @pgsize page: 0 or the errno.
  */
-static inline int _vfio_dirty_bitmap(int container, uint64_t iova,
-				     uint64_t size, uint64_t pgsize,
-				     uint64_t *bitmap, uint64_t bytes)
+static inline int _vfio_dirty_get(int container, uint64_t iova, uint64_t size,
+				  uint64_t pgsize, void *data,
+				  uint64_t data_size)
 {
 	struct {
-		struct vfio_iommu_type1_dirty_bitmap hdr;
+		struct vfio_iommu_type1_dirty_bitmap d;
 		struct vfio_iommu_type1_dirty_bitmap_get get;
-	} d = {
-		.hdr = {
-			.argsz = sizeof(d),
+	} req = {
+		.d = {
+			.argsz = sizeof(req),
 			.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
 		},
 		.get = {
@@ -289,46 +296,50 @@ static inline int _vfio_dirty_bitmap(int container, uint64_t iova,
 			.size = size,
 			.bitmap = {
 				.pgsize = pgsize,
-				.size = bytes,
-				.data = (__u64 *)bitmap,
+				.size = data_size,
+				.data = data,
 			},
 		},
 	};
 
-	return vfio_errno(ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &d));
+	return vfio_errno(ioctl(container, VFIO_IOMMU_DIRTY_PAGES, &req));
 }
 
 /*
- * VFIO_IOMMU_UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: unmap
- * [@iova, +@size) and get its dirty pages of @pgsize into @bitmap (@bytes
- * long); *@unmapped (if not NULL) as _vfio_unmap().
+ * UNMAP_DMA with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP: the dirty bits of
+ * what goes into @data, as _vfio_dirty_get(); *@unmapped as _vfio_unmap().
  */
 static inline int _vfio_unmap_dirty(int container, uint64_t iova,
-				    uint64_t size, uint64_t pgsize,
-				    uint64_t *bitmap, uint64_t bytes,
-				    uint64_t *unmapped)
+				    uint64_t size, uint64_t pgsize, void *data,
+				    uint64_t data_size, uint64_t *unmapped)
 {
 	struct {
 		struct vfio_iommu_type1_dma_unmap unmap;
 		struct vfio_bitmap bitmap;
-	} u = {
+	} req = {
 		.unmap = {
-			.argsz = sizeof(u),
+			.argsz = sizeof(req),
 			.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
 			.iova = iova,
 			.size = size,
 		},
 		.bitmap = {
 			.pgsize = pgsize,
-			.size = bytes,
-			.data = (__u64 *)bitmap,
+			.size = data_size,
+			.data = data,
 		},
 	};
-	int ret = ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u);
+	int ret = ioctl(container, VFIO_IOMMU_UNMAP_DMA, &req);
 
 	if (unmapped)
-		*unmapped = ret ? 0 : u.unmap.size;
+		*unmapped = ret ? 0 : req.unmap.size;
 	return vfio_errno(ret);
+}
+
+/* Bytes of a dirty bitmap of @npages pages: whole u64 words, as type1 */
+static inline uint64_t vfio_dirty_bitmap_bytes(uint64_t npages)
+{
+	return (npages + 63) / 64 * 8;
 }
 
 #endif /* _VFIO_MDOM_VFIO_UTILS_H */
