@@ -684,6 +684,44 @@ static inline int mock_emu_reset_unmap_calls(int emu)
 	return write_file(path, "0");
 }
 
+/* ---- emulated devices: what they hold ------------------------------------- */
+
+struct mock_emu_run {
+	uint64_t iova;
+	uint64_t npages;
+	char prot[4];		/* "r", "w" or "rw" */
+	uint64_t phys;		/* of the first page */
+};
+
+/*
+ * The runs of pages emulated device @emu holds pinned (emulated/emuN/
+ * pinned), up to @max into @out: how many there are, or a negative errno.
+ */
+static inline int mock_emu_pinned(int emu, struct mock_emu_run *out, int max)
+{
+	char path[128], text[8192], *line, *next;
+	struct mock_emu_run r;
+	ssize_t len;
+	int n = 0;
+
+	mock_emu_path(path, sizeof(path), emu, "pinned");
+	len = read_file(path, text, sizeof(text));
+	if (len < 0)
+		return len;
+	for (line = text; *line; line = next) {
+		next = next_line(line);
+		if (!kv_u64(line, "iova", &r.iova) ||
+		    !kv_u64(line, "npages", &r.npages) ||
+		    !kv_str(line, "prot", r.prot, sizeof(r.prot)) ||
+		    !kv_u64(line, "phys", &r.phys))
+			return -EPROTO;
+		if (n < max)
+			out[n] = r;
+		n++;
+	}
+	return n;
+}
+
 /* ---- dirty tracking ---------------------------------------------------------- */
 
 /*

@@ -481,6 +481,16 @@ static inline int pagemap_phys(const void *addr, size_t npages,
 	return 0;
 }
 
+/* The physical address of the page at @addr: 0 if it is not present. */
+static inline uint64_t pagemap_phys_one(const void *addr)
+{
+	uint64_t phys;
+
+	if (pagemap_phys(addr, 1, &phys) || phys == UINT64_MAX)
+		return 0;
+	return phys;
+}
+
 /* ---- kmemleak ------------------------------------------------------------- */
 
 #define KMEMLEAK_PATH		"/sys/kernel/debug/kmemleak"
