@@ -508,4 +508,47 @@ static inline long intel_pt_read(const char *bdf, struct intel_pte **out)
 	return n;
 }
 
+/*
+ * The leaf that translates @iova in the domain of device @bdf, as
+ * intel_pt_read() gives it: 0, -ENOENT if nothing translates @iova, or
+ * another negative errno.
+ */
+static inline int intel_translation(const char *bdf, uint64_t iova,
+				    struct intel_pte *x)
+{
+	struct intel_pte *ptes;
+	long n, i;
+	int ret = -ENOENT;
+
+	n = intel_pt_read(bdf, &ptes);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (iova >= ptes[i].iova && iova - ptes[i].iova < ptes[i].size) {
+			*x = ptes[i];
+			ret = 0;
+			break;
+		}
+	}
+	free(ptes);
+	return ret;
+}
+
+/* The start of BAR @bar of PCI device @bdf (sysfs resource), or 0. */
+static inline uint64_t pci_bar_start(const char *bdf, unsigned int bar)
+{
+	char path[128], text[4096], *line, *next;
+	unsigned int i = 0;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource", bdf);
+	if (read_file(path, text, sizeof(text)) < 0)
+		return 0;
+	for (line = text; *line; line = next, i++) {
+		next = next_line(line);
+		if (i == bar)
+			return strtoull(line, NULL, 16);
+	}
+	return 0;
+}
+
 #endif /* _VFIO_MDOM_EDU_UTILS_H */
