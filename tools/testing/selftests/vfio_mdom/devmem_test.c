@@ -99,13 +99,13 @@ FIXTURE_TEARDOWN(devmem)
 static void expect_xlate(struct __test_metadata *_metadata, struct pctx *t,
 			 uint64_t iova, uint64_t phys)
 {
-	struct intel_xlate x;
+	struct intel_pte x;
 
 	ASSERT_EQ(0, intel_translation(t->edu[1].bdf, iova, &x))
 		TH_LOG("no Intel translation of 0x%llx", (unsigned long long)iova);
-	EXPECT_EQ(phys, x.phys) TH_LOG("IOVA 0x%llx", (unsigned long long)iova);
+	EXPECT_EQ(phys, x.phys + (iova - x.iova)) TH_LOG("IOVA 0x%llx", (unsigned long long)iova);
 	EXPECT_EQ(INTEL_PTE_READ | INTEL_PTE_WRITE,
-		  x.pte & (INTEL_PTE_READ | INTEL_PTE_WRITE));
+		  x.val & (INTEL_PTE_READ | INTEL_PTE_WRITE));
 }
 
 TEST_F_TIMEOUT(devmem, bar_peer_to_peer, 180)
@@ -113,7 +113,7 @@ TEST_F_TIMEOUT(devmem, bar_peer_to_peer, 180)
 	struct pctx *t = &self->t;
 	struct edu_dev *a = &t->edu[0], *b = &t->edu[1];
 	uint64_t bar = pci_bar_start(a->bdf, 0), size = a->bar_len, off;
-	struct intel_xlate x;
+	struct intel_pte x;
 	struct mdom_state st;
 	uint32_t word, got;
 
@@ -137,7 +137,7 @@ TEST_F_TIMEOUT(devmem, bar_peer_to_peer, 180)
 		expect_xlate(_metadata, t, IOVA_BAR + off, bar + off);
 	expect_xlate(_metadata, t, IOVA_BAR + size - PG, bar + size - PG);
 	expect_xlate(_metadata, t, IOVA_RAM + 2 * PG,
-		     pagemap_phys(t->ram + 2 * PG));
+		     pagemap_phys_one(t->ram + 2 * PG));
 
 	/* B reads A's ID register into its buffer, and writes it to RAM */
 	ASSERT_EQ(0, edu_read_ram(b, IOVA_BAR + EDU_REG_ID, 0, 4));
@@ -158,7 +158,7 @@ TEST_F_TIMEOUT(devmem, bar_peer_to_peer, 180)
 	EXPECT_EQ(-ENOENT, intel_translation(b->bdf, IOVA_BAR, &x));
 	EXPECT_EQ(-ENOENT, intel_translation(b->bdf, IOVA_BAR + size - PG,
 					     &x));
-	expect_xlate(_metadata, t, IOVA_RAM, pagemap_phys(t->ram));
+	expect_xlate(_metadata, t, IOVA_RAM, pagemap_phys_one(t->ram));
 	vfio_unmap(t->fd, IOVA_RAM, RAM_PAGES * PG);
 	EXPECT_EQ(t->mark.vmlck, vmlck_kb());
 }

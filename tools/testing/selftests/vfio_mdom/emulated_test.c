@@ -222,11 +222,11 @@ TEST_F(emu, pin_rw_unpin)
 	EXPECT_EQ(IOVA_A, runs[0].iova);
 	EXPECT_EQ(3, runs[0].npages);
 	EXPECT_STREQ("rw", runs[0].prot);
-	EXPECT_EQ(pagemap_phys(t->buf), runs[0].phys);
+	EXPECT_EQ(pagemap_phys_one(t->buf), runs[0].phys);
 	EXPECT_EQ(IOVA_B + PG, runs[1].iova);
 	EXPECT_EQ(1, runs[1].npages);
 	EXPECT_STREQ("r", runs[1].prot);
-	EXPECT_EQ(pagemap_phys(t->buf + (PAGE_B + 1) * PG), runs[1].phys);
+	EXPECT_EQ(pagemap_phys_one(t->buf + (PAGE_B + 1) * PG), runs[1].phys);
 
 	/* A page pinned twice is pinned and charged once */
 	ASSERT_EQ(0, mock_emu_pin(EMU, IOVA_A, 1, "r"));
