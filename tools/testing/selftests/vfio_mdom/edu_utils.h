@@ -70,14 +70,6 @@ struct edu_dev {
 	size_t bar_len;
 };
 
-static inline uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 static inline int edu_cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char * const *)a, *(char * const *)b);

@@ -30,32 +30,13 @@
  * VFIO_MDOM_TEST_BACKEND=type1 runs QEMU on type1 instead (no debugfs;
  * nested, VmLck is guest RAM twice).
  */
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-
 #include "mdom_test.h"
-
-#define QEMU_BIN	"/usr/bin/qemu-system-x86_64"
-#define GUEST_RAM	(256ULL << 20)
-/* Firmware and option ROMs QEMU maps read-only next to guest RAM */
-#define GUEST_ROMS_MAX	(16ULL << 20)
-#define START_TIMEOUT_MS	(240 * 1000)
-#define QMP_TIMEOUT_MS	(120 * 1000)
-#define QUIT_TIMEOUT_MS	(60 * 1000)
+#include "qemu_utils.h"
 
 struct qemu_ctx {
 	bool mdom;
 	struct edu_dev edu[2];
-	pid_t pid;
-	int qmp;
-	char sock[96];
-	char log[96];
-	char rx[1 << 16];
-	size_t rx_len;
+	struct qemu_vm vm;
 	bool ready;
 	struct leak_mark mark;
 };
@@ -85,8 +66,7 @@ FIXTURE_SETUP(qemu)
 	struct qemu_ctx *ctx = &self->ctx;
 	unsigned int i;
 
-	ctx->pid = -1;
-	ctx->qmp = -1;
+	qemu_init(&ctx->vm);
 	ctx->ready = false;
 	ctx->mdom = !mdom_test_on_type1();
 	if (ctx->mdom && !mdom_loaded())
@@ -98,11 +78,6 @@ FIXTURE_SETUP(qemu)
 		SKIP(return, "no %s", QEMU_BIN);
 	if (ctx->mdom)
 		ASSERT_EQ(1, mdom_backend_enabled());
-	snprintf(ctx->sock, sizeof(ctx->sock), "/tmp/vfio-mdom-qmp-%d.sock",
-		 getpid());
-	snprintf(ctx->log, sizeof(ctx->log), "/tmp/vfio-mdom-qemu-%d.log",
-		 getpid());
-	unlink(ctx->sock);
 	leak_mark(&ctx->mark);
 	ctx->ready = true;
 }
@@ -110,16 +85,9 @@ FIXTURE_SETUP(qemu)
 FIXTURE_TEARDOWN(qemu)
 {
 	struct qemu_ctx *ctx = &self->ctx;
-	int status;
 
-	if (ctx->qmp >= 0)
-		close(ctx->qmp);
-	if (ctx->pid > 0) {
-		/* Only reached when the test failed before "quit" worked */
-		kill(ctx->pid, SIGKILL);
-		waitpid(ctx->pid, &status, 0);
-	}
-	unlink(ctx->sock);
+	/* QEMU still runs only when the test failed before "quit" worked */
+	qemu_stop(&ctx->vm);
 	if (ctx->ready)
 		expect_no_leak(&ctx->mark, false);
 }
@@ -129,7 +97,7 @@ static void dump_qemu_log(struct __test_metadata *_metadata,
 			  struct qemu_ctx *ctx)
 {
 	char text[4096], *line, *next;
-	ssize_t n = read_file(ctx->log, text, sizeof(text));
+	ssize_t n = read_file(ctx->vm.log, text, sizeof(text));
 
 	if (n < 0 && n != -E2BIG)
 		return;
@@ -139,169 +107,15 @@ static void dump_qemu_log(struct __test_metadata *_metadata,
 	}
 }
 
-static pid_t start_qemu(struct qemu_ctx *ctx, bool viommu)
-{
-	char qmp[160], dev[2][80];
-	const char *argv[32];
-	unsigned int n = 0;
-	pid_t pid;
-	int fd;
-
-	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", ctx->sock);
-	snprintf(dev[0], sizeof(dev[0]), "vfio-pci,host=%s", ctx->edu[0].bdf);
-	snprintf(dev[1], sizeof(dev[1]), "vfio-pci,host=%s", ctx->edu[1].bdf);
-	pid = fork();
-	if (pid)
-		return pid;
-	/* Whatever happens to the test, QEMU does not outlive it */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = open(ctx->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-	}
-	argv[n++] = QEMU_BIN;
-	argv[n++] = "-accel";
-	argv[n++] = "tcg";
-	argv[n++] = "-M";
-	argv[n++] = "q35";
-	argv[n++] = "-m";
-	argv[n++] = "256M";
-	argv[n++] = "-nodefaults";
-	argv[n++] = "-display";
-	argv[n++] = "none";
-	argv[n++] = "-S";
-	argv[n++] = "-qmp";
-	argv[n++] = qmp;
-	if (viommu) {
-		/* Before the devices it translates for */
-		argv[n++] = "-device";
-		argv[n++] = "intel-iommu,caching-mode=on";
-	}
-	argv[n++] = "-device";
-	argv[n++] = dev[0];
-	argv[n++] = "-device";
-	argv[n++] = dev[1];
-	argv[n] = NULL;
-	execv(QEMU_BIN, (char * const *)argv);
-	_exit(127);
-}
-
-/* Is QEMU still running? */
-static bool qemu_alive(struct qemu_ctx *ctx, int *status)
-{
-	pid_t ret = waitpid(ctx->pid, status, WNOHANG);
-
-	if (ret == ctx->pid) {
-		ctx->pid = -1;
-		return false;
-	}
-	return true;
-}
-
-/* Connect to QEMU's QMP socket, waiting for QEMU to create it. */
-static int qmp_connect(struct qemu_ctx *ctx, int *status)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
-	int fd;
-
-	str_copy(addr.sun_path, ctx->sock, sizeof(addr.sun_path));
-	while (now_ms() < deadline) {
-		if (!qemu_alive(ctx, status))
-			return -ECHILD;
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (!connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
-			return fd;
-		close(fd);
-		usleep(200 * 1000);
-	}
-	return -ETIMEDOUT;
-}
-
-/*
- * The next QMP message that is not an event (the greeting, an answer or
- * an error), without its spaces, into @out. 0, or -ETIMEDOUT, -EPIPE (QEMU closed), -E2BIG.
- */
-static int qmp_read(struct qemu_ctx *ctx, char *out, size_t size,
-		    unsigned int timeout_ms)
-{
-	uint64_t deadline = now_ms() + timeout_ms;
-	struct pollfd pfd = { .fd = ctx->qmp, .events = POLLIN };
-	char *nl;
-	ssize_t n;
-	size_t i, k;
-
-	for (;;) {
-		nl = memchr(ctx->rx, '\n', ctx->rx_len);
-		if (nl) {
-			size_t len = nl - ctx->rx + 1;
-
-			for (i = 0, k = 0; i < len - 1 && k < size - 1; i++)
-				if (ctx->rx[i] != ' ' && ctx->rx[i] != '\r')
-					out[k++] = ctx->rx[i];
-			out[k] = '\0';
-			memmove(ctx->rx, ctx->rx + len, ctx->rx_len - len);
-			ctx->rx_len -= len;
-			/* Events ({"timestamp": .., "event": ..}) are not answers */
-			if (!strncmp(out, "{\"return\"", 9) ||
-			    !strncmp(out, "{\"error\"", 8) ||
-			    !strncmp(out, "{\"QMP\"", 6))
-				return 0;
-			continue;
-		}
-		if (ctx->rx_len == sizeof(ctx->rx))
-			return -E2BIG;
-		if (now_ms() > deadline)
-			return -ETIMEDOUT;
-		if (poll(&pfd, 1, 500) <= 0)
-			continue;
-		n = read(ctx->qmp, ctx->rx + ctx->rx_len,
-			 sizeof(ctx->rx) - ctx->rx_len);
-		if (n <= 0)
-			return -EPIPE;
-		ctx->rx_len += n;
-	}
-}
-
-/* Execute QMP command @cmd: 0 and its answer, or a negative errno. */
-static int qmp_execute(struct qemu_ctx *ctx, const char *cmd, char *out,
-		       size_t size)
-{
-	char req[256];
-	int n, ret;
-
-	n = snprintf(req, sizeof(req), "{\"execute\": \"%s\"}\n", cmd);
-	if (write(ctx->qmp, req, n) != n)
-		return -EPIPE;
-	ret = qmp_read(ctx, out, size, QMP_TIMEOUT_MS);
-	if (ret)
-		return ret;
-	return strncmp(out, "{\"return\"", 9) ? -EPROTO : 0;
-}
-
-static unsigned int count_of(const char *text, const char *what)
-{
-	unsigned int n = 0;
-
-	while ((text = strstr(text, what))) {
-		n++;
-		text += strlen(what);
-	}
-	return n;
-}
-
 /* A container of QEMU in vfio-mdom's debugfs: as QEMU sets one up */
 static void check_dbg_container(struct __test_metadata *_metadata,
 				const struct mdom_dbg_container *dbg)
 {
 	EXPECT_STREQ("qemu-system-x86", dbg->comm);
 	EXPECT_EQ(VFIO_TYPE1v2_IOMMU, dbg->type);
-	EXPECT_LE(GUEST_RAM, dbg->mapped_bytes);
-	EXPECT_GT(GUEST_RAM + GUEST_ROMS_MAX, dbg->mapped_bytes);
-	EXPECT_LE(GUEST_RAM / SZ_4K, dbg->pinned_pages);
+	EXPECT_LE(QEMU_RAM, dbg->mapped_bytes);
+	EXPECT_GT(QEMU_RAM + QEMU_ROMS_MAX, dbg->mapped_bytes);
+	EXPECT_LE(QEMU_RAM / SZ_4K, dbg->pinned_pages);
 	EXPECT_EQ(dbg->pinned_pages, dbg->locked_pages + dbg->shared_pages);
 	ASSERT_EQ(1, dbg->ndomains);
 	EXPECT_STREQ("dmar", dbg->domains[0].driver);
@@ -319,18 +133,18 @@ static void check_plain(struct __test_metadata *_metadata,
 	long vmlck, pinned;
 	int i;
 
-	vmlck = vmlck_kb_of(ctx->pid);
+	vmlck = vmlck_kb_of(ctx->vm.pid);
 	pinned = foll_pins_stable() - ctx->mark.pins;
 	TH_LOG("QEMU without vIOMMU: VmLck %ld kB, %ld pages pinned", vmlck,
 	       pinned);
-	EXPECT_LE((long)(GUEST_RAM / 1024), vmlck);
-	EXPECT_GT((long)((GUEST_RAM + GUEST_ROMS_MAX) / 1024), vmlck);
-	EXPECT_LE((long)(GUEST_RAM / SZ_4K), pinned);
-	EXPECT_GT((long)((GUEST_RAM + GUEST_ROMS_MAX) / SZ_4K), pinned);
+	EXPECT_LE((long)(QEMU_RAM / 1024), vmlck);
+	EXPECT_GT((long)((QEMU_RAM + QEMU_ROMS_MAX) / 1024), vmlck);
+	EXPECT_LE((long)(QEMU_RAM / SZ_4K), pinned);
+	EXPECT_GT((long)((QEMU_RAM + QEMU_ROMS_MAX) / SZ_4K), pinned);
 	if (!ctx->mdom)
 		return;
 	/* QEMU's container is vfio-mdom's */
-	ASSERT_EQ(1, mdom_dbg_containers(ctx->pid, &dbg, 1))
+	ASSERT_EQ(1, mdom_dbg_containers(ctx->vm.pid, &dbg, 1))
 		TH_LOG("vfio-mdom does not serve QEMU's container");
 	check_dbg_container(_metadata, &dbg);
 	EXPECT_EQ(pinned, (long)dbg.pinned_pages);
@@ -355,22 +169,22 @@ static void check_nested(struct __test_metadata *_metadata,
 	long vmlck, pinned;
 	int i, n;
 
-	vmlck = vmlck_kb_of(ctx->pid);
+	vmlck = vmlck_kb_of(ctx->vm.pid);
 	pinned = foll_pins_stable() - ctx->mark.pins;
 	TH_LOG("QEMU with vIOMMU: VmLck %ld kB, %ld pages pinned", vmlck,
 	       pinned);
-	EXPECT_LE((long)(2 * GUEST_RAM / SZ_4K), pinned);
-	EXPECT_GT((long)(2 * (GUEST_RAM + GUEST_ROMS_MAX) / SZ_4K), pinned);
+	EXPECT_LE((long)(2 * QEMU_RAM / SZ_4K), pinned);
+	EXPECT_GT((long)(2 * (QEMU_RAM + QEMU_ROMS_MAX) / SZ_4K), pinned);
 	if (!ctx->mdom) {
-		EXPECT_LE((long)(2 * GUEST_RAM / 1024), vmlck);
-		EXPECT_GT((long)(2 * (GUEST_RAM + GUEST_ROMS_MAX) / 1024),
+		EXPECT_LE((long)(2 * QEMU_RAM / 1024), vmlck);
+		EXPECT_GT((long)(2 * (QEMU_RAM + QEMU_ROMS_MAX) / 1024),
 			  vmlck);
 		return;
 	}
-	EXPECT_LE((long)(GUEST_RAM / 1024), vmlck);
-	EXPECT_GT((long)((GUEST_RAM + GUEST_ROMS_MAX) / 1024), vmlck);
+	EXPECT_LE((long)(QEMU_RAM / 1024), vmlck);
+	EXPECT_GT((long)((QEMU_RAM + QEMU_ROMS_MAX) / 1024), vmlck);
 
-	n = mdom_dbg_containers(ctx->pid, dbg, ARRAY_SIZE(dbg));
+	n = mdom_dbg_containers(ctx->vm.pid, dbg, ARRAY_SIZE(dbg));
 	ASSERT_EQ(2, n) TH_LOG("QEMU's containers on vfio-mdom");
 	for (i = 0; i < 2; i++) {
 		TH_LOG("container %u: %llu pages pinned, %llu shared, %llu its own",
@@ -395,33 +209,25 @@ static void check_nested(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(qemu, vmm_on_vfio_mdom, 900)
 {
 	struct qemu_ctx *ctx = &self->ctx;
+	const char *bdfs[2] = { ctx->edu[0].bdf, ctx->edu[1].bdf };
 	static char reply[1 << 16];
-	uint64_t t0 = now_ms(), t_up, t_ready;
+	uint64_t t0 = now_ms();
 	uint32_t flags;
-	int status, i, g;
+	int status, i, g, ret;
 
-	ctx->pid = start_qemu(ctx, variant->viommu);
-	ASSERT_LT(0, ctx->pid);
-	ctx->qmp = qmp_connect(ctx, &status);
-	if (ctx->qmp < 0)
-		dump_qemu_log(_metadata, ctx);
-	ASSERT_LE(0, ctx->qmp) TH_LOG("QMP: %s", strerror(-ctx->qmp));
-	t_up = now_ms();
+	ASSERT_EQ(0, qemu_start(&ctx->vm, bdfs, 2, variant->viommu));
 	/* The greeting comes once the machine (and its RAM maps) is set up */
-	ASSERT_EQ(0, qmp_read(ctx, reply, sizeof(reply), START_TIMEOUT_MS));
-	ASSERT_NE(NULL, strstr(reply, "{\"QMP\""));
-	ASSERT_EQ(0, qmp_execute(ctx, "qmp_capabilities", reply,
-				 sizeof(reply)));
-	t_ready = now_ms();
-	TH_LOG("QEMU up in %llu ms, QMP ready after %llu ms",
-	       (unsigned long long)(t_up - t0),
-	       (unsigned long long)(t_ready - t0));
+	ret = qemu_qmp_open(&ctx->vm, &status, reply, sizeof(reply));
+	if (ret)
+		dump_qemu_log(_metadata, ctx);
+	ASSERT_EQ(0, ret) TH_LOG("QMP: %s", strerror(-ret));
+	TH_LOG("QEMU ready after %llu ms", ULL(now_ms() - t0));
 
 	/* Both edu devices (1234:11e8) in the guest's PCI tree */
-	ASSERT_EQ(0, qmp_execute(ctx, "query-pci", reply, sizeof(reply)));
-	EXPECT_EQ(2, count_of(reply, "\"device\":4584,\"subsystem-vendor\""))
+	ASSERT_EQ(0, qemu_qmp(&ctx->vm, "query-pci", reply, sizeof(reply)));
+	EXPECT_EQ(2, str_count(reply, "\"device\":4584,\"subsystem-vendor\""))
 		TH_LOG("%.400s", reply);
-	EXPECT_EQ(2, count_of(reply, "\"vendor\":4660"));
+	EXPECT_EQ(2, str_count(reply, "\"vendor\":4660"));
 
 	if (variant->viommu)
 		check_nested(_metadata, ctx);
@@ -429,22 +235,19 @@ TEST_F_TIMEOUT(qemu, vmm_on_vfio_mdom, 900)
 		check_plain(_metadata, ctx);
 
 	/* The machine runs */
-	ASSERT_EQ(0, qmp_execute(ctx, "cont", reply, sizeof(reply)))
+	ASSERT_EQ(0, qemu_qmp(&ctx->vm, "cont", reply, sizeof(reply)))
 		TH_LOG("%.300s", reply);
 	sleep(2);
-	ASSERT_EQ(0, qmp_execute(ctx, "query-status", reply, sizeof(reply)))
+	ASSERT_EQ(0, qemu_qmp(&ctx->vm, "query-status", reply, sizeof(reply)))
 		TH_LOG("%.300s", reply);
 	EXPECT_NE(NULL, strstr(reply, "\"running\":true")) TH_LOG("%s", reply);
-	EXPECT_TRUE(qemu_alive(ctx, &status));
+	EXPECT_TRUE(qemu_alive(&ctx->vm, &status));
 
 	/* And ends */
-	ASSERT_EQ(0, qmp_execute(ctx, "quit", reply, sizeof(reply)))
-		TH_LOG("%.300s", reply);
-	for (i = 0; i < QUIT_TIMEOUT_MS / 100 && qemu_alive(ctx, &status); i++)
-		usleep(100 * 1000);
-	if (ctx->pid > 0)
+	ret = qemu_quit(&ctx->vm, &status);
+	if (ret)
 		dump_qemu_log(_metadata, ctx);
-	ASSERT_EQ(-1, ctx->pid) TH_LOG("QEMU did not quit");
+	ASSERT_EQ(0, ret) TH_LOG("QEMU did not quit: %s", strerror(-ret));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -41,6 +42,15 @@
 static inline long page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
+}
+
+/* CLOCK_MONOTONIC in milliseconds */
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
 /* Copy @src into @dst of @size bytes, truncated, always terminated. */

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-mdom selftest helpers: an unmodified VMM. Debian's QEMU
+ * (qemu-system-x86_64 from the host root, present in the guest) started
+ * as a paused TCG machine with PCI devices assigned through VFIO
+ * (-device vfio-pci,host=BDF) and driven over its QMP socket.
+ *
+ * With -S QEMU sets the machine up (and VFIO maps all guest RAM into its
+ * container) before it sends the QMP greeting; "cont" runs it, "quit"
+ * ends it. QEMU is started with PR_SET_PDEATHSIG: it never outlives the
+ * process that started it. Its output goes to a log file.
+ *
+ * Functions return 0 or a negative errno; nothing here asserts.
+ */
+#ifndef _VFIO_MDOM_QEMU_UTILS_H
+#define _VFIO_MDOM_QEMU_UTILS_H
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "sys_utils.h"
+
+#define QEMU_BIN		"/usr/bin/qemu-system-x86_64"
+/* The machine's RAM (-m) */
+#define QEMU_RAM		(256ULL << 20)
+/* Firmware and option ROMs QEMU maps read-only next to guest RAM */
+#define QEMU_ROMS_MAX		(16ULL << 20)
+#define QEMU_START_TIMEOUT_MS	(240 * 1000)
+#define QEMU_QMP_TIMEOUT_MS	(120 * 1000)
+#define QEMU_QUIT_TIMEOUT_MS	(60 * 1000)
+#define QEMU_MAX_DEVICES	4
+
+struct qemu_vm {
+	pid_t pid;		/* -1 once QEMU has been reaped */
+	int qmp;		/* the QMP socket, -1 before qemu_qmp_open() */
+	char sock[96];
+	char log[96];
+	char rx[1 << 16];	/* QMP bytes received, not yet consumed */
+	size_t rx_len;
+};
+
+/* Set @vm up for qemu_start(): paths unique to this process. */
+static inline void qemu_init(struct qemu_vm *vm)
+{
+	vm->pid = -1;
+	vm->qmp = -1;
+	vm->rx_len = 0;
+	snprintf(vm->sock, sizeof(vm->sock), "/tmp/vfio-mdom-qmp-%d.sock",
+		 getpid());
+	snprintf(vm->log, sizeof(vm->log), "/tmp/vfio-mdom-qemu-%d.log",
+		 getpid());
+	unlink(vm->sock);
+}
+
+/*
+ * Start QEMU, paused, with the @n PCI devices @bdfs assigned through VFIO,
+ * behind a vIOMMU of the machine's own (-device intel-iommu,caching-mode=on:
+ * QEMU then opens a container per device) if @viommu. 0 or -errno.
+ */
+static inline int qemu_start(struct qemu_vm *vm, const char *const *bdfs,
+			     unsigned int n, bool viommu)
+{
+	char qmp[160], dev[QEMU_MAX_DEVICES][80];
+	const char *argv[16 + 2 * QEMU_MAX_DEVICES];
+	unsigned int a = 0, i;
+	pid_t pid;
+	int fd;
+
+	if (n > QEMU_MAX_DEVICES)
+		return -EINVAL;
+	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", vm->sock);
+	for (i = 0; i < n; i++)
+		snprintf(dev[i], sizeof(dev[i]), "vfio-pci,host=%s", bdfs[i]);
+	argv[a++] = QEMU_BIN;
+	argv[a++] = "-accel";
+	argv[a++] = "tcg";
+	argv[a++] = "-M";
+	argv[a++] = "q35";
+	argv[a++] = "-m";
+	argv[a++] = "256M";
+	argv[a++] = "-nodefaults";
+	argv[a++] = "-display";
+	argv[a++] = "none";
+	argv[a++] = "-S";
+	argv[a++] = "-qmp";
+	argv[a++] = qmp;
+	if (viommu) {
+		/* Before the devices it translates for */
+		argv[a++] = "-device";
+		argv[a++] = "intel-iommu,caching-mode=on";
+	}
+	for (i = 0; i < n; i++) {
+		argv[a++] = "-device";
+		argv[a++] = dev[i];
+	}
+	argv[a] = NULL;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid) {
+		vm->pid = pid;
+		return 0;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open(vm->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	execv(QEMU_BIN, (char *const *)argv);
+	_exit(127);
+}
+
+/* Is QEMU still running? If not, *@status is its wait status. */
+static inline bool qemu_alive(struct qemu_vm *vm, int *status)
+{
+	if (vm->pid <= 0)
+		return false;
+	if (waitpid(vm->pid, status, WNOHANG) == vm->pid) {
+		vm->pid = -1;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The next QMP message that is not an event (the greeting, an answer or
+ * an error), without its spaces, into @out. 0, or -ETIMEDOUT, -EPIPE
+ * (QEMU closed the socket), -E2BIG.
+ */
+static inline int qemu_qmp_read(struct qemu_vm *vm, char *out, size_t size,
+				unsigned int timeout_ms)
+{
+	uint64_t deadline = now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = vm->qmp, .events = POLLIN };
+	size_t i, k, len;
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = memchr(vm->rx, '\n', vm->rx_len);
+		if (nl) {
+			len = nl - vm->rx + 1;
+			for (i = 0, k = 0; i < len - 1 && k < size - 1; i++)
+				if (vm->rx[i] != ' ' && vm->rx[i] != '\r')
+					out[k++] = vm->rx[i];
+			out[k] = '\0';
+			memmove(vm->rx, vm->rx + len, vm->rx_len - len);
+			vm->rx_len -= len;
+			/* Events ({"timestamp": .., "event": ..}) are not answers */
+			if (!strncmp(out, "{\"return\"", 9) ||
+			    !strncmp(out, "{\"error\"", 8) ||
+			    !strncmp(out, "{\"QMP\"", 6))
+				return 0;
+			continue;
+		}
+		if (vm->rx_len == sizeof(vm->rx))
+			return -E2BIG;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, 500) <= 0)
+			continue;
+		n = read(vm->qmp, vm->rx + vm->rx_len,
+			 sizeof(vm->rx) - vm->rx_len);
+		if (n <= 0)
+			return -EPIPE;
+		vm->rx_len += n;
+	}
+}
+
+/* Execute QMP command @cmd: 0 and its answer in @out, or -errno. */
+static inline int qemu_qmp(struct qemu_vm *vm, const char *cmd, char *out,
+			   size_t size)
+{
+	char req[256];
+	int n, ret;
+
+	n = snprintf(req, sizeof(req), "{\"execute\": \"%s\"}\n", cmd);
+	if (write(vm->qmp, req, n) != n)
+		return -EPIPE;
+	ret = qemu_qmp_read(vm, out, size, QEMU_QMP_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	return strncmp(out, "{\"return\"", 9) ? -EPROTO : 0;
+}
+
+/*
+ * Connect to QEMU's QMP socket (waiting for QEMU to create it), read the
+ * greeting (sent once the machine, with its DMA mappings, is set up) and
+ * enter command mode. 0; -ECHILD if QEMU ended (*@status), or -errno.
+ */
+static inline int qemu_qmp_open(struct qemu_vm *vm, int *status, char *out,
+				size_t size)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	uint64_t deadline = now_ms() + QEMU_START_TIMEOUT_MS;
+	int fd, ret;
+
+	str_copy(addr.sun_path, vm->sock, sizeof(addr.sun_path));
+	for (;;) {
+		if (!qemu_alive(vm, status))
+			return -ECHILD;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (!connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+			break;
+		close(fd);
+		usleep(200 * 1000);
+	}
+	vm->qmp = fd;
+	ret = qemu_qmp_read(vm, out, size, QEMU_START_TIMEOUT_MS);
+	if (ret)
+		return ret;
+	if (strncmp(out, "{\"QMP\"", 6))
+		return -EPROTO;
+	return qemu_qmp(vm, "qmp_capabilities", out, size);
+}
+
+/* QMP "quit", then wait for QEMU to end: 0 and its wait status, or -errno */
+static inline int qemu_quit(struct qemu_vm *vm, int *status)
+{
+	char reply[256];
+	int ret, i;
+
+	ret = qemu_qmp(vm, "quit", reply, sizeof(reply));
+	if (ret)
+		return ret;
+	for (i = 0; i < QEMU_QUIT_TIMEOUT_MS / 100; i++) {
+		if (!qemu_alive(vm, status))
+			return 0;
+		usleep(100 * 1000);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Kill QEMU if it still runs, close the socket: for every exit path. */
+static inline void qemu_stop(struct qemu_vm *vm)
+{
+	int status;
+
+	if (vm->qmp >= 0)
+		close(vm->qmp);
+	vm->qmp = -1;
+	if (vm->pid > 0) {
+		kill(vm->pid, SIGKILL);
+		waitpid(vm->pid, &status, 0);
+		vm->pid = -1;
+	}
+	unlink(vm->sock);
+}
+
+/* How many times @what occurs in @text (QMP answers) */
+static inline unsigned int str_count(const char *text, const char *what)
+{
+	unsigned int n = 0;
+
+	while ((text = strstr(text, what))) {
+		n++;
+		text += strlen(what);
+	}
+	return n;
+}
+
+#endif /* _VFIO_MDOM_QEMU_UTILS_H */
