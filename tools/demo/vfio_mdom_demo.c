@@ -13,6 +13,12 @@
  * device, opened through its VFIO device fd, copy memory through its
  * domain.
  *
+ * Then the real VMM: Debian's unmodified QEMU starts a paused machine
+ * with both edu devices passed through (-device vfio-pci,host=BDF). QEMU
+ * opens /dev/vfio/vfio as for type1 and gets vfio-mdom; the demo shows
+ * its container in vfio-mdom's debugfs (all guest RAM mapped, charged
+ * once), QMP's view of the devices, runs the machine and ends QEMU.
+ *
  * Run as root with vfio_mdom.ko and vfio_mdom_mock_iommu.ko loaded and an
  * edu device bound to vfio-pci (tools/vm/run-demo.sh does all that). A
  * missing device is reported and skipped.
@@ -22,6 +28,7 @@
 #include "mdom_utils.h"
 #include "mock_utils.h"
 #include "edu_utils.h"
+#include "qemu_utils.h"
 
 #define MAP_MB		16
 #define EDU_SLOT	1	/* devs[] index of the edu device */
@@ -171,6 +178,94 @@ static int mock_group(int inst, int idx)
 	return mock_find_dev(inst, idx, &d) ? -1 : d.group;
 }
 
+/* vfio-mdom's debugfs view of every container, as an operator reads it */
+static void show_debugfs(void)
+{
+	static char text[1 << 16];
+	char *line, *next;
+
+	if (read_file(MDOM_DEBUGFS "/containers", text, sizeof(text)) < 0) {
+		printf("%s/containers: cannot read it\n", MDOM_DEBUGFS);
+		return;
+	}
+	printf("%s/containers:%s\n", MDOM_DEBUGFS, *text ? "" : " none");
+	for (line = text; *line; line = next) {
+		next = next_line(line);
+		printf("  %s\n", line);
+	}
+}
+
+/*
+ * Debian's QEMU with both edu devices assigned, on vfio-mdom: its
+ * container, its VmLck (guest RAM once), its view of the devices; then
+ * the machine runs and QEMU quits, leaving nothing pinned.
+ */
+static int qemu_demo(void)
+{
+	static char reply[1 << 16];
+	struct edu_dev edu[2];
+	const char *bdfs[2];
+	struct qemu_vm vm;
+	int status, ret, i;
+	uint64_t t0;
+
+	for (i = 0; i < 2; i++) {
+		if (edu_find(i, &edu[i])) {
+			printf("\nQEMU: skipped, needs two edu devices on vfio-pci\n");
+			return 0;
+		}
+		bdfs[i] = edu[i].bdf;
+	}
+	if (access(QEMU_BIN, X_OK)) {
+		printf("\nQEMU: skipped, no %s\n", QEMU_BIN);
+		return 0;
+	}
+	printf("\n=== Unmodified QEMU: %s -accel tcg -M q35 -m 256M -S -device vfio-pci,host=%s -device vfio-pci,host=%s\n",
+	       QEMU_BIN, bdfs[0], bdfs[1]);
+	qemu_init(&vm);
+	t0 = now_ms();
+	ret = qemu_start(&vm, bdfs, 2, false);
+	if (!ret)
+		ret = qemu_qmp_open(&vm, &status, reply, sizeof(reply));
+	if (ret) {
+		printf("QEMU did not start: %s (its log: %s)\n", strerror(-ret),
+		       vm.log);
+		goto out;
+	}
+	printf("QEMU (pid %d) up, machine paused, after %llu ms\n", vm.pid,
+	       ULL(now_ms() - t0));
+	ret = qemu_qmp(&vm, "query-pci", reply, sizeof(reply));
+	if (ret)
+		goto out_qmp;
+	printf("QMP query-pci: %u edu devices (1234:11e8) in the machine\n",
+	       str_count(reply, "\"device\":4584,\"subsystem-vendor\""));
+	show_debugfs();
+	printf("QEMU's VmLck: %ld kB for %llu MiB of guest RAM and its ROMs\n",
+	       vmlck_kb_of(vm.pid), ULL(QEMU_RAM >> 20));
+	ret = qemu_qmp(&vm, "cont", reply, sizeof(reply));
+	if (ret)
+		goto out_qmp;
+	sleep(2);
+	ret = qemu_qmp(&vm, "query-status", reply, sizeof(reply));
+	if (ret)
+		goto out_qmp;
+	printf("QMP cont, query-status: %s\n",
+	       strstr(reply, "\"running\":true") ? "running" : reply);
+	ret = qemu_quit(&vm, &status);
+	if (ret)
+		goto out_qmp;
+	printf("QMP quit: QEMU exited with status %d\n",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ret = WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -ECHILD;
+	show_debugfs();
+	goto out;
+out_qmp:
+	printf("QMP: %s\n", strerror(-ret));
+out:
+	qemu_stop(&vm);
+	return ret;
+}
+
 int main(void)
 {
 	struct demo_dev devs[] = {
@@ -281,5 +376,7 @@ out:
 		munmap(buf, len);
 	printf("closed: VmLck back to %ld kB (was %ld kB)\n", vmlck_kb(),
 	       vmlck_start);
+	if (!ret && qemu_demo())
+		ret = 1;
 	return ret;
 }
