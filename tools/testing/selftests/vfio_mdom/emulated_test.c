@@ -105,6 +105,8 @@ static void ectx_setup(struct __test_metadata *_metadata, struct ectx *t)
 
 static void ectx_teardown(struct __test_metadata *_metadata, struct ectx *t)
 {
+	if (t->ready)
+		mock_emu_keep_on_unmap(EMU, false);
 	if (t->emu_dfd >= 0)
 		close(t->emu_dfd);
 	if (t->fd >= 0)
@@ -287,6 +289,43 @@ TEST_F(emu, unmap_while_pinned)
 	vfio_unmap(t->fd, IOVA_B, PAGES_B * PG);
 	EXPECT_EQ(1, mock_emu_unmap_calls(EMU, &iova, &length));
 	expect_charge(_metadata, t, 0, 0, "B unmapped");
+}
+
+/*
+ * A device that keeps its pins through dma_unmap() (a broken driver): the
+ * unmap waits for it about 10 s, then fails with EBUSY and leaves the
+ * mapping, the pins and the charge as they were (type1 calls dma_unmap()
+ * again and BUG()s after ten tries). Once the device lets go, the unmap
+ * goes through.
+ */
+TEST_F_TIMEOUT(emu, unmap_kept_pinned, 120)
+{
+	struct ectx *t = &self->t;
+	uint64_t unmapped = 1, t0, waited, iova, length;
+	struct mdom_state st;
+
+	open_device(_metadata, t);
+	ASSERT_EQ(0, mock_emu_pin(EMU, IOVA_A + PG, 2, "rw"));
+	ASSERT_EQ(0, mock_emu_keep_on_unmap(EMU, true));
+	t0 = now_ms();
+	EXPECT_EQ(EBUSY, _vfio_unmap(t->fd, IOVA_A, PAGES_A * PG, 0,
+				     &unmapped));
+	waited = now_ms() - t0;
+	TH_LOG("EBUSY after %llu ms", ULL(waited));
+	EXPECT_LE(9000, waited);
+	EXPECT_EQ(0, unmapped);
+	EXPECT_LE(1, mock_emu_unmap_calls(EMU, &iova, &length));
+	EXPECT_EQ(IOVA_A, iova);
+	mdom_query(t->fd, &st);
+	EXPECT_EQ(2, st.q.num_mappings);
+	EXPECT_EQ(1, mock_emu_pinned(EMU, NULL, 0));
+	expect_charge(_metadata, t, PAGES_A + PAGES_B, 2, "kept");
+
+	ASSERT_EQ(0, mock_emu_keep_on_unmap(EMU, false));
+	ASSERT_EQ(0, _vfio_unmap(t->fd, IOVA_A, PAGES_A * PG, 0, &unmapped));
+	EXPECT_EQ(PAGES_A * PG, unmapped);
+	EXPECT_EQ(0, mock_emu_pinned(EMU, NULL, 0));
+	expect_charge(_metadata, t, PAGES_B, 0, "A unmapped");
 }
 
 /*

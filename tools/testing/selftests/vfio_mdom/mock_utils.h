@@ -676,6 +676,18 @@ static inline long mock_emu_unmap_calls(int emu, uint64_t *iova,
 	return calls;
 }
 
+/*
+ * Make emulated device @emu keep its pins through dma_unmap() (@keep), as
+ * a broken driver, or let them go again.
+ */
+static inline int mock_emu_keep_on_unmap(int emu, bool keep)
+{
+	char path[128];
+
+	mock_emu_path(path, sizeof(path), emu, "keep_on_unmap");
+	return write_file(path, keep ? "Y" : "N");
+}
+
 static inline int mock_emu_reset_unmap_calls(int emu)
 {
 	char path[128];
