@@ -25,7 +25,7 @@
  * does all that); it sets vfio_backend, allow_unsafe_interrupts and
  * dma_entry_limit for a while and restores them.
  */
-#include "kselftest_harness.h"
+#include "mdom_test.h"
 #include "oracle_utils.h"
 
 #define DIV_ANY_KNOWN	(-2)	/* DIV_NONE or an intended divergence */
@@ -728,6 +728,17 @@ TEST_F_TIMEOUT(oracle, vaddr_update, 300)
 	CHECK();
 	MAP(SZ_1M, 2 * SZ_4K, pool(o, 8 * SZ_4K), VADDR, 0);
 	ATTACH(G_M1, 0);
+	/* Unknown ranges: nothing to invalidate, nothing to give back */
+	EXPECT_EQ(0, UNMAPPED(8 * SZ_1M, 4 * SZ_4K, UNMAP_VADDR));
+	MAP(8 * SZ_1M, 4 * SZ_4K, pool(o, 0), VADDR, ENOENT);
+	/* A range that cuts a mapping (v2) */
+	UNMAP(SZ_2M + SZ_4K, SZ_4K, UNMAP_VADDR, EINVAL);
+	/* Half invalid: the whole request fails, the first one stays valid */
+	UNMAP(SZ_2M, 4 * SZ_4K, UNMAP_VADDR, 0);
+	UNMAP(SZ_1M, SZ_2M, UNMAP_VADDR, EINVAL);
+	MAP(SZ_1M, 2 * SZ_4K, pool(o, 8 * SZ_4K), VADDR, EINVAL);
+	MAP(SZ_2M, 4 * SZ_4K, pool(o, 4 * SZ_4K), VADDR, 0);
+	CHECK();
 	/* Every mapping at once, and back */
 	UNMAP(0, 0, UNMAP_VADDR | ALL, 0);
 	MAP(SZ_2M, 4 * SZ_4K, pool(o, 4 * SZ_4K), VADDR, 0);
@@ -735,6 +746,291 @@ TEST_F_TIMEOUT(oracle, vaddr_update, 300)
 	CHECK();
 	EXPECT_EQ(6 * SZ_4K, UNMAPPED(0, 0, ALL));
 	CHECK();
+}
+
+/* Live update under v1's unmap rules: whole mappings from their start */
+TEST_F_TIMEOUT(oracle, vaddr_update_v1, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1_IOMMU));
+	ATTACH(G_M0, 0);
+	MAP(SZ_1M, 2 * SZ_4K, pool(o, 0), RW, 0);
+	MAP(SZ_1M + 2 * SZ_4K, 2 * SZ_4K, pool(o, 2 * SZ_4K), RW, 0);
+	/* Starting inside the first: nothing */
+	EXPECT_EQ(0, UNMAPPED(SZ_1M + SZ_4K, SZ_1M, UNMAP_VADDR));
+	/* Covering the first page of each: both, whole */
+	EXPECT_EQ(4 * SZ_4K, UNMAPPED(SZ_1M, 3 * SZ_4K, UNMAP_VADDR));
+	CHECK();
+	MAP(SZ_1M, 2 * SZ_4K, pool(o, 0), VADDR, 0);
+	MAP(SZ_1M + 2 * SZ_4K, 2 * SZ_4K, pool(o, 2 * SZ_4K), VADDR, 0);
+	EXPECT_EQ(2 * SZ_4K, UNMAPPED(SZ_1M, SZ_4K, 0));
+	EXPECT_EQ(2 * SZ_4K, UNMAPPED(SZ_1M, SZ_1M, 0));
+	CHECK();
+}
+
+#define START		VFIO_IOMMU_DIRTY_PAGES_FLAG_START
+#define STOP		VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP
+#define GET		VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP
+#define GET_DIRTY	VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP
+#define PAGES(n)	((uint64_t)(n) * SZ_4K)
+/* Bytes of the bitmap of @npages: whole u64 words */
+#define BYTES(npages)	(((npages) + 63) / 64 * 8)
+#define BM(pgsize_, size_, off_, fill_) \
+	((struct oracle_bitmap){ (pgsize_), (size_), (off_), (fill_) })
+/* A bitmap of @npages pages, exactly sized, at the buffer's start */
+#define BM_OK(npages, fill_)	BM(SZ_4K, BYTES(npages), 0, fill_)
+
+#define DIRTY(flags_, iova_, size_, bm_, err_) \
+	ostep(_metadata, o, OP(.kind = OP_DIRTY, .flags = (flags_), \
+			       .iova = (iova_), .size = (size_), .bm = (bm_)), \
+	      DIV_NONE, (err_))
+#define DIRTY_CTL(flags_, err_) DIRTY(flags_, 0, 0, BM(0, 0, 0, 0), err_)
+/* A report after others: type1's stale bits may show (DIV_DIRTY_STALE_BITS) */
+#define DIRTY_AGAIN(flags_, iova_, size_, bm_, err_) \
+	ostep(_metadata, o, OP(.kind = OP_DIRTY, .flags = (flags_), \
+			       .iova = (iova_), .size = (size_), .bm = (bm_)), \
+	      DIV_ANY_KNOWN, (err_))
+#define UNMAP_BM(iova_, size_, bm_, err_) \
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = (iova_), \
+			       .size = (size_), .flags = GET_DIRTY, \
+			       .bm = (bm_)), DIV_NONE, (err_))
+
+/*
+ * Dirty bitmaps in type1's every-page mode (an edu and a mock instance 0
+ * domain: neither tracks dirty pages), byte for byte, over buffers that
+ * held zeroes, ones or noise before: ranges starting at a mapping or in a
+ * hole before it, so that mappings start at every bit of a word (type1
+ * shifts their bits there and keeps the word's lower bits), bitmaps
+ * larger than needed or at odd addresses, unmaps that report.
+ */
+TEST_F_TIMEOUT(oracle, dirty_bitmaps, 300)
+{
+	static const uint8_t fills[] = { 0, 1, 77 };
+	struct oracle *o = self->o;
+	const uint64_t base = SZ_1M;
+	unsigned int f, j;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_EDU, 0);
+	ATTACH(G_M0, 0);
+	MAP(base, PAGES(5), pool(o, 0), RW, 0);			/* M1: 0-4 */
+	MAP(base + PAGES(70), PAGES(3), pool(o, 0), RD, 0);	/* M2: 70-72 */
+	MAP(base + PAGES(130), PAGES(64), pool(o, 0), RW, 0);	/* M3: 130-193 */
+	MAP(base + PAGES(200), PAGES(100), pool(o, 0), WR, 0);	/* M4: 200-299 */
+	MAP(3 * SZ_1M, PAGES(1), pool(o, 0), RW, 0);		/* M5 */
+	DIRTY(GET, base, PAGES(5), BM_OK(5, 0), EINVAL);	/* not yet */
+	DIRTY_CTL(START, 0);
+
+	/*
+	 * The first report of each mapping, shifted or not: bit for bit.
+	 * From holes before M2, M3 and M4 they start at bits 3, 63 and 5
+	 * of a word, over noise: type1 keeps the word's lower bits.
+	 */
+	DIRTY(GET, base, PAGES(5), BM_OK(5, 77), 0);
+	DIRTY(GET, base + PAGES(67), PAGES(233), BM_OK(233, 77), 0);
+	for (f = 0; f < ARRAY_SIZE(fills); f++) {
+		DIRTY_AGAIN(GET, base, PAGES(5), BM_OK(5, fills[f]), 0);
+		DIRTY_AGAIN(GET, base, PAGES(300), BM_OK(300, fills[f]), 0);
+		DIRTY_AGAIN(GET, base + PAGES(67), PAGES(233),
+			    BM_OK(233, fills[f]), 0);
+		DIRTY_AGAIN(GET, base + PAGES(5), PAGES(295),
+			    BM_OK(295, fills[f]), 0);
+		DIRTY_AGAIN(GET, base + PAGES(195), PAGES(105),
+			    BM_OK(105, fills[f]), 0);
+		DIRTY_AGAIN(GET, base + PAGES(70), PAGES(124),
+			    BM_OK(124, fills[f]), 0);
+		/* Larger than needed, at word and odd offsets */
+		DIRTY_AGAIN(GET, base + PAGES(67), PAGES(233),
+			    BM(SZ_4K, BYTES(233) + 24, 8, fills[f]), 0);
+		for (j = 1; j < 8; j += 2)
+			DIRTY_AGAIN(GET, base + PAGES(67), PAGES(233),
+				    BM(SZ_4K, BYTES(233), j, fills[f]), 0);
+		/* Nothing there: untouched */
+		DIRTY(GET, 6 * SZ_1M, PAGES(64), BM_OK(64, fills[f]), 0);
+	}
+	/* Up to 2M, with M5 alone after a gap */
+	DIRTY_AGAIN(GET, base, 3 * SZ_1M - base + PAGES(1),
+		    BM_OK((3 * SZ_1M - base) / SZ_4K + 1, 77), 0);
+	/* type1 reported pages of the holes after M2 and M4 */
+	if (!o->type1_only)
+		EXPECT_LT(0, o->div_hits[DIV_DIRTY_STALE_BITS]);
+	CHECK();
+
+	/* Unmaps that report, from holes: M2 (shift 3), M4 (shift 5) */
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = base + PAGES(67),
+			       .size = PAGES(6), .flags = GET_DIRTY,
+			       .bm = BM_OK(6, 77)), DIV_ANY_KNOWN, 0);
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = base + PAGES(195),
+			       .size = PAGES(105), .flags = GET_DIRTY,
+			       .bm = BM_OK(105, 1)), DIV_ANY_KNOWN, 0);
+	UNMAP_BM(base, PAGES(194), BM_OK(194, 0), 0);
+	CHECK();
+
+	/* Mappings made while tracking, a domain joining and leaving */
+	MAP(base + PAGES(10), PAGES(20), pool(o, 0), RW, 0);
+	DIRTY(GET, base + PAGES(7), PAGES(23), BM_OK(23, 77), 0);
+	ATTACH(G_M1, 0);
+	DIRTY_AGAIN(GET, base, PAGES(64), BM_OK(64, 77), 0);
+	DETACH(G_EDU, 0);
+	DETACH(G_M0, 0);
+	DIRTY_AGAIN(GET, base, PAGES(64), BM_OK(64, 77), 0);
+	DIRTY_CTL(STOP, 0);
+	DIRTY(GET, base, PAGES(64), BM_OK(64, 77), EINVAL);
+	CHECK();
+}
+
+/* Every way to get a dirty page request wrong, with type1's errno */
+TEST_F_TIMEOUT(oracle, dirty_bad_args, 300)
+{
+	static const uint32_t bad_flags[] = {
+		0, START | STOP, START | GET, STOP | GET, 1 << 3, 1U << 31,
+	};
+	static const uint64_t bad_pgsizes[] = {
+		0, 1, 0x800, 2 * SZ_4K, SZ_2M, 1ULL << 63,
+	};
+	struct oracle *o = self->o;
+	unsigned int i;
+
+	/* v1: no dirty tracking at all */
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1_IOMMU));
+	ATTACH(G_M0, 0);
+	MAP(SZ_1M, PAGES(4), pool(o, 0), RW, 0);
+	DIRTY_CTL(START, EACCES);
+	DIRTY(GET, SZ_1M, PAGES(4), BM_OK(4, 0), EACCES);
+	UNMAP_BM(SZ_1M, PAGES(4), BM_OK(4, 0), EINVAL);
+	oracle_end(o);
+	ASSERT_FALSE(o->failed) TH_LOG("%s", o->why);
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M0, 0);
+	MAP(SZ_1M, PAGES(4), pool(o, 0), RW, 0);
+	MAP(SZ_2M, PAGES(4), pool(o, 0), RW, 0);
+	UNMAP_BM(SZ_1M, PAGES(4), BM_OK(4, 0), EINVAL);	/* not started */
+	DIRTY_CTL(STOP, 0);
+	for (i = 0; i < ARRAY_SIZE(bad_flags); i++)
+		DIRTY(bad_flags[i], SZ_1M, PAGES(4), BM_OK(4, 0), EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_DIRTY, .flags = START, .argsz = 7),
+	      DIV_NONE, EINVAL);
+	DIRTY_CTL(START, 0);
+	DIRTY_CTL(START, 0);
+	/* GET_BITMAP without its range, or a byte short of it */
+	ostep(_metadata, o, OP(.kind = OP_DIRTY, .flags = GET, .argsz = 8,
+			       .iova = SZ_1M, .size = PAGES(4),
+			       .bm = BM_OK(4, 0)), DIV_NONE, EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_DIRTY, .flags = GET, .argsz = 39,
+			       .iova = SZ_1M, .size = PAGES(4),
+			       .bm = BM_OK(4, 0)), DIV_NONE, EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_DIRTY, .flags = GET, .argsz = 64,
+			       .trailing = true, .iova = SZ_1M,
+			       .size = PAGES(4), .bm = BM_OK(4, 77)),
+	      DIV_NONE, 0);
+	/* Page sizes but the smallest the container has */
+	for (i = 0; i < ARRAY_SIZE(bad_pgsizes); i++) {
+		DIRTY(GET, SZ_1M, PAGES(4), BM(bad_pgsizes[i], 4096, 0, 77),
+		      EINVAL);
+		UNMAP_BM(SZ_1M, PAGES(4), BM(bad_pgsizes[i], 4096, 0, 77),
+			 EINVAL);
+	}
+	/* Bitmaps too small, empty, too large */
+	DIRTY(GET, SZ_1M, PAGES(65), BM(SZ_4K, BYTES(65) - 1, 0, 1), EINVAL);
+	DIRTY(GET, SZ_1M, PAGES(4), BM(SZ_4K, 0, 0, 1), EINVAL);
+	DIRTY(GET, SZ_1M, PAGES(4), BM(SZ_4K, (1ULL << 28) + 8, 0, 1), EINVAL);
+	UNMAP_BM(SZ_1M, PAGES(65), BM(SZ_4K, BYTES(65) - 1, 0, 1), EINVAL);
+	UNMAP_BM(SZ_1M, PAGES(4), BM(SZ_4K, 0, 0, 1), EINVAL);
+	/* Ranges: unaligned, empty, wrapping, cutting a mapping */
+	DIRTY(GET, SZ_1M + 1, PAGES(4), BM_OK(4, 1), EINVAL);
+	DIRTY(GET, SZ_1M, PAGES(4) + 1, BM_OK(5, 1), EINVAL);
+	DIRTY(GET, SZ_1M, 0, BM_OK(4, 1), EINVAL);
+	DIRTY(GET, TOP, PAGES(2), BM_OK(2, 1), EINVAL);
+	DIRTY(GET, SZ_1M + SZ_4K, PAGES(3), BM_OK(3, 1), EINVAL);
+	DIRTY(GET, SZ_1M, PAGES(2), BM_OK(2, 1), EINVAL);
+	DIRTY(GET, SZ_1M - SZ_4K, PAGES(2), BM_OK(2, 1), EINVAL);
+	UNMAP_BM(SZ_1M + SZ_4K, PAGES(3), BM_OK(3, 1), EINVAL);
+	UNMAP_BM(SZ_1M + 1, PAGES(4), BM_OK(4, 1), EINVAL);
+	/* Where the bitmap is: nowhere, in the kernel, at odd addresses */
+	DIRTY(GET, SZ_1M, PAGES(4), BM(SZ_4K, 8, ORACLE_BM_NULL, 0), EFAULT);
+	DIRTY(GET, 4 * SZ_1M, PAGES(4), BM(SZ_4K, 8, ORACLE_BM_NULL, 0), 0);
+	DIRTY(GET, SZ_1M, PAGES(4), BM(SZ_4K, 8, ORACLE_BM_KERNEL, 0), EINVAL);
+	DIRTY(GET, SZ_1M, PAGES(4), BM(SZ_4K, 8, 3, 77), 0);
+	UNMAP_BM(SZ_1M, PAGES(4), BM(SZ_4K, 8, ORACLE_BM_KERNEL, 0), EINVAL);
+	CHECK();
+	/* GET_DIRTY_BITMAP with ALL or VADDR, or without its bitmap */
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .flags = GET_DIRTY | ALL,
+			       .bm = BM_OK(4, 0)), DIV_NONE, EINVAL);
+	UNMAP(SZ_1M, PAGES(4), GET_DIRTY | UNMAP_VADDR, EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_1M,
+			       .size = PAGES(4), .flags = GET_DIRTY,
+			       .argsz = VFIO_UNMAP_MINSZ +
+					sizeof(struct vfio_bitmap) - 1,
+			       .bm = BM_OK(4, 0)), DIV_NONE, EINVAL);
+	UNMAP_BM(SZ_1M, PAGES(4), BM(SZ_4K, 8, 5, 77), 0);
+	/* A bitmap at 0: type1 cannot write it and keeps the mapping */
+	UNMAP_BM(SZ_2M, PAGES(4), BM(SZ_4K, 8, ORACLE_BM_NULL, 0), EFAULT);
+	UNMAP_BM(SZ_2M, PAGES(4), BM(2 * SZ_4K, 8, ORACLE_BM_NULL, 0), EINVAL);
+	DIRTY_CTL(STOP, 0);
+	UNMAP_BM(SZ_2M, PAGES(4), BM(SZ_4K, 8, ORACLE_BM_NULL, 0), EINVAL);
+	CHECK();
+}
+
+/*
+ * Where every vfio-mdom domain tracks dirty pages (mock instance 1 only),
+ * its bitmaps hold what devices wrote: nothing here, so vfio-mdom leaves
+ * the buffer as it was, where type1 reports every page mapped. A domain
+ * that cannot track joining brings type1's answers back.
+ */
+TEST_F_TIMEOUT(oracle, dirty_iommu_mode, 300)
+{
+	struct oracle *o = self->o;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M1, 0);
+	MAP(SZ_1M, PAGES(8), pool(o, 0), RW, 0);
+	MAP(SZ_1M + PAGES(70), PAGES(8), pool(o, 0), RW, 0);
+	DIRTY_CTL(START, 0);
+	ostep(_metadata, o, OP(.kind = OP_DIRTY, .flags = GET, .iova = SZ_1M,
+			       .size = PAGES(78), .bm = BM_OK(78, 77)),
+	      DIV_DIRTY_IOMMU, 0);
+	ostep(_metadata, o, OP(.kind = OP_DIRTY, .flags = GET, .iova = SZ_1M,
+			       .size = PAGES(8), .bm = BM_OK(8, 0)),
+	      DIV_DIRTY_IOMMU, 0);
+	/* Nothing there: neither writes */
+	DIRTY(GET, SZ_2M, PAGES(8), BM_OK(8, 77), 0);
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_1M + PAGES(70),
+			       .size = PAGES(8), .flags = GET_DIRTY,
+			       .bm = BM_OK(8, 1)),
+	      DIV_DIRTY_IOMMU, 0);
+	CHECK();
+	ATTACH(G_M0, 0);
+	DIRTY(GET, SZ_1M, PAGES(8), BM_OK(8, 77), 0);
+	CHECK();
+}
+
+/* The migration capability of GET_INFO, as type1 builds it */
+TEST_F_TIMEOUT(oracle, migration_capability, 300)
+{
+	static const int groups[] = { G_M1, G_M2, G_EDU, G_M0 };
+	struct oracle *o = self->o;
+	struct oracle_res r;
+	unsigned int i, v;
+
+	for (v = 0; v < 2; v++) {
+		ASSERT_EQ(0, oracle_begin(o, v ? VFIO_TYPE1v2_IOMMU :
+					  VFIO_TYPE1_IOMMU));
+		for (i = 0; i < ARRAY_SIZE(groups); i++) {
+			ATTACH(groups[i], 0);
+			r = INFO(4096);
+			ASSERT_EQ(0, r.err);
+			EXPECT_TRUE(r.info.has_migration);
+			EXPECT_EQ(1, r.info.mig_version);
+			EXPECT_EQ(0, r.info.mig_flags);
+			EXPECT_EQ(SZ_4K, r.info.mig_pgsizes);
+			EXPECT_EQ(1ULL << 28, r.info.mig_max_bitmap);
+			INFO(r.info.argsz - 1);
+		}
+		oracle_end(o);
+		ASSERT_FALSE(o->failed) TH_LOG("%s", o->why);
+	}
 }
 
 /* Dirty page tracking: the same answers to the same requests */
@@ -779,6 +1075,131 @@ TEST_F_TIMEOUT(oracle, dirty_pages, 300)
 		oracle_end(o);
 		ASSERT_FALSE(o->failed) TH_LOG("%s", o->why);
 	}
+}
+
+/* ---- emulated groups: one device, so one side after the other ------------ */
+
+/* What a container answers to CHECK_EXTENSION and GET_INFO */
+struct answers {
+	int err;		/* of setting the container up */
+	int ext[13];		/* CHECK_EXTENSION 0..12 */
+	int info_err;
+	struct oracle_info info;
+	int map_err;
+	struct oracle_info info_mapped;
+};
+
+static void answers_info(int fd, int *err, struct oracle_info *info)
+{
+	struct vfio_iommu_type1_info *raw;
+	uint32_t len;
+
+	memset(info, 0, sizeof(*info));
+	*err = -vfio_get_info_all(fd, &raw, &len);
+	if (*err)
+		return;
+	oracle_parse_info((const uint8_t *)raw, len, info);
+	free(raw);
+}
+
+/*
+ * A container whose groups are @g[0..n-1] (the first sets the IOMMU),
+ * served by vfio-mdom (@mdom) or type1: its answers, then a mapping and
+ * GET_INFO again (DMA_AVAIL). A container with only emulated groups maps
+ * without pinning, under both drivers.
+ */
+static void answers_of(bool mdom, const int *g, unsigned int n, void *buf,
+		       struct answers *a)
+{
+	struct params ps = { 0 };
+	int fd, gfd[2] = { -1, -1 };
+	unsigned int i;
+
+	memset(a, 0, sizeof(*a));
+	fd = vfio_open_container();
+	a->err = fd < 0 ? -fd : mdom_set_backend(&ps, mdom) ? EPERM : 0;
+	for (i = 0; i < n && !a->err; i++) {
+		gfd[i] = vfio_open_group(g[i]);
+		a->err = gfd[i] < 0 ? -gfd[i] :
+			 vfio_attach(fd, gfd[i], !i, VFIO_TYPE1v2_IOMMU);
+	}
+	params_restore(&ps);
+	if (!a->err && _mdom_backend(fd) != (mdom ? 0 : ENOTTY))
+		a->err = EPROTO;
+	for (i = 0; i < ARRAY_SIZE(a->ext) && !a->err; i++)
+		a->ext[i] = vfio_check_extension(fd, i);
+	if (!a->err) {
+		answers_info(fd, &a->info_err, &a->info);
+		a->map_err = _vfio_map(fd, SZ_1M, 4 * SZ_4K, buf, VFIO_RW);
+		answers_info(fd, &a->info_err, &a->info_mapped);
+	}
+	for (i = 0; i < 2; i++)
+		if (gfd[i] >= 0)
+			close(gfd[i]);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Containers with the mock's emulated (mdev-style) group: alone, then
+ * with a mock IOMMU group joining it, then joining one. There is one
+ * emulated device, so the two drivers are asked one after the other; the
+ * answers to CHECK_EXTENSION and GET_INFO must be the same.
+ */
+TEST(emulated_groups_extensions_and_info)
+{
+	struct mock_dev md;
+	struct answers t, m;
+	struct leak_mark mark;
+	int emu, configs[3][2], i, e;
+	unsigned int n[3] = { 1, 2, 2 };
+	uint8_t *buf;
+
+	if (!mdom_loaded() || !mock_loaded() || mdom_test_on_type1())
+		SKIP(return, "needs vfio_mdom.ko and the mock IOMMU");
+	emu = mock_emu_group(0);
+	ASSERT_LE(0, emu) TH_LOG("the mock has no emulated device");
+	ASSERT_EQ(0, mock_find_dev(0, 0, &md));
+	configs[0][0] = emu;
+	configs[1][0] = emu;
+	configs[1][1] = md.group;
+	configs[2][0] = md.group;
+	configs[2][1] = emu;
+	buf = mmap(NULL, 4 * SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 1, 4 * SZ_4K);
+	leak_mark(&mark);
+
+	for (i = 0; i < 3; i++) {
+		answers_of(false, configs[i], n[i], buf, &t);
+		answers_of(true, configs[i], n[i], buf, &m);
+		ASSERT_EQ(0, t.err) TH_LOG("type1 container %d", i);
+		ASSERT_EQ(0, m.err) TH_LOG("vfio-mdom container %d", i);
+		for (e = 0; e < (int)ARRAY_SIZE(t.ext); e++) {
+			if (e == VFIO_TYPE1_NESTING_IOMMU)
+				continue;	/* "extensions" */
+			EXPECT_EQ(t.ext[e], m.ext[e]) {
+				TH_LOG("container %d: CHECK_EXTENSION(%d)",
+				       i, e);
+			}
+		}
+		EXPECT_EQ(t.info_err, m.info_err);
+		EXPECT_EQ(t.map_err, m.map_err);
+		EXPECT_EQ(0, memcmp(&t.info, &m.info, sizeof(t.info))) {
+			TH_LOG("container %d: GET_INFO flags 0x%x/0x%x pgsizes 0x%llx/0x%llx ranges %u/%u avail %u/%u migration %d/%d",
+			       i, t.info.flags, m.info.flags,
+			       ULL(t.info.pgsizes), ULL(m.info.pgsizes),
+			       t.info.nr_ranges, m.info.nr_ranges,
+			       t.info.avail, m.info.avail,
+			       t.info.has_migration, m.info.has_migration);
+		}
+		EXPECT_EQ(0, memcmp(&t.info_mapped, &m.info_mapped,
+				    sizeof(t.info)))
+			TH_LOG("container %d: GET_INFO after a map", i);
+	}
+	munmap(buf, 4 * SZ_4K);
+	expect_no_leak(&mark, true);
 }
 
 /* ---- random ---------------------------------------------------------------- */
@@ -889,6 +1310,128 @@ static void gen_map(struct gen *g, struct oracle_op *op)
 	}
 }
 
+/*
+ * The bitmap of a report of @size bytes: mostly right, sometimes too
+ * small, empty or past type1's maximum, of the wrong page size, at an odd
+ * address, NULL or in the kernel. Never claims more than the buffer holds
+ * (a too large claim is refused before anything is written).
+ */
+static void gen_bitmap(struct gen *g, struct oracle_bitmap *bm, uint64_t size,
+		       bool unmap)
+{
+	static const uint64_t pgsizes[] = { 0, 1, 2 * SZ_4K, SZ_2M, 1ULL << 63 };
+	uint64_t bytes = (size / SZ_4K + 63) / 64 * 8, r = pick(g, 100);
+
+	bm->pgsize = SZ_4K;
+	bm->off = 0;
+	bm->fill = pick(g, 256);
+	bm->size = bytes;
+	if (r < 10)
+		bm->size += 8 * pick(g, 4);
+	else if (r < 14)
+		bm->size = bytes > 8 ? bytes - 1 - pick(g, 7) : 0;
+	else if (r < 16)
+		bm->size = 0;
+	if (bm->size > ORACLE_BM_BYTES)
+		bm->size = ORACLE_BM_BYTES;
+	if (r >= 16 && r < 18)
+		bm->size = (1ULL << 28) + 8 * (1 + pick(g, 4));
+	if (pick(g, 100) < 5)
+		bm->pgsize = pgsizes[pick(g, ARRAY_SIZE(pgsizes))];
+	r = pick(g, 100);
+	if (r < 8)
+		bm->off = 1 + pick(g, 7);
+	else if (r < 12)
+		bm->off = 8 * pick(g, 32);
+	else if (r < 14 && !unmap)
+		bm->off = ORACLE_BM_NULL;	/* dirty_bad_args has unmaps */
+	else if (r < 15)
+		bm->off = ORACLE_BM_KERNEL;
+}
+
+/*
+ * A range of whole mappings for a report: from a mapping's start or a
+ * page of the hole before it (so the mapping starts anywhere in a bitmap
+ * word) to the end of it or of one of the next few, or past it.
+ */
+static void gen_report_range(struct gen *g, struct oracle_op *op)
+{
+	struct oracle *o = g->o;
+	const struct oracle_map *m = random_map(g), *m2;
+	unsigned int i;
+
+	if (!m || pick(g, 10) == 0) {
+		op->iova = pick(g, 16384) * SZ_4K;
+		op->size = (1 + pick(g, 512)) * SZ_4K;
+		return;
+	}
+	i = m - o->maps;
+	m2 = &o->maps[i + pick(g, o->nmaps - i < 4 ? o->nmaps - i : 4)];
+	op->iova = m->iova - SZ_4K * pick(g, 130);
+	if (op->iova > m->iova)
+		op->iova = 0;
+	op->size = m2->iova + m2->size - op->iova;
+	if (pick(g, 3) == 0)
+		op->size += SZ_4K * pick(g, 70);
+}
+
+/* VFIO_IOMMU_DIRTY_PAGES: START, STOP, a bitmap, or wrong flags */
+static void gen_dirty(struct gen *g, struct oracle_op *op)
+{
+	static const uint32_t bad[] = {
+		0,
+		VFIO_IOMMU_DIRTY_PAGES_FLAG_START | VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP,
+		VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP | VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP,
+		1 << 3,
+	};
+	uint64_t r = pick(g, 100);
+
+	op->kind = OP_DIRTY;
+	if (r < 18) {
+		op->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+	} else if (r < 26) {
+		op->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+	} else if (r < 30) {
+		op->flags = bad[pick(g, ARRAY_SIZE(bad))];
+	} else {
+		op->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+		gen_report_range(g, op);
+		gen_bitmap(g, &op->bm, op->size, false);
+		if (pick(g, 100) < 4)
+			op->iova += 1 + pick(g, 4095);
+		else if (pick(g, 100) < 4)
+			op->size += 1 + pick(g, 4095);
+	}
+}
+
+/*
+ * A new user address for a mapping whose address is invalid: mostly its
+ * own range and its first address back, sometimes another address of the
+ * pool, the wrong size or a mapping that is valid.
+ */
+static void gen_revalidate(struct gen *g, struct oracle_op *op)
+{
+	struct oracle *o = g->o;
+	const struct oracle_map *m = NULL;
+	unsigned int i, start = pick(g, o->nmaps);
+	uint64_t r = pick(g, 100);
+
+	for (i = 0; i < o->nmaps && !m; i++)
+		if (o->maps[(start + i) % o->nmaps].invalid || r >= 90)
+			m = &o->maps[(start + i) % o->nmaps];
+	op->kind = OP_MAP;
+	op->flags = VFIO_DMA_MAP_FLAG_VADDR;
+	op->iova = m->iova;
+	op->size = m->size;
+	op->vaddr = m->vaddr;
+	if (r < 15)
+		op->vaddr = (uintptr_t)pool(o, pick(g, 512) * SZ_4K);
+	else if (r < 20)
+		op->size += SZ_4K;
+	else if (r < 23)
+		op->flags |= VFIO_DMA_MAP_FLAG_READ;
+}
+
 static void gen_unmap(struct gen *g, struct oracle_op *op)
 {
 	struct oracle *o = g->o;
@@ -920,6 +1463,11 @@ static void gen_unmap(struct gen *g, struct oracle_op *op)
 	} else if (r < 84) {
 		op->iova = m ? m->iova : pick(g, 16384) * SZ_4K;
 		op->size = 0 - op->iova;
+	} else if (r < 90) {
+		/* Reporting dirty pages */
+		gen_report_range(g, op);
+		op->flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+		gen_bitmap(g, &op->bm, op->size, true);
 	} else {
 		op->iova = pick(g, 16384) * SZ_4K;
 		op->size = (1 + pick(g, 64)) * SZ_4K;
@@ -954,6 +1502,15 @@ static void gen_unmap(struct gen *g, struct oracle_op *op)
 			break;
 		}
 	}
+	if (op->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
+		return;
+	/* Invalidating user addresses instead (live update) */
+	if (!op->flags && !op->argsz && pick(g, 100) < 12)
+		op->flags = VFIO_DMA_UNMAP_FLAG_VADDR |
+			    (op->iova || op->size || pick(g, 4) ?
+			     0 : VFIO_DMA_UNMAP_FLAG_ALL);
+	if (op->flags == VFIO_DMA_UNMAP_FLAG_ALL && pick(g, 100) < 15)
+		op->flags |= VFIO_DMA_UNMAP_FLAG_VADDR;
 }
 
 static void gen_op(struct gen *g, struct oracle_op *op)
@@ -1002,6 +1559,14 @@ static void gen_op(struct gen *g, struct oracle_op *op)
 	}
 	if (o->mapped_pages > 512 && r < 70)
 		r = 40;		/* unmap */
+	if (oracle_model_invalid(o) && pick(g, 100) < 25) {
+		gen_revalidate(g, op);
+		return;
+	}
+	if (pick(g, 100) < 8) {
+		gen_dirty(g, op);
+		return;
+	}
 
 	if (r < 34) {
 		gen_map(g, op);
@@ -1016,6 +1581,13 @@ static void gen_op(struct gen *g, struct oracle_op *op)
 	} else if (r < 86) {
 		op->kind = OP_ATTACH;
 		op->group = pick(g, ORACLE_NR_GROUPS);
+		/*
+		 * Not while user addresses are invalid: type1 refuses with
+		 * EBUSY whatever vfio-mdom's answer would be (the
+		 * vaddr_update scenario has the divergence)
+		 */
+		if (oracle_model_invalid(o))
+			op->kind = OP_GET_INFO;
 	} else if (r < 95) {
 		op->kind = OP_DETACH;
 		op->group = pick(g, ORACLE_NR_GROUPS);

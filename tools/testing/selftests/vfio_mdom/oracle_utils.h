@@ -19,10 +19,14 @@
  * must hold the very same translations (same IOVA, physical address, page
  * size and permissions), which is checked through the mock's debugfs,
  * along with every answer: errno, unmapped size, CHECK_EXTENSION, GET_INFO
- * (flags, iova_pgsizes, IOVA ranges, DMA_AVAIL, how much argsz it needs).
+ * (flags, iova_pgsizes, IOVA ranges, DMA_AVAIL, the migration capability,
+ * how much argsz it needs) and the dirty bitmaps, byte for byte: each side
+ * has a bitmap buffer, both filled with the same bytes before an operation
+ * that reports dirty pages, and both must hold the same bytes after it.
  *
  * A model of the mappings (what the user mapped and, by type1's rules,
- * unmapped) says what the mock domains must hold, page by page, with the
+ * unmapped; which user addresses are invalid; whether dirty tracking
+ * runs) says what the mock domains must hold, page by page, with the
  * physical address of each page read from /proc/self/pagemap.
  *
  * VFIO_MDOM_TEST_BACKEND=type1 (mdom_utils.h) gives both sides to type1:
@@ -71,6 +75,8 @@ enum oracle_div {
 	DIV_UNMAP_TOP_OF_SPACE,
 	DIV_UNMAP_ON_DOMAIN_FREE,
 	DIV_ATTACH_VADDR_INVALID,
+	DIV_DIRTY_IOMMU,
+	DIV_DIRTY_STALE_BITS,
 	DIV_NR,
 	DIV_UNEXPECTED = 1000,
 };
@@ -97,6 +103,14 @@ static const struct oracle_divergence oracle_divergences[DIV_NR] = {
 		"attach-while-vaddr-invalid",
 		"a group joining while user addresses are invalid (VFIO_DMA_UNMAP_FLAG_VADDR): type1 EBUSY, vfio-mdom attaches it",
 	},
+	[DIV_DIRTY_IOMMU] = {
+		"dirty-iommu",
+		"a dirty bitmap where every vfio-mdom domain tracks dirty pages: type1 reports every mapped page, vfio-mdom the pages devices wrote (none here), setting bits only",
+	},
+	[DIV_DIRTY_STALE_BITS] = {
+		"dirty-type1-stale-bits",
+		"a dirty bitmap: type1 also reports pages no mapping of the range holds, bits an earlier report shifted past a mapping's end; vfio-mdom does not",
+	},
 };
 
 /* ---- operations and results ---------------------------------------------- */
@@ -110,6 +124,22 @@ enum oracle_op_kind {
 	OP_ATTACH,
 	OP_DETACH,
 	OP_IOCTL,	/* a raw container ioctl: @arg is the command */
+	OP_DIRTY,	/* VFIO_IOMMU_DIRTY_PAGES: @flags, @iova, @size, @bm */
+};
+
+/* Where a bitmap's data points: an offset into the side's buffer, or */
+#define ORACLE_BM_NULL		(-1)	/* 0 */
+#define ORACLE_BM_KERNEL	(-2)	/* a kernel address */
+/* Each side's bitmap buffer; bitmaps claim no more than ORACLE_BM_BYTES */
+#define ORACLE_BM_BYTES		(64 * 1024)
+#define ORACLE_BM_ALLOC		(ORACLE_BM_BYTES + 4096)
+
+/* The vfio_bitmap of an operation that reports dirty pages */
+struct oracle_bitmap {
+	uint64_t pgsize;
+	uint64_t size;		/* bytes claimed */
+	int off;		/* into the buffer, or ORACLE_BM_NULL/KERNEL */
+	uint8_t fill;		/* what the buffers hold before (a seed) */
 };
 
 struct oracle_op {
@@ -122,6 +152,7 @@ struct oracle_op {
 	bool trailing;		/* non-zero bytes after the struct */
 	unsigned long arg;	/* extension, IOMMU type, ioctl command */
 	int group;		/* ATTACH, DETACH: ORACLE_EDU, ORACLE_MOCK(i) */
+	struct oracle_bitmap bm;	/* GET_BITMAP, GET_DIRTY_BITMAP */
 };
 
 struct oracle_info {
@@ -135,6 +166,7 @@ struct oracle_info {
 	bool has_avail;
 	uint32_t avail;
 	bool has_migration;
+	uint16_t mig_version;
 	uint32_t mig_flags;
 	uint64_t mig_pgsizes;
 	uint64_t mig_max_bitmap;
@@ -179,8 +211,9 @@ struct oracle_side {
 struct oracle_map {
 	uint64_t iova;
 	uint64_t size;
-	uint64_t vaddr;
+	uint64_t vaddr;		/* where the pages were pinned from */
 	uint32_t flags;
+	bool invalid;		/* user address invalidated (VADDR) */
 };
 
 struct oracle {
@@ -194,6 +227,10 @@ struct oracle {
 	uint8_t *ro;			/* read-only, populated */
 	uint8_t *hole;			/* nothing mapped there */
 	uint64_t *pfns;			/* pagemap of the pool and ro */
+	uint8_t *bm[ORACLE_SIDES];	/* dirty bitmap buffers */
+	uint8_t *bm_fill;		/* what they held before the op */
+	/* dirty page tracking runs (both sides) */
+	bool dirty_on;
 	/* vfio_backend as last written: 1, 0, -1 unknown */
 	int backend;
 	/* VFIO_MDOM_TEST_BACKEND=type1: both sides are type1's */
@@ -256,6 +293,7 @@ static inline const char *oracle_op_name(enum oracle_op_kind k)
 		[OP_GET_INFO] = "GET_INFO", [OP_CHECK_EXT] = "CHECK_EXTENSION",
 		[OP_SET_IOMMU] = "SET_IOMMU", [OP_ATTACH] = "attach",
 		[OP_DETACH] = "detach", [OP_IOCTL] = "ioctl",
+		[OP_DIRTY] = "DIRTY_PAGES",
 	};
 
 	return names[k];
@@ -278,12 +316,37 @@ static inline void oracle_vaddr_str(const struct oracle *o, uint64_t vaddr,
 		snprintf(buf, size, "0x%llx", ULL(vaddr));
 }
 
+/* Does @op report dirty pages into a bitmap? */
+static inline bool oracle_op_bitmap(const struct oracle_op *op)
+{
+	if (op->kind == OP_DIRTY)
+		return op->flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	return op->kind == OP_UNMAP &&
+	       (op->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP);
+}
+
+static inline void oracle_bm_str(const struct oracle_bitmap *bm, char *buf,
+				 size_t size)
+{
+	if (bm->off == ORACLE_BM_NULL)
+		snprintf(buf, size, "data NULL");
+	else if (bm->off == ORACLE_BM_KERNEL)
+		snprintf(buf, size, "data kernel");
+	else
+		snprintf(buf, size, "data +%d", bm->off);
+	snprintf(buf + strlen(buf), size - strlen(buf),
+		 " pgsize 0x%llx size %llu fill %u", ULL(bm->pgsize),
+		 ULL(bm->size), bm->fill);
+}
+
 static inline void oracle_op_str(const struct oracle *o,
 				 const struct oracle_op *op, char *buf,
 				 size_t size)
 {
-	char va[64];
+	char va[64], bm[96] = "";
 
+	if (oracle_op_bitmap(op))
+		oracle_bm_str(&op->bm, bm, sizeof(bm));
 	switch (op->kind) {
 	case OP_MAP:
 		oracle_vaddr_str(o, op->vaddr, va, sizeof(va));
@@ -294,9 +357,14 @@ static inline void oracle_op_str(const struct oracle *o,
 		break;
 	case OP_UNMAP:
 		snprintf(buf, size,
-			 "UNMAP_DMA iova 0x%llx size 0x%llx flags 0x%x argsz %u%s",
+			 "UNMAP_DMA iova 0x%llx size 0x%llx flags 0x%x argsz %u%s %s",
 			 ULL(op->iova), ULL(op->size), op->flags, op->argsz,
-			 op->trailing ? "+junk" : "");
+			 op->trailing ? "+junk" : "", bm);
+		break;
+	case OP_DIRTY:
+		snprintf(buf, size,
+			 "DIRTY_PAGES flags 0x%x argsz %u iova 0x%llx size 0x%llx %s",
+			 op->flags, op->argsz, ULL(op->iova), ULL(op->size), bm);
 		break;
 	case OP_GET_INFO:
 		snprintf(buf, size, "GET_INFO argsz %u", op->argsz);
@@ -460,6 +528,7 @@ static inline void oracle_parse_info(const uint8_t *buf, uint32_t argsz,
 				return;
 			}
 			info->has_migration = true;
+			info->mig_version = mig->header.version;
 			info->mig_flags = mig->flags;
 			info->mig_pgsizes = mig->pgsize_bitmap;
 			info->mig_max_bitmap = mig->max_dirty_bitmap_size;
@@ -514,6 +583,34 @@ static inline int oracle_detach(struct oracle_side *s, int i)
 	return 0;
 }
 
+/* The data pointer of @op's bitmap on side @s */
+static inline uint64_t oracle_bm_data(struct oracle *o,
+				      const struct oracle_side *s,
+				      const struct oracle_op *op)
+{
+	if (op->bm.off == ORACLE_BM_NULL)
+		return 0;
+	if (op->bm.off == ORACLE_BM_KERNEL)
+		return 0xffff888000000000ULL;
+	return (uintptr_t)(o->bm[s->kind] + op->bm.off);
+}
+
+/* The bytes both bitmap buffers hold before an operation: @seed's */
+static inline void oracle_bm_prefill(struct oracle *o, uint8_t seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ULL + 1;
+	unsigned int i, s;
+
+	if (seed == 0 || seed == 1) {
+		memset(o->bm_fill, seed ? 0xff : 0, ORACLE_BM_ALLOC);
+	} else {
+		for (i = 0; i < ORACLE_BM_ALLOC; i++)
+			o->bm_fill[i] = oracle_rand(&x) >> 56;
+	}
+	for (s = 0; s < ORACLE_SIDES; s++)
+		memcpy(o->bm[s], o->bm_fill, ORACLE_BM_ALLOC);
+}
+
 static inline void oracle_exec(struct oracle *o, struct oracle_side *s,
 			       const struct oracle_op *op,
 			       struct oracle_res *r)
@@ -536,17 +633,52 @@ static inline void oracle_exec(struct oracle *o, struct oracle_side *s,
 		break;
 	}
 	case OP_UNMAP: {
-		struct vfio_iommu_type1_dma_unmap unmap = {
-			.flags = op->flags,
-			.iova = op->iova,
-			.size = op->size,
+		struct {
+			struct vfio_iommu_type1_dma_unmap unmap;
+			struct vfio_bitmap bitmap;
+		} req = {
+			.unmap = {
+				.flags = op->flags,
+				.iova = op->iova,
+				.size = op->size,
+			},
+			.bitmap = {
+				.pgsize = op->bm.pgsize,
+				.size = op->bm.size,
+				.data = (void *)(uintptr_t)oracle_bm_data(o, s, op),
+			},
 		};
 
+		/* The bitmap follows only when the op reports dirty pages */
 		r->err = oracle_ioctl(s->container, VFIO_IOMMU_UNMAP_DMA,
-				      &unmap, sizeof(unmap), op->argsz,
+				      &req, oracle_op_bitmap(op) ? sizeof(req) :
+				      sizeof(req.unmap), op->argsz,
 				      op->trailing);
 		if (!r->err)
-			r->size = unmap.size;
+			r->size = req.unmap.size;
+		break;
+	}
+	case OP_DIRTY: {
+		struct {
+			struct vfio_iommu_type1_dirty_bitmap hdr;
+			struct vfio_iommu_type1_dirty_bitmap_get get;
+		} req = {
+			.hdr = { .flags = op->flags },
+			.get = {
+				.iova = op->iova,
+				.size = op->size,
+				.bitmap = {
+					.pgsize = op->bm.pgsize,
+					.size = op->bm.size,
+					.data = (void *)(uintptr_t)
+						oracle_bm_data(o, s, op),
+				},
+			},
+		};
+
+		r->err = oracle_ioctl(s->container, VFIO_IOMMU_DIRTY_PAGES,
+				      &req, oracle_op_bitmap(op) ? sizeof(req) :
+				      sizeof(req.hdr), op->argsz, op->trailing);
 		break;
 	}
 	case OP_GET_INFO: {
@@ -634,7 +766,7 @@ static inline void oracle_model_add(struct oracle *o, const struct oracle_op *op
 	memmove(&o->maps[i + 1], &o->maps[i],
 		(o->nmaps - i) * sizeof(o->maps[0]));
 	o->maps[i] = (struct oracle_map){ op->iova, op->size, op->vaddr,
-					  op->flags };
+					  op->flags, false };
 	o->nmaps++;
 	o->mapped_pages += op->size / ORACLE_PG;
 }
@@ -652,11 +784,14 @@ static inline void oracle_model_del(struct oracle *o, unsigned int i)
  * overflow at the top of the space): v2 removes every mapping in the range
  * (the range cuts none, or the ioctl failed); v1 removes, whole, each
  * overlapping mapping that starts in the range, unless the first
- * overlapping one starts before it, in which case nothing goes. Returns
- * the bytes removed.
+ * overlapping one starts before it, in which case nothing goes. With
+ * @invalidate (VFIO_DMA_UNMAP_FLAG_VADDR) the same mappings stay, their
+ * user addresses invalid (none was: the ioctl succeeded). Returns the
+ * bytes removed or invalidated.
  */
 static inline uint64_t oracle_model_unmap(struct oracle *o, uint64_t iova,
-					  uint64_t size, bool all, bool v2)
+					  uint64_t size, bool all, bool v2,
+					  bool invalidate)
 {
 	uint64_t last = all ? UINT64_MAX : iova + (size - 1), total = 0;
 	unsigned int i;
@@ -669,9 +804,42 @@ static inline uint64_t oracle_model_unmap(struct oracle *o, uint64_t iova,
 		return 0;
 	while (i < o->nmaps && oracle_overlaps(&o->maps[i], iova, last)) {
 		total += o->maps[i].size;
-		oracle_model_del(o, i);
+		if (!invalidate) {
+			oracle_model_del(o, i);
+			continue;
+		}
+		if (o->maps[i].invalid)
+			oracle_fail(o, "model: mapping at 0x%llx invalidated twice",
+				    ULL(o->maps[i].iova));
+		o->maps[i++].invalid = true;
 	}
 	return total;
+}
+
+/* A successful MAP_DMA(VADDR): exactly that mapping, invalid, is valid. */
+static inline void oracle_model_revalidate(struct oracle *o,
+					   const struct oracle_op *op)
+{
+	unsigned int i = oracle_map_lookup(o, op->iova);
+	struct oracle_map *m = &o->maps[i];
+
+	if (i == o->nmaps || m->iova != op->iova || m->size != op->size ||
+	    !m->invalid) {
+		oracle_fail(o, "model: no invalid mapping at 0x%llx size 0x%llx for MAP_DMA(VADDR)",
+			    ULL(op->iova), ULL(op->size));
+		return;
+	}
+	m->invalid = false;
+}
+
+/* Mappings whose user address is invalid */
+static inline unsigned int oracle_model_invalid(const struct oracle *o)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < o->nmaps; i++)
+		n += o->maps[i].invalid;
+	return n;
 }
 
 /* ---- physical addresses ---------------------------------------------------- */
@@ -728,13 +896,20 @@ static inline int oracle_classify(const struct oracle_op *op,
 	case OP_MAP:
 		return t->err == m->err ? DIV_NONE : DIV_UNEXPECTED;
 	case OP_UNMAP:
+		/*
+		 * type1 meets nothing in a range ending at 2^64; vfio-mdom
+		 * unmaps, or invalidates (VADDR) what is there, or refuses
+		 * to invalidate an address invalid already: oracle_step()
+		 * plays the range short of 2^64 on type1 and compares again.
+		 */
+		if (mdom_serves && !(op->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+		    op->iova + op->size == 0 && !t->err && !t->size &&
+		    (m->err || m->size))
+			return DIV_UNMAP_TOP_OF_SPACE;
 		if (t->err != m->err)
 			return DIV_UNEXPECTED;
 		if (t->err || t->size == m->size)
 			return DIV_NONE;
-		if (mdom_serves && !(op->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
-		    op->iova + op->size == 0 && !t->size)
-			return DIV_UNMAP_TOP_OF_SPACE;
 		return DIV_UNEXPECTED;
 	case OP_GET_INFO:
 		/*
@@ -764,9 +939,115 @@ static inline int oracle_classify(const struct oracle_op *op,
 	case OP_DETACH:
 		return t->err == m->err ? DIV_NONE : DIV_UNEXPECTED;
 	case OP_IOCTL:
+	case OP_DIRTY:
+		/* The bitmaps are compared by oracle_compare_bitmaps() */
 		return same ? DIV_NONE : DIV_UNEXPECTED;
 	}
 	return DIV_UNEXPECTED;
+}
+
+/* vfio-mdom's side tracks dirty pages with its IOMMUs now */
+static inline bool oracle_mdom_dirty_iommu(struct oracle *o)
+{
+	struct oracle_side *md = &o->side[ORACLE_MDOM];
+	struct mdom_state st;
+
+	return md->served == SERVED_MDOM && !_mdom_query(md->container, &st) &&
+	       st.q.dirty_mode == VFIO_MDOM_DIRTY_IOMMU;
+}
+
+/* Does a model mapping inside [@first, @last] hold the page at @iova? */
+static inline bool oracle_mapped_in(const struct oracle *o, uint64_t iova,
+				    uint64_t first, uint64_t last)
+{
+	unsigned int i = oracle_map_lookup(o, iova);
+	const struct oracle_map *m = &o->maps[i];
+
+	return i < o->nmaps && m->iova <= iova && m->iova >= first &&
+	       m->iova + (m->size - 1) <= last;
+}
+
+/*
+ * Are the bitmaps' differences type1's stale bits? type1 shifts a
+ * mapping's bits in place in its own bitmap and afterwards clears only
+ * the mapping's own number of bits, so bits shifted past its end stay and
+ * come out again, shifted further, at the next report: extra dirty pages
+ * after a mapping's end. Every bit that differs must be set by type1
+ * alone, for a page no mapping of the range holds.
+ */
+static inline bool oracle_stale_bits(const struct oracle *o,
+				     const struct oracle_op *op)
+{
+	const uint8_t *t = o->bm[ORACLE_TYPE1], *m = o->bm[ORACLE_MDOM];
+	uint64_t first = op->iova, last = op->iova + (op->size - 1), page;
+	size_t i;
+	int b;
+
+	if (op->bm.off < 0 || op->bm.pgsize != ORACLE_PG)
+		return false;
+	for (i = 0; i < ORACLE_BM_ALLOC; i++) {
+		if (t[i] == m[i])
+			continue;
+		if ((int)i < op->bm.off || (m[i] & ~t[i]))
+			return false;
+		for (b = 0; b < 8; b++) {
+			if (!((t[i] ^ m[i]) & (1 << b)))
+				continue;
+			page = op->iova + ((i - op->bm.off) * 8 + b) * ORACLE_PG;
+			if (oracle_mapped_in(o, page, first, last))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * After an operation with a dirty bitmap, whatever its answer: the two
+ * buffers must hold the same bytes, all of them (type1 keeps the bits of
+ * the first word below a mapping's and writes whole words). Where every
+ * vfio-mdom domain tracks dirty pages (@mdom_iommu), nothing was written
+ * by a device, so vfio-mdom, which only sets the bits of dirty pages,
+ * must have left its buffer as it was: the intended divergence
+ * DIV_DIRTY_IOMMU. Otherwise the only difference allowed is type1's stale
+ * bits (DIV_DIRTY_STALE_BITS, oracle_stale_bits()).
+ */
+static inline int oracle_compare_bitmaps(struct oracle *o,
+					 const struct oracle_op *op,
+					 bool mdom_iommu)
+{
+	const uint8_t *t = o->bm[ORACLE_TYPE1], *m = o->bm[ORACLE_MDOM];
+	char ops[256];
+	size_t i;
+
+	if (!memcmp(t, m, ORACLE_BM_ALLOC))
+		return DIV_NONE;
+	if (mdom_iommu && !memcmp(m, o->bm_fill, ORACLE_BM_ALLOC))
+		return DIV_DIRTY_IOMMU;
+	if (!mdom_iommu && oracle_stale_bits(o, op))
+		return DIV_DIRTY_STALE_BITS;
+	for (i = 0; t[i] == m[i]; i++)
+		;
+	oracle_op_str(o, op, ops, sizeof(ops));
+	oracle_fail(o,
+		    "%s: bitmaps differ from byte %zu: type1 %02x %02x %02x %02x, vfio-mdom %02x %02x %02x %02x, before %02x %02x %02x %02x%s",
+		    ops, i, t[i], t[i + 1], t[i + 2], t[i + 3], m[i], m[i + 1],
+		    m[i + 2], m[i + 3], o->bm_fill[i], o->bm_fill[i + 1],
+		    o->bm_fill[i + 2], o->bm_fill[i + 3],
+		    mdom_iommu ? " (vfio-mdom in IOMMU dirty mode)" : "");
+	return DIV_UNEXPECTED;
+}
+
+/* Is @op a successful START (1) or STOP (0) of dirty tracking? -1: no */
+static inline int oracle_dirty_switch(const struct oracle_op *op)
+{
+	if (op->kind != OP_DIRTY && (op->kind != OP_IOCTL ||
+				     op->arg != VFIO_IOMMU_DIRTY_PAGES))
+		return -1;
+	if (op->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_START)
+		return 1;
+	if (op->flags == VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP)
+		return 0;
+	return -1;
 }
 
 static inline bool oracle_touches_domains(enum oracle_op_kind k)
@@ -818,13 +1099,18 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 	int md_kind;
 	bool counters = oracle_touches_domains(op->kind);
 	char ops[256], ts[512], ms[512];
+	bool bitmap = oracle_op_bitmap(op), mdom_iommu = false;
 	struct oracle_res t, m;
 	uint64_t model;
-	int div;
+	int div, bdiv = DIV_NONE;
 
 	if (o->failed)
 		return DIV_UNEXPECTED;
 	o->ops++;
+	if (bitmap) {
+		mdom_iommu = oracle_mdom_dirty_iommu(o);
+		oracle_bm_prefill(o, op->bm.fill);
+	}
 	if (counters && mock_counters(-1, &c0))
 		counters = false;
 	oracle_exec(o, t1, op, &t);
@@ -855,37 +1141,53 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 		oracle_fail(o, "%s: type1: %s; vfio-mdom: %s", ops, ts, ms);
 		return div;
 	}
-	if (div != DIV_NONE)
+	if (bitmap) {
+		bdiv = oracle_compare_bitmaps(o, op, mdom_iommu);
+		if (bdiv == DIV_UNEXPECTED)
+			return bdiv;
+		if (bdiv != DIV_NONE) {
+			o->div_hits[bdiv]++;
+			if (div == DIV_NONE)
+				div = bdiv;
+		}
+	}
+	if (div != DIV_NONE && div != bdiv)
 		o->div_hits[div]++;
 
 	switch (op->kind) {
 	case OP_MAP:
-		/* VADDR only gives existing mappings a new user address */
-		if (!t.err && !m.err && !(op->flags & VFIO_DMA_MAP_FLAG_VADDR))
+		if (t.err || m.err)
+			break;
+		/* VADDR only gives an existing mapping a new user address */
+		if (op->flags & VFIO_DMA_MAP_FLAG_VADDR)
+			oracle_model_revalidate(o, op);
+		else
 			oracle_model_add(o, op);
 		break;
 	case OP_UNMAP:
-		/* VADDR only invalidates user addresses (type1) */
-		if (t.err || m.err || (op->flags & VFIO_DMA_UNMAP_FLAG_VADDR))
-			break;
-		if (!mdom_serves && !(op->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
-		    op->iova + op->size == 0)
-			model = 0;	/* type1 on both sides: its overflow */
-		else
-			model = oracle_model_unmap(o, op->iova, op->size,
-						   op->flags & VFIO_DMA_UNMAP_FLAG_ALL,
-						   t1->type != VFIO_TYPE1_IOMMU);
 		if (div == DIV_UNMAP_TOP_OF_SPACE) {
 			/* Bring type1 along: the same range, short of 2^64 */
 			struct oracle_op op2 = *op;
 
 			op2.size -= ORACLE_PG;
 			oracle_exec(o, t1, &op2, &t);
-			if (t.err || t.size != model)
-				oracle_fail(o, "type1 catch-up unmap: %s, 0x%llx (model 0x%llx)",
-					    strerror(t.err), ULL(t.size),
-					    ULL(model));
+			if (t.err != m.err) {
+				oracle_fail(o, "type1 catch-up unmap: %s, vfio-mdom %s",
+					    strerror(t.err), strerror(m.err));
+				break;
+			}
 		}
+		if (t.err || m.err)
+			break;
+		/* VADDR only invalidates user addresses (type1) */
+		if (!mdom_serves && !(op->flags & VFIO_DMA_UNMAP_FLAG_ALL) &&
+		    op->iova + op->size == 0)
+			model = 0;	/* type1 on both sides: its overflow */
+		else
+			model = oracle_model_unmap(o, op->iova, op->size,
+						   op->flags & VFIO_DMA_UNMAP_FLAG_ALL,
+						   t1->type != VFIO_TYPE1_IOMMU,
+						   op->flags & VFIO_DMA_UNMAP_FLAG_VADDR);
 		if (m.size != model || t.size != model) {
 			oracle_op_str(o, op, ops, sizeof(ops));
 			oracle_fail(o, "%s: unmapped type1 0x%llx vfio-mdom 0x%llx, model 0x%llx",
@@ -894,8 +1196,10 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 		break;
 	case OP_DETACH:
 		/* The last group took every mapping with the IOMMU driver */
-		if (!t.err && !m.err && !md->nattached)
-			oracle_model_unmap(o, 0, 0, true, true);
+		if (!t.err && !m.err && !md->nattached) {
+			oracle_model_unmap(o, 0, 0, true, true, false);
+			o->dirty_on = false;
+		}
 		break;
 	case OP_ATTACH:
 		/* Back in step: the group leaves vfio-mdom's side again */
@@ -904,6 +1208,8 @@ static inline int oracle_step(struct oracle *o, const struct oracle_op *op,
 			oracle_fail(o, "vfio-mdom: a group attached early cannot leave");
 		break;
 	default:
+		if (!t.err && !m.err && oracle_dirty_switch(op) >= 0)
+			o->dirty_on = oracle_dirty_switch(op);
 		break;
 	}
 	if (t1->nattached != md->nattached || t1->iommu_set != md->iommu_set)
@@ -1004,14 +1310,18 @@ static inline void oracle_check_query(struct oracle *o)
 	    st.q.pinned_pages != o->mapped_pages ||
 	    st.q.locked_pages != o->mapped_pages || st.q.shared_pages ||
 	    st.q.num_groups != md->nattached ||
-	    st.q.iommu_type != md->type) {
+	    st.q.iommu_type != md->type ||
+	    st.q.num_vaddr_invalid != oracle_model_invalid(o) ||
+	    !!st.q.dirty_mode != o->dirty_on) {
 		oracle_fail(o,
-			    "VFIO_MDOM_QUERY: %u mappings 0x%llx bytes %llu pinned %llu locked %llu shared, %u groups, type %u; model %u mappings %llu pages, %u groups, type %lu",
+			    "VFIO_MDOM_QUERY: %u mappings 0x%llx bytes %llu pinned %llu locked %llu shared, %u groups, type %u, %u invalid, dirty mode %u; model %u mappings %llu pages, %u groups, type %lu, %u invalid, dirty %d",
 			    st.q.num_mappings, ULL(st.q.mapped_bytes),
 			    ULL(st.q.pinned_pages), ULL(st.q.locked_pages),
 			    ULL(st.q.shared_pages), st.q.num_groups,
-			    st.q.iommu_type, o->nmaps, ULL(o->mapped_pages),
-			    md->nattached, md->type);
+			    st.q.iommu_type, st.q.num_vaddr_invalid,
+			    st.q.dirty_mode, o->nmaps, ULL(o->mapped_pages),
+			    md->nattached, md->type, oracle_model_invalid(o),
+			    o->dirty_on);
 		return;
 	}
 	for (k = 0; k < st.q.num_domains; k++)
@@ -1180,7 +1490,11 @@ static inline int oracle_init(struct oracle *o, char *why, size_t size)
 	o->ro = mmap(NULL, 2 * ORACLE_RO_SIZE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	o->pfns = calloc((ORACLE_POOL_SIZE + ORACLE_RO_SIZE) / ORACLE_PG, 8);
-	if (o->pool_map == MAP_FAILED || o->ro == MAP_FAILED || !o->pfns) {
+	for (s = 0; s < ORACLE_SIDES; s++)
+		o->bm[s] = malloc(ORACLE_BM_ALLOC);
+	o->bm_fill = malloc(ORACLE_BM_ALLOC);
+	if (o->pool_map == MAP_FAILED || o->ro == MAP_FAILED || !o->pfns ||
+	    !o->bm[0] || !o->bm[1] || !o->bm_fill) {
 		snprintf(why, size, "out of memory");
 		return -ENOMEM;
 	}
@@ -1229,6 +1543,7 @@ static inline int oracle_begin(struct oracle *o, unsigned long type)
 	}
 	o->nmaps = 0;
 	o->mapped_pages = 0;
+	o->dirty_on = false;
 	return 0;
 }
 
@@ -1268,6 +1583,7 @@ static inline void oracle_end(struct oracle *o)
 	oracle_check_counters(o, md_kind, &c1, &c2, "vfio-mdom close");
 	o->nmaps = 0;
 	o->mapped_pages = 0;
+	o->dirty_on = false;
 	if (c2.v[MOCK_DOMAINS_LIVE] != o->mock_start.v[MOCK_DOMAINS_LIVE] ||
 	    c2.v[MOCK_TRANSLATIONS_LIVE] !=
 	    o->mock_start.v[MOCK_TRANSLATIONS_LIVE])
@@ -1305,6 +1621,9 @@ static inline void oracle_fini(struct oracle *o)
 	if (o->ro && o->ro != MAP_FAILED)
 		munmap(o->ro, ORACLE_RO_SIZE);
 	free(o->pfns);
+	for (s = 0; s < ORACLE_SIDES; s++)
+		free(o->bm[s]);
+	free(o->bm_fill);
 	mock_dump_free(&o->dump);
 }
 
