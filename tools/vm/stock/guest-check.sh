@@ -36,7 +36,10 @@ esac
 echo "vfio_mdom: $(modinfo -F filename -b "$modroot" vfio_mdom 2>&1)"
 bind_edu_to_vfio
 
-for name in "$@"; do
+for entry in "$@"; do
+	# "NAME [ARG...]": the binary and its harness options (-T: leave out)
+	name=${entry%% *}
+	read -ra args <<<"${entry#"$name"}"
 	t=tools/testing/selftests/vfio_mdom/$name
 	echo "== selftest: $name"
 	if [ ! -x "$t" ]; then
@@ -45,7 +48,7 @@ for name in "$@"; do
 		setup_err "$t not built (make selftests)"
 		continue
 	fi
-	(cd "$(dirname "$t")" && timeout -k 10 900 "./$name") \
+	(cd "$(dirname "$t")" && timeout -k 10 900 "./$name" ${args[@]+"${args[@]}"}) \
 		>"$out/selftests/$name.tap" 2>&1
 	echo $? >"$out/selftests/$name.rc"
 	grep -E '^(not )?ok |^# (Totals|FAIL)' "$out/selftests/$name.tap"
