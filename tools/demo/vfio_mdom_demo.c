@@ -220,8 +220,10 @@ static int qemu_demo(void)
 		printf("\nQEMU: skipped, no %s\n", QEMU_BIN);
 		return 0;
 	}
-	printf("\n=== Unmodified QEMU: %s -accel tcg -M q35 -m 256M -S -device vfio-pci,host=%s -device vfio-pci,host=%s\n",
-	       QEMU_BIN, bdfs[0], bdfs[1]);
+	printf("\n=== Unmodified QEMU: %s -accel tcg -M q35 -m 256M -S",
+	       QEMU_BIN);
+	printf(" -device vfio-pci,host=%s -device vfio-pci,host=%s\n",
+	       bdfs[0], bdfs[1]);
 	qemu_init(&vm);
 	t0 = now_ms();
 	ret = qemu_start(&vm, bdfs, 2, false);

@@ -389,7 +389,9 @@ TEST_F_TIMEOUT(edu, unmapped_destination_faults, 180)
 				   XFER_LEN));
 	expect_fault(_metadata, ctx, 0, IOVA_B + XFER_OFF, false);
 	for (i = 0; i < BUF_SIZE; i++)
-		ASSERT_EQ(0x5a, b[i]) TH_LOG("byte %zu of B changed", i);
+		if (b[i] != 0x5a)
+			break;
+	ASSERT_EQ(BUF_SIZE, i) TH_LOG("byte %zu of B changed", i);
 
 	/* Mapped again, the same transfer (still in the device) lands */
 	memset(b, 0, BUF_SIZE);

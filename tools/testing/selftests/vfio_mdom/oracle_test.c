@@ -1187,9 +1187,10 @@ TEST(emulated_groups_extensions_and_info)
 		EXPECT_EQ(t.info_err, m.info_err);
 		EXPECT_EQ(t.map_err, m.map_err);
 		EXPECT_EQ(0, memcmp(&t.info, &m.info, sizeof(t.info))) {
-			TH_LOG("container %d: GET_INFO flags 0x%x/0x%x pgsizes 0x%llx/0x%llx ranges %u/%u avail %u/%u migration %d/%d",
+			TH_LOG("container %d: GET_INFO flags 0x%x/0x%x pgsizes 0x%llx/0x%llx",
 			       i, t.info.flags, m.info.flags,
-			       ULL(t.info.pgsizes), ULL(m.info.pgsizes),
+			       ULL(t.info.pgsizes), ULL(m.info.pgsizes));
+			TH_LOG("ranges %u/%u avail %u/%u migration %d/%d",
 			       t.info.nr_ranges, m.info.nr_ranges,
 			       t.info.avail, m.info.avail,
 			       t.info.has_migration, m.info.has_migration);
