@@ -152,7 +152,8 @@ def table_rows(stats, meta):
 
 def ratio(stats, op, var, peer, ref):
     a, b = stats.get((op, var, peer)), stats.get((op, var, ref))
-    if not a or not b:
+    # A memory sample can be 0 B (the slab had room already): no ratio
+    if not a or not b or not b.best:
         return None
     return a.best / b.best
 
