@@ -242,10 +242,19 @@ static int fail_enforce_cc_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(fail_enforce_cc_fops, fail_enforce_cc_get,
 			 fail_enforce_cc_set, "%llu\n");
 
-static ssize_t dma_read(struct file *file, char __user *ubuf, size_t count,
-			loff_t *ppos)
+/*
+ * A debugfs file through which user space makes a device do DMA: pread
+ * and pwrite at offset IOVA, at most MOCK_DMA_MAX bytes a call. @rw moves
+ * @len bytes between @buf and @iova for the file's owner @priv: 0 or
+ * -errno.
+ */
+typedef int (*mock_dma_rw_fn)(void *priv, u64 iova, void *buf, size_t len,
+			      bool write);
+
+static ssize_t mock_dma_file_read(mock_dma_rw_fn rw, void *priv,
+				  char __user *ubuf, size_t count,
+				  loff_t *ppos)
 {
-	struct mock_dev *mdev = file_inode(file)->i_private;
 	void *buf;
 	ssize_t rc;
 
@@ -255,7 +264,7 @@ static ssize_t dma_read(struct file *file, char __user *ubuf, size_t count,
 	buf = kvzalloc(count, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	rc = mock_iommu_dma(&mdev->dev, *ppos, buf, count, MOCK_IOMMU_DMA_READ);
+	rc = rw(priv, *ppos, buf, count, false);
 	if (!rc)
 		rc = copy_to_user(ubuf, buf, count) ? -EFAULT : count;
 	kvfree(buf);
@@ -264,10 +273,10 @@ static ssize_t dma_read(struct file *file, char __user *ubuf, size_t count,
 	return rc;
 }
 
-static ssize_t dma_write(struct file *file, const char __user *ubuf,
-			 size_t count, loff_t *ppos)
+static ssize_t mock_dma_file_write(mock_dma_rw_fn rw, void *priv,
+				   const char __user *ubuf, size_t count,
+				   loff_t *ppos)
 {
-	struct mock_dev *mdev = file_inode(file)->i_private;
 	void *buf;
 	ssize_t rc;
 
@@ -277,13 +286,36 @@ static ssize_t dma_write(struct file *file, const char __user *ubuf,
 	buf = vmemdup_user(ubuf, count);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	rc = mock_iommu_dma(&mdev->dev, *ppos, buf, count,
-			    MOCK_IOMMU_DMA_WRITE);
+	rc = rw(priv, *ppos, buf, count, true);
 	kvfree(buf);
 	if (rc)
 		return rc;
 	*ppos += count;
 	return count;
+}
+
+/* A mock device's DMA through its IOMMU domain */
+static int dma_rw(void *priv, u64 iova, void *buf, size_t len, bool write)
+{
+	struct mock_dev *mdev = priv;
+
+	return mock_iommu_dma(&mdev->dev, iova, buf, len,
+			      write ? MOCK_IOMMU_DMA_WRITE :
+				      MOCK_IOMMU_DMA_READ);
+}
+
+static ssize_t dma_read(struct file *file, char __user *ubuf, size_t count,
+			loff_t *ppos)
+{
+	return mock_dma_file_read(dma_rw, file_inode(file)->i_private, ubuf,
+				  count, ppos);
+}
+
+static ssize_t dma_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	return mock_dma_file_write(dma_rw, file_inode(file)->i_private, ubuf,
+				   count, ppos);
 }
 
 static const struct file_operations dma_fops = {
@@ -368,47 +400,27 @@ static const struct file_operations emu_unpin_fops = {
 	.llseek = noop_llseek,
 };
 
+/* An emulated device's vfio_dma_rw() */
+static int emu_dma_rw(void *priv, u64 iova, void *buf, size_t len,
+		      bool write)
+{
+	struct mock_emu *emu = priv;
+
+	return mock_pins_rw(&emu->pins, iova, buf, len, write);
+}
+
 static ssize_t emu_dma_read(struct file *file, char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
-	struct mock_emu *emu = file_inode(file)->i_private;
-	void *buf;
-	ssize_t rc;
-
-	if (!count)
-		return 0;
-	count = min_t(size_t, count, MOCK_DMA_MAX);
-	buf = kvzalloc(count, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	rc = mock_pins_rw(&emu->pins, *ppos, buf, count, false);
-	if (!rc)
-		rc = copy_to_user(ubuf, buf, count) ? -EFAULT : count;
-	kvfree(buf);
-	if (rc > 0)
-		*ppos += rc;
-	return rc;
+	return mock_dma_file_read(emu_dma_rw, file_inode(file)->i_private,
+				  ubuf, count, ppos);
 }
 
 static ssize_t emu_dma_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
-	struct mock_emu *emu = file_inode(file)->i_private;
-	void *buf;
-	ssize_t rc;
-
-	if (!count)
-		return 0;
-	count = min_t(size_t, count, MOCK_DMA_MAX);
-	buf = vmemdup_user(ubuf, count);
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
-	rc = mock_pins_rw(&emu->pins, *ppos, buf, count, true);
-	kvfree(buf);
-	if (rc)
-		return rc;
-	*ppos += count;
-	return count;
+	return mock_dma_file_write(emu_dma_rw, file_inode(file)->i_private,
+				   ubuf, count, ppos);
 }
 
 static const struct file_operations emu_dma_fops = {
