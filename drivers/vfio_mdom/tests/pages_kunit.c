@@ -84,6 +84,51 @@ static unsigned long locked_vm(void)
 	return READ_ONCE(current->mm->locked_vm);
 }
 
+/* What memlock_limit() changed, for memlock_unlimit() */
+struct memlock_saved {
+	const struct cred *cred;
+	unsigned long limit;
+};
+
+/*
+ * This test thread without CAP_IPC_LOCK (creds of its own) and with
+ * RLIMIT_MEMLOCK at @pages pages (the test's own signal_struct).
+ */
+static void memlock_limit(struct kunit *test, unsigned long pages,
+			  struct memlock_saved *saved)
+{
+	struct rlimit *rlim = &current->signal->rlim[RLIMIT_MEMLOCK];
+	struct cred *cred = prepare_creds();
+
+	KUNIT_ASSERT_NOT_NULL(test, cred);
+	cap_lower(cred->cap_effective, CAP_IPC_LOCK);
+	saved->cred = override_creds(cred);
+	put_cred(cred);
+	task_lock(current->group_leader);
+	saved->limit = rlim->rlim_cur;
+	rlim->rlim_cur = pages * PAGE_SIZE;
+	task_unlock(current->group_leader);
+}
+
+/* CAP_IPC_LOCK back, the limit still in place. */
+static void memlock_cap_restore(struct memlock_saved *saved)
+{
+	revert_creds(saved->cred);
+	saved->cred = NULL;
+}
+
+/* Undo memlock_limit(). */
+static void memlock_unlimit(struct memlock_saved *saved)
+{
+	struct rlimit *rlim = &current->signal->rlim[RLIMIT_MEMLOCK];
+
+	if (saved->cred)
+		memlock_cap_restore(saved);
+	task_lock(current->group_leader);
+	rlim->rlim_cur = saved->limit;
+	task_unlock(current->group_leader);
+}
+
 static struct mdom_pages *pin_ok(struct kunit *test, unsigned long vaddr,
 				 u64 size, bool writable)
 {
@@ -262,26 +307,15 @@ static void mdom_pages_pin_thp(struct kunit *test)
 /* Past RLIMIT_MEMLOCK without CAP_IPC_LOCK: -ENOMEM, nothing pinned. */
 static void mdom_pages_pin_memlock(struct kunit *test)
 {
-	struct rlimit *rlim = &current->signal->rlim[RLIMIT_MEMLOCK];
-	unsigned long addr, base, old_limit;
+	struct memlock_saved saved;
 	struct mdom_pages *pages;
-	const struct cred *old;
-	struct cred *cred;
+	unsigned long addr, base;
 
 	addr = user_alloc(test, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE);
 	user_fill(test, addr, 4, 0);
 	base = locked_vm();
 
-	/* This test thread only: its own signal_struct and creds. */
-	cred = prepare_creds();
-	KUNIT_ASSERT_NOT_NULL(test, cred);
-	cap_lower(cred->cap_effective, CAP_IPC_LOCK);
-	old = override_creds(cred);
-	put_cred(cred);
-	task_lock(current->group_leader);
-	old_limit = rlim->rlim_cur;
-	rlim->rlim_cur = (base + 3) * PAGE_SIZE;
-	task_unlock(current->group_leader);
+	memlock_limit(test, base + 3, &saved);
 	KUNIT_EXPECT_FALSE(test, capable(CAP_IPC_LOCK));
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr, 4 * PAGE_SIZE,
@@ -304,7 +338,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, user_page_pinned(test, addr));
 
 	/* CAP_IPC_LOCK: charged, but not limited. */
-	revert_creds(old);
+	memlock_cap_restore(&saved);
 	KUNIT_EXPECT_TRUE(test, capable(CAP_IPC_LOCK));
 	pages = pin_ok(test, addr, 4 * PAGE_SIZE, true);
 	KUNIT_EXPECT_TRUE(test, pages->lock_cap);
@@ -312,9 +346,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	unpin(test, pages);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
 
-	task_lock(current->group_leader);
-	rlim->rlim_cur = old_limit;
-	task_unlock(current->group_leader);
+	memlock_unlimit(&saved);
 }
 
 /* A hole in the range: -EFAULT, and the pages before it are let go. */
@@ -917,25 +949,15 @@ static void mdom_account_index_dedups(struct kunit *test)
 /* RLIMIT_MEMLOCK refuses only what is really new. */
 static void mdom_account_memlock(struct kunit *test)
 {
-	struct rlimit *rlim = &current->signal->rlim[RLIMIT_MEMLOCK];
-	unsigned long addr, base, old_limit;
+	struct memlock_saved saved;
 	struct mdom_pages *a, *b;
-	const struct cred *old;
-	struct cred *cred;
+	unsigned long addr, base;
 
 	addr = user_alloc(test, 17 * PAGE_SIZE, PROT_READ | PROT_WRITE);
 	user_fill(test, addr, 17, 0);
 	base = locked_vm();
 
-	cred = prepare_creds();
-	KUNIT_ASSERT_NOT_NULL(test, cred);
-	cap_lower(cred->cap_effective, CAP_IPC_LOCK);
-	old = override_creds(cred);
-	put_cred(cred);
-	task_lock(current->group_leader);
-	old_limit = rlim->rlim_cur;
-	rlim->rlim_cur = (base + 16) * PAGE_SIZE;
-	task_unlock(current->group_leader);
+	memlock_limit(test, base + 16, &saved);
 
 	a = pin_owned(test, addr, 16 * PAGE_SIZE, &container_a);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
@@ -956,10 +978,7 @@ static void mdom_account_memlock(struct kunit *test)
 	unpin(test, b);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
 
-	revert_creds(old);
-	task_lock(current->group_leader);
-	rlim->rlim_cur = old_limit;
-	task_unlock(current->group_leader);
+	memlock_unlimit(&saved);
 }
 
 static struct kunit_case mdom_account_cases[] = {
