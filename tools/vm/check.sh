@@ -84,25 +84,11 @@ fi
 for tap in "$out"/selftests/*.tap; do
 	[ -e "$tap" ] || continue
 	name=$(basename "$tap" .tap)
-	rc=$(cat "$out/selftests/$name.rc" 2>/dev/null || echo 1)
-	totals=$(grep -a '^# Totals:' "$tap" | tail -1)
-	if [ -z "$totals" ]; then
-		echo "check: selftest $name ended without totals (rc $rc)" >&2
-		failed=$((failed + 1))
-		continue
-	fi
-	# "# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N"
-	read -r tp tf ts te < <(sed -E 's/.* pass:([0-9]+) fail:([0-9]+) .* skip:([0-9]+) error:([0-9]+).*/\1 \2 \3 \4/' <<<"$totals")
-	passed=$((passed + tp))
-	failed=$((failed + tf + te))
-	skipped=$((skipped + ts))
+	selftest_count check "$name" "$tap" \
+		"$(cat "$out/selftests/$name.rc" 2>/dev/null || echo 1)"
 	if [ "$ts" -gt 0 ] && [ $complete = 1 ]; then
 		echo "check: selftest $name skipped $ts test(s) in a guest that can run them:" >&2
 		grep -a '^ok .* # SKIP' "$tap" | sed 's/^/  /' >&2
-		failed=$((failed + 1))
-	fi
-	if [ "$rc" != 0 ] && [ $((tf + te)) -eq 0 ]; then
-		echo "check: selftest $name exited $rc" >&2
 		failed=$((failed + 1))
 	fi
 done

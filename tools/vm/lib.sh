@@ -52,3 +52,28 @@ kernel_key() {
 kernel_dir() {
 	echo "$CACHE_DIR/$(kernel_key)"
 }
+
+# Add the kselftest harness totals of one selftest binary's run ("# Totals:
+# pass:N fail:N xfail:N xpass:N skip:N error:N" in TAP; RC its exit
+# status) to passed, failed and skipped, and set ts to its skips. A binary
+# that died without totals, or exited non-zero with no test failed, counts
+# one failure more; WHO names the caller in what it says.
+selftest_count() {
+	local who=$1 name=$2 tap=$3 rc=$4 totals tp tf te
+
+	ts=0
+	totals=$(grep -a '^# Totals:' "$tap" 2>/dev/null | tail -1)
+	if [ -z "$totals" ]; then
+		echo "$who: selftest $name ended without totals (rc $rc)" >&2
+		failed=$((failed + 1))
+		return
+	fi
+	read -r tp tf ts te < <(sed -E 's/.* pass:([0-9]+) fail:([0-9]+) .* skip:([0-9]+) error:([0-9]+).*/\1 \2 \3 \4/' <<<"$totals")
+	passed=$((passed + tp))
+	failed=$((failed + tf + te))
+	skipped=$((skipped + ts))
+	if [ "$rc" != 0 ] && [ $((tf + te)) -eq 0 ]; then
+		echo "$who: selftest $name exited $rc" >&2
+		failed=$((failed + 1))
+	fi
+}

@@ -62,23 +62,8 @@ echo "check-stock: VM run: $(($(date +%s) - t0)) s"
 # kselftest totals; a binary that died without them is a failure.
 for entry in "${tests[@]}"; do
 	name=${entry%% *}
-	tap=$out/selftests/$name.tap
-	rc=$(cat "$out/selftests/$name.rc" 2>/dev/null || echo 1)
-	totals=$(grep -a '^# Totals:' "$tap" 2>/dev/null | tail -1)
-	if [ -z "$totals" ]; then
-		echo "check-stock: selftest $name ended without totals (rc $rc)" >&2
-		failed=$((failed + 1))
-		continue
-	fi
-	# "# Totals: pass:N fail:N xfail:N xpass:N skip:N error:N"
-	read -r tp tf ts te < <(sed -E 's/.* pass:([0-9]+) fail:([0-9]+) .* skip:([0-9]+) error:([0-9]+).*/\1 \2 \3 \4/' <<<"$totals")
-	passed=$((passed + tp))
-	failed=$((failed + tf + te))
-	skipped=$((skipped + ts))
-	if [ "$rc" != 0 ] && [ $((tf + te)) -eq 0 ]; then
-		echo "check-stock: selftest $name exited $rc" >&2
-		failed=$((failed + 1))
-	fi
+	selftest_count check-stock "$name" "$out/selftests/$name.tap" \
+		"$(cat "$out/selftests/$name.rc" 2>/dev/null || echo 1)"
 done
 
 if [ "$skipped" -ne 0 ]; then
