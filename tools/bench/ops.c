@@ -200,6 +200,21 @@ static int open_many(struct ctx *c, const struct bench_cfg *cfg,
 	return restore_entry_limit() ?: ret;
 }
 
+/* A container of @kind holding @count 4 KiB mappings of @b */
+static int open_mapped(struct ctx *c, const struct bench_cfg *cfg,
+		       enum peer_kind kind, struct buf *b, unsigned long count)
+{
+	int ret;
+
+	ret = open_many(c, cfg, kind);
+	if (ret)
+		return ret;
+	ret = map_many(c, b, count);
+	if (ret)
+		return ctx_close(c) ?: ret;
+	return 0;
+}
+
 /*
  * Per-call cost of 4 KiB maps and unmaps while the container holds up to
  * @count mappings: map @count, unmap them, as many passes as it takes to
@@ -365,12 +380,9 @@ int op_teardown(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 	int ret;
 
 	snprintf(var, sizeof(var), "%lu", count);
-	ret = open_many(&c, cfg, kind);
+	ret = open_mapped(&c, cfg, kind, b, count);
 	if (ret)
 		return ret;
-	ret = map_many(&c, b, count);
-	if (ret)
-		goto out;
 	t0 = now_ns();
 	ret = ctx_unmap_all(&c);
 	t1 = now_ns();
@@ -381,12 +393,9 @@ int op_teardown(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 	if (ret)
 		return ret;
 
-	ret = open_many(&c, cfg, kind);
+	ret = open_mapped(&c, cfg, kind, b, count);
 	if (ret)
 		return ret;
-	ret = map_many(&c, b, count);
-	if (ret)
-		goto out;
 	t0 = now_ns();
 	ret = ctx_close(&c);
 	t1 = now_ns();
