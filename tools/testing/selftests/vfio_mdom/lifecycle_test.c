@@ -384,6 +384,20 @@ static void scm_recv(struct __test_metadata *_metadata, int sock,
 	}
 }
 
+/* Tell the other process to exit (over @sock, closed then) and reap it */
+static void scm_child_exit(struct __test_metadata *_metadata, struct lctx *t,
+			   int sock)
+{
+	char c = SCM_EXIT;
+	int status;
+
+	ASSERT_EQ(1, write(sock, &c, 1));
+	close(sock);
+	ASSERT_EQ(t->child, waitpid(t->child, &status, 0));
+	t->child = -1;
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+}
+
 /*
  * This process opens the container and maps one page of its own; the
  * other process is given the container fd and maps CHILD_PAGES pages of
@@ -447,7 +461,7 @@ TEST_F(lifecycle, scm_rights_map_by_other_process)
 	struct scm_report r;
 	struct mdom_state st;
 	uint8_t *dev_data;
-	int sock, status;
+	int sock;
 	char c;
 
 	scm_setup(_metadata, t, &sock, &r);
@@ -472,12 +486,7 @@ TEST_F(lifecycle, scm_rights_map_by_other_process)
 	EXPECT_EQ(1, st.q.num_mappings);
 	EXPECT_EQ(1, st.q.pinned_pages);
 
-	c = SCM_EXIT;
-	ASSERT_EQ(1, write(sock, &c, 1));
-	close(sock);
-	ASSERT_EQ(t->child, waitpid(t->child, &status, 0));
-	t->child = -1;
-	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	scm_child_exit(_metadata, t, sock);
 
 	vfio_unmap(t->fd, IOVA_A, t->pg);
 	EXPECT_EQ(vmlck, vmlck_kb());
@@ -499,16 +508,10 @@ TEST_F(lifecycle, scm_rights_mapper_exits)
 	struct mdom_dbg_container dbg;
 	struct scm_report r;
 	struct mdom_state st;
-	int sock, status;
-	char c;
+	int sock;
 
 	scm_setup(_metadata, t, &sock, &r);
-	c = SCM_EXIT;
-	ASSERT_EQ(1, write(sock, &c, 1));
-	close(sock);
-	ASSERT_EQ(t->child, waitpid(t->child, &status, 0));
-	t->child = -1;
-	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	scm_child_exit(_metadata, t, sock);
 
 	/* The mapping outlives its process */
 	expect_pins(t->mark.pins + 1 + CHILD_PAGES);
