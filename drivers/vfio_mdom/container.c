@@ -606,7 +606,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_set_vaddr);
 /*
  * The counters of VFIO_MDOM_QUERY (and debugfs). Which pinned pages
  * another container of the same mm also holds (their charge is shared) is
- * found page by page in the mm's account: this walks the whole container.
+ * found run by run in the mm's account: this walks the whole container.
  */
 void mdom_container_counts(struct mdom_container *c, struct vfio_mdom_query *q)
 {

@@ -355,7 +355,13 @@ static int mdom_pages_try_pfnmap(struct mdom_pages *pages, int err)
 	return pfnmap ? mdom_pages_fill_pfnmap(pages) : err;
 }
 
-static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
+/*
+ * Pin the range and, if @charge, charge it (device memory is taken as
+ * such then). Without @charge the pins are taken and nothing else: a live
+ * update's fresh pins of memory already charged (mdom_pages_move()).
+ */
+static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
+			     bool charge)
 {
 	struct page *stack_batch[MDOM_PIN_STACK], **batch = stack_batch;
 	unsigned long npages = pages->npages, done;
@@ -377,7 +383,7 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 		}
 	}
 
-	ret = mdom_acct_precheck(pages);
+	ret = charge ? mdom_acct_precheck(pages) : 0;
 	if (ret) {
 		ret = mdom_pages_try_pfnmap(pages, ret);
 		if (ret)
@@ -399,7 +405,7 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 					      n, batch);
 		if (pinned <= 0) {
 			ret = pinned ? pinned : -EFAULT;
-			if (ret == -EFAULT && !pages->npages) {
+			if (ret == -EFAULT && !pages->npages && charge) {
 				pages->npages = npages;
 				ret = mdom_pages_try_pfnmap(pages, ret);
 				if (ret)
@@ -423,7 +429,7 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote)
 			cond_resched();
 		}
 	}
-	ret = mdom_acct_charge(pages);
+	ret = charge ? mdom_acct_charge(pages) : 0;
 	if (ret)
 		goto out_unpin;
 out_filled:
@@ -455,7 +461,7 @@ int mdom_pages_fill(struct mdom_pages *pages)
 	bool remote = current->mm != pages->mm;
 	int ret;
 
-	ret = __mdom_pages_fill(pages, remote);
+	ret = __mdom_pages_fill(pages, remote, true);
 	trace_mdom_pin(pages->vaddr, pages->npages, pages->nruns, remote, ret,
 		       mdom_trace_ns(start));
 	return ret;
@@ -466,15 +472,58 @@ void mdom_pages_empty(struct mdom_pages *pages)
 {
 	if (!pages->pinned)
 		return;
-	if (!pages->pfnmap) {
-		mdom_acct_uncharge(pages);
+	/* Indexed, the account held the pins, and gave back its own. */
+	if (!pages->pfnmap && mdom_acct_uncharge(pages))
 		mdom_pages_unpin_runs(pages, pages->writable);
-	}
 	mdom_pages_free_runs(pages);
 	pages->pinned = false;
 	pages->pfnmap = false;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_empty);
+
+/*
+ * Move the charge of the pinned @pages to @to, the account of current's
+ * mm. Where the old account holds the pins (indexed), current pins the
+ * same pages anew at @vaddr first, for @to: they must be the very same
+ * page frames (-EINVAL otherwise: a live update's new address maps the
+ * same memory).
+ */
+static int mdom_pages_move_charge(struct mdom_pages *pages,
+				  struct mdom_acct *to, unsigned long vaddr,
+				  struct task_struct *task, bool lock_cap)
+{
+	struct mdom_pages fresh = {};
+	int ret;
+
+	ret = mdom_acct_move(pages, to, task, lock_cap, false);
+	if (ret != -EAGAIN)
+		return ret;
+
+	ret = mdom_pages_init_for(&fresh, current->mm, task, lock_cap, vaddr,
+				  (u64)pages->npages << PAGE_SHIFT,
+				  pages->writable, pages->owner,
+				  mdom_acct_ref(to));
+	if (ret) {
+		mdom_acct_put(to);
+		return ret;
+	}
+	ret = __mdom_pages_fill(&fresh, false, false);
+	if (ret)
+		goto out_release;
+	ret = -EINVAL;
+	if (fresh.nruns == pages->nruns &&
+	    !memcmp(fresh.runs, pages->runs,
+		    array_size(pages->nruns, sizeof(*pages->runs))))
+		ret = mdom_acct_move(pages, to, task, lock_cap, true);
+	if (ret)
+		mdom_pages_unpin_runs(&fresh, false);
+	/* On success the fresh pins are @to's, or @pages' own. */
+	mdom_pages_free_runs(&fresh);
+	fresh.pinned = false;
+out_release:
+	mdom_pages_release(&fresh);
+	return ret;
+}
 
 int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
 {
@@ -491,7 +540,8 @@ int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
 		if (!to)
 			return -ENOMEM;
 		if (mdom_pages_npinned(pages)) {
-			ret = mdom_acct_move(pages, to, task, lock_cap);
+			ret = mdom_pages_move_charge(pages, to, vaddr, task,
+						     lock_cap);
 			if (ret) {
 				mdom_acct_put(to);
 				return ret;
@@ -581,21 +631,30 @@ out_unmap:
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_map);
 
-phys_addr_t mdom_pages_phys(struct mdom_pages *pages, u64 offset)
+phys_addr_t mdom_pages_phys_at(const struct mdom_pages *pages, u64 offset,
+			       struct mdom_pages_cursor *cursor)
 {
+	struct mdom_pages_cursor start = {};
 	unsigned long index = offset >> PAGE_SHIFT;
 	unsigned int i;
 
 	if (WARN_ON_ONCE(index >= pages->npages))
 		return 0;
-	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &pages->runs[i];
+	if (cursor && cursor->run < pages->nruns && index >= cursor->index)
+		start = *cursor;
+	for (i = start.run; i < pages->nruns; i++) {
+		const struct mdom_run *run = &pages->runs[i];
 
-		if (index < run->npages)
-			return PFN_PHYS(run->pfn + index) +
+		if (index - start.index < run->npages) {
+			if (cursor) {
+				cursor->run = i;
+				cursor->index = start.index;
+			}
+			return PFN_PHYS(run->pfn + index - start.index) +
 			       offset_in_page(offset);
-		index -= run->npages;
+		}
+		start.index += run->npages;
 	}
 	return 0;	/* not reached: the runs cover npages */
 }
-EXPORT_SYMBOL_IF_KUNIT(mdom_pages_phys);
+EXPORT_SYMBOL_IF_KUNIT(mdom_pages_phys_at);

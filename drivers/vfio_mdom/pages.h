@@ -75,8 +75,11 @@ struct mdom_acct_link {
  *
  * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
  * the number of domains mapping the runs, and once across the containers
- * of the mm (account.c). Adjacent runs are never physically contiguous
- * with each other: each run is as long as it can be.
+ * of the mm (account.c). The pins are @pages' own while its account has
+ * one owner; once the account is indexed the account holds them, one per
+ * page frame for all the mappings of the mm. Adjacent runs are never
+ * physically contiguous with each other: each run is as long as it can
+ * be.
  */
 struct mdom_pages {
 	struct mm_struct *mm;
@@ -172,11 +175,16 @@ struct mm_struct *mdom_acct_mm(const struct mdom_acct *acct);
 void mdom_acct_put(struct mdom_acct *acct);
 int mdom_acct_precheck(struct mdom_pages *pages);
 int mdom_acct_charge(struct mdom_pages *pages);
-void mdom_acct_uncharge(struct mdom_pages *pages);
+bool mdom_acct_uncharge(struct mdom_pages *pages);
 int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
-		   struct task_struct *task, bool lock_cap);
+		   struct task_struct *task, bool lock_cap, bool fresh);
 unsigned long mdom_acct_shared(struct mdom_pages *pages);
 unsigned long mdom_acct_charged(struct mdom_pages *pages);
+unsigned long mdom_acct_nr_pins(struct mdom_pages *pages);
+unsigned int mdom_acct_verify(struct mdom_acct *acct,
+			      void (*report)(const char *what,
+					     unsigned long want,
+					     unsigned long got));
 
 /*
  * Unpin every page (dirtying them if writable), uncharge, free. Works after
@@ -197,13 +205,35 @@ void mdom_pages_unpin(struct mdom_pages *pages);
 int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
 		   unsigned long iova, int prot, gfp_t gfp);
 
+/**
+ * struct mdom_pages_cursor - where the last mdom_pages_phys() look-up was
+ * @run: index of a run in mdom_pages::runs
+ * @index: page index (in the range) of the first page of @run
+ *
+ * Zeroed, it starts at the first run. Look-ups at growing offsets (a
+ * device pinning or copying a range page by page) cost O(1) each instead
+ * of a walk from the first run.
+ */
+struct mdom_pages_cursor {
+	unsigned int run;
+	unsigned long index;
+};
+
 /*
  * Physical address of the page @offset bytes into the pinned range, plus
  * offset_in_page(@offset): the physical address of that very byte. Walks
- * the runs (O(nruns)). @offset past the end is a caller bug: warns and
- * returns 0.
+ * the runs from @cursor (or from the first if @offset is before it, or
+ * @cursor is NULL) and leaves @cursor at the run found. @offset past the
+ * end is a caller bug: warns and returns 0.
  */
-phys_addr_t mdom_pages_phys(struct mdom_pages *pages, u64 offset);
+phys_addr_t mdom_pages_phys_at(const struct mdom_pages *pages, u64 offset,
+			       struct mdom_pages_cursor *cursor);
+
+static inline phys_addr_t mdom_pages_phys(const struct mdom_pages *pages,
+					  u64 offset)
+{
+	return mdom_pages_phys_at(pages, offset, NULL);
+}
 
 #if IS_ENABLED(CONFIG_KUNIT)
 int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,

@@ -981,10 +981,146 @@ static void mdom_account_memlock(struct kunit *test)
 	memlock_unlimit(&saved);
 }
 
+/* References on the page mapped at @addr (a pin is GUP_PIN_COUNTING_BIAS). */
+static int user_page_refs(struct kunit *test, unsigned long addr)
+{
+	struct page *page;
+	int refs;
+
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(addr, 1, 0, &page), 1);
+	KUNIT_ASSERT_FALSE(test, folio_test_large(page_folio(page)));
+	refs = page_ref_count(page) - 1;
+	put_page(page);
+	return refs;
+}
+
+static void acct_report(const char *what, unsigned long want,
+			unsigned long got)
+{
+	pr_err("vfio_mdom_account: %s: want %lu, got %lu\n", what, want, got);
+}
+
+/* The account's own invariants hold (what the checker verifies). */
+static void expect_acct_ok(struct kunit *test, struct mdom_pages *pages)
+{
+	KUNIT_EXPECT_EQ(test, mdom_acct_verify(pages->acct, acct_report), 0);
+}
+
+/*
+ * One page mapped again and again by two containers: pinned once by the
+ * account, not once per mapping (each pin adds GUP_PIN_COUNTING_BIAS to a
+ * small folio's refcount, which ~2M pins would overflow), and charged
+ * once.
+ */
+static void mdom_account_pins_bounded(struct kunit *test)
+{
+	struct mdom_pages *held[64];
+	unsigned long addr, base;
+	int refs, i;
+
+	addr = user_alloc(test, PAGE_SIZE, PROT_READ | PROT_WRITE);
+	user_fill(test, addr, 1, 0);
+	base = locked_vm();
+	refs = user_page_refs(test, addr);
+
+	for (i = 0; i < ARRAY_SIZE(held); i++) {
+		held[i] = pin_owned(test, addr, PAGE_SIZE,
+				    i % 2 ? &container_b : &container_a);
+		KUNIT_EXPECT_EQ(test, locked_vm(), base + 1);
+		if (i)
+			KUNIT_EXPECT_EQ(test, user_page_refs(test, addr),
+					refs + GUP_PIN_COUNTING_BIAS);
+	}
+	KUNIT_EXPECT_EQ(test, mdom_acct_nr_pins(held[0]), 1);
+	KUNIT_EXPECT_EQ(test, mdom_acct_shared(held[0]), 1);
+	expect_acct_ok(test, held[0]);
+
+	for (i = ARRAY_SIZE(held) - 1; i > 0; i--) {
+		unpin(test, held[i]);
+		KUNIT_EXPECT_TRUE(test, user_page_pinned(test, addr));
+		KUNIT_EXPECT_EQ(test, locked_vm(), base + 1);
+	}
+	expect_acct_ok(test, held[0]);
+	unpin(test, held[0]);
+	KUNIT_EXPECT_EQ(test, user_page_refs(test, addr), refs);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base);
+}
+
+/*
+ * The index keeps a node per physically contiguous range, not per page:
+ * a holder of part of a range splits it, and its going merges it back.
+ */
+static void mdom_account_nodes_by_runs(struct kunit *test)
+{
+	struct mdom_pages *a, *b, *c;
+	unsigned long addr, nodes;
+
+	addr = user_alloc(test, 16 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	user_fill(test, addr, 16, 0);
+
+	a = pin_owned(test, addr, 16 * PAGE_SIZE, &container_a);
+	KUNIT_EXPECT_EQ(test, mdom_acct_nr_pins(a), 0);
+	b = pin_owned(test, addr, 16 * PAGE_SIZE, &container_b);
+	nodes = mdom_acct_nr_pins(a);
+	KUNIT_EXPECT_GE(test, nodes, 1);
+	KUNIT_EXPECT_LE(test, nodes, a->nruns);
+	expect_acct_ok(test, a);
+
+	c = pin_owned(test, addr + 4 * PAGE_SIZE, 4 * PAGE_SIZE,
+		      &container_b);
+	KUNIT_EXPECT_LE(test, mdom_acct_nr_pins(a), nodes + 2 * c->nruns);
+	KUNIT_EXPECT_EQ(test, mdom_acct_shared(c), 4);
+	expect_acct_ok(test, a);
+	unpin(test, c);
+	KUNIT_EXPECT_EQ(test, mdom_acct_nr_pins(a), nodes);
+	expect_acct_ok(test, a);
+	unpin(test, b);
+	KUNIT_EXPECT_EQ(test, mdom_acct_nr_pins(a), nodes);
+	KUNIT_EXPECT_EQ(test, mdom_acct_shared(a), 0);
+	unpin(test, a);
+}
+
+/*
+ * A map the index cannot charge (past RLIMIT_MEMLOCK) leaves every pin
+ * as it was: those of the pages the account already held too.
+ */
+static void mdom_account_index_refused(struct kunit *test)
+{
+	struct memlock_saved saved;
+	struct mdom_pages *a, *b;
+	unsigned long addr, base;
+	int refs0, refs8;
+
+	addr = user_alloc(test, 9 * PAGE_SIZE, PROT_READ | PROT_WRITE);
+	user_fill(test, addr, 9, 0);
+	base = locked_vm();
+	memlock_limit(test, base + 8, &saved);
+
+	a = pin_owned(test, addr, 8 * PAGE_SIZE, &container_a);
+	b = pin_owned(test, addr, 4 * PAGE_SIZE, &container_b);
+	refs0 = user_page_refs(test, addr);
+	refs8 = user_page_refs(test, addr + 8 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr, 9 * PAGE_SIZE,
+						     true, &container_b)),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, user_page_refs(test, addr), refs0);
+	KUNIT_EXPECT_EQ(test, user_page_refs(test, addr + 8 * PAGE_SIZE),
+			refs8);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 8);
+	expect_acct_ok(test, a);
+	unpin(test, b);
+	unpin(test, a);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base);
+	memlock_unlimit(&saved);
+}
+
 static struct kunit_case mdom_account_cases[] = {
 	KUNIT_CASE(mdom_account_shared_across_containers),
 	KUNIT_CASE(mdom_account_index_dedups),
 	KUNIT_CASE(mdom_account_memlock),
+	KUNIT_CASE(mdom_account_pins_bounded),
+	KUNIT_CASE(mdom_account_nodes_by_runs),
+	KUNIT_CASE(mdom_account_index_refused),
 	{}
 };
 

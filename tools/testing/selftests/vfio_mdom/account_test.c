@@ -15,7 +15,9 @@
  *     shared_pages (those another mapping of this mm holds too, once the
  *     charge is per page) and locked_pages (the rest), and the same three
  *     figures on its line of vfio-mdom's debugfs;
- *   - the system's pinned pages: each mapping pins its own.
+ *   - the system's pinned pages: each mapping pins its own while one
+ *     container pins pages, the account pins each page once from the
+ *     moment a second one does.
  *
  * And: without CAP_IPC_LOCK, RLIMIT_MEMLOCK refuses only pages that are
  * new to the process; closing one container gives back only what no other
@@ -158,7 +160,8 @@ static int model_find(struct actx *t, int c, uint64_t iova)
 
 struct expect {
 	uint64_t charged;		/* pages charged to this mm */
-	uint64_t pinned_total;		/* pins of all mappings */
+	uint64_t pinned_total;		/* pages of all mappings */
+	uint64_t pins;			/* the system's pins they hold */
 	uint64_t mappings[NR_CONT];
 	uint64_t pinned[NR_CONT];
 	uint64_t shared[NR_CONT];
@@ -183,10 +186,13 @@ static void model_expect(struct actx *t, struct expect *e)
 	}
 	if (!t->indexed) {
 		e->charged = e->pinned_total;
+		e->pins = e->pinned_total;
 		return;
 	}
 	for (p = 0; p < BUF_PAGES; p++)
 		e->charged += count[p] > 0;
+	/* Indexed, the account holds one pin per page for every mapping */
+	e->pins = e->charged;
 }
 
 /* The debugfs block of container @c: the one whose domain has its group */
@@ -222,7 +228,7 @@ static void check_model(struct __test_metadata *_metadata, struct actx *t,
 		       (unsigned long long)e.charged,
 		       t->indexed ? "per page" : "per mapping");
 	}
-	expect_pins(t->mark.pins + e.pinned_total);
+	expect_pins(t->mark.pins + e.pins);
 	n = mdom_dbg_containers(getpid(), dbg, ARRAY_SIZE(dbg));
 	ASSERT_LE(0, n);
 	for (c = 0; c < NR_CONT; c++) {
@@ -478,6 +484,43 @@ TEST_F(charge, memlock_counts_new_pages_only)
 	unmap_ok(_metadata, t, 2, SZ_1M);
 	unmap_ok(_metadata, t, 2, SZ_2M);
 	EXPECT_EQ(t->mark.vmlck, vmlck_kb());
+}
+
+/*
+ * One page mapped at 4096 IOVAs, alternately by two containers, at an
+ * 8 MiB limit: once a second container maps it, the account pins it once
+ * for every mapping, so the page's pins stay at one however many mappings
+ * hold it (no mapping may pin it again uncharged: 2M pins would overflow
+ * a small folio's refcount), and the process is charged for one page.
+ */
+TEST_F(charge, one_page_many_iovas)
+{
+	const unsigned int nmaps = 4096;
+	struct actx *t = &self->t;
+	struct rlimit rl;
+	unsigned int i;
+	uint64_t iova;
+
+	ASSERT_EQ(0, cap_drop_effective(CAP_IPC_LOCK));
+	rl.rlim_cur = t->mark.vmlck * 1024 + 8 * SZ_1M;
+	rl.rlim_max = RLIM_INFINITY;
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+
+	for (i = 0; i < nmaps; i++) {
+		iova = SZ_1G + (uint64_t)(i / 2) * t->pg;
+		ASSERT_EQ(0, _vfio_map(t->fd[i % 2], iova, t->pg, t->buf,
+				       VFIO_RW))
+			TH_LOG("map %u of the page", i);
+		if (i == 1 || i == nmaps - 1) {
+			EXPECT_EQ(t->mark.vmlck + (long)(t->pg / 1024),
+				  vmlck_kb()) TH_LOG("after map %u", i);
+			expect_pins(t->mark.pins + 1);
+		}
+	}
+	for (i = 0; i < 2; i++)
+		vfio_unmap(t->fd[i], SZ_1G, (uint64_t)nmaps / 2 * t->pg);
+	EXPECT_EQ(t->mark.vmlck, vmlck_kb());
+	expect_pins(t->mark.pins);
 }
 
 /*

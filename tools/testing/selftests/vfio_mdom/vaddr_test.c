@@ -14,7 +14,11 @@
  * process's mm, the first gets its own back; the device keeps copying
  * memory throughout, data the second process wrote included; the second
  * process may go while the mapping lives on; at the end nothing is
- * pinned or charged.
+ * pinned or charged. And the same while a second container of this
+ * process (a mock IOMMU group) maps the same memory, so that vfio-mdom's
+ * account pins it once for both: the second process pins the pages anew
+ * for its own account, and this process keeps the pins and the charge of
+ * the second container.
  *
  * VFIO_MDOM_TEST_BACKEND=type1 runs it on type1, which moves the charge
  * the same way (vfio-mdom's query and debugfs checks left out). Needs an
@@ -36,6 +40,8 @@ struct vctx {
 	bool mdom;
 	int fd;			/* the container */
 	int gfd;
+	int fd2;		/* a second one, mapping the same memory */
+	int gfd2;
 	struct edu_dev edu;
 	int memfd;
 	uint8_t *view;		/* given to VFIO, dropped after invalidation */
@@ -120,6 +126,8 @@ FIXTURE_SETUP(vaddr)
 
 	t->fd = -1;
 	t->gfd = -1;
+	t->fd2 = -1;
+	t->gfd2 = -1;
 	t->memfd = -1;
 	t->sock = -1;
 	t->child = -1;
@@ -180,6 +188,10 @@ FIXTURE_TEARDOWN(vaddr)
 	if (t->sock >= 0)
 		close(t->sock);
 	edu_close(&t->edu);
+	if (t->fd2 >= 0)
+		close(t->fd2);
+	if (t->gfd2 >= 0)
+		close(t->gfd2);
 	if (t->fd >= 0)
 		close(t->fd);
 	if (t->gfd >= 0)
@@ -215,8 +227,9 @@ static void edu_copy(struct __test_metadata *_metadata, struct vctx *t,
 static void expect_invalid(struct __test_metadata *_metadata, struct vctx *t,
 			   unsigned int n)
 {
-	struct mdom_dbg_container dbg;
+	struct mdom_dbg_container dbg[2];
 	struct mdom_state st;
+	int i, ndbg;
 
 	if (!t->mdom)
 		return;
@@ -224,19 +237,45 @@ static void expect_invalid(struct __test_metadata *_metadata, struct vctx *t,
 	EXPECT_EQ(n, st.q.num_vaddr_invalid);
 	EXPECT_EQ(1, st.q.num_mappings);
 	EXPECT_EQ(MEM_PAGES, st.q.pinned_pages);
-	ASSERT_EQ(1, mdom_dbg_containers(getpid(), &dbg, 1));
-	EXPECT_EQ(n, dbg.vaddr_invalid);
+	/* With the second container's, which never invalidates */
+	ndbg = mdom_dbg_containers(getpid(), dbg, ARRAY_SIZE(dbg));
+	ASSERT_EQ(t->fd2 >= 0 ? 2 : 1, ndbg);
+	for (i = 0; i < ndbg; i++)
+		n -= dbg[i].vaddr_invalid;
+	EXPECT_EQ(0, n);
+}
+
+/*
+ * A second container of this process (the mock's device 0.0) maps the
+ * same memory: vfio-mdom's account of this mm pins it once for both.
+ */
+static void map_in_second_container(struct __test_metadata *_metadata,
+				    struct vctx *t)
+{
+	struct mock_dev md;
+
+	ASSERT_EQ(0, mock_find_dev(0, 0, &md));
+	t->gfd2 = vfio_open_group(md.group);
+	ASSERT_LE(0, t->gfd2);
+	t->fd2 = vfio_open_container();
+	ASSERT_LE(0, t->fd2);
+	ASSERT_EQ(0, vfio_attach(t->fd2, t->gfd2, true, VFIO_TYPE1v2_IOMMU));
+	expect_backend_mdom(t->fd2);
+	vfio_map(t->fd2, IOVA_M, MEM_PAGES * PG, t->watch);
 }
 
 /*
  * The whole update: invalidate, drop the old address, hand over, refused
  * past the new owner's limit, supplied within it; DMA at every step; the
- * charge moves; the new owner goes; nothing left.
+ * charge moves; the new owner goes; nothing left. With @shared, a second
+ * container maps the memory too, and keeps its pins and charge here.
  */
-TEST_F_TIMEOUT(vaddr, update_from_another_process, 180)
+static void update_from_another_process(struct __test_metadata *_metadata,
+					struct vctx *t, bool shared)
 {
-	struct vctx *t = &self->t;
 	long base = vmlck_kb(), mem_kb = MEM_PAGES * PG / 1024;
+	/* What this process keeps: the second container's */
+	long kept_kb = shared ? mem_kb : 0, kept_pins = shared ? MEM_PAGES : 0;
 	struct update_report r;
 	uint64_t unmapped;
 	unsigned int i;
@@ -246,7 +285,10 @@ TEST_F_TIMEOUT(vaddr, update_from_another_process, 180)
 	for (i = 0; i < MEM_PAGES; i++)
 		memset(t->watch + i * PG, 0x10 + i, PG);
 	vfio_map(t->fd, IOVA_M, MEM_PAGES * PG, t->view);
+	if (shared)
+		map_in_second_container(_metadata, t);
 	EXPECT_EQ(base + mem_kb, vmlck_kb());
+	expect_pins(t->mark.pins + MEM_PAGES);
 	edu_copy(_metadata, t, 0, 8, "mapped");
 	expect_invalid(_metadata, t, 0);
 
@@ -271,11 +313,11 @@ TEST_F_TIMEOUT(vaddr, update_from_another_process, 180)
 	ASSERT_EQ(0, r.err) TH_LOG("MAP_DMA(VADDR): %s", strerror(r.err));
 	EXPECT_EQ(r.vmlck_before + mem_kb, r.vmlck_after);
 	EXPECT_EQ(r.vmlck_after, vmlck_kb_of(t->child));
-	EXPECT_EQ(base, vmlck_kb());
+	EXPECT_EQ(base + kept_kb, vmlck_kb());
 	if (t->mdom)
 		EXPECT_EQ(0, r.invalid_after);
 	expect_invalid(_metadata, t, 0);
-	expect_pins(t->mark.pins + MEM_PAGES);
+	expect_pins(t->mark.pins + MEM_PAGES + kept_pins);
 
 	/* What the second process wrote, the device copies */
 	EXPECT_EQ(0xc4, t->watch[4 * PG + XFER_OFF]);
@@ -287,10 +329,29 @@ TEST_F_TIMEOUT(vaddr, update_from_another_process, 180)
 	t->child = -1;
 	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
 	edu_copy(_metadata, t, 3, 11, "its process gone");
-	expect_pins(t->mark.pins + MEM_PAGES);
+	expect_pins(t->mark.pins + MEM_PAGES + kept_pins);
 	vfio_unmap(t->fd, IOVA_M, MEM_PAGES * PG);
+	expect_pins(t->mark.pins + kept_pins);
+	EXPECT_EQ(base + kept_kb, vmlck_kb());
+	if (shared)
+		vfio_unmap(t->fd2, IOVA_M, MEM_PAGES * PG);
 	expect_pins(t->mark.pins);
 	EXPECT_EQ(base, vmlck_kb());
+}
+
+TEST_F_TIMEOUT(vaddr, update_from_another_process, 180)
+{
+	update_from_another_process(_metadata, &self->t, false);
+}
+
+/* vfio-mdom's account holds the pins for two containers (not type1's) */
+TEST_F_TIMEOUT(vaddr, update_shared_with_another_container, 180)
+{
+	if (!self->t.mdom)
+		SKIP(return, "vfio-mdom's account: not type1's");
+	if (!mock_loaded())
+		SKIP(return, "the mock IOMMU (vfio_mdom_mock_iommu) is not loaded");
+	update_from_another_process(_metadata, &self->t, true);
 }
 
 /*
