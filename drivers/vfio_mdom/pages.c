@@ -280,19 +280,37 @@ static long mdom_pages_pin_batch(struct mdom_pages *pages, bool remote,
 	return pinned;
 }
 
+/* Device memory pages looked up between two mmap_lock drops. */
+#define MDOM_PFNMAP_BATCH	512
+
 /*
- * Device memory (another device's BAR mmap, VM_PFNMAP or VM_IO): no
- * struct page to pin, so, as type1 does, the page frames are looked up
- * (faulting them in if needed) and mapped as they are, neither pinned nor
- * charged. The whole range must be such memory, writable if @pages is.
- * -EFAULT otherwise; the caller owns the mm (mmget()).
+ * May the page frame @pfn of a VM_PFNMAP area be mapped without a
+ * reference? Only if it is not ordinary RAM: a frame without a struct page
+ * (a BAR) or a reserved page, the frames type1 takes
+ * (is_invalid_reserved_pfn()). RAM behind a VM_PFNMAP area (udmabuf, DRM
+ * shmem GEM objects) belongs to its owner, who may free it while the
+ * IOMMU would still map it.
+ */
+static bool mdom_pfn_is_devmem(unsigned long pfn)
+{
+	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
+}
+
+/*
+ * Device memory (another device's BAR mmap, VM_PFNMAP): no struct page to
+ * pin, so, as type1 does, the page frames are looked up (faulting them in
+ * if needed) and mapped as they are, neither pinned nor charged. The whole
+ * range must be such memory, not ordinary RAM (mdom_pfn_is_devmem()), and
+ * writable if @pages is: -EFAULT otherwise; -EINTR on a fatal signal. The
+ * mmap_lock is dropped every MDOM_PFNMAP_BATCH pages, the areas are looked
+ * up again after. The caller owns the mm (mmget()).
  */
 static int mdom_pages_fill_pfnmap(struct mdom_pages *pages)
 {
 	unsigned int fault_flags = pages->writable ? FAULT_FLAG_WRITE : 0;
 	unsigned long addr, npages = pages->npages, i;
+	struct vm_area_struct *vma = NULL;
 	struct mm_struct *mm = pages->mm;
-	struct vm_area_struct *vma;
 	bool unlocked;
 	int ret;
 
@@ -301,25 +319,50 @@ static int mdom_pages_fill_pfnmap(struct mdom_pages *pages)
 	pages->npages = 0;
 	for (i = 0; i < npages; i++) {
 		struct follow_pfnmap_args args = {};
+		bool faulted = false;
 		unsigned long pfn;
 
+		if (i && !(i % MDOM_PFNMAP_BATCH)) {
+			mmap_read_unlock(mm);
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				goto out_free_runs;
+			}
+			cond_resched();
+			if (mmap_read_lock_killable(mm)) {
+				ret = -EINTR;
+				goto out_free_runs;
+			}
+			vma = NULL;
+		}
 		addr = pages->vaddr + (i << PAGE_SHIFT);
 retry:
-		vma = vma_lookup(mm, addr);
+		if (!vma || addr >= vma->vm_end)
+			vma = vma_lookup(mm, addr);
 		ret = -EFAULT;
-		if (!vma || !(vma->vm_flags & (VM_IO | VM_PFNMAP)))
+		if (!vma || !(vma->vm_flags & VM_PFNMAP))
 			goto out_unlock;
 		args.vma = vma;
 		args.address = addr;
 		if (follow_pfnmap_start(&args)) {
-			/* Not there yet: fault it in (the lock is held after). */
+			/*
+			 * Not there yet: fault it in, once (the lock is held
+			 * after, maybe dropped and taken again meanwhile).
+			 */
+			if (faulted)
+				goto out_unlock;
+			faulted = true;
 			ret = fixup_user_fault(mm, addr, fault_flags, &unlocked);
 			if (ret)
 				goto out_unlock;
+			vma = NULL;
 			goto retry;
 		}
 		pfn = args.pfn;
-		ret = pages->writable && !args.writable ? -EFAULT : 0;
+		ret = -EFAULT;
+		if ((!pages->writable || args.writable) &&
+		    mdom_pfn_is_devmem(pfn))
+			ret = 0;
 		follow_pfnmap_end(&args);
 		if (!ret)
 			ret = mdom_pages_add_pfn(pages, pfn, npages - i);
@@ -333,15 +376,16 @@ retry:
 
 out_unlock:
 	mmap_read_unlock(mm);
+out_free_runs:
 	mdom_pages_free_runs(pages);
 	pages->npages = npages;
 	return ret;
 }
 
 /*
- * The range could not be pinned (GUP refuses device memory) or charged
- * (device memory is not charged): if it starts in device memory, take it
- * as such; otherwise @err stands.
+ * The range could not be pinned (GUP refuses VM_IO and VM_PFNMAP areas) or
+ * charged (device memory is not charged): if it starts in a VM_PFNMAP
+ * area, try it as device memory; otherwise @err stands.
  */
 static int mdom_pages_try_pfnmap(struct mdom_pages *pages, int err)
 {
@@ -350,7 +394,7 @@ static int mdom_pages_try_pfnmap(struct mdom_pages *pages, int err)
 
 	mmap_read_lock(pages->mm);
 	vma = vma_lookup(pages->mm, pages->vaddr);
-	pfnmap = vma && (vma->vm_flags & (VM_IO | VM_PFNMAP));
+	pfnmap = vma && (vma->vm_flags & VM_PFNMAP);
 	mmap_read_unlock(pages->mm);
 	return pfnmap ? mdom_pages_fill_pfnmap(pages) : err;
 }

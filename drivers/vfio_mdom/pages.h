@@ -61,8 +61,8 @@ struct mdom_acct_link {
  * @lock_cap: the mapper had CAP_IPC_LOCK: charged but not limited
  * @pinned: @runs hold all @npages pages, pinned and charged; false for a
  *	    mapping recorded while its container had no IOMMU domain
- * @pfnmap: device memory (VM_PFNMAP/VM_IO): @runs hold its page frames,
- *	    which are neither pinned nor charged (there is no struct page)
+ * @pfnmap: device memory (VM_PFNMAP, not RAM): @runs hold its page
+ *	    frames, neither pinned nor charged (no struct page, or reserved)
  * @acct: the account of @mm (account.c), referenced
  * @owner: the container the mapping belongs to, for the account
  * @link: on the account's list while @pinned (a live update puts @pages
@@ -137,7 +137,7 @@ struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
  * the mapping process, or by another task (a replay into a container's
  * first domain) while the mm is alive. Returns 0; -ENOMEM past
  * RLIMIT_MEMLOCK or if the run array cannot be allocated; -EFAULT for an
- * unmapped range (or a VM_PFNMAP/VM_IO one); -ESRCH if the mm has exited;
+ * unmapped range, or RAM behind VM_PFNMAP; -ESRCH if the mm has exited;
  * -EINTR on a fatal signal between batches; or what pinning returned. On
  * error nothing stays pinned or charged. Unless pages already charged
  * for another container may make it fit, the limit is checked before the

@@ -34,6 +34,9 @@ case "$order" in
 *) setup_err "vfio_mdom was not loaded after vfio_iommu_type1 (softdep)" ;;
 esac
 echo "vfio_mdom: $(modinfo -F filename -b "$modroot" vfio_mdom 2>&1)"
+# RAM behind VM_PFNMAP for devmem_test: Debian builds vgem as a module
+# (and udmabuf in).
+"${modprobe[@]}" vgem || setup_err "modprobe vgem failed"
 bind_edu_to_vfio
 
 for entry in "$@"; do

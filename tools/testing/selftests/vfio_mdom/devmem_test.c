@@ -16,8 +16,19 @@
  *
  * Needs two edu devices bound to vfio-pci and vfio_mdom.ko;
  * VFIO_MDOM_TEST_BACKEND=type1 runs it on type1 (query checks left out).
+ *
+ * The ram_pfnmap fixture maps what is VM_PFNMAP but ordinary RAM
+ * (dmabuf_utils.h: a udmabuf over a memfd, a vgem dumb buffer) into a
+ * container of one edu device: EFAULT, as type1 answers, with nothing
+ * mapped, pinned or charged, whether its pages are there yet or not and
+ * whether the range starts, ends or passes through that memory (its
+ * exporter frees it once unmapped and closed, whatever an IOMMU still
+ * maps). Real device memory, the edu's BAR, still maps. It needs one edu
+ * device and fails, not skips, without udmabuf or vgem;
+ * tools/vm/stock/selftests runs it on Debian's kernel too (-f ram_pfnmap).
  */
 #include "mdom_test.h"
+#include "dmabuf_utils.h"
 
 #define PG		4096ULL
 #define IOVA_RAM	SZ_1M		/* 4 pages of RAM */
@@ -161,6 +172,205 @@ TEST_F_TIMEOUT(devmem, bar_peer_to_peer, 180)
 	expect_xlate(_metadata, t, IOVA_RAM, pagemap_phys_one(t->ram));
 	vfio_unmap(t->fd, IOVA_RAM, RAM_PAGES * PG);
 	EXPECT_EQ(t->mark.vmlck, vmlck_kb());
+}
+
+/* ---- RAM behind VM_PFNMAP: refused ---------------------------------------- */
+
+#define IOVA_RP		SZ_1M
+#define RP_PAGES	4	/* the exporter's RAM */
+#define RP_AROUND	2	/* ordinary anonymous pages on either side */
+#define RP_SPAN		((2 * RP_AROUND + RP_PAGES) * PG)
+#define IOVA_EDU_BAR	0x4000000ULL
+
+struct rctx {
+	bool ready;
+	bool mdom;
+	int fd;
+	int gfd;
+	struct edu_dev edu;
+	/* RP_AROUND anonymous pages, the buffer, RP_AROUND anonymous pages */
+	uint8_t *span;
+	struct ram_pfnmap buf;
+	struct leak_mark mark;
+	long long pins;		/* with the buffer (udmabuf pins the memfd) */
+};
+
+FIXTURE(ram_pfnmap)
+{
+	struct rctx t;
+};
+
+FIXTURE_VARIANT(ram_pfnmap)
+{
+	enum ram_pfnmap_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(ram_pfnmap, udmabuf)
+{
+	.kind = RAM_PFNMAP_UDMABUF,
+};
+
+FIXTURE_VARIANT_ADD(ram_pfnmap, vgem)
+{
+	.kind = RAM_PFNMAP_VGEM,
+};
+
+FIXTURE_SETUP(ram_pfnmap)
+{
+	struct rctx *t = &self->t;
+	int ret;
+
+	t->fd = -1;
+	t->gfd = -1;
+	t->edu.device_fd = -1;
+	t->buf.fd = -1;
+	t->buf.memfd = -1;
+	t->span = MAP_FAILED;
+	t->mdom = !mdom_test_on_type1();
+	if (t->mdom && !mdom_loaded())
+		SKIP(return, "vfio_mdom.ko is not loaded");
+	if (edu_find(0, &t->edu))
+		SKIP(return, "needs an edu device bound to vfio-pci");
+
+	leak_mark(&t->mark);
+	t->fd = vfio_open_container();
+	ASSERT_LE(0, t->fd);
+	t->gfd = vfio_open_group(t->edu.group);
+	ASSERT_LE(0, t->gfd);
+	ASSERT_EQ(0, vfio_attach(t->fd, t->gfd, true, VFIO_TYPE1v2_IOMMU));
+	if (t->mdom)
+		expect_backend_mdom(t->fd);
+	t->ready = true;
+
+	t->span = mmap(NULL, RP_SPAN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, t->span);
+	memset(t->span, 0x11, RP_SPAN);
+	/* Not touched: its pages come in when first looked up */
+	ret = ram_pfnmap_alloc(&t->buf, variant->kind, RP_PAGES * PG,
+			       t->span + RP_AROUND * PG);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("%s: %s (built into the test kernel; Debian's: modprobe vgem)",
+		       ram_pfnmap_name(variant->kind), strerror(-ret));
+	}
+	t->pins = foll_pins_stable();
+}
+
+FIXTURE_TEARDOWN(ram_pfnmap)
+{
+	struct rctx *t = &self->t;
+
+	edu_close(&t->edu);
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->gfd >= 0)
+		close(t->gfd);
+	ram_pfnmap_free(&t->buf);
+	if (t->span != MAP_FAILED)
+		munmap(t->span, RP_SPAN);
+	if (t->ready)
+		expect_no_leak(&t->mark, !t->mdom);
+}
+
+/*
+ * Nothing of [IOVA_RP, +RP_SPAN) is mapped, nothing more pinned or
+ * charged than before the first map.
+ */
+static void expect_nothing_mapped(struct __test_metadata *_metadata,
+				  struct rctx *t)
+{
+	uint64_t unmapped = 1, off;
+	struct mdom_state st;
+	struct intel_pte x;
+
+	EXPECT_EQ(t->mark.vmlck, vmlck_kb()) TH_LOG("locked_vm charged");
+	expect_pins(t->pins);
+	if (t->mdom) {
+		mdom_query(t->fd, &st);
+		EXPECT_EQ(0, st.q.num_mappings);
+		EXPECT_EQ(0, st.q.mapped_bytes);
+		EXPECT_EQ(0, st.q.pinned_pages);
+		EXPECT_EQ(0, st.q.locked_pages);
+	}
+	if (intel_pt_available(t->edu.bdf)) {
+		for (off = 0; off < RP_SPAN; off += PG)
+			EXPECT_EQ(-ENOENT, intel_translation(t->edu.bdf,
+							     IOVA_RP + off,
+							     &x));
+	}
+	EXPECT_EQ(0, _vfio_unmap(t->fd, IOVA_RP, RP_SPAN, 0, &unmapped));
+	EXPECT_EQ(0, unmapped);
+}
+
+/* The buffer alone, its pages not there yet, then there: EFAULT */
+TEST_F(ram_pfnmap, refused)
+{
+	struct rctx *t = &self->t;
+	uint8_t *buf = t->buf.va;
+	uint64_t size = RP_PAGES * PG;
+
+	/* Faulted in by the lookup, then refused */
+	vfio_map_err(EFAULT, t->fd, IOVA_RP, size, buf, VFIO_RW);
+	expect_nothing_mapped(_metadata, t);
+
+	memset(buf, 0xa5, size);
+	vfio_map_err(EFAULT, t->fd, IOVA_RP, size, buf, VFIO_RW);
+	vfio_map_err(EFAULT, t->fd, IOVA_RP, size, buf,
+		     VFIO_DMA_MAP_FLAG_READ);
+	vfio_map_err(EFAULT, t->fd, IOVA_RP, PG, buf + size - PG,
+		     VFIO_DMA_MAP_FLAG_WRITE);
+	expect_nothing_mapped(_metadata, t);
+	/* The buffer is still its exporter's, as it was */
+	EXPECT_EQ(0xa5, buf[size - 1]);
+}
+
+/* Ranges that start, end or pass through the buffer: EFAULT */
+TEST_F(ram_pfnmap, next_to_ram)
+{
+	struct rctx *t = &self->t;
+	uint8_t *span = t->span, *buf = t->buf.va;
+	uint64_t size = RP_PAGES * PG;
+
+	ASSERT_EQ(span + RP_AROUND * PG, buf);
+	memset(buf, 0xa5, size);
+	/* Anonymous memory, then the buffer, then anonymous memory */
+	vfio_map_err(EFAULT, t->fd, IOVA_RP, RP_SPAN, span, VFIO_RW);
+	/* The last anonymous page before it and its first page */
+	vfio_map_err(EFAULT, t->fd, IOVA_RP, 2 * PG, buf - PG, VFIO_RW);
+	/* Its last page and the first anonymous page after it */
+	vfio_map_err(EFAULT, t->fd, IOVA_RP, 2 * PG, buf + size - PG,
+		     VFIO_RW);
+	vfio_map_err(EFAULT, t->fd, IOVA_RP, size + RP_AROUND * PG, buf,
+		     VFIO_DMA_MAP_FLAG_READ);
+	expect_nothing_mapped(_metadata, t);
+
+	/* The anonymous pages alone map */
+	vfio_map(t->fd, IOVA_RP, RP_AROUND * PG, span);
+	vfio_unmap(t->fd, IOVA_RP, RP_AROUND * PG);
+	vfio_map(t->fd, IOVA_RP, RP_AROUND * PG, buf + size);
+	vfio_unmap(t->fd, IOVA_RP, RP_AROUND * PG);
+	expect_nothing_mapped(_metadata, t);
+}
+
+/* Real device memory, the edu's BAR0, maps: neither pinned nor charged */
+TEST_F(ram_pfnmap, bar_still_maps)
+{
+	struct rctx *t = &self->t;
+	struct edu_dev *edu = &t->edu;
+	struct mdom_state st;
+
+	ASSERT_EQ(0, edu_open(edu, t->gfd));
+	vfio_map(t->fd, IOVA_EDU_BAR, edu->bar_len, edu->bar);
+	EXPECT_EQ(t->mark.vmlck, vmlck_kb());
+	expect_pins(t->pins);
+	if (t->mdom) {
+		mdom_query(t->fd, &st);
+		EXPECT_EQ(1, st.q.num_mappings);
+		EXPECT_EQ(edu->bar_len, st.q.mapped_bytes);
+		EXPECT_EQ(0, st.q.pinned_pages);
+	}
+	vfio_unmap(t->fd, IOVA_EDU_BAR, edu->bar_len);
+	expect_nothing_mapped(_metadata, t);
 }
 
 TEST_HARNESS_MAIN

@@ -27,6 +27,7 @@
  */
 #include "mdom_test.h"
 #include "oracle_utils.h"
+#include "dmabuf_utils.h"
 
 #define DIV_ANY_KNOWN	(-2)	/* DIV_NONE or an intended divergence */
 
@@ -249,6 +250,56 @@ TEST_F_TIMEOUT(oracle, map_not_user_memory, 300)
 	MAP(SZ_2M, 2 * SZ_4K, TOP - SZ_4K, RW, EFAULT);
 	MAP(SZ_2M, 2 * SZ_2M, 0 - 2 * SZ_2M, RW, EFAULT);
 	CHECK();
+}
+
+/*
+ * Ordinary RAM behind a VM_PFNMAP mmap (dmabuf_utils.h: udmabuf, vgem):
+ * not device memory, EFAULT, its pages there yet or not, alone or next to
+ * anonymous memory, read or written.
+ */
+TEST_F_TIMEOUT(oracle, map_ram_behind_pfnmap, 300)
+{
+	const size_t size = 4 * SZ_4K, span_size = size + 2 * SZ_4K;
+	struct oracle *o = self->o;
+	struct ram_pfnmap b[2];
+	uint8_t *span, *buf;
+	unsigned int k;
+	int ret;
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M0, 0);
+	ATTACH(G_EDU, 0);
+	/* Anonymous memory, the udmabuf, anonymous memory */
+	span = mmap(NULL, span_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, span);
+	memset(span, 0x33, span_size);
+	for (k = 0; k < 2; k++) {
+		ret = ram_pfnmap_alloc(&b[k], k, size,
+				       k == RAM_PFNMAP_UDMABUF ? span + SZ_4K :
+								 NULL);
+		ASSERT_EQ(0, ret) TH_LOG("%s: %s", ram_pfnmap_name(k),
+					 strerror(-ret));
+	}
+
+	for (k = 0; k < 2; k++) {
+		buf = b[k].va;
+		/* Not there yet, then there */
+		MAP(SZ_1M, size, buf, RW, EFAULT);
+		memset(buf, 0x44, size);
+		MAP(SZ_1M, size, buf, RW, EFAULT);
+		MAP(SZ_1M, size, buf, RD, EFAULT);
+		MAP(SZ_1M, SZ_4K, buf + size - SZ_4K, WR, EFAULT);
+	}
+	buf = b[RAM_PFNMAP_UDMABUF].va;
+	MAP(SZ_1M, span_size, span, RW, EFAULT);
+	MAP(SZ_1M, 2 * SZ_4K, span, RW, EFAULT);
+	MAP(SZ_1M, 2 * SZ_4K, buf + size - SZ_4K, RD, EFAULT);
+	CHECK();
+
+	for (k = 0; k < 2; k++)
+		ram_pfnmap_free(&b[k]);
+	munmap(span, span_size);
 }
 
 /* ---- UNMAP_DMA ----------------------------------------------------------- */
