@@ -242,6 +242,56 @@ static int fail_enforce_cc_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(fail_enforce_cc_fops, fail_enforce_cc_get,
 			 fail_enforce_cc_set, "%llu\n");
 
+/* 0: idle, 1: the next unmap_pages() will wait, 2: one waits */
+static int hold_unmap_get(void *data, u64 *val)
+{
+	struct mock_instance *inst = data;
+
+	spin_lock(&inst->inject_lock);
+	*val = inst->unmap_held ? 2 : inst->hold_unmap;
+	spin_unlock(&inst->inject_lock);
+	return 0;
+}
+
+/* 1 arms, 0 disarms and releases the unmap_pages() waiting */
+static int hold_unmap_set(void *data, u64 val)
+{
+	struct mock_instance *inst = data;
+
+	if (val > 1)
+		return -EINVAL;
+	spin_lock(&inst->inject_lock);
+	inst->hold_unmap = val;
+	if (!val)
+		inst->unmap_held = false;
+	spin_unlock(&inst->inject_lock);
+	if (!val)
+		wake_up_all(&inst->hold_wq);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(hold_unmap_fops, hold_unmap_get, hold_unmap_set,
+			 "%llu\n");
+
+static int unmap_delay_us_get(void *data, u64 *val)
+{
+	struct mock_instance *inst = data;
+
+	*val = READ_ONCE(inst->unmap_delay_us);
+	return 0;
+}
+
+static int unmap_delay_us_set(void *data, u64 val)
+{
+	struct mock_instance *inst = data;
+
+	if (val > 100000)
+		return -EINVAL;
+	WRITE_ONCE(inst->unmap_delay_us, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(unmap_delay_us_fops, unmap_delay_us_get,
+			 unmap_delay_us_set, "%llu\n");
+
 /*
  * A debugfs file through which user space makes a device do DMA: pread
  * and pwrite at offset IOVA, at most MOCK_DMA_MAX bytes a call. @rw moves
@@ -559,6 +609,10 @@ void mock_debugfs_add_instance(struct mock_instance *inst)
 				   &fail_attach_fops);
 	debugfs_create_file_unsafe("fail_enforce_cc", 0644, dir, inst,
 				   &fail_enforce_cc_fops);
+	debugfs_create_file_unsafe("hold_unmap", 0644, dir, inst,
+				   &hold_unmap_fops);
+	debugfs_create_file_unsafe("unmap_delay_us", 0644, dir, inst,
+				   &unmap_delay_us_fops);
 }
 
 void mock_debugfs_add_device(struct mock_dev *mdev)

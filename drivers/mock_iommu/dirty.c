@@ -16,6 +16,18 @@
  * as long as its translation: unmap_pages() drops the bits of what it
  * unmaps (hardware loses them with the entry), read_and_clear_dirty()
  * reports and clears them, and disabling tracking clears them all.
+ *
+ * Race detector: on Intel and io-pgtable, unmap_pages() frees the page
+ * table pages under the range it unmaps, and read_and_clear_dirty() walks
+ * (and writes) the page table without a lock: a read of a range that an
+ * unmap is unmapping meanwhile is a use-after-free, which the caller must
+ * rule out by reading only what it has mapped and nobody unmaps. The mock
+ * serialises both on mock_domain::lock, so it would never show; instead
+ * each call puts its range on mock_domain::inflight for its duration, and
+ * one that meets a range of the other kind counts dirty_unmap_races and
+ * warns. The debugfs knobs hold_unmap and unmap_delay_us keep an
+ * unmap_pages() in flight longer, so that a test can make the overlap
+ * happen.
  */
 #include <linux/seq_file.h>
 
@@ -134,6 +146,57 @@ void mock_dirty_show(struct seq_file *s, struct mock_domain *md,
 	}
 }
 
+/**
+ * mock_inflight_begin() - an unmap_pages() or read_and_clear_dirty() starts
+ * @md: domain
+ * @op: its record, on the caller's stack until mock_inflight_end()
+ * @first: first IOVA it works on
+ * @last: last IOVA
+ * @unmap: an unmap_pages(), else a read_and_clear_dirty()
+ *
+ * Counts a race (and warns, once) when a call of the other kind in flight
+ * on @md meets [@first, @last].
+ */
+void mock_inflight_begin(struct mock_domain *md, struct mock_inflight *op,
+			 unsigned long first, unsigned long last, bool unmap)
+{
+	const struct mock_inflight *rd = op, *un = op;
+	struct mock_inflight *other, seen;
+	bool race = false;
+
+	op->first = first;
+	op->last = last;
+	op->unmap = unmap;
+	spin_lock(&md->inflight_lock);
+	list_for_each_entry(other, &md->inflight, node) {
+		if (other->unmap == unmap || other->last < first ||
+		    other->first > last)
+			continue;
+		seen = *other;
+		race = true;
+		break;
+	}
+	list_add(&op->node, &md->inflight);
+	spin_unlock(&md->inflight_lock);
+	if (!race)
+		return;
+	mock_count(md->inst, MOCK_CNT_DIRTY_UNMAP_RACES);
+	if (unmap)
+		rd = &seen;
+	else
+		un = &seen;
+	WARN_ONCE(1, "%s: domain %u: read_and_clear_dirty(0x%lx-0x%lx) while unmap_pages(0x%lx-0x%lx) runs\n",
+		  MOCK_DRV_NAME, md->id, rd->first, rd->last, un->first,
+		  un->last);
+}
+
+void mock_inflight_end(struct mock_domain *md, struct mock_inflight *op)
+{
+	spin_lock(&md->inflight_lock);
+	list_del(&op->node);
+	spin_unlock(&md->inflight_lock);
+}
+
 static int mock_dirty_set_tracking(struct iommu_domain *domain, bool enable)
 {
 	struct mock_domain *md = to_mock_domain(domain);
@@ -158,16 +221,21 @@ static int mock_dirty_read_and_clear(struct iommu_domain *domain,
 				     struct iommu_dirty_bitmap *dirty)
 {
 	struct mock_domain *md = to_mock_domain(domain);
+	struct mock_inflight op;
 	unsigned long index, last;
 	void *entry;
+	int rc = 0;
 
 	if (!size || check_add_overflow(iova, size - 1, &last) ||
 	    (flags & ~IOMMU_DIRTY_NO_CLEAR))
 		return -EINVAL;
 
-	guard(mutex)(&md->lock);
-	if (!md->dirty_tracking && dirty->bitmap)
-		return -EINVAL;
+	mock_inflight_begin(md, &op, iova, last, false);
+	mutex_lock(&md->lock);
+	if (!md->dirty_tracking && dirty->bitmap) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
 	xa_for_each_range(&md->dirty, index, entry, iova >> MOCK_PT_SHIFT,
 			  last >> MOCK_PT_SHIFT) {
 		iommu_dirty_bitmap_record(dirty, index << MOCK_PT_SHIFT,
@@ -177,7 +245,10 @@ static int mock_dirty_read_and_clear(struct iommu_domain *domain,
 		xa_erase(&md->dirty, index);
 		md->nr_dirty--;
 	}
-	return 0;
+out_unlock:
+	mutex_unlock(&md->lock);
+	mock_inflight_end(md, &op);
+	return rc;
 }
 
 const struct iommu_dirty_ops mock_dirty_ops = {

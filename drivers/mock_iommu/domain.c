@@ -26,6 +26,7 @@
  */
 #include <linux/bitfield.h>
 #include <linux/cleanup.h>
+#include <linux/delay.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -232,6 +233,36 @@ static bool mock_inject_enforce_cc(struct mock_instance *inst)
 	return fail;
 }
 
+/*
+ * Keep an unmap_pages() in flight longer: held while hold_unmap was armed
+ * (until released, the caller killed, or MOCK_HOLD_MAX), then delayed by
+ * unmap_delay_us (debugfs).
+ */
+#define MOCK_HOLD_MAX	(10 * HZ)
+
+static void mock_unmap_stall(struct mock_instance *inst)
+{
+	unsigned int us = READ_ONCE(inst->unmap_delay_us);
+	bool hold;
+
+	spin_lock(&inst->inject_lock);
+	hold = inst->hold_unmap;
+	inst->hold_unmap = false;
+	if (hold)
+		inst->unmap_held = true;
+	spin_unlock(&inst->inject_lock);
+	if (hold) {
+		wait_event_killable_timeout(inst->hold_wq,
+					    !READ_ONCE(inst->unmap_held),
+					    MOCK_HOLD_MAX);
+		spin_lock(&inst->inject_lock);
+		inst->unmap_held = false;
+		spin_unlock(&inst->inject_lock);
+	}
+	if (us)
+		fsleep(us);
+}
+
 static int mock_domain_map_pages(struct iommu_domain *domain,
 				 unsigned long iova, phys_addr_t paddr,
 				 size_t pgsize, size_t pgcount, int prot,
@@ -293,7 +324,8 @@ static int mock_domain_map_pages(struct iommu_domain *domain,
  * translations: no translation cut at either end and no hole (a stale
  * entry is a hole). Anything else is a caller bug: it is counted and
  * nothing is unmapped. The unmapped translations become stale until an
- * IOTLB sync covers them.
+ * IOTLB sync covers them. The range is in flight for the race detector
+ * (dirty.c) from the start to the end of the call.
  */
 static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 				      unsigned long iova, size_t pgsize,
@@ -304,6 +336,7 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 	XA_STATE(xas, &md->pt, iova >> MOCK_PT_SHIFT);
 	struct mock_instance *inst = md->inst;
 	unsigned long last, cursor, start;
+	struct mock_inflight op;
 	unsigned long n = 0;
 	size_t size;
 	void *pte;
@@ -312,6 +345,8 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 	    check_add_overflow(iova, size - 1, &last))
 		goto err_mismatch;
 
+	mock_inflight_begin(md, &op, iova, last, true);
+	mock_unmap_stall(inst);
 	mutex_lock(&md->lock);
 	pte = mock_pt_find(md, iova, &start);
 	if (pte && start != iova)
@@ -343,6 +378,7 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 	/* The dirty bits go with the page table entries */
 	mock_dirty_drop(md, iova, last);
 	mutex_unlock(&md->lock);
+	mock_inflight_end(md, &op);
 
 	iommu_iotlb_gather_add_range(gather, iova, size);
 	mock_count_add(inst, MOCK_CNT_TRANSLATIONS_LIVE, -(s64)n);
@@ -351,6 +387,7 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 
 err_unlock:
 	mutex_unlock(&md->lock);
+	mock_inflight_end(md, &op);
 err_mismatch:
 	mock_count(inst, MOCK_CNT_UNMAP_MISMATCH);
 	pr_debug("domain %u: unmap 0x%lx + 0x%zx * %zu does not match the maps\n",
@@ -541,6 +578,8 @@ static struct iommu_domain *mock_domain_alloc(struct device *dev, bool dirty)
 	mutex_init(&md->lock);
 	xa_init(&md->pt);
 	xa_init(&md->dirty);
+	spin_lock_init(&md->inflight_lock);
+	INIT_LIST_HEAD(&md->inflight);
 
 	mutex_lock(&mock_domains_lock);
 	md->id = mock_next_domain_id++;

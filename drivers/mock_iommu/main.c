@@ -115,6 +115,13 @@
  *                            returns false, although the devices keep
  *                            reporting IOMMU_CAP_ENFORCE_CACHE_COHERENCY;
  *                            0 cancels. Reads 1 while pending, else 0
+ *   instI/hold_unmap         write 1: the next unmap_pages() on a domain
+ *                            of instance I waits, its range in flight for
+ *                            the race detector (dirty.c), until 0 is
+ *                            written (at most 10 s); reads 0 (idle), 1
+ *                            (armed) or 2 (an unmap_pages() waits)
+ *   instI/unmap_delay_us     every unmap_pages() on a domain of instance I
+ *                            sleeps this long (0-100000) in flight
  *   dev/NAME/dma             the device's view of IOVA space: pwrite(fd,
  *                            buf, len, IOVA) makes the device write memory
  *                            at IOVA, pread(fd, buf, len, IOVA) makes it
@@ -240,6 +247,7 @@ const char * const mock_counter_names[MOCK_CNT_NR] = {
 	[MOCK_CNT_UNSYNCED_UNMAPS] = "unsynced_unmaps",
 	[MOCK_CNT_FREED_ATTACHED] = "freed_attached",
 	[MOCK_CNT_RESV_MAPS] = "resv_maps",
+	[MOCK_CNT_DIRTY_UNMAP_RACES] = "dirty_unmap_races",
 	[MOCK_CNT_DMA_FAULTS] = "dma_faults",
 	[MOCK_CNT_MAPS] = "maps",
 	[MOCK_CNT_UNMAPS] = "unmaps",
@@ -353,6 +361,7 @@ static struct mock_instance *mock_instance_alloc(unsigned int index)
 	inst->isolated_msi = isolated_msi[index];
 	inst->nr_devices = nr_devices[index];
 	spin_lock_init(&inst->inject_lock);
+	init_waitqueue_head(&inst->hold_wq);
 	rc = mock_parse_resv(inst, resv[index]);
 	if (rc) {
 		pr_err("instance %u: bad resv \"%s\"\n", index, resv[index]);
@@ -619,6 +628,7 @@ int mock_iommu_get_counters(int index, struct mock_iommu_counters *out)
 		.unsynced_unmaps = v[MOCK_CNT_UNSYNCED_UNMAPS],
 		.freed_attached = v[MOCK_CNT_FREED_ATTACHED],
 		.resv_maps = v[MOCK_CNT_RESV_MAPS],
+		.dirty_unmap_races = v[MOCK_CNT_DIRTY_UNMAP_RACES],
 		.dma_faults = v[MOCK_CNT_DMA_FAULTS],
 		.maps = v[MOCK_CNT_MAPS],
 		.unmaps = v[MOCK_CNT_UNMAPS],

@@ -86,6 +86,9 @@ struct mock_iommu_instance_info {
  * @freed_attached: domains freed while a device was still attached
  * @resv_maps: maps that overlap a reserved region of the domain's instance
  *	(allowed, like hardware, but a caller bug)
+ * @dirty_unmap_races: read_and_clear_dirty() calls that met the range of
+ *	an unmap_pages() running on the same domain (a use-after-free of
+ *	page table pages on real IOMMUs); each also WARNs, once
  * @dma_faults: DMA attempts that faulted (see struct mock_iommu_fault)
  * @maps: successful map_pages() calls
  * @unmaps: successful unmap_pages() calls
@@ -100,7 +103,8 @@ struct mock_iommu_instance_info {
  * @translations_live: translations currently present in all live domains
  *
  * Tests assert that @unmap_mismatch, @map_overlap, @leaked_translations,
- * @unsynced_unmaps, @freed_attached and @resv_maps stay zero, and that
+ * @unsynced_unmaps, @freed_attached, @resv_maps and @dirty_unmap_races
+ * stay zero, and that
  * @domains_live returns to its previous value once a container is gone.
  */
 struct mock_iommu_counters {
@@ -110,6 +114,7 @@ struct mock_iommu_counters {
 	u64 unsynced_unmaps;
 	u64 freed_attached;
 	u64 resv_maps;
+	u64 dirty_unmap_races;
 	u64 dma_faults;
 	u64 maps;
 	u64 unmaps;

@@ -5,7 +5,8 @@
  *
  * Locking order: iommu_group::mutex -> mock_domains_lock ->
  * mock_domain::lock (IOMMU side, see struct mock_domain); mock_domain::lock
- * is also taken alone, and inject_lock (a spinlock) innermost. The
+ * is also taken alone, and inject_lock and mock_domain::inflight_lock
+ * (spinlocks) innermost, never together. The
  * emulated devices' mock_pins::lock is taken under VFIO's locks
  * (vfio_device_set::lock for open and close, the IOMMU backend's locks for
  * dma_unmap()), never with another lock of the mock, and is never held
@@ -60,6 +61,7 @@ enum mock_counter {
 	MOCK_CNT_UNSYNCED_UNMAPS,
 	MOCK_CNT_FREED_ATTACHED,
 	MOCK_CNT_RESV_MAPS,
+	MOCK_CNT_DIRTY_UNMAP_RACES,
 	MOCK_CNT_DMA_FAULTS,
 	MOCK_CNT_MAPS,
 	MOCK_CNT_UNMAPS,
@@ -109,6 +111,12 @@ struct mock_resv {
  * @fail_attach_err: errno the next paging attach fails with; 0: none
  * @fail_enforce_cc: the next enforce_cache_coherency() that would succeed
  *	on a domain of the instance returns false
+ * @hold_unmap: the next unmap_pages() on a domain of the instance waits,
+ *	its range in flight, until released (debugfs hold_unmap)
+ * @unmap_held: an unmap_pages() waits now; clearing it releases it
+ * @hold_wq: the held unmap_pages() waits there
+ * @unmap_delay_us: every unmap_pages() sleeps this long, its range in
+ *	flight (debugfs unmap_delay_us; read and written unlocked)
  *
  * Everything but the counters and the injection fields is set at module
  * load and constant until unload.
@@ -139,6 +147,10 @@ struct mock_instance {
 	int fail_alloc_err;
 	int fail_attach_err;
 	bool fail_enforce_cc;
+	bool hold_unmap;
+	bool unmap_held;
+	wait_queue_head_t hold_wq;
+	unsigned int unmap_delay_us;
 };
 
 /**
@@ -180,6 +192,9 @@ struct mock_dev {
  * @dirty: the dirty bits: an entry at IOVA >> MOCK_PT_SHIFT for every
  *	dirty 4 KiB page of a translation (see dirty.c)
  * @nr_dirty: entries in @dirty
+ * @inflight_lock: protects @inflight (a spinlock, taken alone)
+ * @inflight: the unmap_pages() and read_and_clear_dirty() calls running on
+ *	the domain, struct mock_inflight (dirty.c)
  *
  * The locking order is iommu_group::mutex -> mock_domains_lock ->
  * mock_domain::lock.
@@ -199,6 +214,25 @@ struct mock_domain {
 	bool dirty_tracking;
 	struct xarray dirty;
 	unsigned long nr_dirty;
+
+	spinlock_t inflight_lock;	/* @inflight */
+	struct list_head inflight;
+};
+
+/**
+ * struct mock_inflight - an unmap_pages() or read_and_clear_dirty() running
+ * @node: in mock_domain::inflight
+ * @first: first IOVA of its range
+ * @last: last IOVA of its range
+ * @unmap: an unmap_pages(), else a read_and_clear_dirty()
+ *
+ * On the caller's stack for the duration of the call (dirty.c).
+ */
+struct mock_inflight {
+	struct list_head node;
+	unsigned long first;
+	unsigned long last;
+	bool unmap;
 };
 
 #define MOCK_PT_SHIFT	12
@@ -324,6 +358,9 @@ void mock_dirty_drop(struct mock_domain *md, unsigned long iova,
 		     unsigned long last);
 void mock_dirty_show(struct seq_file *s, struct mock_domain *md,
 		     unsigned long start, size_t size);
+void mock_inflight_begin(struct mock_domain *md, struct mock_inflight *op,
+			 unsigned long first, unsigned long last, bool unmap);
+void mock_inflight_end(struct mock_domain *md, struct mock_inflight *op);
 
 /* pins.c */
 void mock_pins_init(struct mock_pins *p,

@@ -30,7 +30,10 @@
  * Locking: START, STOP and a domain joining change the mode under
  * domains_rwsem written; reads hold it for reading, with iova_lock for
  * the mappings; copies to user space happen under iova_lock (which may
- * fault: iova_lock -> mmap_lock, as pinning).
+ * fault: iova_lock -> mmap_lock, as pinning). The IOMMUs' dirty bits are
+ * read only over mappings that no other thread maps or unmaps: the LIVE
+ * ones, which stay LIVE while iova_lock is held, or an unmap's own
+ * victims before it unmaps them (as iommufd reads only areas with pages).
  */
 #include <linux/bitmap.h>
 #include <linux/iommu.h>
@@ -300,38 +303,95 @@ static void mdom_dirty_set_emulated(struct mdom_container *c,
 	}
 }
 
-static int mdom_dirty_read_fn(struct iova_bitmap *bitmap, unsigned long iova,
-			      size_t length, void *opaque)
+/* Read and clear every domain's dirty bits of [@first, @last] into @bitmap. */
+static int mdom_dirty_read_domains(struct mdom_container *c,
+				   struct iova_bitmap *bitmap, u64 first,
+				   u64 last)
 {
-	struct mdom_dirty_walk *walk = opaque;
-	struct mdom_container *c = walk->c;
-	u64 last = iova + length - 1;
 	struct iommu_iotlb_gather gather;
 	struct iommu_dirty_bitmap dirty;
 	struct mdom_domain *d;
-	struct mdom_dma *dma;
 	int ret;
 
 	list_for_each_entry(d, &c->domains, next) {
 		iommu_iotlb_gather_init(&gather);
 		iommu_dirty_bitmap_init(&dirty, bitmap, &gather);
 		ret = d->domain->dirty_ops->read_and_clear_dirty(d->domain,
-								 iova, length,
+								 first,
+								 last - first + 1,
 								 0, &dirty);
 		iommu_iotlb_sync(d->domain, &gather);
 		if (ret)
 			return ret;
 	}
-	if (walk->victims) {
-		list_for_each_entry(dma, walk->victims, list)
-			mdom_dirty_set_emulated(c, dma, bitmap, iova, last);
-		return 0;
-	}
-	for (dma = mdom_dma_first(&c->dmas, iova, last); dma;
-	     dma = mdom_dma_next(dma, iova, last))
-		if (dma->state == MDOM_DMA_LIVE)
-			mdom_dirty_set_emulated(c, dma, bitmap, iova, last);
 	return 0;
+}
+
+/*
+ * The next mapping to read, after @dma (NULL: the first): the walk's
+ * victims, or the LIVE mappings of the tree, meeting [@first, @last].
+ */
+static struct mdom_dma *mdom_dirty_walk_next(struct mdom_dirty_walk *walk,
+					     struct mdom_dma *dma, u64 first,
+					     u64 last)
+{
+	struct mdom_container *c = walk->c;
+
+	if (walk->victims) {
+		dma = dma ? list_next_entry(dma, list) :
+			    list_first_entry(walk->victims, struct mdom_dma,
+					     list);
+		for (; !list_entry_is_head(dma, walk->victims, list);
+		     dma = list_next_entry(dma, list))
+			if (dma->iova <= last && dma->last >= first)
+				return dma;
+		return NULL;
+	}
+	dma = dma ? mdom_dma_next(dma, first, last) :
+		    mdom_dma_first(&c->dmas, first, last);
+	while (dma && dma->state != MDOM_DMA_LIVE)
+		dma = mdom_dma_next(dma, first, last);
+	return dma;
+}
+
+/*
+ * One chunk of the user's bitmap: the IOMMU dirty bits of the mappings to
+ * report, and nothing else. Another thread may be mapping or unmapping
+ * the rest of the range in the domains meanwhile (without iova_lock), and
+ * the IOMMU drivers free page table pages there with no lock their dirty
+ * walk would take: reading those is a use-after-free. A run of abutting
+ * mappings is read at once.
+ */
+static int mdom_dirty_read_fn(struct iova_bitmap *bitmap, unsigned long iova,
+			      size_t length, void *opaque)
+{
+	struct mdom_dirty_walk *walk = opaque;
+	struct mdom_container *c = walk->c;
+	u64 last = iova + length - 1, run_first = 0, run_last = 0;
+	struct mdom_dma *dma = NULL;
+	bool run = false;
+	int ret;
+
+	while ((dma = mdom_dirty_walk_next(walk, dma, iova, last))) {
+		u64 first = max_t(u64, dma->iova, iova);
+
+		mdom_dirty_set_emulated(c, dma, bitmap, iova, last);
+		if (run && first == run_last + 1) {
+			run_last = min_t(u64, dma->last, last);
+			continue;
+		}
+		if (run) {
+			ret = mdom_dirty_read_domains(c, bitmap, run_first,
+						      run_last);
+			if (ret)
+				return ret;
+		}
+		run = true;
+		run_first = first;
+		run_last = min_t(u64, dma->last, last);
+	}
+	return run ? mdom_dirty_read_domains(c, bitmap, run_first, run_last) :
+		     0;
 }
 
 static int mdom_dirty_report_iommu(struct mdom_container *c, u64 iova,

@@ -183,9 +183,13 @@ struct mdom_info {
  *	detach and reserved-region calls) -> the IOMMU driver's locks
  *   devices_lock -> (a device's dma_unmap ->) iova_lock
  *
- * iova_lock is held around work on the tree and the counters, never
- * around a call into the IOMMU core; the IOMMU driver's map and unmap
- * run under domains_rwsem alone.
+ * iova_lock is held around work on the tree and the counters, and around
+ * no call into the IOMMU core but dirty.c's reads of dirty bits; the IOMMU
+ * driver's map and unmap run under domains_rwsem alone. So a mapping that
+ * is LIVE under iova_lock is not mapped or unmapped by anybody until the
+ * lock is dropped, and dirty bits are read only there (and by an unmap
+ * over its own victims): the drivers free page table pages under an
+ * unmap, and their dirty walks take no lock against it.
  *
  * domains_rwsem is held for writing while a group is attached (which may
  * replay every mapping into a new domain) or detached, and while dirty

@@ -15,9 +15,17 @@
  * dirty). Stopping turns the IOMMUs' tracking off, and starting again
  * starts from clean.
  *
+ * A bitmap is read only where mappings are live: the mock holds an unmap
+ * of one mapping in the middle of its unmap_pages() (debugfs hold_unmap)
+ * while a GET_BITMAP, or another unmap's bitmap, covers it, and counts
+ * (dirty_unmap_races) and warns if its dirty bits are read meanwhile:
+ * on a real IOMMU that read walks page table pages being freed.
+ *
  * type1 has no such mode (it reports every pinned page): not run against
  * it. Needs vfio_mdom.ko and the mock IOMMU with its default parameters.
  */
+#include <pthread.h>
+
 #include "mdom_test.h"
 
 #define PG		4096ULL
@@ -95,6 +103,8 @@ FIXTURE_TEARDOWN(dirty)
 	struct dctx *t = &self->t;
 	unsigned int i;
 
+	if (t->ready)
+		mock_hold_unmap(1, false);
 	if (t->emu_dfd >= 0)
 		close(t->emu_dfd);
 	if (t->fd >= 0)
@@ -361,6 +371,123 @@ TEST_F(dirty, untracked_domain_means_all_dirty)
 	vfio_dirty_stop(t->fd);
 	vfio_dirty_start(t->fd);
 	EXPECT_EQ(VFIO_MDOM_DIRTY_IOMMU, dirty_mode(_metadata, t));
+	vfio_dirty_stop(t->fd);
+}
+
+/* ---- an unmap held in flight by the mock ------------------------------------ */
+
+struct held_unmap {
+	int fd;
+	uint64_t iova, size, unmapped;
+	uint64_t bitmap[BITMAP_MAX];
+	int ret;
+	pthread_t tid;
+};
+
+static void *held_unmap_fn(void *arg)
+{
+	struct held_unmap *h = arg;
+
+	h->ret = _vfio_unmap_dirty(h->fd, h->iova, h->size, PG, h->bitmap,
+				   vfio_dirty_bitmap_bytes(h->size / PG),
+				   &h->unmapped);
+	return NULL;
+}
+
+/*
+ * Unmap [@iova, +@size) with a bitmap in a thread, and return once the
+ * mock holds its unmap_pages() (after the unmap read its own bitmap).
+ */
+static void held_unmap_start(struct __test_metadata *_metadata,
+			     struct dctx *t, struct held_unmap *h,
+			     uint64_t iova, uint64_t size)
+{
+	uint64_t deadline = now_ms() + 5000;
+
+	h->fd = t->fd;
+	h->iova = iova;
+	h->size = size;
+	ASSERT_EQ(0, mock_hold_unmap(1, true));
+	ASSERT_EQ(0, pthread_create(&h->tid, NULL, held_unmap_fn, h));
+	while (mock_hold_unmap_state(1) != 2) {
+		ASSERT_GT(deadline, now_ms())
+			TH_LOG("the unmap of 0x%llx never reached the mock",
+			       ULL(iova));
+		usleep(1000);
+	}
+}
+
+/* Let it go: it unmaps what it chose, @bits (-1 ends) were dirty. */
+static void held_unmap_finish(struct __test_metadata *_metadata,
+			      struct held_unmap *h, const int *bits)
+{
+	uint64_t want[BITMAP_MAX] = { 0 };
+	unsigned int i;
+
+	ASSERT_EQ(0, mock_hold_unmap(1, false));
+	ASSERT_EQ(0, pthread_join(h->tid, NULL));
+	EXPECT_EQ(0, h->ret);
+	EXPECT_EQ(h->size, h->unmapped);
+	for (i = 0; bits[i] >= 0; i++)
+		want[bits[i] / 64] |= 1ULL << (bits[i] % 64);
+	for (i = 0; i < vfio_dirty_bitmap_bytes(h->size / PG) / 8; i++)
+		EXPECT_EQ(want[i], h->bitmap[i])
+			TH_LOG("held unmap's bitmap, word %u", i);
+}
+
+/*
+ * GET_BITMAP of A, the hole and B while B is being unmapped from the
+ * domain: B is not read (its unmap reported it), and the mock saw no
+ * read of dirty bits under an unmap in flight.
+ */
+TEST_F(dirty, bitmap_skips_a_mapping_being_unmapped)
+{
+	struct dctx *t = &self->t;
+	static const int a_bits[] = { 3, -1 };
+	static const int b_bits[] = { 2, -1 };
+	long long races = mock_counter(MOCK_DIRTY_UNMAP_RACES, 1);
+	struct held_unmap h = {};
+
+	ASSERT_LE(0, races);
+	vfio_dirty_start(t->fd);
+	dev_write(_metadata, t, 0, IOVA_A + 3 * PG, 4, 1);
+	dev_write(_metadata, t, 1, IOVA_B + 2 * PG, 4, 2);
+	held_unmap_start(_metadata, t, &h, IOVA_B, PAGES_B * PG);
+	expect_bits(_metadata, t, IOVA_A, SPAN_PAGES, false, a_bits,
+		    "A to B, B going");
+	EXPECT_EQ(races, mock_counter(MOCK_DIRTY_UNMAP_RACES, 1))
+		TH_LOG("GET_BITMAP read the dirty bits of an unmap in flight");
+	held_unmap_finish(_metadata, &h, b_bits);
+	EXPECT_EQ(0, mock_domain_xlates_in(mock_dev_domain(1, 0), IOVA_B,
+					   PAGES_B * PG));
+	vfio_dirty_stop(t->fd);
+}
+
+/*
+ * An unmap with a bitmap from A to B's end while B is being unmapped:
+ * its victim is A alone (B counts as gone) and only A is read.
+ */
+TEST_F(dirty, unmap_bitmap_reads_only_its_victims)
+{
+	struct dctx *t = &self->t;
+	static const int a_bits[] = { 3, 95, -1 };
+	static const int b_bits[] = { 15, -1 };
+	long long races = mock_counter(MOCK_DIRTY_UNMAP_RACES, 1);
+	struct held_unmap h = {};
+
+	ASSERT_LE(0, races);
+	vfio_dirty_start(t->fd);
+	dev_write(_metadata, t, 1, IOVA_A + 3 * PG, 4, 1);
+	dev_write(_metadata, t, 0, IOVA_A + 95 * PG, 4, 2);
+	dev_write(_metadata, t, 1, IOVA_B + 15 * PG, 4, 3);
+	held_unmap_start(_metadata, t, &h, IOVA_B, PAGES_B * PG);
+	expect_bits(_metadata, t, IOVA_A, SPAN_PAGES, true, a_bits,
+		    "unmap A to B, B going");
+	EXPECT_EQ(races, mock_counter(MOCK_DIRTY_UNMAP_RACES, 1))
+		TH_LOG("an unmap read the dirty bits of another in flight");
+	held_unmap_finish(_metadata, &h, b_bits);
+	EXPECT_EQ(0, mock_domain_xlates_in(mock_dev_domain(1, 0), IOVA_A,
+					   SPAN_PAGES * PG));
 	vfio_dirty_stop(t->fd);
 }
 

@@ -368,6 +368,7 @@ enum mock_counter_id {
 	MOCK_UNSYNCED_UNMAPS,
 	MOCK_FREED_ATTACHED,
 	MOCK_RESV_MAPS,
+	MOCK_DIRTY_UNMAP_RACES,
 	MOCK_NR_ERRORS,
 	MOCK_DOMAINS_LIVE = MOCK_NR_ERRORS,
 	MOCK_TRANSLATIONS_LIVE,
@@ -385,6 +386,7 @@ static const char * const mock_counter_names[MOCK_NR_COUNTERS] = {
 	[MOCK_UNSYNCED_UNMAPS] = "unsynced_unmaps",
 	[MOCK_FREED_ATTACHED] = "freed_attached",
 	[MOCK_RESV_MAPS] = "resv_maps",
+	[MOCK_DIRTY_UNMAP_RACES] = "dirty_unmap_races",
 	[MOCK_DOMAINS_LIVE] = "domains_live",
 	[MOCK_TRANSLATIONS_LIVE] = "translations_live",
 	[MOCK_DMA_FAULTS] = "dma_faults",
@@ -506,6 +508,33 @@ static inline int mock_fail_attach(int inst, int err)
 
 	snprintf(val, sizeof(val), "%d", err);
 	return mock_inst_write(inst, "fail_attach", val);
+}
+
+/*
+ * Hold the next unmap_pages() on a domain of @inst in flight (@on), or
+ * release the one held and disarm (!@on).
+ */
+static inline int mock_hold_unmap(int inst, bool on)
+{
+	return mock_inst_write(inst, "hold_unmap", on ? "1" : "0");
+}
+
+/* 0: nothing armed, 1: armed, 2: an unmap_pages() is held; or -errno */
+static inline int mock_hold_unmap_state(int inst)
+{
+	char buf[16];
+	int ret = mock_inst_read(inst, "hold_unmap", buf, sizeof(buf));
+
+	return ret < 0 ? ret : atoi(buf);
+}
+
+/* Every unmap_pages() on a domain of @inst sleeps @us in flight. */
+static inline int mock_unmap_delay(int inst, unsigned int us)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%u", us);
+	return mock_inst_write(inst, "unmap_delay_us", val);
 }
 
 /* ---- device-side DMA ---------------------------------------------------------- */

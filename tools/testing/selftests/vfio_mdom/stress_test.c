@@ -42,6 +42,16 @@
  * same translations by replay (the Intel ones read from its page
  * table). Then everything goes and nothing is left pinned or charged.
  * The kernel log must stay clean (KASAN, lockdep): run.sh checks it.
+ *
+ * dirty_stress.bitmaps_against_unmaps (VFIO_MDOM_DIRTY_STRESS_SECONDS,
+ * default 8): one container on mock 1.0 and 1.1, whose shared domain
+ * tracks dirty pages, tracking started. On one window, two mappers map
+ * and unmap at random, a third unmaps with
+ * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, two readers loop GET_BITMAP over
+ * random ranges and the whole window, and mock 1.0 writes at random
+ * pages. The mock keeps every unmap_pages() in flight a while
+ * (unmap_delay_us) and counts a dirty bit read under one
+ * (dirty_unmap_races): that must stay 0, as every other error counter.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -94,10 +104,12 @@ struct window {
 enum win_id { W_D0, W_D1, W_OV, W_C3, W_C4, NR_WIN };
 
 struct stress;
+struct dstress;
 
 struct thr {
 	const char *name;
 	struct stress *s;
+	struct dstress *d;		/* a dirty stress thread's */
 	pthread_t tid;
 	void *(*fn)(void *arg);
 	unsigned int seed;
@@ -1119,6 +1131,313 @@ TEST_F_TIMEOUT(stress, all_at_once, STRESS_SECONDS + 600)
 
 	for (i = 0; i < NR_CONT; i++)
 		vfio_unmap_all(s->c[i]);
+}
+
+/* ---- dirty bitmaps against unmaps ---------------------------------------------- */
+
+#define DIRTY_SECONDS		8
+#define DIRTY_INST		1
+#define DIRTY_IOVA		0x1000000ULL
+#define DIRTY_DELAY_US		200
+#define DIRTY_MAX_READ_PAGES	64
+
+enum dthr_id {
+	D_MAP1, D_MAP2, D_UNMAP_BITMAP, D_READ1, D_READ2, D_DEV, NR_DTHR,
+};
+
+/* Counters of struct thr::ops of a dirty stress thread */
+enum {
+	DOP_OK, DOP_EINVAL, DOP_MAP, DOP_MAP_EEXIST, DOP_DIRTY_BITS,
+};
+
+struct dstress {
+	int fd;
+	int g[2];
+	struct mock_dev dev[2];
+	uint8_t *mem;
+	int stop;
+	bool delay_set;
+	struct leak_mark mark;
+	bool ready;
+	struct thr t[NR_DTHR];
+};
+
+static bool dstopping(struct dstress *d)
+{
+	return __atomic_load_n(&d->stop, __ATOMIC_RELAXED);
+}
+
+static bool dnext_op(struct thr *t, struct dstress *d)
+{
+	uint64_t now = now_ms();
+
+	if (t->last_ms && now - t->last_ms > t->max_ms)
+		t->max_ms = now - t->last_ms;
+	t->last_ms = now;
+	return !dstopping(d);
+}
+
+/* Set bits of a bitmap of @npages pages; the word after it is a guard */
+static unsigned int bits_checked(struct thr *t, const uint64_t *bm,
+				 unsigned int npages, const char *what)
+{
+	unsigned int i, words = vfio_dirty_bitmap_bytes(npages) / 8, n = 0;
+
+	for (i = 0; i < words; i++)
+		n += __builtin_popcountll(bm[i]);
+	if (npages % 64 && bm[words - 1] >> (npages % 64))
+		fail(t, "%s: bits past page %u", what, npages);
+	if (bm[words] != ~0ULL)
+		fail(t, "%s: written past the bitmap", what);
+	return n;
+}
+
+/* Two of these: map and unmap at random, no bitmap */
+static void *dirty_mapper(void *arg)
+{
+	struct thr *t = arg;
+	struct dstress *d = t->d;
+	uint64_t unmapped;
+	unsigned int a, n;
+	int ret;
+
+	while (dnext_op(t, d)) {
+		if (rnd(t, 2)) {
+			n = 1 + rnd(t, MAX_MAP_PAGES);
+			a = rnd(t, WIN_PAGES - n + 1);
+			ret = _vfio_map(d->fd, DIRTY_IOVA + a * PG, n * PG,
+					d->mem + a * PG, VFIO_RW);
+			if (ret && ret != EEXIST)
+				fail(t, "map %u+%u: %s", a, n, strerror(ret));
+			t->ops[ret ? DOP_MAP_EEXIST : DOP_MAP]++;
+			continue;
+		}
+		n = 1 + rnd(t, MAX_UNMAP_PAGES);
+		a = rnd(t, WIN_PAGES - n + 1);
+		ret = _vfio_unmap(d->fd, DIRTY_IOVA + a * PG, n * PG, 0,
+				  &unmapped);
+		if (ret && ret != EINVAL)
+			fail(t, "unmap %u+%u: %s", a, n, strerror(ret));
+		t->ops[ret ? DOP_EINVAL : DOP_OK]++;
+	}
+	return NULL;
+}
+
+/* Unmap with VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP */
+static void *dirty_unmapper(void *arg)
+{
+	struct thr *t = arg;
+	struct dstress *d = t->d;
+	uint64_t bm[MAX_UNMAP_PAGES / 64 + 2], unmapped;
+	unsigned int a, n;
+	int ret;
+
+	while (dnext_op(t, d)) {
+		n = 1 + rnd(t, MAX_UNMAP_PAGES);
+		a = rnd(t, WIN_PAGES - n + 1);
+		memset(bm, 0xff, sizeof(bm));
+		memset(bm, 0, vfio_dirty_bitmap_bytes(n));
+		ret = _vfio_unmap_dirty(d->fd, DIRTY_IOVA + a * PG, n * PG, PG,
+					bm, vfio_dirty_bitmap_bytes(n),
+					&unmapped);
+		if (ret && ret != EINVAL)
+			fail(t, "unmap %u+%u with a bitmap: %s", a, n,
+			     strerror(ret));
+		if (!ret)
+			t->ops[DOP_DIRTY_BITS] += bits_checked(t, bm, n,
+							       "unmap bitmap");
+		t->ops[ret ? DOP_EINVAL : DOP_OK]++;
+	}
+	return NULL;
+}
+
+/* GET_BITMAP of random ranges, and of the whole window now and then */
+static void *dirty_reader(void *arg)
+{
+	struct thr *t = arg;
+	struct dstress *d = t->d;
+	uint64_t bm[WIN_PAGES / 64 + 1];
+	unsigned int a, n;
+	int ret;
+
+	while (dnext_op(t, d)) {
+		if (!rnd(t, 8)) {
+			a = 0;
+			n = WIN_PAGES;
+		} else {
+			n = 1 + rnd(t, DIRTY_MAX_READ_PAGES);
+			a = rnd(t, WIN_PAGES - n + 1);
+		}
+		memset(bm, 0xff, sizeof(bm));
+		memset(bm, 0, vfio_dirty_bitmap_bytes(n));
+		ret = _vfio_dirty_get(d->fd, DIRTY_IOVA + a * PG, n * PG, PG,
+				      bm, vfio_dirty_bitmap_bytes(n));
+		if (ret && ret != EINVAL)
+			fail(t, "GET_BITMAP %u+%u: %s", a, n, strerror(ret));
+		if (!ret)
+			t->ops[DOP_DIRTY_BITS] += bits_checked(t, bm, n,
+							       "GET_BITMAP");
+		t->ops[ret ? DOP_EINVAL : DOP_OK]++;
+	}
+	return NULL;
+}
+
+/* Mock 1.0 writes 8 bytes to random pages: DOP_OK done, DOP_EINVAL faulted */
+static void *dirty_device(void *arg)
+{
+	struct thr *t = arg;
+	struct dstress *d = t->d;
+	uint8_t data[8];
+	unsigned int page;
+	int ret;
+
+	while (dnext_op(t, d)) {
+		page = rnd(t, WIN_PAGES);
+		memcpy(data, d->mem + page * PG, sizeof(data));
+		ret = mock_dma_write(d->dev[0].name, DIRTY_IOVA + page * PG,
+				     data, sizeof(data));
+		if (ret && ret != -EIO)
+			fail(t, "mock 1.0 writes page %u: %s", page,
+			     strerror(-ret));
+		t->ops[ret ? DOP_EINVAL : DOP_OK]++;
+	}
+	return NULL;
+}
+
+FIXTURE(dirty_stress)
+{
+	struct dstress *d;
+};
+
+FIXTURE_SETUP(dirty_stress)
+{
+	struct dstress *d;
+	unsigned int i;
+
+	d = calloc(1, sizeof(*d));
+	ASSERT_NE(NULL, d);
+	self->d = d;
+	d->fd = -1;
+	d->g[0] = -1;
+	d->g[1] = -1;
+	d->mem = MAP_FAILED;
+	if (mdom_test_on_type1())
+		SKIP(return, "type1 has no IOMMU dirty tracking");
+	if (!mdom_loaded())
+		SKIP(return, "vfio_mdom.ko is not loaded");
+	if (!mock_loaded())
+		SKIP(return, "the mock IOMMU (vfio_mdom_mock_iommu) is not loaded");
+
+	d->mem = mmap(NULL, WIN_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, d->mem);
+	leak_mark(&d->mark);
+	d->ready = true;
+	d->fd = vfio_open_container();
+	ASSERT_LE(0, d->fd);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mock_find_dev(DIRTY_INST, i, &d->dev[i]));
+		d->g[i] = vfio_open_group(d->dev[i].group);
+		ASSERT_LE(0, d->g[i]);
+		ASSERT_EQ(0, vfio_attach(d->fd, d->g[i], !i,
+					 VFIO_TYPE1v2_IOMMU));
+	}
+	expect_backend_mdom(d->fd);
+	ASSERT_EQ(0, mock_unmap_delay(DIRTY_INST, DIRTY_DELAY_US));
+	d->delay_set = true;
+}
+
+FIXTURE_TEARDOWN(dirty_stress)
+{
+	struct dstress *d = self->d;
+	unsigned int i;
+
+	if (!d)
+		return;
+	if (d->delay_set)
+		mock_unmap_delay(DIRTY_INST, 0);
+	if (d->fd >= 0)
+		close(d->fd);
+	for (i = 0; i < 2; i++)
+		if (d->g[i] >= 0)
+			close(d->g[i]);
+	if (d->mem != MAP_FAILED)
+		munmap(d->mem, WIN_SIZE);
+	if (d->ready)
+		expect_no_leak(&d->mark, false);
+	free(d);
+}
+
+TEST_F_TIMEOUT(dirty_stress, bitmaps_against_unmaps, DIRTY_SECONDS + 300)
+{
+	static const char * const names[NR_DTHR] = {
+		[D_MAP1] = "mapper 1", [D_MAP2] = "mapper 2",
+		[D_UNMAP_BITMAP] = "unmapper with bitmap",
+		[D_READ1] = "GET_BITMAP 1", [D_READ2] = "GET_BITMAP 2",
+		[D_DEV] = "mock 1.0 writes",
+	};
+	static void *(*const fns[NR_DTHR])(void *) = {
+		[D_MAP1] = dirty_mapper, [D_MAP2] = dirty_mapper,
+		[D_UNMAP_BITMAP] = dirty_unmapper,
+		[D_READ1] = dirty_reader, [D_READ2] = dirty_reader,
+		[D_DEV] = dirty_device,
+	};
+	struct dstress *d = self->d;
+	const char *env = getenv("VFIO_MDOM_DIRTY_STRESS_SECONDS");
+	unsigned int secs = env ? atoi(env) : DIRTY_SECONDS, i;
+	struct mock_counters c0, c1;
+	struct mdom_state st;
+	uint64_t unmaps;
+	int moved;
+
+	vfio_dirty_start(d->fd);
+	mdom_query(d->fd, &st);
+	ASSERT_EQ(VFIO_MDOM_DIRTY_IOMMU, st.q.dirty_mode);
+	ASSERT_EQ(0, mock_counters(DIRTY_INST, &c0));
+	for (i = 0; i < NR_DTHR; i++) {
+		struct thr *t = &d->t[i];
+
+		t->name = names[i];
+		t->d = d;
+		t->seed = 0xd1e7 + i * 7919;
+		ASSERT_EQ(0, pthread_create(&t->tid, NULL, fns[i], t));
+	}
+	sleep(secs);
+	__atomic_store_n(&d->stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < NR_DTHR; i++)
+		ASSERT_EQ(0, pthread_join(d->t[i].tid, NULL));
+	ASSERT_EQ(0, mock_counters(DIRTY_INST, &c1));
+
+	ksft_print_msg("%u threads for %u s\n", NR_DTHR, secs);
+	ksft_print_msg("%s\n",
+		       "per thread: done/EINVAL (maps done/EEXIST), dirty bits read, longest round");
+	for (i = 0; i < NR_DTHR; i++) {
+		struct thr *t = &d->t[i];
+
+		ksft_print_msg("%-22s %lu/%lu (%lu/%lu) bits %lu, %llums\n",
+			       t->name, t->ops[DOP_OK], t->ops[DOP_EINVAL],
+			       t->ops[DOP_MAP], t->ops[DOP_MAP_EEXIST],
+			       t->ops[DOP_DIRTY_BITS], ULL(t->max_ms));
+		EXPECT_EQ(0, t->errors) {
+			TH_LOG("%s: %lu errors, the first: %s", t->name,
+			       t->errors, t->err);
+		}
+	}
+	unmaps = c1.v[MOCK_UNMAPS] - c0.v[MOCK_UNMAPS];
+	ksft_print_msg("mock instance %d: %llu unmap_pages(), %lld reads under an unmap\n",
+		       DIRTY_INST, ULL(unmaps),
+		       c1.v[MOCK_DIRTY_UNMAP_RACES] - c0.v[MOCK_DIRTY_UNMAP_RACES]);
+	EXPECT_EQ(c0.v[MOCK_DIRTY_UNMAP_RACES], c1.v[MOCK_DIRTY_UNMAP_RACES])
+		TH_LOG("dirty bits read under an unmap_pages() in flight");
+	moved = mock_counters_moved(&c0, &c1, false, false);
+	EXPECT_EQ(-1, moved) TH_LOG("mock counter %s moved",
+				    moved < 0 ? "" : mock_counter_names[moved]);
+	EXPECT_LT(0, unmaps);
+	EXPECT_LT(0, d->t[D_READ1].ops[DOP_OK] + d->t[D_READ2].ops[DOP_OK]);
+	mdom_query(d->fd, &st);
+	EXPECT_EQ(VFIO_MDOM_DIRTY_IOMMU, st.q.dirty_mode);
+	vfio_dirty_stop(d->fd);
+	vfio_unmap_all(d->fd);
 }
 
 TEST_HARNESS_MAIN
