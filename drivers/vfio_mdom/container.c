@@ -280,10 +280,15 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 
 	for (;;) {
 		down_read(&c->domains_rwsem);
-		if (pages->pinned || list_empty(&c->domains))
+		if (pages->pinned != list_empty(&c->domains))
 			break;
-		/* A domain appeared meanwhile: it needs the pages. */
 		up_read(&c->domains_rwsem);
+		/* The last domain left meanwhile: nothing needs the pages. */
+		if (pages->pinned) {
+			mdom_pages_empty(pages);
+			continue;
+		}
+		/* A domain appeared meanwhile: it needs the pages. */
 		ret = mdom_pages_fill(pages);
 		if (ret)
 			goto out_release;

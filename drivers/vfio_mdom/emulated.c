@@ -12,7 +12,9 @@
  * twice. A page pinned for a device of a mapping that was not pinned is
  * an mdom_pages of its own, on the container's emulated-pin owner: when
  * the mapping is pinned later (a domain arrives), the mm's account sees
- * both holders and charges the page once.
+ * both holders and charges the page once. When the last domain goes
+ * (mdom_emulated_unpin_mappings()), the mappings are unpinned again, the
+ * pages devices hold given pins of their own first.
  *
  * type1's rules otherwise: pin_pages needs a v2 container and a device
  * that listens to unmaps (vfio_device_ops::dma_unmap); the pinned range
@@ -147,6 +149,50 @@ static struct page *mdom_dma_pinned_page(struct mdom_dma *dma, u64 iova)
 	return pfn_valid(PHYS_PFN(phys)) ? pfn_to_page(PHYS_PFN(phys)) : NULL;
 }
 
+/*
+ * Pin and charge page @index of @dma for devices, on its own: a struct
+ * mdom_epin with no pin counted yet. Pinned through the mapping's user
+ * address: -EINVAL for device memory, which has no struct page to give.
+ */
+static struct mdom_epin *mdom_epin_alloc(struct mdom_container *c,
+					 struct mdom_dma *dma,
+					 unsigned long index)
+{
+	struct mdom_epin *epin;
+	int ret;
+
+	lockdep_assert_held(&c->iova_lock);
+	epin = kzalloc(sizeof(*epin), GFP_KERNEL_ACCOUNT);
+	if (!epin)
+		return ERR_PTR(-ENOMEM);
+	ret = mdom_pages_init_for(&epin->pages, dma->pages.mm, dma->pages.task,
+				  dma->pages.lock_cap,
+				  dma->pages.vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
+				  dma->prot & IOMMU_WRITE, &c->epin_owner,
+				  NULL);
+	if (ret)
+		goto out_free;
+	ret = mdom_pages_fill(&epin->pages);
+	if (ret)
+		goto out_release;
+	ret = -EINVAL;
+	if (epin->pages.pfnmap)
+		goto out_release;
+	return epin;
+
+out_release:
+	mdom_pages_release(&epin->pages);
+out_free:
+	kfree(epin);
+	return ERR_PTR(ret);
+}
+
+static void mdom_epin_free(struct mdom_epin *epin)
+{
+	mdom_pages_release(&epin->pages);
+	kfree(epin);
+}
+
 /* Pin the page of @dma holding @iova for a device: its struct page. */
 static struct page *mdom_epin_get(struct mdom_container *c,
 				  struct mdom_dma *dma, u64 iova)
@@ -175,34 +221,17 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 		return ret ? ERR_PTR(ret) : page;
 	}
 
-	epin = kzalloc(sizeof(*epin), GFP_KERNEL_ACCOUNT);
-	if (!epin)
-		return ERR_PTR(-ENOMEM);
-	ret = mdom_pages_init_for(&epin->pages, dma->pages.mm, dma->pages.task,
-				  dma->pages.lock_cap,
-				  dma->pages.vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
-				  dma->prot & IOMMU_WRITE, &c->epin_owner,
-				  NULL);
-	if (ret)
-		goto out_free;
-	ret = mdom_pages_fill(&epin->pages);
-	if (ret)
-		goto out_release;
-	ret = -EINVAL;
-	if (epin->pages.pfnmap)
-		goto out_release;
+	epin = mdom_epin_alloc(c, dma, index);
+	if (IS_ERR(epin))
+		return ERR_CAST(epin);
 	ret = xa_err(xa_store(&dma->epins, index, epin, GFP_KERNEL_ACCOUNT));
-	if (ret)
-		goto out_release;
+	if (ret) {
+		mdom_epin_free(epin);
+		return ERR_PTR(ret);
+	}
 	epin->count = 1;
 	c->pinned_pages++;
 	return pfn_to_page(epin->pages.runs[0].pfn);
-
-out_release:
-	mdom_pages_release(&epin->pages);
-out_free:
-	kfree(epin);
-	return ERR_PTR(ret);
 }
 
 /* Drop a device's pin of the page of @dma holding @iova: false if none. */
@@ -230,10 +259,86 @@ static bool mdom_epin_put(struct mdom_container *c, struct mdom_dma *dma,
 	if (--epin->count)
 		return true;
 	xa_erase(&dma->epins, index);
-	mdom_pages_release(&epin->pages);
-	kfree(epin);
+	mdom_epin_free(epin);
 	c->pinned_pages--;
 	return true;
+}
+
+/*
+ * The pages devices hold of @dma that only count on the mapping's own
+ * pins get pins and charges of their own, the very pages the devices
+ * have: 0, or the errno (those done so far stay done, which is right as
+ * well). The caller holds iova_lock.
+ */
+static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
+{
+	struct mdom_epin *epin;
+	unsigned long index;
+	struct page *page;
+	void *entry;
+	int ret;
+
+	lockdep_assert_held(&c->iova_lock);
+	xa_for_each(&dma->epins, index, entry) {
+		if (!xa_is_value(entry))
+			continue;
+		page = mdom_dma_pinned_page(dma, dma->iova +
+					    ((u64)index << PAGE_SHIFT));
+		epin = mdom_epin_alloc(c, dma, index);
+		if (IS_ERR(epin))
+			return PTR_ERR(epin);
+		/* The user address may map another page by now. */
+		if (pfn_to_page(epin->pages.runs[0].pfn) != page) {
+			mdom_epin_free(epin);
+			return -EBUSY;
+		}
+		epin->count = xa_to_value(entry);
+		/* The slot exists: nothing to allocate. */
+		ret = xa_err(xa_store(&dma->epins, index, epin, GFP_KERNEL));
+		if (ret) {
+			mdom_epin_free(epin);
+			return ret;
+		}
+		c->pinned_pages++;
+	}
+	return 0;
+}
+
+/* Unpin @dma but for what devices hold of it, if it can be done. */
+static void mdom_dma_unpin_unused(struct mdom_container *c,
+				  struct mdom_dma *dma)
+{
+	guard(mutex)(&c->iova_lock);
+	if (!dma->pages.pinned || dma->vaddr_invalid ||
+	    mdom_dma_epins_own(c, dma))
+		return;
+	c->pinned_pages -= mdom_pages_npinned(&dma->pages);
+	mdom_pages_empty(&dma->pages);
+}
+
+/*
+ * The container's last IOMMU domain is gone, its emulated groups stay: as
+ * type1 (vfio_iommu_unmap_unpin_reaccount()), only what emulated devices
+ * hold stays pinned and charged. Every mapping goes back to recorded, not
+ * pinned, as one made before the first domain (a replay into the next
+ * first domain pins it again); the pages devices hold of it get pins of
+ * their own first. A mapping whose device pages cannot be given their own
+ * pins (no memory, the process is gone or maps other pages there now), or
+ * whose user address is invalid, keeps its pins: the pages stay safe,
+ * only more is pinned than needed. The caller holds domains_rwsem
+ * written: no map, unmap, pin_pages or dma_rw runs, but devices may unpin
+ * (under iova_lock alone).
+ */
+void mdom_emulated_unpin_mappings(struct mdom_container *c)
+{
+	struct mdom_dma *dma;
+
+	lockdep_assert_held_write(&c->domains_rwsem);
+	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
+	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+		mdom_dma_unpin_unused(c, dma);
+		cond_resched();
+	}
 }
 
 /*
