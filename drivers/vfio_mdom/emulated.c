@@ -23,17 +23,19 @@
  * must unpin them, and waits for that before the pages go; live update
  * (VADDR) is refused while emulated groups are attached.
  *
- * Locking: pin_pages and dma_rw hold domains_rwsem (read) and iova_lock;
- * unpin_pages only iova_lock, as devices unpin from their dma_unmap,
- * called by an unmap holding domains_rwsem and release_rwsem for reading
- * (so that a device's dma_unmap may wait for its own pin_pages or dma_rw
- * in flight: see struct mdom_container). devices_lock is
- * held while calling dma_unmap, so nothing a device may call with a lock
+ * Locking: pin_pages and dma_rw hold domains_rwsem (read) and iova_lock,
+ * which they drop to wait for a map of their range in flight (type1's
+ * wait on its lock behind a map); unpin_pages only iova_lock, as devices
+ * unpin from their dma_unmap, called by an unmap holding domains_rwsem
+ * and release_rwsem for reading (so that a device's dma_unmap may wait
+ * for its own pin_pages or dma_rw in flight: see struct mdom_container).
+ * devices_lock is held while calling dma_unmap, so nothing a device may call with a lock
  * of its own held (pin_pages, unpin_pages, dma_rw) takes it, and it is
  * never taken with iova_lock held.
  */
 #include <linux/highmem.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -117,6 +119,7 @@ void mdom_container_register_device(struct mdom_container *c,
 	guard(mutex)(&c->devices_lock);
 	list_add(&vdev->iommu_entry, &c->devices);
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_register_device);
 
 void mdom_container_unregister_device(struct mdom_container *c,
 				      struct vfio_device *vdev)
@@ -125,6 +128,38 @@ void mdom_container_unregister_device(struct mdom_container *c,
 		return;
 	guard(mutex)(&c->devices_lock);
 	list_del(&vdev->iommu_entry);
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_unregister_device);
+
+/*
+ * Wait until no mapping in [@iova, @iova + @size) is being mapped (@size
+ * is not 0): type1 holds its lock while it maps, so an emulated device's
+ * pin or access of a mapping being made waits there and then finds it.
+ * Called and returns with iova_lock held, dropped while waiting, and with
+ * domains_rwsem held for reading, as the map holds it: the map never
+ * waits for us. One being unmapped is not waited for: the unmap may be
+ * waiting for this very device to unpin (see struct mdom_container).
+ */
+static void mdom_emulated_wait_mapped(struct mdom_container *c, u64 iova,
+				      u64 size)
+{
+	u64 last = iova + size - 1 < iova ? U64_MAX : iova + size - 1;
+	struct mdom_dma *dma;
+	u64 seq;
+
+	lockdep_assert_held(&c->iova_lock);
+	lockdep_assert_held_read(&c->domains_rwsem);
+again:
+	for (dma = mdom_dma_first(&c->dmas, iova, last); dma;
+	     dma = mdom_dma_next(dma, iova, last)) {
+		if (dma->state != MDOM_DMA_MAPPING)
+			continue;
+		seq = c->map_seq;
+		mutex_unlock(&c->iova_lock);
+		wait_event(c->dma_wq, READ_ONCE(c->map_seq) != seq);
+		mutex_lock(&c->iova_lock);
+		goto again;
+	}
 }
 
 /* The live mapping holding @iova, or NULL. */
@@ -414,6 +449,7 @@ int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
 	if (WARN_ONCE(c->nr_vaddr_invalid,
 		      "vfio-mdom: pin_pages with invalid user addresses\n"))
 		return -EBUSY;
+	mdom_emulated_wait_mapped(c, iova, (u64)npage << PAGE_SHIFT);
 	for (i = 0; i < npage; i++) {
 		u64 at = iova + ((u64)i << PAGE_SHIFT);
 
@@ -442,6 +478,7 @@ int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
 	}
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_pin_pages);
 
 void mdom_container_unpin_pages(struct mdom_container *c, u64 iova, int npage)
 {
@@ -461,10 +498,11 @@ void mdom_container_unpin_pages(struct mdom_container *c, u64 iova, int npage)
 	if (wq_has_sleeper(&c->dma_wq))
 		wake_up_all(&c->dma_wq);
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_unpin_pages);
 
-/* Copy to or from the user memory of @dma that is not pinned. */
-static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
-			    size_t count, bool write)
+/* The same from a task of another mm: RAM only, page by page. */
+static int mdom_dma_rw_remote(struct mdom_dma *dma, u64 offset, void *data,
+			      size_t count, bool write)
 {
 	struct mm_struct *mm = dma->pages.mm;
 	unsigned long addr = dma->pages.vaddr + offset;
@@ -501,6 +539,37 @@ static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
 	return done == count ? 0 : -EFAULT;
 }
 
+/*
+ * Copy to or from the user memory of @dma that is not pinned (RAM of a
+ * mapping recorded before any domain, or device memory), as type1 does:
+ * through the user address, in the mapping process's mm, which a kernel
+ * thread borrows. A task of another mm (type1 answers -EFAULT) gets the
+ * pages of RAM remotely.
+ */
+static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
+			    size_t count, bool write)
+{
+	void __user *uaddr = (void __user *)(dma->pages.vaddr + offset);
+	struct mm_struct *mm = dma->pages.mm;
+	bool borrow = !current->mm && (current->flags & PF_KTHREAD);
+	unsigned long left;
+
+	if (current->mm != mm && !borrow)
+		return mdom_dma_rw_remote(dma, offset, data, count, write);
+	if (!mmget_not_zero(mm))
+		return -EPERM;
+	if (borrow)
+		kthread_use_mm(mm);
+	if (write)
+		left = copy_to_user(uaddr, data, count);
+	else
+		left = copy_from_user(data, uaddr, count);
+	if (borrow)
+		kthread_unuse_mm(mm);
+	mmput(mm);
+	return left ? -EFAULT : 0;
+}
+
 /* Copy to or from the pinned pages of @dma. */
 static void mdom_dma_rw_pinned(struct mdom_dma *dma, u64 offset, void *data,
 			       size_t count, bool write)
@@ -526,8 +595,9 @@ static void mdom_dma_rw_pinned(struct mdom_dma *dma, u64 offset, void *data,
 /*
  * vfio_dma_rw(): an emulated device reads or writes guest memory at
  * @iova. Through the mapping's own pins when it has them (its user
- * address is not even needed then), else through its process's memory.
- * As type1: the mapping must be readable even to be written (-EPERM).
+ * address is not even needed then), else through its process's memory
+ * (device memory always). As type1: the mapping must be readable even to
+ * be written (-EPERM); a mapping being mapped is waited for.
  */
 int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 			  size_t count, bool write)
@@ -542,6 +612,8 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 	if (WARN_ONCE(c->nr_vaddr_invalid,
 		      "vfio-mdom: dma_rw with invalid user addresses\n"))
 		return -EBUSY;
+	if (count)
+		mdom_emulated_wait_mapped(c, iova, count);
 	while (count) {
 		dma = mdom_dma_at(c, iova, false);
 		if (!dma)
@@ -551,8 +623,6 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 			return -EPERM;
 		offset = iova - dma->iova;
 		len = min_t(u64, count, mdom_dma_size(dma) - offset);
-		if (dma->pages.pfnmap)
-			return -EINVAL;		/* device memory */
 		if (mdom_pages_npinned(&dma->pages)) {
 			mdom_dma_rw_pinned(dma, offset, data, len, write);
 		} else {
@@ -568,6 +638,7 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_dma_rw);
 
 /*
  * Do devices still hold pages of the @victims? They are UNMAPPING, so no

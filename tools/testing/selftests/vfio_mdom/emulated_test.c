@@ -38,6 +38,7 @@
 #define PAGES_B		4
 #define PAGE_B		PAGES_A		/* B's first page in the buffer */
 #define EMU		0
+#define IOVA_BAR	0x8000000ULL	/* device memory */
 
 struct ectx {
 	bool ready;
@@ -508,6 +509,112 @@ TEST(iommu_group_leaves_emulated_keeps)
 	EXPECT_EQ(0, st.q.pinned_pages);
 	EXPECT_EQ(2, st.q.num_mappings);
 	close(mgfd);
+	ectx_teardown(_metadata, &t);
+}
+
+/*
+ * Device memory any access width reaches: the framebuffer BAR of the
+ * guest's VGA device, mmap()ed from sysfs (a VM_IO/VM_PFNMAP area, as a
+ * BAR mmap()ed from a VFIO device fd). edu's registers take 4-byte
+ * accesses only, and copy_to_user() may move bytes. MAP_FAILED if there
+ * is none.
+ */
+static void *vga_bar_map(size_t len)
+{
+	char path[PATH_MAX], class[32];
+	struct dirent *de;
+	void *bar = MAP_FAILED;
+	DIR *dir;
+	int fd;
+
+	dir = opendir(PCI_DEVICES);
+	if (!dir)
+		return MAP_FAILED;
+	while (bar == MAP_FAILED && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/class", de->d_name);
+		if (read_line(path, class, sizeof(class)) ||
+		    strncmp(class, "0x0300", 6))
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource0",
+			 de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		bar = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+	}
+	closedir(dir);
+	return bar;
+}
+
+#define VGA_LEN		(16 * PG)
+
+/* The emulated device reads and writes @bar through IOVA_BAR */
+static void expect_rw_bar(struct __test_metadata *_metadata, uint8_t *bar,
+			  uint8_t seed)
+{
+	uint8_t data[100], got[100];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = seed + i;
+	/* Across a page boundary, unaligned */
+	ASSERT_EQ(0, mock_emu_dma(EMU, IOVA_BAR + 2 * PG - 37, data,
+				  sizeof(data), true));
+	memcpy(got, bar + 2 * PG - 37, sizeof(got));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = seed * 3 + i;
+	memcpy(bar + 9 * PG + 5, data, sizeof(data));
+	ASSERT_EQ(0, mock_emu_dma(EMU, IOVA_BAR + 9 * PG + 5, got,
+				  sizeof(got), false));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
+}
+
+/*
+ * vfio_dma_rw() of device memory mapped into the container: as type1,
+ * through the mapping's user address, whether the container has an IOMMU
+ * domain (the mapping's frames looked up) or not (only recorded). Device
+ * memory cannot be pinned; nothing is pinned or charged for it.
+ */
+TEST(dma_rw_device_memory)
+{
+	struct ectx t = { 0 };
+	struct mdom_state st;
+	struct mock_dev md;
+	void *bar;
+	int mgfd;
+
+	ectx_setup(_metadata, &t);
+	if (!t.ready)
+		return;
+	bar = vga_bar_map(VGA_LEN);
+	ASSERT_NE(MAP_FAILED, bar) TH_LOG("no VGA framebuffer BAR to map");
+	ASSERT_EQ(0, vfio_attach(t.fd, t.emu_gfd, true, VFIO_TYPE1v2_IOMMU));
+	vfio_map(t.fd, IOVA_BAR, VGA_LEN, bar);
+	open_device(_metadata, &t);
+	expect_rw_bar(_metadata, bar, 0x10);
+	EXPECT_EQ(-EINVAL, mock_emu_pin(EMU, IOVA_BAR, 1, "r"));
+
+	/* A domain: the BAR's frames are mapped into it */
+	ASSERT_EQ(0, mock_find_dev(0, 0, &md));
+	mgfd = vfio_open_group(md.group);
+	ASSERT_LE(0, mgfd);
+	ASSERT_EQ(0, vfio_attach(t.fd, mgfd, false, VFIO_TYPE1v2_IOMMU));
+	expect_rw_bar(_metadata, bar, 0x60);
+	EXPECT_EQ(-EINVAL, mock_emu_pin(EMU, IOVA_BAR + PG, 1, "r"));
+	expect_state(_metadata, 1, 0);
+	mdom_query(t.fd, &st);
+	EXPECT_EQ(0, st.q.pinned_pages);
+	EXPECT_EQ(t.mark.vmlck, vmlck_kb());
+
+	vfio_unset_container(mgfd);
+	close(mgfd);
+	expect_rw_bar(_metadata, bar, 0xa0);
+	vfio_unmap(t.fd, IOVA_BAR, VGA_LEN);
+	munmap(bar, VGA_LEN);
 	ectx_teardown(_metadata, &t);
 }
 
