@@ -13,6 +13,7 @@
 #include <kunit/test.h>
 #include <linux/delay.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
@@ -474,6 +475,65 @@ static void mdom_container_emulated_waits_for_map(struct kunit *test)
 			MDOM_DMA_LIVE;
 }
 
+struct invalidator {
+	struct mdom_container *c;
+	u64 iova;
+	unsigned long calls;
+};
+
+static int invalidator_fn(void *data)
+{
+	struct invalidator *inv = data;
+	u64 n;
+
+	while (!kthread_should_stop()) {
+		mdom_container_invalidate_vaddr(inv->c, inv->iova, PAGE_SIZE,
+						false, &n);
+		inv->calls++;
+		cond_resched();
+	}
+	return 0;
+}
+
+#define UNMAP_RACE_ROUNDS	3000
+
+/*
+ * An unmap racing a VFIO_DMA_UNMAP_FLAG_VADDR invalidation of the same
+ * mapping: as in type1, which serialises both on its lock, the unmap
+ * always removes the mapping, before or after the invalidation.
+ */
+static void mdom_container_unmap_vs_invalidate(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	unsigned long buf = user_buf(test, PAGE_SIZE);
+	struct invalidator inv = { .c = c, .iova = 0x100000 };
+	unsigned int i, missed = 0;
+	struct task_struct *task;
+	u64 unmapped;
+
+	task = kthread_run(invalidator_fn, &inv, "mdom_kunit_inval");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	for (i = 0; i < UNMAP_RACE_ROUNDS; i++) {
+		if (mdom_container_map(c, inv.iova, PAGE_SIZE, buf,
+				       IOMMU_READ | IOMMU_WRITE))
+			break;
+		KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, inv.iova,
+							   PAGE_SIZE, false,
+							   &unmapped), 0);
+		if (unmapped == PAGE_SIZE)
+			continue;
+		missed++;
+		mdom_container_unmap(c, 0, 0, true, &unmapped);
+	}
+	kthread_stop(task);
+	KUNIT_EXPECT_EQ(test, i, UNMAP_RACE_ROUNDS);
+	KUNIT_EXPECT_EQ_MSG(test, missed, 0,
+			    "%u of %u unmaps left the mapping (%lu invalidations)",
+			    missed, i, inv.calls);
+	KUNIT_EXPECT_EQ(test, c->nr_mappings, 0);
+	KUNIT_EXPECT_EQ(test, c->nr_vaddr_invalid, 0);
+}
+
 static struct kunit_case mdom_container_cases[] = {
 	KUNIT_CASE(mdom_container_extensions_empty),
 	KUNIT_CASE_PARAM(mdom_container_ranges_subtract, subtract_gen_params),
@@ -486,6 +546,7 @@ static struct kunit_case mdom_container_cases[] = {
 	KUNIT_CASE(mdom_container_entry_limit),
 	KUNIT_CASE(mdom_container_destroy_returns_all),
 	KUNIT_CASE(mdom_container_emulated_waits_for_map),
+	KUNIT_CASE_SLOW(mdom_container_unmap_vs_invalidate),
 	{}
 };
 
