@@ -280,10 +280,15 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 
 	for (;;) {
 		down_read(&c->domains_rwsem);
-		if (pages->pinned || list_empty(&c->domains))
+		if (pages->pinned != list_empty(&c->domains))
 			break;
-		/* A domain appeared meanwhile: it needs the pages. */
 		up_read(&c->domains_rwsem);
+		/* The last domain left meanwhile: nothing needs the pages. */
+		if (pages->pinned) {
+			mdom_pages_empty(pages);
+			continue;
+		}
+		/* A domain appeared meanwhile: it needs the pages. */
 		ret = mdom_pages_fill(pages);
 		if (ret)
 			goto out_release;
@@ -362,28 +367,40 @@ int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_map);
 
 /*
- * Choose the victims of an unmap under iova_lock, waiting for mappings in
- * the range that are still being mapped by another thread to be decided.
+ * Choose the victims of an unmap, waiting for mappings in the range that
+ * are still being mapped by another thread to be decided. Called and
+ * returns with iova_lock held; drops it while waiting.
  */
-static int mdom_container_unmap_collect(struct mdom_container *c, u64 first,
-					u64 last, bool all,
-					struct list_head *victims,
-					u64 *unmapped)
+static int mdom_container_unmap_collect_locked(struct mdom_container *c,
+					       u64 first, u64 last, bool all,
+					       struct list_head *victims,
+					       u64 *unmapped)
 {
 	bool v2 = c->iommu_type == VFIO_TYPE1v2_IOMMU;
 	u64 seq;
 	int ret;
 
+	lockdep_assert_held(&c->iova_lock);
 	for (;;) {
-		mutex_lock(&c->iova_lock);
 		ret = mdom_dma_unmap_collect(&c->dmas, first, last, v2, all,
 					     victims, unmapped);
-		seq = c->map_seq;
-		mutex_unlock(&c->iova_lock);
 		if (ret != -EAGAIN)
 			return ret;
+		seq = c->map_seq;
+		mutex_unlock(&c->iova_lock);
 		wait_event(c->dma_wq, READ_ONCE(c->map_seq) != seq);
+		mutex_lock(&c->iova_lock);
 	}
+}
+
+static int mdom_container_unmap_collect(struct mdom_container *c, u64 first,
+					u64 last, bool all,
+					struct list_head *victims,
+					u64 *unmapped)
+{
+	guard(mutex)(&c->iova_lock);
+	return mdom_container_unmap_collect_locked(c, first, last, all,
+						   victims, unmapped);
 }
 
 /*
@@ -526,7 +543,9 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap_dirty);
  * of the mappings the unmap rules choose become invalid (a live update is
  * under way); their pins and translations stay. As type1: -EBUSY with
  * emulated groups, and -EINVAL, nothing changed, if one of them was
- * invalid already. *@invalidated is the bytes they cover.
+ * invalid already. *@invalidated is the bytes they cover. The mappings
+ * are chosen (UNMAPPING) and given back under one hold of iova_lock: an
+ * unmap would take them for gone, as type1's would never see them.
  */
 int mdom_container_invalidate_vaddr(struct mdom_container *c, u64 iova,
 				    u64 size, bool all, u64 *invalidated)
@@ -543,12 +562,12 @@ int mdom_container_invalidate_vaddr(struct mdom_container *c, u64 iova,
 	ret = mdom_container_unmap_range(c, iova, size, all, &last);
 	if (ret)
 		return ret;
-	ret = mdom_container_unmap_collect(c, iova, last, all, &victims,
-					   invalidated);
-	if (ret)
-		return ret;
 
 	guard(mutex)(&c->iova_lock);
+	ret = mdom_container_unmap_collect_locked(c, iova, last, all,
+						  &victims, invalidated);
+	if (ret)
+		return ret;
 	list_for_each_entry(dma, &victims, list)
 		if (dma->vaddr_invalid)
 			ret = -EINVAL;

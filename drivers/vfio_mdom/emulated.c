@@ -12,7 +12,9 @@
  * twice. A page pinned for a device of a mapping that was not pinned is
  * an mdom_pages of its own, on the container's emulated-pin owner: when
  * the mapping is pinned later (a domain arrives), the mm's account sees
- * both holders and charges the page once.
+ * both holders and charges the page once. When the last domain goes
+ * (mdom_emulated_unpin_mappings()), the mappings are unpinned again, the
+ * pages devices hold given pins of their own first.
  *
  * type1's rules otherwise: pin_pages needs a v2 container and a device
  * that listens to unmaps (vfio_device_ops::dma_unmap); the pinned range
@@ -21,17 +23,19 @@
  * must unpin them, and waits for that before the pages go; live update
  * (VADDR) is refused while emulated groups are attached.
  *
- * Locking: pin_pages and dma_rw hold domains_rwsem (read) and iova_lock;
- * unpin_pages only iova_lock, as devices unpin from their dma_unmap,
- * called by an unmap holding domains_rwsem and release_rwsem for reading
- * (so that a device's dma_unmap may wait for its own pin_pages or dma_rw
- * in flight: see struct mdom_container). devices_lock is
- * held while calling dma_unmap, so nothing a device may call with a lock
+ * Locking: pin_pages and dma_rw hold domains_rwsem (read) and iova_lock,
+ * which they drop to wait for a map of their range in flight (type1's
+ * wait on its lock behind a map); unpin_pages only iova_lock, as devices
+ * unpin from their dma_unmap, called by an unmap holding domains_rwsem
+ * and release_rwsem for reading (so that a device's dma_unmap may wait
+ * for its own pin_pages or dma_rw in flight: see struct mdom_container).
+ * devices_lock is held while calling dma_unmap, so nothing a device may call with a lock
  * of its own held (pin_pages, unpin_pages, dma_rw) takes it, and it is
  * never taken with iova_lock held.
  */
 #include <linux/highmem.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -115,6 +119,7 @@ void mdom_container_register_device(struct mdom_container *c,
 	guard(mutex)(&c->devices_lock);
 	list_add(&vdev->iommu_entry, &c->devices);
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_register_device);
 
 void mdom_container_unregister_device(struct mdom_container *c,
 				      struct vfio_device *vdev)
@@ -123,6 +128,38 @@ void mdom_container_unregister_device(struct mdom_container *c,
 		return;
 	guard(mutex)(&c->devices_lock);
 	list_del(&vdev->iommu_entry);
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_unregister_device);
+
+/*
+ * Wait until no mapping in [@iova, @iova + @size) is being mapped (@size
+ * is not 0): type1 holds its lock while it maps, so an emulated device's
+ * pin or access of a mapping being made waits there and then finds it.
+ * Called and returns with iova_lock held, dropped while waiting, and with
+ * domains_rwsem held for reading, as the map holds it: the map never
+ * waits for us. One being unmapped is not waited for: the unmap may be
+ * waiting for this very device to unpin (see struct mdom_container).
+ */
+static void mdom_emulated_wait_mapped(struct mdom_container *c, u64 iova,
+				      u64 size)
+{
+	u64 last = iova + size - 1 < iova ? U64_MAX : iova + size - 1;
+	struct mdom_dma *dma;
+	u64 seq;
+
+	lockdep_assert_held(&c->iova_lock);
+	lockdep_assert_held_read(&c->domains_rwsem);
+again:
+	for (dma = mdom_dma_first(&c->dmas, iova, last); dma;
+	     dma = mdom_dma_next(dma, iova, last)) {
+		if (dma->state != MDOM_DMA_MAPPING)
+			continue;
+		seq = c->map_seq;
+		mutex_unlock(&c->iova_lock);
+		wait_event(c->dma_wq, READ_ONCE(c->map_seq) != seq);
+		mutex_lock(&c->iova_lock);
+		goto again;
+	}
 }
 
 /* The live mapping holding @iova, or NULL. */
@@ -145,6 +182,50 @@ static struct page *mdom_dma_pinned_page(struct mdom_dma *dma, u64 iova)
 	phys_addr_t phys = mdom_pages_phys(&dma->pages, iova - dma->iova);
 
 	return pfn_valid(PHYS_PFN(phys)) ? pfn_to_page(PHYS_PFN(phys)) : NULL;
+}
+
+/*
+ * Pin and charge page @index of @dma for devices, on its own: a struct
+ * mdom_epin with no pin counted yet. Pinned through the mapping's user
+ * address: -EINVAL for device memory, which has no struct page to give.
+ */
+static struct mdom_epin *mdom_epin_alloc(struct mdom_container *c,
+					 struct mdom_dma *dma,
+					 unsigned long index)
+{
+	struct mdom_epin *epin;
+	int ret;
+
+	lockdep_assert_held(&c->iova_lock);
+	epin = kzalloc(sizeof(*epin), GFP_KERNEL_ACCOUNT);
+	if (!epin)
+		return ERR_PTR(-ENOMEM);
+	ret = mdom_pages_init_for(&epin->pages, dma->pages.mm, dma->pages.task,
+				  dma->pages.lock_cap,
+				  dma->pages.vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
+				  dma->prot & IOMMU_WRITE, &c->epin_owner,
+				  NULL);
+	if (ret)
+		goto out_free;
+	ret = mdom_pages_fill(&epin->pages);
+	if (ret)
+		goto out_release;
+	ret = -EINVAL;
+	if (epin->pages.pfnmap)
+		goto out_release;
+	return epin;
+
+out_release:
+	mdom_pages_release(&epin->pages);
+out_free:
+	kfree(epin);
+	return ERR_PTR(ret);
+}
+
+static void mdom_epin_free(struct mdom_epin *epin)
+{
+	mdom_pages_release(&epin->pages);
+	kfree(epin);
 }
 
 /* Pin the page of @dma holding @iova for a device: its struct page. */
@@ -175,34 +256,17 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 		return ret ? ERR_PTR(ret) : page;
 	}
 
-	epin = kzalloc(sizeof(*epin), GFP_KERNEL_ACCOUNT);
-	if (!epin)
-		return ERR_PTR(-ENOMEM);
-	ret = mdom_pages_init_for(&epin->pages, dma->pages.mm, dma->pages.task,
-				  dma->pages.lock_cap,
-				  dma->pages.vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
-				  dma->prot & IOMMU_WRITE, &c->epin_owner,
-				  NULL);
-	if (ret)
-		goto out_free;
-	ret = mdom_pages_fill(&epin->pages);
-	if (ret)
-		goto out_release;
-	ret = -EINVAL;
-	if (epin->pages.pfnmap)
-		goto out_release;
+	epin = mdom_epin_alloc(c, dma, index);
+	if (IS_ERR(epin))
+		return ERR_CAST(epin);
 	ret = xa_err(xa_store(&dma->epins, index, epin, GFP_KERNEL_ACCOUNT));
-	if (ret)
-		goto out_release;
+	if (ret) {
+		mdom_epin_free(epin);
+		return ERR_PTR(ret);
+	}
 	epin->count = 1;
 	c->pinned_pages++;
 	return pfn_to_page(epin->pages.runs[0].pfn);
-
-out_release:
-	mdom_pages_release(&epin->pages);
-out_free:
-	kfree(epin);
-	return ERR_PTR(ret);
 }
 
 /* Drop a device's pin of the page of @dma holding @iova: false if none. */
@@ -230,10 +294,86 @@ static bool mdom_epin_put(struct mdom_container *c, struct mdom_dma *dma,
 	if (--epin->count)
 		return true;
 	xa_erase(&dma->epins, index);
-	mdom_pages_release(&epin->pages);
-	kfree(epin);
+	mdom_epin_free(epin);
 	c->pinned_pages--;
 	return true;
+}
+
+/*
+ * The pages devices hold of @dma that only count on the mapping's own
+ * pins get pins and charges of their own, the very pages the devices
+ * have: 0, or the errno (those done so far stay done, which is right as
+ * well). The caller holds iova_lock.
+ */
+static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
+{
+	struct mdom_epin *epin;
+	unsigned long index;
+	struct page *page;
+	void *entry;
+	int ret;
+
+	lockdep_assert_held(&c->iova_lock);
+	xa_for_each(&dma->epins, index, entry) {
+		if (!xa_is_value(entry))
+			continue;
+		page = mdom_dma_pinned_page(dma, dma->iova +
+					    ((u64)index << PAGE_SHIFT));
+		epin = mdom_epin_alloc(c, dma, index);
+		if (IS_ERR(epin))
+			return PTR_ERR(epin);
+		/* The user address may map another page by now. */
+		if (pfn_to_page(epin->pages.runs[0].pfn) != page) {
+			mdom_epin_free(epin);
+			return -EBUSY;
+		}
+		epin->count = xa_to_value(entry);
+		/* The slot exists: nothing to allocate. */
+		ret = xa_err(xa_store(&dma->epins, index, epin, GFP_KERNEL));
+		if (ret) {
+			mdom_epin_free(epin);
+			return ret;
+		}
+		c->pinned_pages++;
+	}
+	return 0;
+}
+
+/* Unpin @dma but for what devices hold of it, if it can be done. */
+static void mdom_dma_unpin_unused(struct mdom_container *c,
+				  struct mdom_dma *dma)
+{
+	guard(mutex)(&c->iova_lock);
+	if (!dma->pages.pinned || dma->vaddr_invalid ||
+	    mdom_dma_epins_own(c, dma))
+		return;
+	c->pinned_pages -= mdom_pages_npinned(&dma->pages);
+	mdom_pages_empty(&dma->pages);
+}
+
+/*
+ * The container's last IOMMU domain is gone, its emulated groups stay: as
+ * type1 (vfio_iommu_unmap_unpin_reaccount()), only what emulated devices
+ * hold stays pinned and charged. Every mapping goes back to recorded, not
+ * pinned, as one made before the first domain (a replay into the next
+ * first domain pins it again); the pages devices hold of it get pins of
+ * their own first. A mapping whose device pages cannot be given their own
+ * pins (no memory, the process is gone or maps other pages there now), or
+ * whose user address is invalid, keeps its pins: the pages stay safe,
+ * only more is pinned than needed. The caller holds domains_rwsem
+ * written: no map, unmap, pin_pages or dma_rw runs, but devices may unpin
+ * (under iova_lock alone).
+ */
+void mdom_emulated_unpin_mappings(struct mdom_container *c)
+{
+	struct mdom_dma *dma;
+
+	lockdep_assert_held_write(&c->domains_rwsem);
+	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
+	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+		mdom_dma_unpin_unused(c, dma);
+		cond_resched();
+	}
 }
 
 /*
@@ -309,6 +449,7 @@ int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
 	if (WARN_ONCE(c->nr_vaddr_invalid,
 		      "vfio-mdom: pin_pages with invalid user addresses\n"))
 		return -EBUSY;
+	mdom_emulated_wait_mapped(c, iova, (u64)npage << PAGE_SHIFT);
 	for (i = 0; i < npage; i++) {
 		u64 at = iova + ((u64)i << PAGE_SHIFT);
 
@@ -337,6 +478,7 @@ int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
 	}
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_pin_pages);
 
 void mdom_container_unpin_pages(struct mdom_container *c, u64 iova, int npage)
 {
@@ -356,10 +498,11 @@ void mdom_container_unpin_pages(struct mdom_container *c, u64 iova, int npage)
 	if (wq_has_sleeper(&c->dma_wq))
 		wake_up_all(&c->dma_wq);
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_unpin_pages);
 
-/* Copy to or from the user memory of @dma that is not pinned. */
-static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
-			    size_t count, bool write)
+/* The same from a task of another mm: RAM only, page by page. */
+static int mdom_dma_rw_remote(struct mdom_dma *dma, u64 offset, void *data,
+			      size_t count, bool write)
 {
 	struct mm_struct *mm = dma->pages.mm;
 	unsigned long addr = dma->pages.vaddr + offset;
@@ -396,6 +539,37 @@ static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
 	return done == count ? 0 : -EFAULT;
 }
 
+/*
+ * Copy to or from the user memory of @dma that is not pinned (RAM of a
+ * mapping recorded before any domain, or device memory), as type1 does:
+ * through the user address, in the mapping process's mm, which a kernel
+ * thread borrows. A task of another mm (type1 answers -EFAULT) gets the
+ * pages of RAM remotely.
+ */
+static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
+			    size_t count, bool write)
+{
+	void __user *uaddr = (void __user *)(dma->pages.vaddr + offset);
+	struct mm_struct *mm = dma->pages.mm;
+	bool borrow = !current->mm && (current->flags & PF_KTHREAD);
+	unsigned long left;
+
+	if (current->mm != mm && !borrow)
+		return mdom_dma_rw_remote(dma, offset, data, count, write);
+	if (!mmget_not_zero(mm))
+		return -EPERM;
+	if (borrow)
+		kthread_use_mm(mm);
+	if (write)
+		left = copy_to_user(uaddr, data, count);
+	else
+		left = copy_from_user(data, uaddr, count);
+	if (borrow)
+		kthread_unuse_mm(mm);
+	mmput(mm);
+	return left ? -EFAULT : 0;
+}
+
 /* Copy to or from the pinned pages of @dma. */
 static void mdom_dma_rw_pinned(struct mdom_dma *dma, u64 offset, void *data,
 			       size_t count, bool write)
@@ -421,8 +595,9 @@ static void mdom_dma_rw_pinned(struct mdom_dma *dma, u64 offset, void *data,
 /*
  * vfio_dma_rw(): an emulated device reads or writes guest memory at
  * @iova. Through the mapping's own pins when it has them (its user
- * address is not even needed then), else through its process's memory.
- * As type1: the mapping must be readable even to be written (-EPERM).
+ * address is not even needed then), else through its process's memory
+ * (device memory always). As type1: the mapping must be readable even to
+ * be written (-EPERM); a mapping being mapped is waited for.
  */
 int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 			  size_t count, bool write)
@@ -437,6 +612,8 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 	if (WARN_ONCE(c->nr_vaddr_invalid,
 		      "vfio-mdom: dma_rw with invalid user addresses\n"))
 		return -EBUSY;
+	if (count)
+		mdom_emulated_wait_mapped(c, iova, count);
 	while (count) {
 		dma = mdom_dma_at(c, iova, false);
 		if (!dma)
@@ -446,8 +623,6 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 			return -EPERM;
 		offset = iova - dma->iova;
 		len = min_t(u64, count, mdom_dma_size(dma) - offset);
-		if (dma->pages.pfnmap)
-			return -EINVAL;		/* device memory */
 		if (mdom_pages_npinned(&dma->pages)) {
 			mdom_dma_rw_pinned(dma, offset, data, len, write);
 		} else {
@@ -463,6 +638,7 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_container_dma_rw);
 
 /*
  * Do devices still hold pages of the @victims? They are UNMAPPING, so no

@@ -396,6 +396,9 @@ int mdom_container_detach(struct mdom_container *c, struct iommu_group *grp)
 		return -ENOENT;
 	mdom_group_unlink(c, g);
 	mdom_group_free(g);
+	/* Only emulated devices are left to need pinned pages. */
+	if (list_empty(&c->domains) && !list_empty(&c->emulated_groups))
+		mdom_emulated_unpin_mappings(c);
 	/* Small, and a detach cannot fail: the old snapshot must go. */
 	WARN_ON(mdom_info_update(c, GFP_KERNEL | __GFP_NOFAIL));
 	return 0;

@@ -353,6 +353,7 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 int mdom_emulated_release(struct mdom_container *c,
 			  struct list_head *victims, bool *release_held);
 void mdom_dma_drop_epins(struct mdom_dma *dma);
+void mdom_emulated_unpin_mappings(struct mdom_container *c);
 unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared);
 
 /*

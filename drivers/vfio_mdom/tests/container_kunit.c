@@ -11,13 +11,16 @@
  * apply (the selftests cover it).
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
+#include <linux/workqueue.h>
 
 #include "../pages.h"
 #include "../vfio_mdom.h"
@@ -337,6 +340,200 @@ static void mdom_container_destroy_returns_all(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, locked_vm(), before);
 }
 
+/*
+ * A map in progress: the mapping at @iova is put back to MAPPING, as a
+ * map leaves it while it maps it into the domains, and a work item
+ * finishes that map (LIVE, map_seq, a wake-up) after a while.
+ */
+struct finish_map {
+	struct delayed_work work;
+	struct mdom_container *c;
+	struct mdom_dma *dma;
+	bool done;
+};
+
+static void finish_map_fn(struct work_struct *work)
+{
+	struct finish_map *f = container_of(to_delayed_work(work),
+					    struct finish_map, work);
+
+	scoped_guard(mutex, &f->c->iova_lock) {
+		f->dma->state = MDOM_DMA_LIVE;
+		f->c->map_seq++;
+		WRITE_ONCE(f->done, true);
+	}
+	wake_up_all(&f->c->dma_wq);
+}
+
+static void finish_map_start(struct kunit *test, struct finish_map *f,
+			     struct mdom_container *c, u64 iova)
+{
+	f->c = c;
+	f->done = false;
+	scoped_guard(mutex, &c->iova_lock) {
+		f->dma = mdom_dma_first(&c->dmas, iova, iova);
+		KUNIT_ASSERT_NOT_NULL(test, f->dma);
+		f->dma->state = MDOM_DMA_MAPPING;
+	}
+	INIT_DELAYED_WORK(&f->work, finish_map_fn);
+	schedule_delayed_work(&f->work, msecs_to_jiffies(100));
+}
+
+static bool finish_map_done(struct finish_map *f)
+{
+	return READ_ONCE(f->done);
+}
+
+static void finish_map_wait(struct finish_map *f)
+{
+	flush_delayed_work(&f->work);
+}
+
+static void fake_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+{
+}
+
+static const struct vfio_device_ops fake_device_ops = {
+	.dma_unmap = fake_dma_unmap,
+};
+
+struct fake_device {
+	struct vfio_device vdev;
+	struct mdom_container *c;
+};
+
+static void fake_device_unregister(void *data)
+{
+	struct fake_device *fake = data;
+
+	mdom_container_unregister_device(fake->c, &fake->vdev);
+}
+
+/* An emulated device that listens to unmaps, registered with @c. */
+static void fake_device_register(struct kunit *test, struct mdom_container *c)
+{
+	struct fake_device *fake = kunit_kzalloc(test, sizeof(*fake),
+						 GFP_KERNEL);
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, fake);
+	fake->vdev.ops = &fake_device_ops;
+	fake->c = c;
+	mdom_container_register_device(c, &fake->vdev);
+	ret = kunit_add_action_or_reset(test, fake_device_unregister, fake);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+}
+
+/*
+ * As type1, whose map holds its lock until the mapping is there, an
+ * emulated device's vfio_dma_rw() or vfio_pin_pages() of a mapping still
+ * being mapped waits for the map, and then reads it; of one being
+ * unmapped it fails at once (the unmap may be waiting for this very
+ * device to unpin).
+ */
+static void mdom_container_emulated_waits_for_map(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	unsigned long buf = user_buf(test, 4 * PAGE_SIZE);
+	struct page *page = NULL;
+	struct finish_map f;
+	u64 data = 0;
+
+	fake_device_register(test, c);
+	KUNIT_ASSERT_EQ(test, put_user(0x1122334455667788ULL,
+				       (u64 __user *)(buf + PAGE_SIZE)), 0);
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x100000, 4 * PAGE_SIZE,
+						 buf, IOMMU_READ | IOMMU_WRITE), 0);
+
+	finish_map_start(test, &f, c, 0x100000);
+	KUNIT_EXPECT_EQ(test, mdom_container_dma_rw(c, 0x100000 + PAGE_SIZE,
+						    &data, sizeof(data), false), 0);
+	KUNIT_EXPECT_TRUE(test, finish_map_done(&f));
+	KUNIT_EXPECT_EQ(test, data, 0x1122334455667788ULL);
+	finish_map_wait(&f);
+
+	finish_map_start(test, &f, c, 0x100000);
+	KUNIT_EXPECT_EQ(test, mdom_container_pin_pages(c, 0x100000 + PAGE_SIZE,
+						       1, IOMMU_READ, &page), 1);
+	KUNIT_EXPECT_TRUE(test, finish_map_done(&f));
+	finish_map_wait(&f);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 1);
+	if (page)
+		mdom_container_unpin_pages(c, 0x100000 + PAGE_SIZE, 1);
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+
+	/* Being unmapped: gone already. */
+	scoped_guard(mutex, &c->iova_lock)
+		mdom_dma_first(&c->dmas, 0x100000, 0x100000)->state =
+			MDOM_DMA_UNMAPPING;
+	KUNIT_EXPECT_EQ(test, mdom_container_dma_rw(c, 0x100000, &data,
+						    sizeof(data), false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mdom_container_pin_pages(c, 0x100000, 1,
+						       IOMMU_READ, &page), -EINVAL);
+	scoped_guard(mutex, &c->iova_lock)
+		mdom_dma_first(&c->dmas, 0x100000, 0x100000)->state =
+			MDOM_DMA_LIVE;
+}
+
+struct invalidator {
+	struct mdom_container *c;
+	u64 iova;
+	unsigned long calls;
+};
+
+static int invalidator_fn(void *data)
+{
+	struct invalidator *inv = data;
+	u64 n;
+
+	while (!kthread_should_stop()) {
+		mdom_container_invalidate_vaddr(inv->c, inv->iova, PAGE_SIZE,
+						false, &n);
+		inv->calls++;
+		cond_resched();
+	}
+	return 0;
+}
+
+#define UNMAP_RACE_ROUNDS	3000
+
+/*
+ * An unmap racing a VFIO_DMA_UNMAP_FLAG_VADDR invalidation of the same
+ * mapping: as in type1, which serialises both on its lock, the unmap
+ * always removes the mapping, before or after the invalidation.
+ */
+static void mdom_container_unmap_vs_invalidate(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	unsigned long buf = user_buf(test, PAGE_SIZE);
+	struct invalidator inv = { .c = c, .iova = 0x100000 };
+	unsigned int i, missed = 0;
+	struct task_struct *task;
+	u64 unmapped;
+
+	task = kthread_run(invalidator_fn, &inv, "mdom_kunit_inval");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	for (i = 0; i < UNMAP_RACE_ROUNDS; i++) {
+		if (mdom_container_map(c, inv.iova, PAGE_SIZE, buf,
+				       IOMMU_READ | IOMMU_WRITE))
+			break;
+		KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, inv.iova,
+							   PAGE_SIZE, false,
+							   &unmapped), 0);
+		if (unmapped == PAGE_SIZE)
+			continue;
+		missed++;
+		mdom_container_unmap(c, 0, 0, true, &unmapped);
+	}
+	kthread_stop(task);
+	KUNIT_EXPECT_EQ(test, i, UNMAP_RACE_ROUNDS);
+	KUNIT_EXPECT_EQ_MSG(test, missed, 0,
+			    "%u of %u unmaps left the mapping (%lu invalidations)",
+			    missed, i, inv.calls);
+	KUNIT_EXPECT_EQ(test, c->nr_mappings, 0);
+	KUNIT_EXPECT_EQ(test, c->nr_vaddr_invalid, 0);
+}
+
 static struct kunit_case mdom_container_cases[] = {
 	KUNIT_CASE(mdom_container_extensions_empty),
 	KUNIT_CASE_PARAM(mdom_container_ranges_subtract, subtract_gen_params),
@@ -348,6 +545,8 @@ static struct kunit_case mdom_container_cases[] = {
 	KUNIT_CASE(mdom_container_top_of_space),
 	KUNIT_CASE(mdom_container_entry_limit),
 	KUNIT_CASE(mdom_container_destroy_returns_all),
+	KUNIT_CASE(mdom_container_emulated_waits_for_map),
+	KUNIT_CASE_SLOW(mdom_container_unmap_vs_invalidate),
 	{}
 };
 

@@ -38,6 +38,7 @@
 #define PAGES_B		4
 #define PAGE_B		PAGES_A		/* B's first page in the buffer */
 #define EMU		0
+#define IOVA_BAR	0x8000000ULL	/* device memory */
 
 struct ectx {
 	bool ready;
@@ -373,6 +374,247 @@ TEST(emulated_then_edu_charged_once)
 	EXPECT_EQ(PAGES_A, st.q.locked_pages);
 	vfio_unmap(t.fd, IOVA_A, PAGES_A * PG);
 	EXPECT_EQ(base, vmlck_kb());
+	ectx_teardown(_metadata, &t);
+}
+
+/* Every page the device holds is still the process's page at its IOVA */
+static void expect_device_pages(struct __test_metadata *_metadata,
+				struct ectx *t)
+{
+	struct mock_emu_run runs[8];
+	const uint8_t *at;
+	int i, n;
+
+	n = mock_emu_pinned(EMU, runs, ARRAY_SIZE(runs));
+	ASSERT_LT(0, n);
+	ASSERT_GE(ARRAY_SIZE(runs), n);
+	for (i = 0; i < n; i++) {
+		if (runs[i].iova >= IOVA_B)
+			at = t->buf + (PAGE_B * PG) + (runs[i].iova - IOVA_B);
+		else
+			at = t->buf + (runs[i].iova - IOVA_A);
+		EXPECT_EQ(pagemap_phys_one(at), runs[i].phys)
+			TH_LOG("device page at IOVA 0x%llx", ULL(runs[i].iova));
+	}
+}
+
+/*
+ * The container's last IOMMU group leaves while an emulated group stays:
+ * as type1 (vfio_iommu_unmap_unpin_reaccount()), every mapping is
+ * unpinned and uncharged but the pages the device holds, which stay
+ * pinned, charged and the very same pages; the mappings live on, and the
+ * device still reads and writes through them. When an IOMMU group comes
+ * back, the mappings are pinned again and replayed into its domain, the
+ * device's pages charged once with them.
+ */
+TEST(iommu_group_leaves_emulated_keeps)
+{
+	const uint64_t mapped = PAGES_A + PAGES_B;
+	uint8_t data[32], got[32];
+	struct ectx t = { 0 };
+	struct mdom_state st;
+	struct mock_dev md;
+	long long pins;
+	unsigned int dom;
+	int mgfd = -1;
+	long base;
+
+	ectx_setup(_metadata, &t);
+	if (!t.ready)
+		return;
+	base = t.mark.vmlck;
+	ASSERT_EQ(0, mock_find_dev(0, 0, &md));
+	ASSERT_EQ(0, vfio_attach(t.fd, t.emu_gfd, true, VFIO_TYPE1v2_IOMMU));
+	mgfd = vfio_open_group(md.group);
+	ASSERT_LE(0, mgfd);
+	ASSERT_EQ(0, vfio_attach(t.fd, mgfd, false, VFIO_TYPE1v2_IOMMU));
+	vfio_map(t.fd, IOVA_A, PAGES_A * PG, t.buf);
+	ASSERT_EQ(0, _vfio_map(t.fd, IOVA_B, PAGES_B * PG,
+			       t.buf + PAGE_B * PG, VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_EQ(base + (long)(mapped * PG / 1024), vmlck_kb());
+	expect_pins(t.mark.pins + mapped);
+
+	/* The device pins 4 pages (A's page 2 twice): they only count */
+	open_device(_metadata, &t);
+	ASSERT_EQ(0, mock_emu_pin(EMU, IOVA_A + 2 * PG, 3, "rw"));
+	ASSERT_EQ(0, mock_emu_pin(EMU, IOVA_A + 2 * PG, 1, "r"));
+	ASSERT_EQ(0, mock_emu_pin(EMU, IOVA_B + PG, 1, "r"));
+	expect_pins(t.mark.pins + mapped);
+	EXPECT_EQ(base + (long)(mapped * PG / 1024), vmlck_kb());
+
+	/* The IOMMU group leaves: only the device's 4 pages stay */
+	vfio_unset_container(mgfd);
+	mdom_query(t.fd, &st);
+	EXPECT_EQ(0, st.q.num_domains);
+	EXPECT_EQ(2, st.q.num_mappings);
+	EXPECT_EQ(mapped * PG, st.q.mapped_bytes);
+	EXPECT_EQ(4, st.q.pinned_pages);
+	EXPECT_EQ(4, st.q.locked_pages);
+	EXPECT_EQ(base + (long)(4 * PG / 1024), vmlck_kb());
+	expect_pins(t.mark.pins + 4);
+	expect_state(_metadata, 1, 5);
+	expect_device_pages(_metadata, &t);
+
+	/* The mappings live on for the device */
+	memset(data, 0x5a, sizeof(data));
+	ASSERT_EQ(0, mock_emu_dma(EMU, IOVA_A + 6 * PG + 8, data, sizeof(data),
+				  true));
+	EXPECT_EQ(0, memcmp(t.buf + 6 * PG + 8, data, sizeof(data)));
+	ASSERT_EQ(0, mock_emu_dma(EMU, IOVA_A + 2 * PG, got, sizeof(got),
+				  false));
+	EXPECT_EQ(0, memcmp(t.buf + 2 * PG, got, sizeof(got)));
+	ASSERT_EQ(0, mock_emu_pin(EMU, IOVA_A + 5 * PG, 1, "rw"));
+	EXPECT_EQ(base + (long)(5 * PG / 1024), vmlck_kb());
+	ASSERT_EQ(0, mock_emu_unpin(EMU, IOVA_A + 5 * PG, 1));
+	EXPECT_EQ(base + (long)(4 * PG / 1024), vmlck_kb());
+	expect_pins(t.mark.pins + 4);
+
+	/* An IOMMU group again: pinned, charged once, replayed */
+	ASSERT_EQ(0, vfio_attach(t.fd, mgfd, false, VFIO_TYPE1v2_IOMMU));
+	mdom_query(t.fd, &st);
+	EXPECT_EQ(1, st.q.num_domains);
+	EXPECT_EQ(base + (long)(mapped * PG / 1024), vmlck_kb());
+	/* The device's pages pinned again, or once for both (account.c) */
+	pins = foll_pins_stable() - t.mark.pins;
+	EXPECT_LE(mapped, pins);
+	EXPECT_GE(mapped + 4, pins);
+	dom = mock_dev_domain(0, 0);
+	ASSERT_NE(0, dom);
+	EXPECT_EQ(0, mock_domain_covers(dom, IOVA_A, PAGES_A * PG,
+					MOCK_PROT_RW | MOCK_PROT_CACHE));
+	EXPECT_EQ(0, mock_domain_covers(dom, IOVA_B, PAGES_B * PG,
+					MOCK_PROT_READ | MOCK_PROT_CACHE));
+	ASSERT_EQ(0, mock_dma_read(md.name, IOVA_A + 6 * PG + 8, got,
+				   sizeof(got)));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(got)));
+	ASSERT_EQ(0, mock_dma_read(md.name, IOVA_B + 3 * PG, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(t.buf + (PAGE_B + 3) * PG, got, sizeof(got)));
+	expect_device_pages(_metadata, &t);
+
+	/* The device lets go: the mappings' own pins and charge are left */
+	ASSERT_EQ(0, mock_emu_unpin(EMU, IOVA_A + 2 * PG, 3));
+	ASSERT_EQ(0, mock_emu_unpin(EMU, IOVA_B + PG, 1));
+	expect_state(_metadata, 1, 0);
+	expect_pins(t.mark.pins + mapped);
+	EXPECT_EQ(base + (long)(mapped * PG / 1024), vmlck_kb());
+	mdom_query(t.fd, &st);
+	EXPECT_EQ(mapped, st.q.pinned_pages);
+	EXPECT_EQ(0, st.q.shared_pages);
+
+	/* Gone with nothing pinned by the device: nothing pinned at all */
+	vfio_unset_container(mgfd);
+	expect_pins(t.mark.pins);
+	EXPECT_EQ(base, vmlck_kb());
+	mdom_query(t.fd, &st);
+	EXPECT_EQ(0, st.q.pinned_pages);
+	EXPECT_EQ(2, st.q.num_mappings);
+	close(mgfd);
+	ectx_teardown(_metadata, &t);
+}
+
+/*
+ * Device memory any access width reaches: the framebuffer BAR of the
+ * guest's VGA device, mmap()ed from sysfs (a VM_IO/VM_PFNMAP area, as a
+ * BAR mmap()ed from a VFIO device fd). edu's registers take 4-byte
+ * accesses only, and copy_to_user() may move bytes. MAP_FAILED if there
+ * is none.
+ */
+static void *vga_bar_map(size_t len)
+{
+	char path[PATH_MAX], class[32];
+	struct dirent *de;
+	void *bar = MAP_FAILED;
+	DIR *dir;
+	int fd;
+
+	dir = opendir(PCI_DEVICES);
+	if (!dir)
+		return MAP_FAILED;
+	while (bar == MAP_FAILED && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/class", de->d_name);
+		if (read_line(path, class, sizeof(class)) ||
+		    strncmp(class, "0x0300", 6))
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource0",
+			 de->d_name);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		bar = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		close(fd);
+	}
+	closedir(dir);
+	return bar;
+}
+
+#define VGA_LEN		(16 * PG)
+
+/* The emulated device reads and writes @bar through IOVA_BAR */
+static void expect_rw_bar(struct __test_metadata *_metadata, uint8_t *bar,
+			  uint8_t seed)
+{
+	uint8_t data[100], got[100];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = seed + i;
+	/* Across a page boundary, unaligned */
+	ASSERT_EQ(0, mock_emu_dma(EMU, IOVA_BAR + 2 * PG - 37, data,
+				  sizeof(data), true));
+	memcpy(got, bar + 2 * PG - 37, sizeof(got));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = seed * 3 + i;
+	memcpy(bar + 9 * PG + 5, data, sizeof(data));
+	ASSERT_EQ(0, mock_emu_dma(EMU, IOVA_BAR + 9 * PG + 5, got,
+				  sizeof(got), false));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
+}
+
+/*
+ * vfio_dma_rw() of device memory mapped into the container: as type1,
+ * through the mapping's user address, whether the container has an IOMMU
+ * domain (the mapping's frames looked up) or not (only recorded). Device
+ * memory cannot be pinned; nothing is pinned or charged for it.
+ */
+TEST(dma_rw_device_memory)
+{
+	struct ectx t = { 0 };
+	struct mdom_state st;
+	struct mock_dev md;
+	void *bar;
+	int mgfd;
+
+	ectx_setup(_metadata, &t);
+	if (!t.ready)
+		return;
+	bar = vga_bar_map(VGA_LEN);
+	ASSERT_NE(MAP_FAILED, bar) TH_LOG("no VGA framebuffer BAR to map");
+	ASSERT_EQ(0, vfio_attach(t.fd, t.emu_gfd, true, VFIO_TYPE1v2_IOMMU));
+	vfio_map(t.fd, IOVA_BAR, VGA_LEN, bar);
+	open_device(_metadata, &t);
+	expect_rw_bar(_metadata, bar, 0x10);
+	EXPECT_EQ(-EINVAL, mock_emu_pin(EMU, IOVA_BAR, 1, "r"));
+
+	/* A domain: the BAR's frames are mapped into it */
+	ASSERT_EQ(0, mock_find_dev(0, 0, &md));
+	mgfd = vfio_open_group(md.group);
+	ASSERT_LE(0, mgfd);
+	ASSERT_EQ(0, vfio_attach(t.fd, mgfd, false, VFIO_TYPE1v2_IOMMU));
+	expect_rw_bar(_metadata, bar, 0x60);
+	EXPECT_EQ(-EINVAL, mock_emu_pin(EMU, IOVA_BAR + PG, 1, "r"));
+	expect_state(_metadata, 1, 0);
+	mdom_query(t.fd, &st);
+	EXPECT_EQ(0, st.q.pinned_pages);
+	EXPECT_EQ(t.mark.vmlck, vmlck_kb());
+
+	vfio_unset_container(mgfd);
+	close(mgfd);
+	expect_rw_bar(_metadata, bar, 0xa0);
+	vfio_unmap(t.fd, IOVA_BAR, VGA_LEN);
+	munmap(bar, VGA_LEN);
 	ectx_teardown(_metadata, &t);
 }
 
