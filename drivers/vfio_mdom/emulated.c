@@ -176,10 +176,15 @@ static struct mdom_dma *mdom_dma_at(struct mdom_container *c, u64 iova,
 	return dma;
 }
 
-/* The page of @dma holding @iova, which the mapping itself has pinned. */
-static struct page *mdom_dma_pinned_page(struct mdom_dma *dma, u64 iova)
+/*
+ * The page of @dma holding @iova, which the mapping itself has pinned;
+ * @cursor (or NULL) as mdom_pages_phys_at() takes it.
+ */
+static struct page *mdom_dma_pinned_page(struct mdom_dma *dma, u64 iova,
+					 struct mdom_pages_cursor *cursor)
 {
-	phys_addr_t phys = mdom_pages_phys(&dma->pages, iova - dma->iova);
+	phys_addr_t phys = mdom_pages_phys_at(&dma->pages, iova - dma->iova,
+					      cursor);
 
 	return pfn_valid(PHYS_PFN(phys)) ? pfn_to_page(PHYS_PFN(phys)) : NULL;
 }
@@ -228,9 +233,13 @@ static void mdom_epin_free(struct mdom_epin *epin)
 	kfree(epin);
 }
 
-/* Pin the page of @dma holding @iova for a device: its struct page. */
+/*
+ * Pin the page of @dma holding @iova for a device: its struct page.
+ * @cursor: where the last look-up in @dma's pages was.
+ */
 static struct page *mdom_epin_get(struct mdom_container *c,
-				  struct mdom_dma *dma, u64 iova)
+				  struct mdom_dma *dma, u64 iova,
+				  struct mdom_pages_cursor *cursor)
 {
 	unsigned long index = (iova - dma->iova) >> PAGE_SHIFT, count;
 	struct mdom_epin *epin;
@@ -246,7 +255,7 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 	}
 	if (entry || mdom_pages_npinned(&dma->pages)) {
 		/* The mapping holds the page pinned: only count. */
-		page = mdom_dma_pinned_page(dma, iova);
+		page = mdom_dma_pinned_page(dma, iova, cursor);
 		if (!page)
 			return ERR_PTR(-EINVAL);	/* device memory */
 		count = entry ? xa_to_value(entry) : 0;
@@ -307,6 +316,7 @@ static bool mdom_epin_put(struct mdom_container *c, struct mdom_dma *dma,
  */
 static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 {
+	struct mdom_pages_cursor cursor = {};
 	struct mdom_epin *epin;
 	unsigned long index;
 	struct page *page;
@@ -318,7 +328,7 @@ static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 		if (!xa_is_value(entry))
 			continue;
 		page = mdom_dma_pinned_page(dma, dma->iova +
-					    ((u64)index << PAGE_SHIFT));
+					    ((u64)index << PAGE_SHIFT), &cursor);
 		epin = mdom_epin_alloc(c, dma, index);
 		if (IS_ERR(epin))
 			return PTR_ERR(epin);
@@ -425,7 +435,8 @@ void mdom_dma_drop_epins(struct mdom_dma *dma)
 int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
 			     int prot, struct page **pages)
 {
-	struct mdom_dma *dma;
+	struct mdom_dma *dma, *cursor_dma = NULL;
+	struct mdom_pages_cursor cursor;
 	struct page *page;
 	int i, ret = 0;
 
@@ -460,7 +471,12 @@ int mdom_container_pin_pages(struct mdom_container *c, u64 iova, int npage,
 		ret = -EPERM;
 		if ((dma->prot & prot) != prot)
 			break;
-		page = mdom_epin_get(c, dma, at);
+		/* Each page from where the last was found: O(1), not O(runs) */
+		if (dma != cursor_dma) {
+			cursor = (struct mdom_pages_cursor){};
+			cursor_dma = dma;
+		}
+		page = mdom_epin_get(c, dma, at, &cursor);
 		if (IS_ERR(page)) {
 			ret = PTR_ERR(page);
 			break;
@@ -574,12 +590,13 @@ static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
 static void mdom_dma_rw_pinned(struct mdom_dma *dma, u64 offset, void *data,
 			       size_t count, bool write)
 {
+	struct mdom_pages_cursor cursor = {};
 	size_t done = 0, len;
 	phys_addr_t phys;
 	void *va;
 
 	while (done < count) {
-		phys = mdom_pages_phys(&dma->pages, offset + done);
+		phys = mdom_pages_phys_at(&dma->pages, offset + done, &cursor);
 		len = min_t(size_t, count - done,
 			    PAGE_SIZE - offset_in_page(phys));
 		va = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));

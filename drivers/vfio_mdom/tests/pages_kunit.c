@@ -508,6 +508,27 @@ static void store_add(struct kunit *test, struct mdom_pages *pages,
 }
 
 /*
+ * mdom_pages_phys_at() with a cursor gives what the walk from the first
+ * run gives, at growing offsets (each found from the last), and at an
+ * offset before the cursor (found from the first run again).
+ */
+static void expect_cursor(struct kunit *test, struct mdom_pages *pages)
+{
+	struct mdom_pages_cursor cursor = {};
+	unsigned long i;
+
+	for (i = 0; i < pages->npages; i++)
+		KUNIT_EXPECT_EQ(test,
+				mdom_pages_phys_at(pages, i * PAGE_SIZE + 7,
+						   &cursor),
+				mdom_pages_phys(pages, i * PAGE_SIZE + 7));
+	KUNIT_EXPECT_EQ(test, cursor.run, pages->nruns - 1);
+	KUNIT_EXPECT_EQ(test, mdom_pages_phys_at(pages, 0, &cursor),
+			PFN_PHYS(pages->runs[0].pfn));
+	KUNIT_EXPECT_EQ(test, cursor.run, 0);
+}
+
+/*
  * Block pages X0..X15 | X20..X23 | X16, X16 (the same page twice, as a
  * shared page would come), X30, X29 (descending): six runs.
  */
@@ -545,6 +566,7 @@ static void mdom_pages_fold(struct kunit *test)
 			page_to_phys(nth_page(block, 21)) + 5);
 	KUNIT_EXPECT_EQ(test, mdom_pages_phys(pages, 23 * PAGE_SIZE),
 			page_to_phys(nth_page(block, 29)));
+	expect_cursor(test, pages);
 }
 
 /* No two pages contiguous: one run each; the array grows to exactly fit. */
@@ -569,6 +591,7 @@ static void mdom_pages_fold_scattered(struct kunit *test)
 				page_to_pfn(nth_page(block, (2 * i) % 32)));
 		KUNIT_EXPECT_EQ(test, pages->runs[i].npages, 1);
 	}
+	expect_cursor(test, pages);
 }
 
 /*
