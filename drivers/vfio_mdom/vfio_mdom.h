@@ -216,6 +216,13 @@ struct mdom_info {
  * update's move of a charge (iova_lock). Nothing takes a container lock
  * under an mm lock. Functions that need a lock say so with
  * lockdep_assert_held().
+ *
+ * VFIO calls the driver's ioctl with no lock of its own, so the
+ * container's release may begin while ioctls are in flight. main.c
+ * counts them (struct mdom_vfio): release waits for them, holding VFIO's
+ * container group_lock, before the container goes; they take no VFIO
+ * lock, so they cannot wait for it. See Documentation/vfio_mdom.rst for
+ * what VFIO leaves open.
  */
 struct mdom_container {
 	u32 id;
