@@ -374,6 +374,40 @@ static const struct mdom_ioctl_op mdom_ioctl_ops[] = {
 		       struct vfio_mdom_query, dirty_mode),
 };
 
+/*
+ * The IOVA range a map or unmap worked on, [*@first, *@last], for the
+ * invariant checker; none (*@last < *@first) for other commands.
+ */
+static void mdom_ioctl_range(unsigned int cmd, union mdom_ucmd_buffer *buf,
+			     u64 *first, u64 *last)
+{
+	u64 iova, size;
+
+	*first = 1;
+	*last = 0;
+	switch (cmd) {
+	case VFIO_IOMMU_MAP_DMA:
+		iova = buf->map.iova;
+		size = buf->map.size;
+		break;
+	case VFIO_IOMMU_UNMAP_DMA:
+		if (buf->unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+			*first = 0;
+			*last = U64_MAX;
+			return;
+		}
+		iova = buf->unmap.iova;
+		size = buf->unmap.size;
+		break;
+	default:
+		return;
+	}
+	if (size && iova + size - 1 >= iova) {
+		*first = iova;
+		*last = iova + size - 1;
+	}
+}
+
 static long __mdom_vfio_ioctl(struct mdom_container *c, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -385,6 +419,7 @@ static long __mdom_vfio_ioctl(struct mdom_container *c, unsigned int cmd,
 		.ubuffer = (void __user *)arg,
 		.cmd = &buf,
 	};
+	u64 first, last;
 	unsigned int i;
 	int ret;
 
@@ -396,8 +431,12 @@ static long __mdom_vfio_ioctl(struct mdom_container *c, unsigned int cmd,
 	}
 	if (!op)
 		return -ENOTTY;
-	if (op->arg == MDOM_ARG_VALUE)
-		return op->execute(&ucmd);
+	if (op->arg == MDOM_ARG_VALUE) {
+		ret = op->execute(&ucmd);
+		if (cmd == VFIO_IOMMU_DIRTY_PAGES)
+			mdom_check(c, 1, 0);
+		return ret;
+	}
 
 	if (op->arg == MDOM_ARG_TYPE1) {
 		/* One copy: argsz comes first in every VFIO struct. */
@@ -417,7 +456,12 @@ static long __mdom_vfio_ioctl(struct mdom_container *c, unsigned int cmd,
 		if (ret)
 			return ret;
 	}
-	return op->execute(&ucmd);
+	/* Read before the command writes its answer over it. */
+	mdom_ioctl_range(cmd, &buf, &first, &last);
+	ret = op->execute(&ucmd);
+	if (first <= last)
+		mdom_check(c, first, last);
+	return ret;
 }
 
 static long mdom_vfio_ioctl(void *iommu_data, unsigned int cmd,
@@ -495,6 +539,7 @@ static void mdom_vfio_release(void *iommu_data)
 
 	if (!refcount_dec_and_test(&v->users))
 		wait_for_completion(&v->drained);
+	mdom_check(c, 1, 0);
 	mdom_debugfs_remove(c);
 	mdom_container_destroy(c);
 	v->c = NULL;
@@ -513,16 +558,21 @@ static int mdom_vfio_attach_group(void *iommu_data, struct iommu_group *grp,
 				  enum mdom_vfio_group_type type)
 {
 	struct mdom_container *c = mdom_vfio_container(iommu_data);
+	int ret;
 
 	switch (type) {
 	case MDOM_VFIO_IOMMU:
-		return mdom_container_attach(c, grp);
+		ret = mdom_container_attach(c, grp);
+		break;
 	case MDOM_VFIO_EMULATED_IOMMU:
-		return mdom_container_attach_emulated(c, grp);
+		ret = mdom_container_attach_emulated(c, grp);
+		break;
 	default:
 		/* No-IOMMU groups never reach an IOMMU driver. */
 		return -EINVAL;
 	}
+	mdom_check(c, 1, 0);
+	return ret;
 }
 
 static void mdom_vfio_detach_group(void *iommu_data, struct iommu_group *grp)
@@ -531,6 +581,7 @@ static void mdom_vfio_detach_group(void *iommu_data, struct iommu_group *grp)
 
 	if (mdom_container_detach_emulated(c, grp) == -ENOENT)
 		WARN_ON(mdom_container_detach(c, grp));
+	mdom_check(c, 1, 0);
 }
 
 static int mdom_vfio_pin_pages(void *iommu_data, struct iommu_group *grp,
@@ -601,6 +652,7 @@ static int __init vfio_mdom_init(void)
 	if (ret)
 		return ret;
 	mdom_debugfs_init();
+	mdom_check_init();
 	ret = vfio_register_iommu_driver(&mdom_vfio_ops);
 	if (ret) {
 		mdom_debugfs_exit();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfio-mdom selftest: a container's release racing its ioctls.
+ * vfio-mdom selftest: a container's release racing its ioctls, and the
+ * invariant checker.
  *
  *   map_while_last_group_leaves
  *                  one thread maps a large buffer (VFIO_IOMMU_MAP_DMA,
@@ -20,8 +21,13 @@
  *                  else; nothing stays pinned or charged, and the kernel
  *                  log stays clean (KASAN: no use after free). Without
  *                  the fix, release freed the container under the map.
+ *   checker_runs   with check_invariants on (make check loads vfio_mdom
+ *                  with it; the test turns it on otherwise), a map, an
+ *                  unmap and a group leaving are each checked: the
+ *                  checks counter of debugfs vfio_mdom/invariants moves
+ *                  and its violations counter does not.
  *
- * Needs vfio_mdom.ko and the mock IOMMU (device 1.0).
+ * Needs vfio_mdom.ko and the mock IOMMU (devices 0.0 and 1.0).
  */
 #include <pthread.h>
 
@@ -32,14 +38,17 @@
 #define RACE_IOVA	0x40000000ULL
 #define SMALL_BYTES	(64 * 4096ULL)
 #define HUGE_BYTES	(2ULL << 20)
+#define INVARIANTS	MDOM_DEBUGFS "/invariants"
 
 struct rctx {
 	bool ready;
 	int fd;			/* the container */
 	int gfd;		/* the mock device's group */
+	struct mock_dev dev;	/* 0.0 */
 	struct mock_dev big;	/* 1.0: 2 MiB IOMMU pages */
 	uint8_t *buf;		/* a small buffer, populated */
 	struct leak_mark mark;
+	struct params params;
 };
 
 FIXTURE(release)
@@ -58,6 +67,7 @@ FIXTURE_SETUP(release)
 		SKIP(return, "vfio_mdom.ko is not loaded");
 	if (!mock_loaded())
 		SKIP(return, "the mock IOMMU (vfio_mdom_mock_iommu) is not loaded");
+	ASSERT_EQ(0, mock_find_dev(0, 0, &t->dev));
 	ASSERT_EQ(0, mock_find_dev(1, 0, &t->big));
 	t->buf = mmap(NULL, SMALL_BYTES, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -76,6 +86,7 @@ FIXTURE_TEARDOWN(release)
 		close(t->fd);
 	if (t->buf != MAP_FAILED)
 		munmap(t->buf, SMALL_BYTES);
+	params_restore(&t->params);
 	if (t->ready)
 		expect_no_leak(&t->mark, false);
 }
@@ -181,6 +192,49 @@ TEST_F_TIMEOUT(release, map_while_last_group_leaves, 600)
 	EXPECT_LT(0, overlapped);
 	TH_LOG("%u of %u rounds: the group left while the map ran",
 	       overlapped, RACE_ROUNDS);
+}
+
+/* debugfs vfio_mdom/invariants: "checks N" or "violations N" */
+static long long invariants(const char *key)
+{
+	char text[256], *p;
+	size_t len = strlen(key);
+
+	if (read_file(INVARIANTS, text, sizeof(text)) < 0)
+		return -1;
+	for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, len) && p[len] == ' ')
+			return strtoll(p + len + 1, NULL, 10);
+	return -1;
+}
+
+TEST_F(release, checker_runs)
+{
+	struct rctx *t = &self->t;
+	long long checks, violations;
+	uint64_t unmapped;
+
+	if (param_get_bool(MDOM_MOD, "check_invariants") != 1)
+		ASSERT_EQ(0, param_change(&t->params, MDOM_MOD,
+					  "check_invariants", "Y"));
+	checks = invariants("checks");
+	violations = invariants("violations");
+	ASSERT_LE(0, checks);
+	ASSERT_LE(0, violations);
+
+	open_container(_metadata, t, &t->dev);
+	EXPECT_LT(checks, invariants("checks"));	/* the attach */
+	checks = invariants("checks");
+	vfio_map(t->fd, RACE_IOVA, 16 * 4096, t->buf);
+	EXPECT_LT(checks, invariants("checks"));
+	checks = invariants("checks");
+	EXPECT_EQ(0, _vfio_unmap(t->fd, RACE_IOVA, 16 * 4096, 0, &unmapped));
+	EXPECT_EQ(16 * 4096, unmapped);
+	EXPECT_LT(checks, invariants("checks"));
+	checks = invariants("checks");
+	vfio_unset_container(t->gfd);			/* detach, release */
+	EXPECT_LT(checks, invariants("checks"));
+	EXPECT_EQ(violations, invariants("violations"));
 }
 
 TEST_HARNESS_MAIN
