@@ -18,6 +18,17 @@
  * its release(), holding only that container's lock, so unregistering
  * while a container may be closing would free them under it.
  *
+ * VFIO calls a driver's ioctl with no lock against its release: the last
+ * group leaving the container (VFIO_GROUP_UNSET_CONTAINER, or the group's
+ * fd closed) releases the driver's data while another thread may be in
+ * its ioctl, a VFIO_IOMMU_MAP_DMA pinning gigabytes for instance.
+ * vfio-mdom closes that race from its side (struct mdom_vfio): release
+ * waits for the ioctls in flight, an ioctl entering after release began
+ * fails as if the container had no IOMMU (-EINVAL), and what VFIO holds
+ * as the driver's data lives on for two RCU Tasks grace periods after
+ * release, until no thread can be between VFIO's read of it and
+ * vfio-mdom's check. See Documentation/vfio_mdom.rst for what is left.
+ *
  * Every command has a row in mdom_ioctl_ops: how its argument is passed and
  * the minimum size of its struct. VFIO type1 commands keep VFIO's rules
  * (argsz at least the size of the fields the command reads, anything past
@@ -25,14 +36,18 @@
  * copy_struct_from_user() (short: -EINVAL, longer with non-zero trailing
  * bytes: -E2BIG).
  */
+#include <linux/completion.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 #include <linux/vfio_mdom.h>
+#include <linux/wait_bit.h>
 
 #include "vfio_mdom.h"
 
@@ -44,6 +59,37 @@ MODULE_PARM_DESC(vfio_backend,
 static bool mdom_backend_enabled(void)
 {
 	return READ_ONCE(mdom_vfio_backend);
+}
+
+/**
+ * struct mdom_vfio - what VFIO holds as a vfio-mdom container's iommu_data
+ * @c: the container, NULL once released
+ * @users: one for the container until release begins, and one for each
+ *	   ioctl in flight; at 0 no ioctl enters any more
+ * @drained: completed by the last ioctl to leave after release began
+ * @rcu: freed two RCU Tasks grace periods after release (see
+ *	 mdom_vfio_release())
+ */
+struct mdom_vfio {
+	struct mdom_container *c;
+	refcount_t users;
+	struct completion drained;
+	struct rcu_head rcu;
+};
+
+/* Released mdom_vfio not yet freed: the module's exit waits for them. */
+static atomic_t mdom_vfio_zombies = ATOMIC_INIT(0);
+
+/* An ioctl enters: the container, or NULL if release has begun. */
+static struct mdom_container *mdom_vfio_enter(struct mdom_vfio *v)
+{
+	return refcount_inc_not_zero(&v->users) ? v->c : NULL;
+}
+
+static void mdom_vfio_leave(struct mdom_vfio *v)
+{
+	if (refcount_dec_and_test(&v->users))
+		complete(&v->drained);
 }
 
 /* How an ioctl passes its argument. */
@@ -328,10 +374,43 @@ static const struct mdom_ioctl_op mdom_ioctl_ops[] = {
 		       struct vfio_mdom_query, dirty_mode),
 };
 
-static long mdom_vfio_ioctl(void *iommu_data, unsigned int cmd,
-			    unsigned long arg)
+/*
+ * The IOVA range a map or unmap worked on, [*@first, *@last], for the
+ * invariant checker; none (*@last < *@first) for other commands.
+ */
+static void mdom_ioctl_range(unsigned int cmd, union mdom_ucmd_buffer *buf,
+			     u64 *first, u64 *last)
 {
-	struct mdom_container *c = iommu_data;
+	u64 iova, size;
+
+	*first = 1;
+	*last = 0;
+	switch (cmd) {
+	case VFIO_IOMMU_MAP_DMA:
+		iova = buf->map.iova;
+		size = buf->map.size;
+		break;
+	case VFIO_IOMMU_UNMAP_DMA:
+		if (buf->unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+			*first = 0;
+			*last = U64_MAX;
+			return;
+		}
+		iova = buf->unmap.iova;
+		size = buf->unmap.size;
+		break;
+	default:
+		return;
+	}
+	if (size && iova + size - 1 >= iova) {
+		*first = iova;
+		*last = iova + size - 1;
+	}
+}
+
+static long __mdom_vfio_ioctl(struct mdom_container *c, unsigned int cmd,
+			      unsigned long arg)
+{
 	const struct mdom_ioctl_op *op = NULL;
 	union mdom_ucmd_buffer buf;
 	struct mdom_ucmd ucmd = {
@@ -340,15 +419,9 @@ static long mdom_vfio_ioctl(void *iommu_data, unsigned int cmd,
 		.ubuffer = (void __user *)arg,
 		.cmd = &buf,
 	};
+	u64 first, last;
 	unsigned int i;
 	int ret;
-
-	/* Before VFIO_SET_IOMMU: which IOMMU types would vfio-mdom serve? */
-	if (!c) {
-		if (cmd != VFIO_CHECK_EXTENSION || !mdom_backend_enabled())
-			return 0;
-		return mdom_container_check_extension(NULL, arg);
-	}
 
 	for (i = 0; i < ARRAY_SIZE(mdom_ioctl_ops); i++) {
 		if (mdom_ioctl_ops[i].cmd == cmd) {
@@ -358,8 +431,12 @@ static long mdom_vfio_ioctl(void *iommu_data, unsigned int cmd,
 	}
 	if (!op)
 		return -ENOTTY;
-	if (op->arg == MDOM_ARG_VALUE)
-		return op->execute(&ucmd);
+	if (op->arg == MDOM_ARG_VALUE) {
+		ret = op->execute(&ucmd);
+		if (cmd == VFIO_IOMMU_DIRTY_PAGES)
+			mdom_check(c, 1, 0);
+		return ret;
+	}
 
 	if (op->arg == MDOM_ARG_TYPE1) {
 		/* One copy: argsz comes first in every VFIO struct. */
@@ -379,49 +456,132 @@ static long mdom_vfio_ioctl(void *iommu_data, unsigned int cmd,
 		if (ret)
 			return ret;
 	}
-	return op->execute(&ucmd);
+	/* Read before the command writes its answer over it. */
+	mdom_ioctl_range(cmd, &buf, &first, &last);
+	ret = op->execute(&ucmd);
+	if (first <= last)
+		mdom_check(c, first, last);
+	return ret;
+}
+
+static long mdom_vfio_ioctl(void *iommu_data, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct mdom_vfio *v = iommu_data;
+	struct mdom_container *c;
+	long ret;
+
+	/* Before VFIO_SET_IOMMU: which IOMMU types would vfio-mdom serve? */
+	if (!v) {
+		if (cmd != VFIO_CHECK_EXTENSION || !mdom_backend_enabled())
+			return 0;
+		return mdom_container_check_extension(NULL, arg);
+	}
+
+	c = mdom_vfio_enter(v);
+	if (!c)
+		return -EINVAL;	/* released: as VFIO answers with no IOMMU */
+	ret = __mdom_vfio_ioctl(c, cmd, arg);
+	mdom_vfio_leave(v);
+	return ret;
 }
 
 static void *mdom_vfio_open(unsigned long arg)
 {
 	struct mdom_container *c;
+	struct mdom_vfio *v;
 
 	/* Raced with vfio_backend going off: let VFIO try the next driver. */
 	if (!mdom_backend_enabled())
 		return ERR_PTR(-ENODEV);
+	v = kzalloc(sizeof(*v), GFP_KERNEL_ACCOUNT);
+	if (!v)
+		return ERR_PTR(-ENOMEM);
 	c = mdom_container_alloc(arg);
-	if (IS_ERR(c))
+	if (IS_ERR(c)) {
+		kfree(v);
 		return c;
+	}
+	v->c = c;
+	refcount_set(&v->users, 1);
+	init_completion(&v->drained);
 	mdom_debugfs_add(c);
-	return c;
+	return v;
 }
 
+static void mdom_vfio_free(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct mdom_vfio, rcu));
+	if (atomic_dec_and_test(&mdom_vfio_zombies))
+		wake_up_var(&mdom_vfio_zombies);
+}
+
+static void mdom_vfio_free_later(struct rcu_head *rcu)
+{
+	call_rcu_tasks(rcu, mdom_vfio_free);
+}
+
+/*
+ * VFIO's last group left (or VFIO_SET_IOMMU failed to attach them). No
+ * ioctl enters any more, those inside are waited for, then the container
+ * goes. @v itself stays for ioctls that VFIO is about to call with it: a
+ * thread that read it from VFIO's container before VFIO forgets it is,
+ * until it reaches mdom_vfio_enter(), neither in user space nor
+ * voluntarily asleep. The first RCU Tasks grace period waits for the
+ * releasing thread too, which does not sleep between queueing it and
+ * VFIO forgetting @v: once it ends, VFIO has forgotten @v, and the
+ * second waits for every thread that read @v before that.
+ */
 static void mdom_vfio_release(void *iommu_data)
 {
-	struct mdom_container *c = iommu_data;
+	struct mdom_vfio *v = iommu_data;
+	struct mdom_container *c = v->c;
 
+	if (!refcount_dec_and_test(&v->users))
+		wait_for_completion(&v->drained);
+	mdom_check(c, 1, 0);
 	mdom_debugfs_remove(c);
 	mdom_container_destroy(c);
+	v->c = NULL;
+	atomic_inc(&mdom_vfio_zombies);
+	/* Last: nothing may sleep from here until VFIO forgets @v. */
+	call_rcu_tasks(&v->rcu, mdom_vfio_free_later);
+}
+
+/* The container of a VFIO call that cannot race with release. */
+static struct mdom_container *mdom_vfio_container(void *iommu_data)
+{
+	return ((struct mdom_vfio *)iommu_data)->c;
 }
 
 static int mdom_vfio_attach_group(void *iommu_data, struct iommu_group *grp,
 				  enum mdom_vfio_group_type type)
 {
+	struct mdom_container *c = mdom_vfio_container(iommu_data);
+	int ret;
+
 	switch (type) {
 	case MDOM_VFIO_IOMMU:
-		return mdom_container_attach(iommu_data, grp);
+		ret = mdom_container_attach(c, grp);
+		break;
 	case MDOM_VFIO_EMULATED_IOMMU:
-		return mdom_container_attach_emulated(iommu_data, grp);
+		ret = mdom_container_attach_emulated(c, grp);
+		break;
 	default:
 		/* No-IOMMU groups never reach an IOMMU driver. */
 		return -EINVAL;
 	}
+	mdom_check(c, 1, 0);
+	return ret;
 }
 
 static void mdom_vfio_detach_group(void *iommu_data, struct iommu_group *grp)
 {
-	if (mdom_container_detach_emulated(iommu_data, grp) == -ENOENT)
-		WARN_ON(mdom_container_detach(iommu_data, grp));
+	struct mdom_container *c = mdom_vfio_container(iommu_data);
+
+	if (mdom_container_detach_emulated(c, grp) == -ENOENT)
+		WARN_ON(mdom_container_detach(c, grp));
+	mdom_check(c, 1, 0);
 }
 
 static int mdom_vfio_pin_pages(void *iommu_data, struct iommu_group *grp,
@@ -430,37 +590,42 @@ static int mdom_vfio_pin_pages(void *iommu_data, struct iommu_group *grp,
 {
 	if (!iommu_data)
 		return -EINVAL;
-	return mdom_container_pin_pages(iommu_data, iova, npage, prot, pages);
+	return mdom_container_pin_pages(mdom_vfio_container(iommu_data), iova,
+					npage, prot, pages);
 }
 
 static void mdom_vfio_unpin_pages(void *iommu_data, dma_addr_t iova,
 				  int npage)
 {
-	mdom_container_unpin_pages(iommu_data, iova, npage);
+	mdom_container_unpin_pages(mdom_vfio_container(iommu_data), iova,
+				   npage);
 }
 
 static int mdom_vfio_dma_rw(void *iommu_data, dma_addr_t iova, void *data,
 			    size_t count, bool write)
 {
-	return mdom_container_dma_rw(iommu_data, iova, data, count, write);
+	return mdom_container_dma_rw(mdom_vfio_container(iommu_data), iova,
+				     data, count, write);
 }
 
 static void mdom_vfio_register_device(void *iommu_data,
 				      struct vfio_device *vdev)
 {
-	mdom_container_register_device(iommu_data, vdev);
+	mdom_container_register_device(mdom_vfio_container(iommu_data), vdev);
 }
 
 static void mdom_vfio_unregister_device(void *iommu_data,
 					struct vfio_device *vdev)
 {
-	mdom_container_unregister_device(iommu_data, vdev);
+	mdom_container_unregister_device(mdom_vfio_container(iommu_data),
+					 vdev);
 }
 
 static struct iommu_domain *mdom_vfio_group_iommu_domain(void *iommu_data,
 							 struct iommu_group *grp)
 {
-	return mdom_container_group_domain(iommu_data, grp);
+	return mdom_container_group_domain(mdom_vfio_container(iommu_data),
+					   grp);
 }
 
 static const struct mdom_vfio_iommu_driver_ops mdom_vfio_ops = {
@@ -487,6 +652,7 @@ static int __init vfio_mdom_init(void)
 	if (ret)
 		return ret;
 	mdom_debugfs_init();
+	mdom_check_init();
 	ret = vfio_register_iommu_driver(&mdom_vfio_ops);
 	if (ret) {
 		mdom_debugfs_exit();
@@ -500,6 +666,11 @@ static void __exit vfio_mdom_exit(void)
 	/* No container can be left: each holds a reference on the module. */
 	vfio_unregister_iommu_driver(&mdom_vfio_ops);
 	mdom_debugfs_exit();
+	/* Released containers' mdom_vfio wait out two grace periods. */
+	wait_var_event(&mdom_vfio_zombies, !atomic_read(&mdom_vfio_zombies));
+#ifdef CONFIG_TASKS_RCU
+	rcu_barrier_tasks();
+#endif
 	/* Snapshots freed after a grace period run this module's code. */
 	rcu_barrier();
 	mdom_dma_cache_exit();

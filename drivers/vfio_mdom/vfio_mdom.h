@@ -173,6 +173,8 @@ struct mdom_info {
  * @devices: the opened devices of emulated groups that want to hear of
  *	     unmaps (their vfio_device::iommu_entry)
  * @epin_owner: stands for the container's emulated pins in the accounts
+ * @check_next: IOVA where the next invariant check's walk resumes (check.c)
+ * @check_walks: checks since the last one that walked the whole tree
  *
  * Locking order:
  *
@@ -220,6 +222,13 @@ struct mdom_info {
  * update's move of a charge (iova_lock). Nothing takes a container lock
  * under an mm lock. Functions that need a lock say so with
  * lockdep_assert_held().
+ *
+ * VFIO calls the driver's ioctl with no lock of its own, so the
+ * container's release may begin while ioctls are in flight. main.c
+ * counts them (struct mdom_vfio): release waits for them, holding VFIO's
+ * container group_lock, before the container goes; they take no VFIO
+ * lock, so they cannot wait for it. See Documentation/vfio_mdom.rst for
+ * what VFIO leaves open.
  */
 struct mdom_container {
 	u32 id;
@@ -253,6 +262,10 @@ struct mdom_container {
 	struct mutex devices_lock;	/* @devices */
 	struct list_head devices;
 	char epin_owner;
+
+	/* check.c, under domains_rwsem written */
+	u64 check_next;
+	u32 check_walks;
 };
 
 /* Take domains_rwsem for writing (attach, detach, dirty start and stop). */
@@ -372,6 +385,12 @@ int mdom_dirty_check(struct mdom_container *c, u64 pgsize);
 int mdom_dirty_report_victims(struct mdom_container *c, u64 iova, u64 size,
 			      u64 __user *data, struct list_head *victims);
 int mdom_dirty_bitmap_size_ok(u64 npages, u64 bitmap_size);
+
+/* check.c: the invariant checker (module parameter check_invariants) */
+void mdom_check(struct mdom_container *c, u64 first, u64 last);
+unsigned int mdom_check_container(struct mdom_container *c, u64 first,
+				  u64 last, bool quiet);
+void mdom_check_init(void);
 
 /* debugfs.c */
 void mdom_debugfs_init(void);
