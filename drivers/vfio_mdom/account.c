@@ -797,12 +797,17 @@ unsigned long mdom_acct_nr_pins(struct mdom_pages *pages)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_nr_pins);
 
+static void mdom_acct_report_none(const char *what, unsigned long want,
+				  unsigned long got)
+{
+}
+
 /*
  * The invariant checker's view of an account (check.c): the charge is
  * what the pinned mdom_pages need (every page, or each frame once when
  * indexed), the nodes are disjoint, held, without extra pins, and hold
  * exactly the holders' pages. Returns the number of violations found,
- * reported through @report.
+ * reported through @report (NULL: only counted).
  */
 unsigned int mdom_acct_verify(struct mdom_acct *acct,
 			      void (*report)(const char *what,
@@ -815,6 +820,8 @@ unsigned int mdom_acct_verify(struct mdom_acct *acct,
 	unsigned int bad = 0;
 	struct rb_node *rb;
 
+	if (!report)
+		report = mdom_acct_report_none;
 	guard(mutex)(&acct->lock);
 	list_for_each_entry(link, &acct->pages, node)
 		npages += link->pages->npages;

@@ -25,7 +25,8 @@
  *  - dirty tracking: a bitmap for every mapping while it runs, none
  *    after; no domain tracks while it is off, every domain does in IOMMU
  *    mode;
- *  - the accounts (mdom_check_accounts(): the per-mm charge).
+ *  - the accounts of the mappings' mms, with the tree walk
+ *    (mdom_check_accounts(): account.c's mdom_acct_verify()).
  *
  * A check holds domains_rwsem for writing (mdom_domains_lock()), so every
  * mapping is LIVE and the tree stands still while the IOMMU is asked
@@ -84,11 +85,13 @@ static atomic_t mdom_check_warned = ATOMIC_INIT(0);
  * struct mdom_check - one check of one container
  * @c: the container
  * @quiet: count violations, report nothing (the KUnit suite)
+ * @walked: the whole tree was walked (mdom_check_walk())
  * @violations: found so far
  */
 struct mdom_check {
 	struct mdom_container *c;
 	bool quiet;
+	bool walked;
 	unsigned int violations;
 };
 
@@ -370,18 +373,59 @@ static void mdom_check_counters(struct mdom_check *chk)
 	if (++c->check_walks >= c->dmas.count / MDOM_CHECK_WALK) {
 		c->check_walks = 0;
 		mdom_check_walk(chk);
+		chk->walked = true;
 	}
 }
 
+/* The check mdom_acct_verify() reports to (one at a time: the mutex). */
+static struct mdom_check *mdom_check_acct_chk;
+static DEFINE_MUTEX(mdom_check_acct_lock);
+
+static void mdom_check_acct_report(const char *what, unsigned long want,
+				   unsigned long got)
+{
+	mdom_check_fail(mdom_check_acct_chk,
+			"account: %s: %lu expected, %lu found\n", what, want,
+			got);
+}
+
 /*
- * The charges of the container's mappings in their mms' accounts: each
- * account's charge is what its pinned mappings need, and its mm's
- * locked_vm share what the accounts say. The per-container check ends
- * here; account.c's own verification is to be called from here.
+ * The accounts of the mms the container's mappings belong to (account.c
+ * verifies its own): each charge is what its pinned mappings need (each
+ * page, or each page frame once when the account holds the pins), and
+ * its index holds exactly their pages. Every account is walked whole, so
+ * this runs with the tree walk, not after every operation.
  */
 static void mdom_check_accounts(struct mdom_check *chk)
 {
-	lockdep_assert_held_write(&chk->c->domains_rwsem);
+	struct mdom_acct *seen[4] = {};
+	struct mdom_container *c = chk->c;
+	unsigned int i, nseen = 0;
+	struct mdom_dma *dma;
+
+	lockdep_assert_held_write(&c->domains_rwsem);
+	if (!chk->walked)
+		return;
+	guard(mutex)(&mdom_check_acct_lock);
+	mdom_check_acct_chk = chk;
+	guard(mutex)(&c->iova_lock);
+	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
+	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+		for (i = 0; i < nseen && seen[i] != dma->pages.acct; i++)
+			;
+		if (i < nseen)
+			continue;
+		if (nseen == ARRAY_SIZE(seen))
+			break;
+		seen[nseen++] = dma->pages.acct;
+		/* Reported (and counted) through mdom_check_fail(), or not */
+		if (chk->quiet)
+			chk->violations += mdom_acct_verify(dma->pages.acct,
+							    NULL);
+		else
+			mdom_acct_verify(dma->pages.acct,
+					 mdom_check_acct_report);
+	}
 }
 
 /**
