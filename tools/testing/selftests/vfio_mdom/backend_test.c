@@ -262,7 +262,8 @@ TEST_F(backend, failed_open_falls_to_type1)
 	vfio_map(fd, MAP1_IOVA, MAP1_PAGES * SZ_4K, ctx->buf);
 	EXPECT_EQ(0, mock_domain_covers(mock_dev_domain(0, 0), MAP1_IOVA,
 					MAP1_PAGES * SZ_4K,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE,
+					ctx->buf));
 	vfio_unmap(fd, MAP1_IOVA, MAP1_PAGES * SZ_4K);
 	vfio_unset_container(g);
 }
@@ -295,7 +296,8 @@ TEST_F(backend, switch_while_open)
 	EXPECT_EQ(2, st.q.num_mappings);
 	EXPECT_EQ(1, mdom_dbg_containers(getpid(), NULL, 0));
 	EXPECT_EQ(0, mock_domain_covers(mock_dev_domain(0, 1), SZ_2M, SZ_4K,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE,
+					ctx->buf + 8 * SZ_4K));
 	vfio_unmap(a, SZ_2M, SZ_4K);
 
 	/* B, opened now: type1 */
@@ -313,7 +315,8 @@ TEST_F(backend, switch_while_open)
 	expect_backend_type1(b);
 	EXPECT_EQ(0, mock_domain_covers(mock_dev_domain(1, 1), MAP1_IOVA,
 					MAP1_PAGES * SZ_4K,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE,
+					ctx->buf + 16 * SZ_4K));
 	expect_backend_mdom(a);
 
 	/* C, opened now: vfio-mdom */
@@ -366,9 +369,11 @@ TEST_F(backend, type1_container_groups)
 	EXPECT_NE(dt, dm);
 	EXPECT_EQ(dt, mock_dev_domain(0, 0));
 	EXPECT_EQ(0, mock_domain_covers(dt, MAP1_IOVA, MAP1_PAGES * SZ_4K,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE,
+					ctx->buf));
 	EXPECT_EQ(0, mock_domain_covers(dm, MAP1_IOVA, MAP1_PAGES * SZ_4K,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE,
+					ctx->buf));
 	/* Each page pinned by both containers, charged by both */
 	expect_pins(ctx->mark.pins + 2 * MAP1_PAGES);
 	vfio_unmap_all(t);
@@ -614,7 +619,8 @@ TEST_F(backend, emulated_group)
 	EXPECT_EQ(0, mdom_state_group_domain(&st, egroup));
 	EXPECT_EQ(0, mock_domain_covers(mock_dev_domain(0, 0), SZ_1M,
 					4 * SZ_4K,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE,
+					ctx->buf));
 
 	/* Closed device: nothing to pin with (the mock refuses) */
 	EXPECT_EQ(-ENOTCONN, mock_emu_pin(0, SZ_1M, 1, "rw"));

@@ -420,7 +420,8 @@ TEST_F_TIMEOUT(intel, intel_first, 240)
 	edu_copies(_metadata, t);
 	EXPECT_EQ(0, mock_domain_covers(mock_dev_domain(0, 0), IOVA_THP,
 					LARGE_SIZE,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE,
+					t->r[THP].mem));
 }
 
 TEST_HARNESS_MAIN
