@@ -14,17 +14,25 @@
 #     guest-check.sh: edu devices, modules, IOMMU debugfs, ...);
 #   - a selftest that skipped a test;
 #   - a KUnit case that skipped, unless tools/vm/kunit-skips allows it.
+#
+# Environment: CHECK_OUT=DIR (results; default .build/check-DATE),
+# CHECK_TIMEOUT=S (the VM run), and for make coverage CHECK_MODULES=DIR
+# (the modules built in DIR, under the repo) and CHECK_GCOV=1 (their gcov
+# data copied to OUT/gcov).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kdir=$("$VM_DIR/build-kernel.sh") || exit 1
-out=$REPO_DIR/.build/check-$(date +%Y%m%d-%H%M%S)
+out=${CHECK_OUT:-$REPO_DIR/.build/check-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 expected=$VM_DIR/expected-tests
 kunit_skips=$VM_DIR/kunit-skips
 
+guest_env=()
+[ -n "${CHECK_MODULES:-}" ] && guest_env+=("MDOM_MODULES=$CHECK_MODULES")
+[ "${CHECK_GCOV:-0}" = 1 ] && guest_env+=(MDOM_GCOV=1)
 "$VM_DIR/run.sh" --timeout "${CHECK_TIMEOUT:-3000}" --out "$out" -- \
-	tools/vm/guest-check.sh "$out"
+	env ${guest_env[@]+"${guest_env[@]}"} tools/vm/guest-check.sh "$out"
 vm_rc=$?
 
 passed=0

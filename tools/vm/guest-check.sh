@@ -10,24 +10,30 @@
 #                               devices on vfio-pci); check.sh fails the
 #                               run on any HAVE < NEED
 #   OUT/setup-errors            number of set-up steps that failed
+#   OUT/gcov/<path>.gcda        with MDOM_GCOV=1 (make coverage): the gcov
+#                               data of the modules, taken once they are
+#                               unloaded (the kernel keeps it, gcov_persist)
+# MDOM_MODULES=DIR loads the modules built in DIR (make coverage's gcov
+# build) instead of the repo's own.
 set -u
 out=${1:?usage: guest-check.sh OUT}
 cd "$(dirname "$0")/../.."
 . tools/vm/guest-setup.sh
+moddir=$(cd "${MDOM_MODULES:-.}" && pwd)
 
-rm -rf "$out/kunit" "$out/selftests"
+rm -rf "$out/kunit" "$out/selftests" "$out/gcov"
 mkdir -p "$out/kunit" "$out/selftests"
 kunit_dbg=/sys/kernel/debug/kunit
 
 bind_edu_to_vfio
-load_project_modules
+load_project_modules "$moddir"
 
 # KUnit: suites run when their module loads; results stay in debugfs
 # until the module is removed.
 before=$(ls $kunit_dbg 2>/dev/null)
 kunit_mods=()
-for ko in $(find drivers -name '*_kunit.ko' | sort); do
-	echo "== KUnit: $ko"
+for ko in $(find "$moddir/drivers" -name '*_kunit.ko' | sort); do
+	echo "== KUnit: ${ko#"$moddir"/}"
 	load_module "$ko" && kunit_mods+=("$(basename "$ko" .ko)")
 done
 for s in $(ls $kunit_dbg 2>/dev/null); do
@@ -75,5 +81,19 @@ done
 
 unload_project_modules
 
+# gcov keeps the counts of an unloaded module's objects under their build
+# path (kernel/gcov/fs.c): copy them once nothing runs them any more.
+if [ "${MDOM_GCOV:-0}" = 1 ]; then
+	gcov=/sys/kernel/debug/gcov$moddir
+	# (a pipe: the guest has no /dev/fd for a process substitution)
+	find "$gcov" -name '*.gcda' 2>/dev/null | while IFS= read -r f; do
+		rel=${f#"$gcov"/}
+		mkdir -p "$out/gcov/$(dirname "$rel")"
+		cat "$f" >"$out/gcov/$rel"
+	done
+	n=$(find "$out/gcov" -name '*.gcda' 2>/dev/null | wc -l)
+	echo "== gcov: $n data files from $gcov"
+	[ $n -gt 0 ] || setup_err "no gcov data in $gcov"
+fi
 echo "$MDOM_SETUP_ERRORS" >"$out/setup-errors"
 exit 0

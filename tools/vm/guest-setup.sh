@@ -50,10 +50,14 @@ load_module() {
 	insmod "$ko" "$@" || { setup_err "insmod $ko failed"; return 1; }
 }
 
+# The mock IOMMU (if built) and vfio_mdom, from the repo or from the build
+# in DIR (make coverage's).
 load_project_modules() {
-	[ -f drivers/mock_iommu/vfio_mdom_mock_iommu.ko ] &&
-		load_module drivers/mock_iommu/vfio_mdom_mock_iommu.ko
-	load_module drivers/vfio_mdom/vfio_mdom.ko
+	local dir=${1:-.}
+
+	[ -f "$dir/drivers/mock_iommu/vfio_mdom_mock_iommu.ko" ] &&
+		load_module "$dir/drivers/mock_iommu/vfio_mdom_mock_iommu.ko"
+	load_module "$dir/drivers/vfio_mdom/vfio_mdom.ko"
 	udevadm settle 2>/dev/null || sleep 1
 }
 
