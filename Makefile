@@ -13,6 +13,11 @@
 #   make dkms-install [KVER=release] / make dkms-uninstall
 #                install vfio_mdom.ko with DKMS for the running kernel (or
 #                KVER) from its headers package; see README.md.
+#   make coverage
+#                make check with vfio_mdom.ko built with gcov (a copy under
+#                .build/coverage/): line and branch coverage per file of
+#                drivers/vfio_mdom, the goto labels no test reached
+#                (tools/vm/coverage.sh; needs gcovr, installed by setup).
 #   make bench   same set-up with the performance kernel (cached too):
 #                vfio-mdom, type1 and iommufd measured in one VM run; a
 #                table and .build/bench/ (BENCH_* variables: tools/vm/bench.sh).
@@ -26,6 +31,7 @@ SELFTESTS := tools/testing/selftests/vfio_mdom
 DEMO := tools/demo
 
 .PHONY: all setup kernel modules selftests demo check check-stock run bench \
+	coverage \
 	lint clean dkms-install dkms-uninstall
 
 all: modules selftests demo
@@ -51,6 +57,11 @@ check: all
 
 run: all
 	@bash tools/vm/run-demo.sh
+
+# Builds its own gcov modules (.build/coverage/src); the selftests are the
+# repo's.
+coverage: selftests
+	@bash tools/vm/coverage.sh
 
 check-stock: kernel
 	@bash tools/vm/stock/check.sh

@@ -50,13 +50,16 @@ load_module() {
 	insmod "$ko" "$@" || { setup_err "insmod $ko failed"; return 1; }
 }
 
-# vfio_mdom checks its invariants after every operation (check.c): a
-# violation is a WARN, which fails the run. MDOM_CHECK_INVARIANTS=0 turns
-# that off (measurements).
+# The mock IOMMU (if built) and vfio_mdom, from the repo or from the build
+# in DIR (make coverage's). vfio_mdom checks its invariants after every
+# operation (check.c): a violation is a WARN, which fails the run.
+# MDOM_CHECK_INVARIANTS=0 turns that off (measurements).
 load_project_modules() {
-	[ -f drivers/mock_iommu/vfio_mdom_mock_iommu.ko ] &&
-		load_module drivers/mock_iommu/vfio_mdom_mock_iommu.ko
-	load_module drivers/vfio_mdom/vfio_mdom.ko \
+	local dir=${1:-.}
+
+	[ -f "$dir/drivers/mock_iommu/vfio_mdom_mock_iommu.ko" ] &&
+		load_module "$dir/drivers/mock_iommu/vfio_mdom_mock_iommu.ko"
+	load_module "$dir/drivers/vfio_mdom/vfio_mdom.ko" \
 		check_invariants="${MDOM_CHECK_INVARIANTS:-1}"
 	udevadm settle 2>/dev/null || sleep 1
 }

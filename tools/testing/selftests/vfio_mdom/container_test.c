@@ -292,7 +292,8 @@ static void check_mock_dev(struct __test_metadata *_metadata, struct ctx *t,
 		prot = MOCK_PROT_READ | MOCK_PROT_CACHE |
 		       (m[i].rw ? MOCK_PROT_WRITE : 0);
 		EXPECT_EQ(0, mock_domain_covers(dom, m[i].iova,
-						m[i].pages * t->pg, prot)) {
+						m[i].pages * t->pg, prot,
+						buf_at(t, m[i].page))) {
 			TH_LOG("%s: mock domain %u, mapping at 0x%llx",
 			       d->name, dom, (unsigned long long)m[i].iova);
 		}

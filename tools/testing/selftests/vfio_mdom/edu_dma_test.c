@@ -527,9 +527,11 @@ TEST_F_TIMEOUT(edu, two_edus_and_mock, 240)
 	dom = mock_dev_domain(0, 0);
 	ASSERT_NE(0, dom);
 	EXPECT_EQ(0, mock_domain_covers(dom, IOVA_A, BUF_SIZE,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE,
+					buf_at(ctx, BUF_A)));
 	EXPECT_EQ(0, mock_domain_covers(dom, IOVA_B2, BUF_SIZE,
-					MOCK_PROT_WRITE | MOCK_PROT_CACHE));
+					MOCK_PROT_WRITE | MOCK_PROT_CACHE,
+					buf_at(ctx, BUF_B2)));
 	if (ctx->mdom) {
 		mdom_query(ctx->fd, &st);
 		ASSERT_EQ(2, st.q.num_domains);
@@ -549,7 +551,8 @@ TEST_F_TIMEOUT(edu, two_edus_and_mock, 240)
 	fill(ctx, BUF_D, 5);
 	ASSERT_EQ(0, map_buf(ctx, IOVA_D, BUF_D, VFIO_DMA_MAP_FLAG_READ));
 	EXPECT_EQ(0, mock_domain_covers(dom, IOVA_D, BUF_SIZE,
-					MOCK_PROT_READ | MOCK_PROT_CACHE));
+					MOCK_PROT_READ | MOCK_PROT_CACHE,
+					buf_at(ctx, BUF_D)));
 
 	edu_copy(_metadata, ctx, 0, IOVA_A, IOVA_B);
 	expect_copied(_metadata, ctx, BUF_A, BUF_B, 0);

@@ -444,6 +444,31 @@ static inline bool intel_pt_available(const char *bdf)
 }
 
 /*
+ * The Extended Capability Register of the Intel IOMMU (DMAR unit) in
+ * front of PCI device @bdf, as the kernel shows it in
+ * /sys/bus/pci/devices/<BDF>/iommu/intel-iommu/ecap (hex).
+ */
+#define INTEL_ECAP_SC		0x80ULL		/* snoop control */
+#define INTEL_ECAP_SMTS		0x80000000000ULL	/* scalable mode */
+#define INTEL_ECAP_SLTS		0x400000000000ULL	/* second-stage tables */
+#define INTEL_ECAP_FLTS		0x800000000000ULL	/* first-stage tables */
+
+static inline int intel_iommu_ecap(const char *bdf, uint64_t *ecap)
+{
+	char path[160], buf[64], *end;
+	int ret;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu/intel-iommu/ecap",
+		 bdf);
+	ret = read_line(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	errno = 0;
+	*ecap = strtoull(buf, &end, 16);
+	return errno || end == buf ? -EPROTO : 0;
+}
+
+/*
  * Every leaf of the page table of the domain device @bdf is attached to,
  * in IOVA order, into a malloc()ed *@out (free() it): their number, or a
  * negative errno.

@@ -485,9 +485,10 @@ TEST(iommu_group_leaves_emulated_keeps)
 	dom = mock_dev_domain(0, 0);
 	ASSERT_NE(0, dom);
 	EXPECT_EQ(0, mock_domain_covers(dom, IOVA_A, PAGES_A * PG,
-					MOCK_PROT_RW | MOCK_PROT_CACHE));
+					MOCK_PROT_RW | MOCK_PROT_CACHE, t.buf));
 	EXPECT_EQ(0, mock_domain_covers(dom, IOVA_B, PAGES_B * PG,
-					MOCK_PROT_READ | MOCK_PROT_CACHE));
+					MOCK_PROT_READ | MOCK_PROT_CACHE,
+					t.buf + PAGE_B * PG));
 	ASSERT_EQ(0, mock_dma_read(md.name, IOVA_A + 6 * PG + 8, got,
 				   sizeof(got)));
 	EXPECT_EQ(0, memcmp(data, got, sizeof(got)));

@@ -811,6 +811,9 @@ static int snap_take(struct nth *t, struct snap *s, long long want_pins)
 	s->ndbg = mdom_dbg_containers(getpid(), s->dbg, NR_CONTAINERS);
 	s->vmlck = vmlck_kb();
 	s->pins = want_pins < 0 ? foll_pins_stable() : foll_pins_at(want_pins);
+	/* Two failed readings would compare equal */
+	if (s->vmlck < 0 || s->pins < 0)
+		return -EIO;
 	ret = mock_counters(-1, &s->ctr);
 	if (ret)
 		return ret;

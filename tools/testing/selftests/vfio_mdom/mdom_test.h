@@ -45,7 +45,8 @@ static inline void expect_backend(struct __test_metadata *_metadata,
  * What must come back once a test's containers are gone: the pages the
  * system holds pinned (FOLL_PIN), this process's locked_vm, the mock
  * IOMMU's error counters and gauges, vfio-mdom's containers of this
- * process.
+ * process. A measurement that cannot be taken fails the test: a -1 read
+ * twice would compare equal and hide a leak.
  */
 struct leak_mark {
 	long long pins;
@@ -54,17 +55,32 @@ struct leak_mark {
 	struct mock_counters counters;
 };
 
-static inline void leak_mark(struct leak_mark *m)
+static inline void check_leak_mark(struct __test_metadata *_metadata,
+				   struct leak_mark *m)
 {
+	int ret;
+
 	m->pins = foll_pins_stable();
+	ASSERT_LE(0, m->pins) TH_LOG("cannot read the system's pinned pages");
 	m->vmlck = vmlck_kb();
-	m->mock = mock_loaded() && !mock_counters(-1, &m->counters);
+	ASSERT_LE(0, m->vmlck) TH_LOG("cannot read this process's VmLck");
+	m->mock = mock_loaded();
+	if (m->mock) {
+		ret = mock_counters(-1, &m->counters);
+		ASSERT_EQ(0, ret) {
+			TH_LOG("cannot read the mock's counters: %s",
+			       strerror(-ret));
+		}
+	}
 }
+
+#define leak_mark(m) check_leak_mark(_metadata, m)
 
 /* The system's pinned pages come to @want (foll_pins_at()) */
 #define expect_pins(want) do {						\
 	long long __want = (want);					\
 									\
+	ASSERT_LE(0, __want) TH_LOG("no pinned pages measured before");	\
 	EXPECT_EQ(__want, foll_pins_at(__want))				\
 		TH_LOG("pinned pages");					\
 } while (0)
@@ -78,9 +94,10 @@ static inline void check_no_leak(struct __test_metadata *_metadata,
 				 const struct leak_mark *m, bool allow_leaks)
 {
 	struct mock_counters now;
-	int moved;
+	int moved, ret;
 
 	expect_pins(m->pins);
+	ASSERT_LE(0, m->vmlck) TH_LOG("no VmLck measured before");
 	EXPECT_EQ(m->vmlck, vmlck_kb()) TH_LOG("locked_vm not given back");
 	if (mdom_loaded()) {
 		EXPECT_EQ(0, mdom_dbg_containers(getpid(), NULL, 0))
@@ -88,7 +105,10 @@ static inline void check_no_leak(struct __test_metadata *_metadata,
 	}
 	if (!m->mock)
 		return;
-	ASSERT_EQ(0, mock_counters(-1, &now));
+	ret = mock_counters(-1, &now);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("cannot read the mock's counters: %s", strerror(-ret));
+	}
 	moved = mock_counters_moved(&m->counters, &now, true, allow_leaks);
 	EXPECT_EQ(-1, moved) {
 		TH_LOG("mock counter %s moved: %lld -> %lld",

@@ -297,40 +297,52 @@ static inline int mock_nr_domains(void)
 #define MOCK_NO_DOMAIN		(-1)
 #define MOCK_HOLE		(-2)
 #define MOCK_BAD_PROT		(-3)
+#define MOCK_BAD_PHYS		(-4)
+#define MOCK_NO_PAGEMAP		(-5)
 
 /*
- * Does mock domain @id translate all of [@iova, +@size) with exactly the
- * permissions @prot (MOCK_PROT_*, IOMMU_CACHE included)? 0 or the
- * MOCK_* code of what is wrong.
+ * Does mock domain @id translate every page of [@iova, +@size) to the
+ * physical page of this process's memory at @vaddr + the same offset
+ * (/proc/self/pagemap: needs root), with exactly the permissions @prot
+ * (MOCK_PROT_*, IOMMU_CACHE included)? 0 or the MOCK_* code of the first
+ * thing wrong.
  */
 static inline int mock_domain_covers(unsigned int id, uint64_t iova,
-				     uint64_t size, unsigned int prot)
+				     uint64_t size, unsigned int prot,
+				     const void *vaddr)
 {
+	size_t pg = page_size(), npages = size / pg, k;
 	struct mock_dump dump = {};
-	uint64_t next = iova, end = iova + size;
+	const struct mock_xlate *x;
 	struct mock_domain *d;
+	unsigned long i = 0;
+	uint64_t *phys, a;
 	int ret = 0;
-	unsigned long i;
 
-	d = mock_dump_read(&dump) ? NULL : mock_dump_domain(&dump, id);
-	if (!d) {
-		mock_dump_free(&dump);
-		return MOCK_NO_DOMAIN;
+	phys = calloc(npages ?: 1, sizeof(*phys));
+	if (!phys || pagemap_phys(vaddr, npages, phys)) {
+		free(phys);
+		return MOCK_NO_PAGEMAP;
 	}
-	for (i = 0; i < d->nx && next < end && !ret; i++) {
-		const struct mock_xlate *x = &d->x[i];
-
-		if (x->iova + x->size <= next)
-			continue;
-		if (x->iova > next)
+	d = mock_dump_read(&dump) ? NULL : mock_dump_domain(&dump, id);
+	if (!d)
+		ret = MOCK_NO_DOMAIN;
+	/* Translations are listed by IOVA */
+	for (k = 0; !ret && k < npages; k++) {
+		a = iova + k * pg;
+		while (i < d->nx && d->x[i].iova + d->x[i].size <= a)
+			i++;
+		x = &d->x[i];
+		if (i == d->nx || x->iova > a)
 			ret = MOCK_HOLE;
 		else if ((x->prot & (MOCK_PROT_RW | MOCK_PROT_CACHE)) != prot)
 			ret = MOCK_BAD_PROT;
-		next = x->iova + x->size;
+		else if (phys[k] == UINT64_MAX ||
+			 x->phys + (a - x->iova) != phys[k])
+			ret = MOCK_BAD_PHYS;
 	}
-	if (!ret && next < end)
-		ret = MOCK_HOLE;
 	mock_dump_free(&dump);
+	free(phys);
 	return ret;
 }
 

@@ -1520,7 +1520,12 @@ static inline int oracle_init(struct oracle *o, char *why, size_t size)
 	}
 	o->vmlck_start = vmlck_kb();
 	o->pins_start = foll_pins_stable();
-	mock_counters(-1, &o->mock_start);
+	if (o->vmlck_start < 0 || o->pins_start < 0 ||
+	    mock_counters(-1, &o->mock_start)) {
+		snprintf(why, size,
+			 "cannot read VmLck, the pinned pages or the mock's counters");
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -1561,7 +1566,8 @@ static inline void oracle_end(struct oracle *o)
 	unsigned int s, k;
 	long long pins;
 
-	mock_counters(-1, &c0);
+	if (mock_counters(-1, &c0))
+		oracle_fail(o, "cannot read the mock's counters");
 	c1 = c0;
 	for (s = 0; s < ORACLE_SIDES; s++) {
 		struct oracle_side *sd = &o->side[s];
@@ -1577,7 +1583,8 @@ static inline void oracle_end(struct oracle *o)
 		sd->nattached = 0;
 		sd->iommu_set = false;
 		sd->served = SERVED_NONE;
-		mock_counters(-1, s ? &c2 : &c1);
+		if (mock_counters(-1, s ? &c2 : &c1))
+			oracle_fail(o, "cannot read the mock's counters");
 	}
 	oracle_check_counters(o, ORACLE_TYPE1, &c0, &c1, "type1 close");
 	oracle_check_counters(o, md_kind, &c1, &c2, "vfio-mdom close");

@@ -644,7 +644,8 @@ static int cycle_once(struct thr *t, unsigned int k)
 	if (!ret && mock_domain_covers(mock_dev_domain(s->dev[M31].inst,
 						       s->dev[M31].idx),
 				       IOVA_C5, C5_PAGES * PG,
-				       MOCK_PROT_RW | MOCK_PROT_CACHE))
+				       MOCK_PROT_RW | MOCK_PROT_CACHE,
+				       s->c5mem))
 		fail(t, "cycle %u: mock 3.1 does not translate", k);
 
 	/* Three ways to let go of it all, with the mappings live */
