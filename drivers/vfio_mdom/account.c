@@ -797,9 +797,16 @@ unsigned long mdom_acct_nr_pins(struct mdom_pages *pages)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_nr_pins);
 
-static void mdom_acct_report_none(const char *what, unsigned long want,
-				  unsigned long got)
+/* 0 if @ok, else 1, given to @report (if any) with what was found. */
+static unsigned int mdom_acct_expect(bool ok, mdom_acct_report_fn report,
+				     void *ctx, const char *what,
+				     unsigned long want, unsigned long got)
 {
+	if (ok)
+		return 0;
+	if (report)
+		report(ctx, what, want, got);
+	return 1;
 }
 
 /*
@@ -807,12 +814,10 @@ static void mdom_acct_report_none(const char *what, unsigned long want,
  * what the pinned mdom_pages need (every page, or each frame once when
  * indexed), the nodes are disjoint, held, without extra pins, and hold
  * exactly the holders' pages. Returns the number of violations found,
- * reported through @report (NULL: only counted).
+ * each also given to @report with @ctx if @report is not NULL.
  */
 unsigned int mdom_acct_verify(struct mdom_acct *acct,
-			      void (*report)(const char *what,
-					     unsigned long want,
-					     unsigned long got))
+			      mdom_acct_report_fn report, void *ctx)
 {
 	unsigned long npages = 0, held = 0, frames = 0, nodes = 0, end = 0;
 	struct mdom_acct_link *link;
@@ -820,48 +825,35 @@ unsigned int mdom_acct_verify(struct mdom_acct *acct,
 	unsigned int bad = 0;
 	struct rb_node *rb;
 
-	if (!report)
-		report = mdom_acct_report_none;
 	guard(mutex)(&acct->lock);
 	list_for_each_entry(link, &acct->pages, node)
 		npages += link->pages->npages;
 	for (rb = rb_first_cached(&acct->pins); rb; rb = rb_next(rb)) {
 		pin = rb_entry(rb, struct mdom_acct_pin, rb);
-		if (nodes && pin->start < end) {
-			report("overlapping index nodes", end, pin->start);
-			bad++;
-		}
-		if (!pin->users || pin->extra) {
-			report("index node users/extra", 1, pin->extra);
-			bad++;
-		}
+		bad += mdom_acct_expect(!nodes || pin->start >= end, report,
+					ctx, "index node start", end,
+					pin->start);
+		bad += mdom_acct_expect(pin->users && !pin->extra, report, ctx,
+					"index node extra pins", 0,
+					pin->extra);
 		frames += mdom_pin_npages(pin);
 		held += pin->users * mdom_pin_npages(pin);
 		end = pin->last + 1;
 		nodes++;
 	}
-	if (nodes != acct->nr_pins) {
-		report("index nodes", acct->nr_pins, nodes);
-		bad++;
-	}
+	bad += mdom_acct_expect(nodes == acct->nr_pins, report, ctx,
+				"index nodes", acct->nr_pins, nodes);
 	if (acct->indexed) {
-		if (held != npages) {
-			report("indexed pages held", npages, held);
-			bad++;
-		}
-		if (frames != acct->charged) {
-			report("indexed charge", frames, acct->charged);
-			bad++;
-		}
+		bad += mdom_acct_expect(held == npages, report, ctx,
+					"indexed pages held", npages, held);
+		bad += mdom_acct_expect(frames == acct->charged, report, ctx,
+					"indexed charge", frames,
+					acct->charged);
 	} else {
-		if (nodes) {
-			report("index nodes without index", 0, nodes);
-			bad++;
-		}
-		if (npages != acct->charged) {
-			report("charge", npages, acct->charged);
-			bad++;
-		}
+		bad += mdom_acct_expect(!nodes, report, ctx,
+					"index nodes without index", 0, nodes);
+		bad += mdom_acct_expect(npages == acct->charged, report, ctx,
+					"charge", npages, acct->charged);
 	}
 	return bad;
 }

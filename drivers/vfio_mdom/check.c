@@ -377,16 +377,11 @@ static void mdom_check_counters(struct mdom_check *chk)
 	}
 }
 
-/* The check mdom_acct_verify() reports to (one at a time: the mutex). */
-static struct mdom_check *mdom_check_acct_chk;
-static DEFINE_MUTEX(mdom_check_acct_lock);
-
-static void mdom_check_acct_report(const char *what, unsigned long want,
-				   unsigned long got)
+static void mdom_check_acct_report(void *chk, const char *what,
+				   unsigned long want, unsigned long got)
 {
-	mdom_check_fail(mdom_check_acct_chk,
-			"account: %s: %lu expected, %lu found\n", what, want,
-			got);
+	mdom_check_fail(chk, "account: %s: %lu expected, %lu found\n", what,
+			want, got);
 }
 
 /*
@@ -406,8 +401,6 @@ static void mdom_check_accounts(struct mdom_check *chk)
 	lockdep_assert_held_write(&c->domains_rwsem);
 	if (!chk->walked)
 		return;
-	guard(mutex)(&mdom_check_acct_lock);
-	mdom_check_acct_chk = chk;
 	guard(mutex)(&c->iova_lock);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
@@ -418,13 +411,13 @@ static void mdom_check_accounts(struct mdom_check *chk)
 		if (nseen == ARRAY_SIZE(seen))
 			break;
 		seen[nseen++] = dma->pages.acct;
-		/* Reported (and counted) through mdom_check_fail(), or not */
+		/* mdom_check_fail() counts what it reports: count once */
 		if (chk->quiet)
 			chk->violations += mdom_acct_verify(dma->pages.acct,
-							    NULL);
+							    NULL, NULL);
 		else
 			mdom_acct_verify(dma->pages.acct,
-					 mdom_check_acct_report);
+					 mdom_check_acct_report, chk);
 	}
 }
 

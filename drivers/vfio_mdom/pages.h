@@ -181,10 +181,11 @@ int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
 unsigned long mdom_acct_shared(struct mdom_pages *pages);
 unsigned long mdom_acct_charged(struct mdom_pages *pages);
 unsigned long mdom_acct_nr_pins(struct mdom_pages *pages);
+/* How mdom_acct_verify() tells what it found wrong. */
+typedef void (*mdom_acct_report_fn)(void *ctx, const char *what,
+				    unsigned long want, unsigned long got);
 unsigned int mdom_acct_verify(struct mdom_acct *acct,
-			      void (*report)(const char *what,
-					     unsigned long want,
-					     unsigned long got));
+			      mdom_acct_report_fn report, void *ctx);
 
 /*
  * Unpin every page (dirtying them if writable), uncharge, free. Works after

@@ -1017,7 +1017,7 @@ static int user_page_refs(struct kunit *test, unsigned long addr)
 	return refs;
 }
 
-static void acct_report(const char *what, unsigned long want,
+static void acct_report(void *ctx, const char *what, unsigned long want,
 			unsigned long got)
 {
 	pr_err("vfio_mdom_account: %s: want %lu, got %lu\n", what, want, got);
@@ -1026,7 +1026,8 @@ static void acct_report(const char *what, unsigned long want,
 /* The account's own invariants hold (what the checker verifies). */
 static void expect_acct_ok(struct kunit *test, struct mdom_pages *pages)
 {
-	KUNIT_EXPECT_EQ(test, mdom_acct_verify(pages->acct, acct_report), 0);
+	KUNIT_EXPECT_EQ(test, mdom_acct_verify(pages->acct, acct_report, NULL),
+			0);
 }
 
 /*
