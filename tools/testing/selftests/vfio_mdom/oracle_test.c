@@ -1047,6 +1047,20 @@ TEST_F_TIMEOUT(oracle, dirty_iommu_mode, 300)
 	      DIV_DIRTY_IOMMU, 0);
 	/* Nothing there: neither writes */
 	DIRTY(GET, SZ_2M, PAGES(8), BM_OK(8, 77), 0);
+	/*
+	 * A bitmap the kernel cannot write, though no page is dirty: EFAULT,
+	 * as from type1, and the unmap that would report into it unmaps
+	 * nothing. (A kernel address is type1's EINVAL, before any copy.)
+	 */
+	DIRTY(GET, SZ_1M, PAGES(78), BM(SZ_4K, BYTES(78), ORACLE_BM_NULL, 0),
+	      EFAULT);
+	DIRTY(GET, SZ_1M, PAGES(8), BM(SZ_4K, BYTES(8), ORACLE_BM_KERNEL, 0),
+	      EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_1M + PAGES(70),
+			       .size = PAGES(8), .flags = GET_DIRTY,
+			       .bm = BM(SZ_4K, BYTES(8), ORACLE_BM_NULL, 0)),
+	      DIV_NONE, EFAULT);
+	CHECK();
 	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_1M + PAGES(70),
 			       .size = PAGES(8), .flags = GET_DIRTY,
 			       .bm = BM_OK(8, 1)),
