@@ -28,6 +28,8 @@
  * unpinning from dma_unmap() (Documentation/mock_iommu.rst) keeps this
  * from running against type1.
  */
+#include <sys/wait.h>
+
 #include "mdom_test.h"
 
 #define PG		4096ULL
@@ -258,6 +260,43 @@ TEST_F(emu, pin_rw_unpin)
 	t->emu_dfd = -1;
 	expect_state(_metadata, 0, 0);
 	expect_charge(_metadata, t, mapped, 0, "device closed");
+}
+
+/*
+ * vfio_dma_rw() called in a task of another process (a driver serving a
+ * request of another process): type1 answers EFAULT, vfio-mdom copies to
+ * and from the mapping's pages, pinned (with the edu) or not (alone), as
+ * for a kernel thread (divergence dma-rw-other-mm).
+ */
+TEST_F(emu, dma_rw_from_another_process)
+{
+	struct ectx *t = &self->t;
+	uint8_t data[64], got[64];
+	int status;
+	pid_t pid;
+
+	open_device(_metadata, t);
+	memset(data, 0x5c, sizeof(data));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Its copy of the buffer holds what this process's held */
+		if (mock_emu_dma(EMU, IOVA_B + 8, got, sizeof(got), false))
+			_exit(1);
+		if (memcmp(got, t->buf + PAGE_B * PG + 8, sizeof(got)))
+			_exit(2);
+		if (mock_emu_dma(EMU, IOVA_A + PG - 16, data, sizeof(data),
+				 true))
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("1: read failed, 2: wrong data, 3: write failed");
+	/* The write went to the mapping's pages: this process's memory */
+	EXPECT_EQ(0, memcmp(t->buf + PG - 16, data, sizeof(data)));
+	EXPECT_EQ(0x20 + 2, t->buf[2 * PG]);
 }
 
 /*
