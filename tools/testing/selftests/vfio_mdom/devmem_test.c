@@ -28,9 +28,7 @@
  * tools/vm/stock/selftests runs it on Debian's kernel too (-f ram_pfnmap).
  */
 #include "mdom_test.h"
-#include "dmabuf_utils.h"
 
-#define PG		4096ULL
 #define IOVA_RAM	SZ_1M		/* 4 pages of RAM */
 #define RAM_PAGES	4
 #define IOVA_BAR	0x8000000ULL	/* edu A's BAR0, below edu's 28 bits */
