@@ -25,6 +25,7 @@
 
 /* ---- which driver serves a container ------------------------------------ */
 
+/* Is vfio_mdom.ko loaded (its vfio_backend parameter there)? */
 bool mdom_loaded(void);
 
 /*
@@ -67,6 +68,7 @@ struct mdom_state {
 	struct vfio_mdom_group_info groups[MDOM_MAX_GROUPS];
 };
 
+/* VFIO_MDOM_QUERY of @container into @st: 0 or -errno */
 int _mdom_query(int container, struct mdom_state *st);
 
 struct vfio_mdom_domain_info *

@@ -23,6 +23,7 @@
 #define MOCK_PROT_CACHE		0x4
 #define MOCK_PROT_RW		(MOCK_PROT_READ | MOCK_PROT_WRITE)
 
+/* Is the mock IOMMU (vfio_mdom_mock_iommu.ko) loaded, its debugfs there? */
 bool mock_loaded(void);
 
 /* ---- instances and devices ------------------------------------------------ */
@@ -94,14 +95,19 @@ struct mock_dump {
 	size_t text_size;
 };
 
+/* A "domain ..." line of the domains file into @d: false if malformed. */
 bool mock_parse_domain(const char *line, struct mock_domain *d);
 
+/* Append translation @x to @dump: 0 or -ENOMEM. */
 int mock_dump_add_xlate(struct mock_dump *dump, const struct mock_xlate *x);
 
+/* Read the domains file into @dump (again): 0, -EPROTO or -errno. */
 int mock_dump_read(struct mock_dump *dump);
 
+/* Release what mock_dump_read() allocated; @dump is zeroed again. */
 void mock_dump_free(struct mock_dump *dump);
 
+/* Domain @id of @dump, or NULL. */
 struct mock_domain *mock_dump_domain(struct mock_dump *dump, unsigned int id);
 
 /* Number of live mock domains, or a negative errno. */
@@ -161,6 +167,7 @@ struct mock_counters {
 /* Every counter of instance @inst, or summed over all for @inst < 0. */
 int mock_counters(int inst, struct mock_counters *c);
 
+/* Counter @id of instance @inst (summed over all for @inst < 0), or -errno */
 long long mock_counter(enum mock_counter_id id, int inst);
 
 /*
@@ -174,8 +181,10 @@ int mock_counters_moved(const struct mock_counters *before,
 
 /* ---- fault injection --------------------------------------------------------- */
 
+/* Write @val to the knob @file of instance @inst (inst<N>/@file). */
 int mock_inst_write(int inst, const char *file, const char *val);
 
+/* The first line of the knob @file of instance @inst into @buf. */
 int mock_inst_read(int inst, const char *file, char *buf, size_t size);
 
 /* The @nth map_pages() on a domain of @inst fails with @err (0: cancel). */
@@ -184,6 +193,7 @@ int mock_fail_nth_map(int inst, unsigned int nth, int err);
 /* The next domain allocation (or attach) of @inst fails with @err. */
 int mock_fail_domain_alloc(int inst, int err);
 
+/* The next attach of a device of @inst fails with @err (0: cancel). */
 int mock_fail_attach(int inst, int err);
 
 /*
@@ -208,9 +218,9 @@ int mock_unmap_delay(int inst, unsigned int us);
 int mock_dma(const char *name, uint64_t iova, void *buf,
 	     size_t len, bool write_mem);
 
+/* mock_dma() writing memory at @iova, and reading it. */
 int mock_dma_write(const char *name, uint64_t iova,
 		   const void *buf, size_t len);
-
 int mock_dma_read(const char *name, uint64_t iova, void *buf, size_t len);
 
 /* The device's last fault, "iova 0x.. reason R dir D domain N count C". */
@@ -226,6 +236,7 @@ int mock_last_fault(const char *name, char *buf, size_t size);
  */
 #define MOCK_EMU_NAME		"vfio_mdom_emu"
 
+/* The path of @file in emulated/emu<@emu>/ into @path */
 void mock_emu_path(char *path, size_t size, int emu, const char *file);
 
 /* The IOMMU group number of emulated device @emu, or a negative errno */
@@ -234,6 +245,7 @@ int mock_emu_group(int emu);
 /* vfio_pin_pages() of @npages from @iova, @prot "r", "w" or "rw" */
 int mock_emu_pin(int emu, uint64_t iova, unsigned int npages, const char *prot);
 
+/* vfio_unpin_pages() of @npages from @iova */
 int mock_emu_unpin(int emu, uint64_t iova, unsigned int npages);
 
 /* vfio_dma_rw(): the device writes @buf to (@write_mem) or reads @iova */
@@ -254,6 +266,7 @@ long mock_emu_unmap_calls(int emu, uint64_t *iova, uint64_t *length);
  */
 int mock_emu_keep_on_unmap(int emu, bool keep);
 
+/* Reset what mock_emu_unmap_calls() counts. */
 int mock_emu_reset_unmap_calls(int emu);
 
 /* ---- emulated devices: what they hold ------------------------------------- */

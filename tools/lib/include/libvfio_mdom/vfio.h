@@ -38,15 +38,15 @@ int vfio_open_group(int group);
 /* VFIO_GROUP_GET_STATUS: *@flags gets VFIO_GROUP_FLAGS_* (0 on error). */
 int _vfio_group_status(int group_fd, uint32_t *flags);
 
+/* VFIO_GROUP_SET_CONTAINER, VFIO_GROUP_UNSET_CONTAINER, VFIO_SET_IOMMU */
 int _vfio_set_container(int group_fd, int container);
-
 int _vfio_unset_container(int group_fd);
-
 int _vfio_set_iommu(int container, unsigned long type);
 
 /* VFIO_CHECK_EXTENSION's answer (0, 1), or -errno. */
 int vfio_check_extension(int container, unsigned long ext);
 
+/* VFIO_IOMMU_MAP_DMA of [@iova, +@size) at @vaddr with @flags */
 int _vfio_map(int container, uint64_t iova, uint64_t size,
 	      const void *vaddr, uint32_t flags);
 
@@ -77,6 +77,7 @@ int vfio_get_info_all(int container, struct vfio_iommu_type1_info **out,
 /* VFIO_GROUP_GET_DEVICE_FD(@name): the device fd, or -errno. */
 int vfio_device_fd(int group_fd, const char *name);
 
+/* VFIO_DEVICE_GET_REGION_INFO of region @index into @info */
 int _vfio_region_info(int device_fd, uint32_t index,
 		      struct vfio_region_info *info);
 
