@@ -90,7 +90,7 @@ lint: kernel
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	-$(MAKE) -C $(SELFTESTS) clean
+	-$(MAKE) -C $(SELFTESTS) KDIR=$(KDIR) clean
 	-$(MAKE) -C $(DEMO) clean
 	-$(MAKE) -C tools/bench clean
 	rm -rf .build
