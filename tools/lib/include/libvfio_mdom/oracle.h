@@ -29,7 +29,7 @@
  * runs) says what the mock domains must hold, page by page, with the
  * physical address of each page read from /proc/self/pagemap.
  *
- * VFIO_MDOM_TEST_BACKEND=type1 (mdom_utils.h) gives both sides to type1:
+ * VFIO_MDOM_TEST_BACKEND=type1 (lib/mdom.c) gives both sides to type1:
  * the oracle against itself, where the answers must all be the same.
  *
  * Differences are classified: none, one of the intended divergences listed

@@ -25,7 +25,7 @@
  * outlives the container.
  *
  * VFIO_MDOM_TEST_BACKEND=type1 runs the same tests on the kernel's type1
- * (mdom_utils.h), leaving out the checks of vfio-mdom's own interfaces.
+ * (lib/mdom.c), leaving out the checks of vfio-mdom's own interfaces.
  */
 #include <pthread.h>
 #include <sys/resource.h>

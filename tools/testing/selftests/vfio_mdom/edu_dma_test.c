@@ -22,7 +22,7 @@
  *
  * Every test ends with nothing pinned or charged and the mock IOMMU's
  * error counters and gauges unchanged. VFIO_MDOM_TEST_BACKEND=type1 runs
- * the same on type1 (mdom_utils.h).
+ * the same on type1 (lib/mdom.c).
  */
 #include "mdom_test.h"
 

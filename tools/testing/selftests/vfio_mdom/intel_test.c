@@ -7,7 +7,7 @@
  * kernel's Intel driver builds for the domain of an edu device; the
  * kernel prints that table in debugfs (IOMMU_DEBUGFS,
  * INTEL_IOMMU_DEBUGFS: iommu/intel/<BDF>/domain_translation_struct,
- * intel_pt_read() in edu_utils.h). After vfio-mdom replays a container's
+ * intel_pt_read() in lib/edu.c). After vfio-mdom replays a container's
  * mappings into a new Intel domain, every page of every mapping must be
  * there, pointing at the physical page of the user's memory (from
  * /proc/self/pagemap), readable, writable only if mapped so, snooped if

@@ -4,7 +4,7 @@
  *
  * Every operation is played on a type1 container and on a vfio-mdom
  * container, both from /dev/vfio/vfio, over the same kinds of devices
- * (oracle_utils.h explains the two sides and how vfio_backend picks each
+ * (oracle.h explains the two sides and how vfio_backend picks each
  * one's driver) and the answers, the mock domains' translations and a
  * model of the mappings are compared. The hand-written scenarios walk the rules
  * of the type1 ABI one by one; "random" plays thousands of operations from
@@ -253,7 +253,7 @@ TEST_F_TIMEOUT(oracle, map_not_user_memory, 300)
 }
 
 /*
- * Ordinary RAM behind a VM_PFNMAP mmap (dmabuf_utils.h: udmabuf, vgem):
+ * Ordinary RAM behind a VM_PFNMAP mmap (lib/dmabuf.c: udmabuf, vgem):
  * not device memory, EFAULT, its pages there yet or not, alone or next to
  * anonymous memory, read or written.
  */
