@@ -9,7 +9,8 @@
  * lock, and only then copied, so a fault moves no data. A write through a
  * domain that tracks dirty pages marks them dirty (dirty.c). Memory is reached
  * through its struct page, so a DMA into a page that was freed while still
- * mapped is seen by KASAN.
+ * mapped is seen by KASAN. A fault in a domain is reported to the IOMMU
+ * core (report_iommu_fault()), which calls the domain's fault handler.
  */
 #include <linux/highmem.h>
 #include <linux/minmax.h>
@@ -124,6 +125,14 @@ fault:
 	mdev->last_fault.dir = dir;
 	mdev->last_fault.domain_id = md ? md->id : 0;
 	mdev->last_fault.count++;
+	/*
+	 * As a hardware IOMMU's fault interrupt would: to the domain's owner
+	 * (iommu_set_fault_handler()), while the domain cannot be freed.
+	 */
+	if (md)
+		report_iommu_fault(&md->domain, dev, bad_iova,
+				   dir == MOCK_IOMMU_DMA_WRITE ?
+				   IOMMU_FAULT_WRITE : IOMMU_FAULT_READ);
 	mutex_unlock(&mock_domains_lock);
 	mock_count(mdev->inst, MOCK_CNT_DMA_FAULTS);
 	return reason == MOCK_IOMMU_FAULT_PERM ? -EACCES : -EIO;

@@ -22,6 +22,7 @@
 #include <linux/vfio.h>
 #include <linux/vfio_mdom.h>
 
+#include "events.h"
 #include "pages.h"
 #include "trace.h"
 #include "vfio_mdom.h"
@@ -131,6 +132,7 @@ void mdom_container_destroy(struct mdom_container *c)
 		mdom_acct_put(c->acct);
 	mdom_info_free(rcu_dereference_protected(c->info, true));
 	WARN_ON(!list_empty(&c->devices));
+	mdom_events_container_gone(c);
 	mutex_destroy(&c->devices_lock);
 	mutex_destroy(&c->iova_lock);
 	kfree(c);

@@ -26,6 +26,7 @@
 #include <linux/string.h>
 #include <uapi/linux/iommufd.h>
 
+#include "events.h"
 #include "pages.h"
 #include "trace.h"
 #include "vfio_mdom.h"
@@ -192,6 +193,7 @@ int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d)
 	int ret;
 
 	ret = __mdom_domain_replay(c, d, &npinned, &bytes, &n);
+	mdom_events_replay(c, d->id, ret, n, bytes);
 	trace_mdom_replay(c->id, n, bytes, npinned, ret, mdom_trace_ns(start));
 	return ret;
 }
@@ -305,6 +307,7 @@ struct mdom_domain *mdom_domain_alloc(struct mdom_container *c,
 		kfree(arg.d);
 		return ERR_CAST(arg.domain);
 	}
+	mdom_fault_install(c, arg.d);
 	return arg.d;
 }
 

@@ -25,6 +25,7 @@
 #include <linux/string.h>
 #include <linux/vfio_mdom.h>
 
+#include "events.h"
 #include "vfio_mdom.h"
 
 /*
@@ -278,6 +279,7 @@ void mdom_info_publish(struct mdom_container *c, struct mdom_info *info)
 
 	old = rcu_replace_pointer(c->info, info,
 				  lockdep_is_held(&c->domains_rwsem));
+	mdom_events_info_changed(c, old, info);
 	if (old)
 		mdom_info_put(old);
 }

@@ -37,6 +37,7 @@
  * bytes: -E2BIG).
  */
 #include <linux/completion.h>
+#include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -49,6 +50,7 @@
 #include <linux/vfio_mdom.h>
 #include <linux/wait_bit.h>
 
+#include "events.h"
 #include "vfio_mdom.h"
 
 static bool mdom_vfio_backend = true;
@@ -104,6 +106,7 @@ union mdom_ucmd_buffer {
 	struct vfio_iommu_type1_dma_map map;
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct vfio_mdom_query query;
+	struct vfio_mdom_events events;
 };
 
 /**
@@ -332,6 +335,26 @@ static int mdom_query(struct mdom_ucmd *ucmd)
 	return ret ?: ret2;
 }
 
+/* The fd is installed only once the answer is written back. */
+static int mdom_events_ioctl(struct mdom_ucmd *ucmd)
+{
+	struct vfio_mdom_events *cmd = ucmd->cmd;
+	struct file *file;
+	int ret;
+
+	file = mdom_events_open(ucmd->c, cmd);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ret = mdom_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret) {
+		put_unused_fd(cmd->fd);
+		fput(file);
+		return ret;
+	}
+	fd_install(cmd->fd, file);
+	return 0;
+}
+
 /**
  * struct mdom_ioctl_op - one row of the dispatch table
  * @cmd: the ioctl number
@@ -372,6 +395,8 @@ static const struct mdom_ioctl_op mdom_ioctl_ops[] = {
 	MDOM_IOCTL_VALUE(VFIO_IOMMU_DIRTY_PAGES, mdom_dirty_pages_ioctl),
 	MDOM_IOCTL_EXT(VFIO_MDOM_QUERY, mdom_query,
 		       struct vfio_mdom_query, dirty_mode),
+	MDOM_IOCTL_EXT(VFIO_MDOM_EVENTS, mdom_events_ioctl,
+		       struct vfio_mdom_events, __reserved),
 };
 
 /*

@@ -34,6 +34,7 @@
 
 struct iommu_domain;
 struct iommu_group;
+struct mdom_events;
 struct page;
 struct pid;
 struct vfio_device;
@@ -81,6 +82,7 @@ struct mdom_group {
  * @mapped_bytes: bytes of user mappings mapped in @domain
  * @driver: name of the IOMMU driver (see mdom_domain_names())
  * @iommu: name of the IOMMU instance's sysfs device, or ""
+ * @container: the container, for the fault handler (fault.c)
  *
  * The list linkage and @groups are protected by domains_rwsem, the rest is
  * constant once the domain is on the list, but @mapped_bytes, which maps
@@ -97,6 +99,7 @@ struct mdom_domain {
 	atomic64_t mapped_bytes;
 	char driver[32];
 	char iommu[32];
+	struct mdom_container *container;
 };
 
 /**
@@ -175,6 +178,8 @@ struct mdom_info {
  * @epin_owner: stands for the container's emulated pins in the accounts
  * @check_next: IOVA where the next invariant check's walk resumes (check.c)
  * @check_walks: checks since the last one that walked the whole tree
+ * @events: the VFIO_MDOM_EVENTS file's queue while one is open (events.h);
+ *	    set under domains_rwsem written, read under RCU
  *
  * Locking order:
  *
@@ -184,6 +189,8 @@ struct mdom_info {
  *   domains_rwsem -> iommu_group::mutex (in the IOMMU core's attach,
  *	detach and reserved-region calls) -> the IOMMU driver's locks
  *   devices_lock -> (a device's dma_unmap ->) iova_lock
+ *   domains_rwsem -> mdom_events::lock (a leaf spinlock, irqs off: the
+ *	IOMMU drivers' fault paths take it too, from any context)
  *
  * iova_lock is held around work on the tree and the counters, and around
  * no call into the IOMMU core but dirty.c's reads of dirty bits; the IOMMU
@@ -266,6 +273,8 @@ struct mdom_container {
 	/* check.c, under domains_rwsem written */
 	u64 check_next;
 	u32 check_walks;
+
+	struct mdom_events __rcu *events;
 };
 
 /* Take domains_rwsem for writing (attach, detach, dirty start and stop). */

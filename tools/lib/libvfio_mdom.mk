@@ -14,6 +14,7 @@
 #   edu.c     QEMU's edu device through VFIO, the kernel log
 #   dmabuf.c  udmabuf and vgem: device-like memory behind VM_PFNMAP
 #   qemu.c    an unmodified QEMU with devices assigned through VFIO
+#   events.c  a container's event file (VFIO_MDOM_EVENTS)
 #   oracle.c  type1 as an oracle for vfio-mdom (oracle_test)
 #
 # Every function returns a value >= 0 or a negative errno, and none
@@ -22,7 +23,8 @@
 
 LIBVFIO_MDOM_SRCDIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
-LIBVFIO_MDOM_C := sys.c vfio.c mdom.c mock.c edu.c dmabuf.c qemu.c oracle.c
+LIBVFIO_MDOM_C := sys.c vfio.c mdom.c mock.c edu.c dmabuf.c qemu.c events.c \
+		  oracle.c
 LIBVFIO_MDOM_H := $(wildcard $(LIBVFIO_MDOM_SRCDIR)/include/libvfio_mdom/*.h) \
 		  $(abspath $(LIBVFIO_MDOM_SRCDIR)/../../include/uapi/linux/vfio_mdom.h)
 

@@ -141,4 +141,182 @@ struct vfio_mdom_query {
 
 #define VFIO_MDOM_QUERY		_IO(VFIO_TYPE, VFIO_MDOM_BASE + 2)
 
+/**
+ * struct vfio_mdom_events - ioctl(VFIO_MDOM_EVENTS)
+ * @argsz: sizeof(struct vfio_mdom_events)
+ * @flags: must be 0
+ * @queue_len: records the queue holds before it drops new ones: 0 for
+ *	       the default (256), else 4 to 4096, rounded up to a power of two
+ * @fault_burst: &struct vfio_mdom_event of type VFIO_MDOM_EVENT_DMA_FAULT
+ *		 queued per second at most; the faults past it are counted,
+ *		 not queued. 0 for the default (64)
+ * @fd: out: the event file descriptor (O_RDONLY | O_CLOEXEC)
+ * @__reserved: must be 0
+ *
+ * Open the container's event file: read() gives &struct vfio_mdom_event
+ * records, oldest first, in whole records (a buffer shorter than one
+ * record: -EINVAL); it blocks while the queue is empty unless the file is
+ * O_NONBLOCK (-EAGAIN), and returns 0 (end of file) once the container is
+ * gone and every record has been read. poll() reports EPOLLIN while a
+ * record is waiting and EPOLLHUP once the container is gone and the queue
+ * empty.
+ *
+ * A container has at most one event file open: EBUSY while it is (a new
+ * one can be opened once it is closed). Changes made before the file was
+ * opened are not reported: open it first, then read the state
+ * (VFIO_IOMMU_GET_INFO, VFIO_MDOM_QUERY). The file and the container can
+ * be closed in either order.
+ *
+ * The kernel never waits for the reader: a record that does not fit is
+ * dropped and counted, and the next record the reader gets after the
+ * drops is a VFIO_MDOM_EVENT_LOST record with the counts.
+ */
+struct vfio_mdom_events {
+	__u32 argsz;
+	__u32 flags;
+	__u32 queue_len;
+	__u32 fault_burst;
+	__s32 fd;
+	__u32 __reserved;
+};
+
+#define VFIO_MDOM_EVENTS	_IO(VFIO_TYPE, VFIO_MDOM_BASE + 3)
+
+/**
+ * enum vfio_mdom_event_type - what a &struct vfio_mdom_event reports
+ * @VFIO_MDOM_EVENT_LOST: records were dropped (queue full) or DMA faults
+ *	not queued (over @fault_burst); &vfio_mdom_event.lost has the counts
+ *	since the last such record
+ * @VFIO_MDOM_EVENT_DOMAIN_ADDED: a domain joined the container (after its
+ *	replay); &vfio_mdom_event.domain has the number of domains before and
+ *	after, so the first domain is nr_before == 0
+ * @VFIO_MDOM_EVENT_DOMAIN_REMOVED: a domain left (its last group
+ *	detached); nr_after == 0 after the last one
+ * @VFIO_MDOM_EVENT_IOVA_RANGES: the valid IOVA ranges (GET_INFO's
+ *	IOVA_RANGE capability) changed; &vfio_mdom_event.ranges
+ * @VFIO_MDOM_EVENT_PGSIZES: the page sizes (GET_INFO's iova_pgsizes)
+ *	changed; &vfio_mdom_event.pgsizes
+ * @VFIO_MDOM_EVENT_REPLAY: the existing mappings were replayed into a new
+ *	domain; &vfio_mdom_event.replay.error is 0 if done, else the -errno
+ *	that failed the attach (the domain is then gone again: no
+ *	DOMAIN_ADDED follows)
+ * @VFIO_MDOM_EVENT_DMA_FAULT: a device DMA faulted in a domain of the
+ *	container, as its IOMMU driver reported it (report_iommu_fault());
+ *	&vfio_mdom_event.fault
+ */
+enum vfio_mdom_event_type {
+	VFIO_MDOM_EVENT_LOST = 1,
+	VFIO_MDOM_EVENT_DOMAIN_ADDED = 2,
+	VFIO_MDOM_EVENT_DOMAIN_REMOVED = 3,
+	VFIO_MDOM_EVENT_IOVA_RANGES = 4,
+	VFIO_MDOM_EVENT_PGSIZES = 5,
+	VFIO_MDOM_EVENT_REPLAY = 6,
+	VFIO_MDOM_EVENT_DMA_FAULT = 7,
+};
+
+/**
+ * struct vfio_mdom_event_lost - VFIO_MDOM_EVENT_LOST
+ * @records: records dropped because the queue was full
+ * @faults: DMA faults not queued because of the fault rate limit
+ */
+struct vfio_mdom_event_lost {
+	__aligned_u64 records;
+	__aligned_u64 faults;
+};
+
+/**
+ * struct vfio_mdom_event_domain - VFIO_MDOM_EVENT_DOMAIN_ADDED, _REMOVED
+ * @nr_before: domains of the container before the change
+ * @nr_after: domains after it
+ */
+struct vfio_mdom_event_domain {
+	__u32 nr_before;
+	__u32 nr_after;
+};
+
+/**
+ * struct vfio_mdom_event_ranges - VFIO_MDOM_EVENT_IOVA_RANGES
+ * @nr_before: number of valid IOVA ranges before the change
+ * @nr_after: number after it (0: no IOVA is valid)
+ * @first: first valid IOVA after the change
+ * @last: last valid IOVA after the change (below @first if @nr_after is 0)
+ */
+struct vfio_mdom_event_ranges {
+	__u32 nr_before;
+	__u32 nr_after;
+	__aligned_u64 first;
+	__aligned_u64 last;
+};
+
+/**
+ * struct vfio_mdom_event_pgsizes - VFIO_MDOM_EVENT_PGSIZES
+ * @before: iova_pgsizes before the change
+ * @after: iova_pgsizes after it
+ */
+struct vfio_mdom_event_pgsizes {
+	__aligned_u64 before;
+	__aligned_u64 after;
+};
+
+/**
+ * struct vfio_mdom_event_replay - VFIO_MDOM_EVENT_REPLAY
+ * @error: 0, or the negative errno the replay failed with
+ * @nr_mappings: mappings replayed (before the failure)
+ * @bytes: bytes they cover
+ */
+struct vfio_mdom_event_replay {
+	__s32 error;
+	__u32 nr_mappings;
+	__aligned_u64 bytes;
+};
+
+/**
+ * struct vfio_mdom_event_fault - VFIO_MDOM_EVENT_DMA_FAULT
+ * @iova: the faulting IOVA
+ * @group_id: IOMMU group of the device that faulted, -1 if unknown
+ * @flags: VFIO_MDOM_FAULT_WRITE for a write (else a read)
+ */
+struct vfio_mdom_event_fault {
+	__aligned_u64 iova;
+	__s32 group_id;
+	__u32 flags;
+#define VFIO_MDOM_FAULT_WRITE	(1 << 0)
+};
+
+/**
+ * struct vfio_mdom_event - one record read from a VFIO_MDOM_EVENTS file
+ * @type: enum vfio_mdom_event_type
+ * @__reserved: 0
+ * @domain_id: the &struct vfio_mdom_domain_info id the record is about, 0
+ *	       for records about the container
+ * @seq: the record's number in this file, from 0, without gaps (dropped
+ *	 records get none)
+ * @time_ns: CLOCK_MONOTONIC time the event happened, in ns
+ * @lost: VFIO_MDOM_EVENT_LOST
+ * @domain: VFIO_MDOM_EVENT_DOMAIN_ADDED and _REMOVED
+ * @ranges: VFIO_MDOM_EVENT_IOVA_RANGES
+ * @pgsizes: VFIO_MDOM_EVENT_PGSIZES
+ * @replay: VFIO_MDOM_EVENT_REPLAY
+ * @fault: VFIO_MDOM_EVENT_DMA_FAULT
+ * @__pad: the union's size
+ *
+ * Records are 64 bytes; types unknown to the reader are to be skipped.
+ */
+struct vfio_mdom_event {
+	__u16 type;
+	__u16 __reserved;
+	__u32 domain_id;
+	__aligned_u64 seq;
+	__aligned_u64 time_ns;
+	union {
+		struct vfio_mdom_event_lost lost;
+		struct vfio_mdom_event_domain domain;
+		struct vfio_mdom_event_ranges ranges;
+		struct vfio_mdom_event_pgsizes pgsizes;
+		struct vfio_mdom_event_replay replay;
+		struct vfio_mdom_event_fault fault;
+		__u8 __pad[40];
+	};
+};
+
 #endif /* _UAPI_LINUX_VFIO_MDOM_H */

@@ -14,5 +14,6 @@
 #include <libvfio_mdom/edu.h>
 #include <libvfio_mdom/dmabuf.h>
 #include <libvfio_mdom/qemu.h>
+#include <libvfio_mdom/events.h>
 
 #endif /* _LIBVFIO_MDOM_H */
