@@ -125,7 +125,7 @@ fault:
 	mdev->last_fault.domain_id = md ? md->id : 0;
 	mdev->last_fault.count++;
 	mutex_unlock(&mock_domains_lock);
-	mock_count(mdev->inst, MOCK_CNT_DMA_FAULTS);
+	mock_count(mdev->inst, MOCK_IOMMU_CNT_DMA_FAULTS);
 	return reason == MOCK_IOMMU_FAULT_PERM ? -EACCES : -EIO;
 }
 EXPORT_SYMBOL_GPL(mock_iommu_dma);
