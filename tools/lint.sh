@@ -14,8 +14,15 @@ mapfile -t files < <(git ls-files -co --exclude-standard -- \
 	'tools/bench/*.c' 'tools/lib/*.c' 'tools/lib/*.h')
 # ENOSYS: an IOMMU fault handler answers -ENOSYS for "not handled, log it"
 # (report_iommu_fault()'s contract; arm-smmu logs on nothing else).
+# The X-macro lists of the mock's test interface, which checkpatch takes
+# for expressions, are checked without the macro rules.
+x_lists=drivers/mock_iommu/mock_iommu_test.h
+mapfile -t files < <(printf '%s\n' "${files[@]}" | grep -vxF "$x_lists")
 "$kdir/scripts/checkpatch.pl" --no-tree --strict --quiet \
 	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,ENOSYS -f "${files[@]}" || rc=1
+"$kdir/scripts/checkpatch.pl" --no-tree --strict --quiet \
+	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES,COMPLEX_MACRO,MACRO_ARG_REUSE,MACRO_ARG_UNUSED,TRAILING_SEMICOLON \
+	-f "$x_lists" || rc=1
 
 log=$(mktemp)
 make -s -C "$kdir" M="$REPO_DIR" W=1 C=2 modules >"$log" 2>&1 || rc=1

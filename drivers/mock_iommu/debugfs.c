@@ -119,16 +119,16 @@ DEFINE_SHOW_ATTRIBUTE(domains);
 static int counters_show(struct seq_file *s, void *unused)
 {
 	struct mock_instance *only = s->private;
-	unsigned int i, c;
+	u64 v[MOCK_CNT_NR];
+	unsigned int c;
+	int rc;
 
-	for (c = 0; c < MOCK_CNT_NR; c++) {
-		s64 sum = 0;
-
-		for (i = 0; i < mock_nr_instances; i++)
-			if (!only || only == mock_instances[i])
-				sum += atomic64_read(&mock_instances[i]->counters[c]);
-		seq_printf(s, "%s %lld\n", mock_counter_names[c], sum);
-	}
+	rc = mock_counters_read(only ? only->index : -1, v);
+	if (rc)
+		return rc;
+	for (c = 0; c < MOCK_CNT_NR; c++)
+		seq_printf(s, "%s %lld\n", mock_counter_descs[c].name,
+			   (s64)v[c]);
 	return 0;
 }
 
@@ -242,52 +242,49 @@ static int fail_enforce_cc_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(fail_enforce_cc_fops, fail_enforce_cc_get,
 			 fail_enforce_cc_set, "%llu\n");
 
-/* 0: idle, 1: the next unmap_pages() will wait, 2: one waits */
-static int hold_unmap_get(void *data, u64 *val)
+/* The knobs of mock_iommu_test.h, as the typed interface sets them */
+static int mock_debugfs_knob_get(unsigned int knob, void *data, u64 *val)
+{
+	struct mock_instance *inst = data;
+	s64 value, arg;
+	int rc;
+
+	rc = mock_iommu_get_knob(knob, inst->index, &value, &arg);
+	*val = value;
+	return rc;
+}
+
+static int mock_debugfs_knob_set(unsigned int knob, void *data, u64 val)
 {
 	struct mock_instance *inst = data;
 
-	spin_lock(&inst->inject_lock);
-	*val = inst->unmap_held ? 2 : inst->hold_unmap;
-	spin_unlock(&inst->inject_lock);
-	return 0;
+	if (val > S64_MAX)
+		return -EINVAL;
+	return mock_iommu_set_knob(knob, inst->index, val, 0);
+}
+
+/* 0: idle, 1: the next unmap_pages() will wait, 2: one waits */
+static int hold_unmap_get(void *data, u64 *val)
+{
+	return mock_debugfs_knob_get(MOCK_IOMMU_KNOB_HOLD_UNMAP, data, val);
 }
 
 /* 1 arms, 0 disarms and releases the unmap_pages() waiting */
 static int hold_unmap_set(void *data, u64 val)
 {
-	struct mock_instance *inst = data;
-
-	if (val > 1)
-		return -EINVAL;
-	spin_lock(&inst->inject_lock);
-	inst->hold_unmap = val;
-	if (!val)
-		inst->unmap_held = false;
-	spin_unlock(&inst->inject_lock);
-	if (!val)
-		wake_up_all(&inst->hold_wq);
-	return 0;
+	return mock_debugfs_knob_set(MOCK_IOMMU_KNOB_HOLD_UNMAP, data, val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE(hold_unmap_fops, hold_unmap_get, hold_unmap_set,
 			 "%llu\n");
 
 static int unmap_delay_us_get(void *data, u64 *val)
 {
-	struct mock_instance *inst = data;
-
-	*val = READ_ONCE(inst->unmap_delay_us);
-	return 0;
+	return mock_debugfs_knob_get(MOCK_IOMMU_KNOB_UNMAP_DELAY_US, data, val);
 }
 
 static int unmap_delay_us_set(void *data, u64 val)
 {
-	struct mock_instance *inst = data;
-
-	if (val > 100000)
-		return -EINVAL;
-	WRITE_ONCE(inst->unmap_delay_us, val);
-	return 0;
+	return mock_debugfs_knob_set(MOCK_IOMMU_KNOB_UNMAP_DELAY_US, data, val);
 }
 DEFINE_DEBUGFS_ATTRIBUTE(unmap_delay_us_fops, unmap_delay_us_get,
 			 unmap_delay_us_set, "%llu\n");
@@ -589,6 +586,8 @@ void mock_debugfs_init(void)
 			    &domains_fops);
 	debugfs_create_file("counters", 0644, mock_debugfs_root, NULL,
 			    &counters_fops);
+	debugfs_create_file("cmd", 0600, mock_debugfs_root, NULL,
+			    &mock_cmd_fops);
 	mock_debugfs_devices = debugfs_create_dir("dev", mock_debugfs_root);
 	mock_debugfs_emulated = debugfs_create_dir("emulated",
 						   mock_debugfs_root);

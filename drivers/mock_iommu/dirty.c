@@ -180,7 +180,7 @@ void mock_inflight_begin(struct mock_domain *md, struct mock_inflight *op,
 	spin_unlock(&md->inflight_lock);
 	if (!race)
 		return;
-	mock_count(md->inst, MOCK_CNT_DIRTY_UNMAP_RACES);
+	mock_count(md->inst, MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES);
 	if (unmap)
 		rd = &seen;
 	else

@@ -134,7 +134,7 @@ fault:
 				   dir == MOCK_IOMMU_DMA_WRITE ?
 				   IOMMU_FAULT_WRITE : IOMMU_FAULT_READ);
 	mutex_unlock(&mock_domains_lock);
-	mock_count(mdev->inst, MOCK_CNT_DMA_FAULTS);
+	mock_count(mdev->inst, MOCK_IOMMU_CNT_DMA_FAULTS);
 	return reason == MOCK_IOMMU_FAULT_PERM ? -EACCES : -EIO;
 }
 EXPORT_SYMBOL_GPL(mock_iommu_dma);

@@ -202,7 +202,7 @@ static int mock_inject_map(struct mock_instance *inst)
 	}
 	spin_unlock(&inst->inject_lock);
 	if (err)
-		mock_count(inst, MOCK_CNT_INJECTED_FAILURES);
+		mock_count(inst, MOCK_IOMMU_CNT_INJECTED_FAILURES);
 	return err;
 }
 
@@ -215,7 +215,7 @@ static int mock_inject_once(struct mock_instance *inst, int *slot)
 	*slot = 0;
 	spin_unlock(&inst->inject_lock);
 	if (err)
-		mock_count(inst, MOCK_CNT_INJECTED_FAILURES);
+		mock_count(inst, MOCK_IOMMU_CNT_INJECTED_FAILURES);
 	return err;
 }
 
@@ -229,7 +229,7 @@ static bool mock_inject_enforce_cc(struct mock_instance *inst)
 	inst->fail_enforce_cc = false;
 	spin_unlock(&inst->inject_lock);
 	if (fail)
-		mock_count(inst, MOCK_CNT_INJECTED_FAILURES);
+		mock_count(inst, MOCK_IOMMU_CNT_INJECTED_FAILURES);
 	return fail;
 }
 
@@ -288,19 +288,19 @@ static int mock_domain_map_pages(struct iommu_domain *domain,
 		return -EINVAL;
 
 	if (mock_domain_resv_overlap(inst, iova, iova + size - 1))
-		mock_count(inst, MOCK_CNT_RESV_MAPS);
+		mock_count(inst, MOCK_IOMMU_CNT_RESV_MAPS);
 
 	mutex_lock(&md->lock);
 	for (i = 0; i < pgcount; i++) {
 		unsigned long cur = iova + i * pgsize;
 
 		if (mock_pt_overlaps(md, cur, pgsize)) {
-			mock_count(inst, MOCK_CNT_MAP_OVERLAP);
+			mock_count(inst, MOCK_IOMMU_CNT_MAP_OVERLAP);
 			rc = -EEXIST;
 			break;
 		}
 		/* Reusing an IOVA before its IOTLB flush */
-		mock_count_add(inst, MOCK_CNT_UNSYNCED_UNMAPS,
+		mock_count_add(inst, MOCK_IOMMU_CNT_UNSYNCED_UNMAPS,
 			       mock_pt_drop_stale(md, cur, pgsize));
 		rc = xa_insert(&md->pt, cur >> MOCK_PT_SHIFT,
 			       mock_pte_make(paddr + i * pgsize, pgsize, prot),
@@ -308,14 +308,14 @@ static int mock_domain_map_pages(struct iommu_domain *domain,
 		if (rc)
 			break;
 		md->nr_translations++;
-		mock_count(inst, MOCK_CNT_TRANSLATIONS_LIVE);
+		mock_count(inst, MOCK_IOMMU_CNT_TRANSLATIONS_LIVE);
 	}
 	mutex_unlock(&md->lock);
 
 	/* The core unmaps what was mapped when an error is returned */
 	*mapped = i * pgsize;
 	if (!rc)
-		mock_count(inst, MOCK_CNT_MAPS);
+		mock_count(inst, MOCK_IOMMU_CNT_MAPS);
 	return rc;
 }
 
@@ -381,15 +381,15 @@ static size_t mock_domain_unmap_pages(struct iommu_domain *domain,
 	mock_inflight_end(md, &op);
 
 	iommu_iotlb_gather_add_range(gather, iova, size);
-	mock_count_add(inst, MOCK_CNT_TRANSLATIONS_LIVE, -(s64)n);
-	mock_count(inst, MOCK_CNT_UNMAPS);
+	mock_count_add(inst, MOCK_IOMMU_CNT_TRANSLATIONS_LIVE, -(s64)n);
+	mock_count(inst, MOCK_IOMMU_CNT_UNMAPS);
 	return size;
 
 err_unlock:
 	mutex_unlock(&md->lock);
 	mock_inflight_end(md, &op);
 err_mismatch:
-	mock_count(inst, MOCK_CNT_UNMAP_MISMATCH);
+	mock_count(inst, MOCK_IOMMU_CNT_UNMAP_MISMATCH);
 	pr_debug("domain %u: unmap 0x%lx + 0x%zx * %zu does not match the maps\n",
 		 md->id, iova, pgsize, pgcount);
 	return 0;
@@ -413,7 +413,7 @@ static void mock_domain_iotlb_sync(struct iommu_domain *domain,
 {
 	struct mock_domain *md = to_mock_domain(domain);
 
-	mock_count(md->inst, MOCK_CNT_IOTLB_SYNCS);
+	mock_count(md->inst, MOCK_IOMMU_CNT_IOTLB_SYNCS);
 	if (gather->start > gather->end)
 		return;
 
@@ -426,7 +426,7 @@ static void mock_domain_flush_iotlb_all(struct iommu_domain *domain)
 {
 	struct mock_domain *md = to_mock_domain(domain);
 
-	mock_count(md->inst, MOCK_CNT_FLUSH_ALL);
+	mock_count(md->inst, MOCK_IOMMU_CNT_FLUSH_ALL);
 	mutex_lock(&md->lock);
 	mock_pt_flush(md, 0, ULONG_MAX);
 	mutex_unlock(&md->lock);
@@ -503,7 +503,7 @@ static void mock_domain_free(struct iommu_domain *domain)
 	mutex_lock(&mock_domains_lock);
 	list_del(&md->node);
 	if (md->attached) {
-		mock_count(inst, MOCK_CNT_FREED_ATTACHED);
+		mock_count(inst, MOCK_IOMMU_CNT_FREED_ATTACHED);
 		for (i = 0; i < mock_nr_instances; i++)
 			for (j = 0; j < mock_instances[i]->nr_devices; j++) {
 				struct mock_dev *mdev = mock_instances[i]->devs[j];
@@ -516,19 +516,19 @@ static void mock_domain_free(struct iommu_domain *domain)
 
 	/* Unlinked: nobody can reach the domain any more */
 	if (md->nr_translations) {
-		mock_count_add(inst, MOCK_CNT_LEAKED_TRANSLATIONS,
+		mock_count_add(inst, MOCK_IOMMU_CNT_LEAKED_TRANSLATIONS,
 			       md->nr_translations);
-		mock_count_add(inst, MOCK_CNT_TRANSLATIONS_LIVE,
+		mock_count_add(inst, MOCK_IOMMU_CNT_TRANSLATIONS_LIVE,
 			       -(s64)md->nr_translations);
 	}
-	mock_count_add(inst, MOCK_CNT_UNSYNCED_UNMAPS, md->nr_stale);
+	mock_count_add(inst, MOCK_IOMMU_CNT_UNSYNCED_UNMAPS, md->nr_stale);
 	xa_destroy(&md->pt);
 	xa_destroy(&md->dirty);
 	mutex_destroy(&md->lock);
 	kfree(md);
 
-	mock_count_add(inst, MOCK_CNT_DOMAINS_LIVE, -1);
-	mock_count(inst, MOCK_CNT_DOMAIN_FREES);
+	mock_count_add(inst, MOCK_IOMMU_CNT_DOMAINS_LIVE, -1);
+	mock_count(inst, MOCK_IOMMU_CNT_DOMAIN_FREES);
 	/* Pairs with the get in mock_domain_alloc() */
 	module_put(THIS_MODULE);
 }
@@ -586,8 +586,8 @@ static struct iommu_domain *mock_domain_alloc(struct device *dev, bool dirty)
 	list_add_tail(&md->node, &mock_domains);
 	mutex_unlock(&mock_domains_lock);
 
-	mock_count(inst, MOCK_CNT_DOMAINS_LIVE);
-	mock_count(inst, MOCK_CNT_DOMAIN_ALLOCS);
+	mock_count(inst, MOCK_IOMMU_CNT_DOMAINS_LIVE);
+	mock_count(inst, MOCK_IOMMU_CNT_DOMAIN_ALLOCS);
 	return &md->domain;
 }
 

@@ -24,8 +24,9 @@
  * their VFIO registration; domain.c paging domains and the page table;
  * dirty.c dirty tracking; dma.c the device side (DMA through the attached
  * domain); emulated.c the emulated VFIO devices and pins.c what they hold
- * pinned; debugfs.c the control and inspection interface. mock_iommu.h is
- * the in-kernel API.
+ * pinned; debugfs.c the control and inspection interface, cmd.c its typed
+ * commands. mock_iommu.h is the in-kernel API, mock_iommu_test.h the
+ * counters, knobs and commands shared with the user-space tests.
  *
  * DEFAULT CONFIGURATION (what `make check` loads), two devices each:
  *
@@ -97,10 +98,15 @@
  *               4 KiB page i of the translation (IOVA 0xI + i * 4096) is
  *               dirty, in hex without leading zeroes, "0x0" when clean
  *               (a 1G translation dirty near its end makes a long line)
- *   counters    "NAME VALUE" lines summed over all instances, names as in
- *               struct mock_iommu_counters; writing anything resets all
- *               event counters (the gauges domains_live and
- *               translations_live are never reset)
+ *   counters    "NAME VALUE" lines summed over all instances, names and
+ *               order as in MOCK_IOMMU_COUNTERS() (mock_iommu_test.h);
+ *               writing anything resets all error and event counters
+ *               (the gauges domains_live and translations_live are never
+ *               reset)
+ *   cmd         the typed interface of mock_iommu_test.h: ioctls that
+ *               read and reset the counters (binary, by index) and set
+ *               and read the knobs below (MOCK_IOMMU_KNOBS()), the same
+ *               state as these text files
  *   instI/counters           the same for instance I alone
  *   instI/fail_map           write "N ERRNO": the Nth map_pages() call
  *                            from now on a domain of instance I fails with
@@ -240,25 +246,13 @@ const struct bus_type mock_bus = {
 	.name = MOCK_BUS_NAME,
 };
 
-const char * const mock_counter_names[MOCK_CNT_NR] = {
-	[MOCK_CNT_UNMAP_MISMATCH] = "unmap_mismatch",
-	[MOCK_CNT_MAP_OVERLAP] = "map_overlap",
-	[MOCK_CNT_LEAKED_TRANSLATIONS] = "leaked_translations",
-	[MOCK_CNT_UNSYNCED_UNMAPS] = "unsynced_unmaps",
-	[MOCK_CNT_FREED_ATTACHED] = "freed_attached",
-	[MOCK_CNT_RESV_MAPS] = "resv_maps",
-	[MOCK_CNT_DIRTY_UNMAP_RACES] = "dirty_unmap_races",
-	[MOCK_CNT_DMA_FAULTS] = "dma_faults",
-	[MOCK_CNT_MAPS] = "maps",
-	[MOCK_CNT_UNMAPS] = "unmaps",
-	[MOCK_CNT_IOTLB_SYNCS] = "iotlb_syncs",
-	[MOCK_CNT_FLUSH_ALL] = "flush_all",
-	[MOCK_CNT_DOMAIN_ALLOCS] = "domain_allocs",
-	[MOCK_CNT_DOMAIN_FREES] = "domain_frees",
-	[MOCK_CNT_INJECTED_FAILURES] = "injected_failures",
-	[MOCK_CNT_DOMAINS_LIVE] = "domains_live",
-	[MOCK_CNT_TRANSLATIONS_LIVE] = "translations_live",
+#define MOCK_CNT_DESC(ID, _name, _kind)					\
+	[MOCK_IOMMU_CNT_##ID] = { .name = #_name, .kind = _kind },
+const struct mock_counter_desc mock_counter_descs[MOCK_CNT_NR] = {
+	MOCK_IOMMU_COUNTERS(MOCK_CNT_DESC)
 };
+
+#undef MOCK_CNT_DESC
 
 struct mock_instance *mock_instance_get(unsigned int index)
 {
@@ -608,38 +602,34 @@ bool mock_iommu_is_mock_device(struct device *dev)
 }
 EXPORT_SYMBOL_GPL(mock_iommu_is_mock_device);
 
-int mock_iommu_get_counters(int index, struct mock_iommu_counters *out)
+/* The counters of instance @index, or their sums for -1, into @v */
+int mock_counters_read(int index, u64 v[MOCK_CNT_NR])
 {
-	u64 v[MOCK_CNT_NR] = {};
 	unsigned int i, c;
 
 	if (index < -1 || (index >= 0 && !mock_instance_get(index)))
 		return -EINVAL;
+	memset(v, 0, MOCK_CNT_NR * sizeof(v[0]));
 	for (i = 0; i < mock_nr_instances; i++) {
 		if (index >= 0 && i != index)
 			continue;
 		for (c = 0; c < MOCK_CNT_NR; c++)
 			v[c] += atomic64_read(&mock_instances[i]->counters[c]);
 	}
-	*out = (struct mock_iommu_counters){
-		.unmap_mismatch = v[MOCK_CNT_UNMAP_MISMATCH],
-		.map_overlap = v[MOCK_CNT_MAP_OVERLAP],
-		.leaked_translations = v[MOCK_CNT_LEAKED_TRANSLATIONS],
-		.unsynced_unmaps = v[MOCK_CNT_UNSYNCED_UNMAPS],
-		.freed_attached = v[MOCK_CNT_FREED_ATTACHED],
-		.resv_maps = v[MOCK_CNT_RESV_MAPS],
-		.dirty_unmap_races = v[MOCK_CNT_DIRTY_UNMAP_RACES],
-		.dma_faults = v[MOCK_CNT_DMA_FAULTS],
-		.maps = v[MOCK_CNT_MAPS],
-		.unmaps = v[MOCK_CNT_UNMAPS],
-		.iotlb_syncs = v[MOCK_CNT_IOTLB_SYNCS],
-		.flush_all = v[MOCK_CNT_FLUSH_ALL],
-		.domain_allocs = v[MOCK_CNT_DOMAIN_ALLOCS],
-		.domain_frees = v[MOCK_CNT_DOMAIN_FREES],
-		.injected_failures = v[MOCK_CNT_INJECTED_FAILURES],
-		.domains_live = v[MOCK_CNT_DOMAINS_LIVE],
-		.translations_live = v[MOCK_CNT_TRANSLATIONS_LIVE],
-	};
+	return 0;
+}
+
+int mock_iommu_get_counters(int index, struct mock_iommu_counters *out)
+{
+	u64 v[MOCK_CNT_NR];
+	int rc;
+
+	rc = mock_counters_read(index, v);
+	if (rc)
+		return rc;
+	/* The same counters in the same order, by name */
+	BUILD_BUG_ON(sizeof(*out) != sizeof(v));
+	memcpy(out, v, sizeof(v));
 	return 0;
 }
 EXPORT_SYMBOL_GPL(mock_iommu_get_counters);
@@ -653,8 +643,10 @@ int mock_iommu_reset_counters(int index)
 	for (i = 0; i < mock_nr_instances; i++) {
 		if (index >= 0 && i != index)
 			continue;
-		for (c = 0; c < MOCK_CNT_FIRST_GAUGE; c++)
-			atomic64_set(&mock_instances[i]->counters[c], 0);
+		for (c = 0; c < MOCK_CNT_NR; c++)
+			if (mock_counter_descs[c].kind != MOCK_IOMMU_COUNTER_GAUGE)
+				atomic64_set(&mock_instances[i]->counters[c],
+					     0);
 		mutex_lock(&mock_domains_lock);
 		for (c = 0; c < mock_instances[i]->nr_devices; c++)
 			if (mock_instances[i]->devs[c])

@@ -27,6 +27,8 @@
 
 #include <linux/types.h>
 
+#include "mock_iommu_test.h"
+
 struct device;
 struct iommu_domain;
 struct iommu_group;
@@ -70,62 +72,15 @@ struct mock_iommu_instance_info {
 	bool dirty_tracking;
 };
 
-/**
- * struct mock_iommu_counters - events seen by the mock IOMMU
- *
- * Event counters (reset by mock_iommu_reset_counters()):
- * @unmap_mismatch: unmap_pages() whose range did not cover whole
- *	translations exactly (it cut a translation or hit a hole); nothing
- *	was unmapped and 0 was returned
- * @map_overlap: map_pages() over an IOVA that already had a translation;
- *	the call failed with -EEXIST
- * @leaked_translations: translations still present when a domain was freed
- * @unsynced_unmaps: translations unmapped but never flushed by iotlb_sync()
- *	or flush_iotlb_all() before their IOVA was mapped again or their
- *	domain was freed
- * @freed_attached: domains freed while a device was still attached
- * @resv_maps: maps that overlap a reserved region of the domain's instance
- *	(allowed, like hardware, but a caller bug)
- * @dirty_unmap_races: read_and_clear_dirty() calls that met the range of
- *	an unmap_pages() running on the same domain (a use-after-free of
- *	page table pages on real IOMMUs); each also WARNs, once
- * @dma_faults: DMA attempts that faulted (see struct mock_iommu_fault)
- * @maps: successful map_pages() calls
- * @unmaps: successful unmap_pages() calls
- * @iotlb_syncs: iotlb_sync() calls
- * @flush_all: flush_iotlb_all() calls
- * @domain_allocs: paging domains allocated
- * @domain_frees: paging domains freed
- * @injected_failures: failures returned because of fault injection
- *
- * Gauges (never reset):
- * @domains_live: paging domains currently allocated
- * @translations_live: translations currently present in all live domains
- *
- * Tests assert that @unmap_mismatch, @map_overlap, @leaked_translations,
- * @unsynced_unmaps, @freed_attached, @resv_maps and @dirty_unmap_races
- * stay zero, and that
- * @domains_live returns to its previous value once a container is gone.
+/*
+ * struct mock_iommu_counters, the counters by name, and the list of them
+ * with what each counts come from mock_iommu_test.h, which the user-space
+ * tests share. Tests assert that the MOCK_IOMMU_COUNTER_ERROR ones
+ * (unmap_mismatch, map_overlap, leaked_translations, unsynced_unmaps,
+ * freed_attached, resv_maps, dirty_unmap_races) stay zero, and that the
+ * gauge domains_live returns to its previous value once a container is
+ * gone.
  */
-struct mock_iommu_counters {
-	u64 unmap_mismatch;
-	u64 map_overlap;
-	u64 leaked_translations;
-	u64 unsynced_unmaps;
-	u64 freed_attached;
-	u64 resv_maps;
-	u64 dirty_unmap_races;
-	u64 dma_faults;
-	u64 maps;
-	u64 unmaps;
-	u64 iotlb_syncs;
-	u64 flush_all;
-	u64 domain_allocs;
-	u64 domain_frees;
-	u64 injected_failures;
-	u64 domains_live;
-	u64 translations_live;
-};
 
 /**
  * struct mock_iommu_translation - one translation (page table entry)
@@ -262,6 +217,17 @@ int mock_iommu_fail_nth_map(unsigned int inst, unsigned int nth, int err);
 int mock_iommu_fail_next_domain_alloc(unsigned int inst, int err);
 int mock_iommu_fail_next_attach(unsigned int inst, int err);
 int mock_iommu_fail_next_enforce_cc(unsigned int inst, bool fail);
+
+/*
+ * Every knob of MOCK_IOMMU_KNOBS() (mock_iommu_test.h), the injections
+ * above among them: set @value and @arg of knob @knob on instance or
+ * emulated device @index, or read them back (what is still pending).
+ * 0; -EOPNOTSUPP for an unknown knob; -EINVAL for a bad @index or value.
+ */
+int mock_iommu_set_knob(unsigned int knob, unsigned int index, s64 value,
+			s64 arg);
+int mock_iommu_get_knob(unsigned int knob, unsigned int index, s64 *value,
+			s64 *arg);
 
 /**
  * struct mock_iommu_pinned - a run of pages an emulated device holds pinned

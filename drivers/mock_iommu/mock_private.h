@@ -53,30 +53,20 @@ void iommu_device_unregister_bus(struct iommu_device *iommu,
 				 const struct bus_type *bus,
 				 struct notifier_block *nb);
 
-/* Counters: event counters first, then the gauges reset leaves alone */
-enum mock_counter {
-	MOCK_CNT_UNMAP_MISMATCH,
-	MOCK_CNT_MAP_OVERLAP,
-	MOCK_CNT_LEAKED_TRANSLATIONS,
-	MOCK_CNT_UNSYNCED_UNMAPS,
-	MOCK_CNT_FREED_ATTACHED,
-	MOCK_CNT_RESV_MAPS,
-	MOCK_CNT_DIRTY_UNMAP_RACES,
-	MOCK_CNT_DMA_FAULTS,
-	MOCK_CNT_MAPS,
-	MOCK_CNT_UNMAPS,
-	MOCK_CNT_IOTLB_SYNCS,
-	MOCK_CNT_FLUSH_ALL,
-	MOCK_CNT_DOMAIN_ALLOCS,
-	MOCK_CNT_DOMAIN_FREES,
-	MOCK_CNT_INJECTED_FAILURES,
-	MOCK_CNT_FIRST_GAUGE,
-	MOCK_CNT_DOMAINS_LIVE = MOCK_CNT_FIRST_GAUGE,
-	MOCK_CNT_TRANSLATIONS_LIVE,
-	MOCK_CNT_NR,
+/* Counters: enum mock_iommu_counter_id of mock_iommu_test.h */
+#define MOCK_CNT_NR	MOCK_IOMMU_NR_COUNTERS
+
+/**
+ * struct mock_counter_desc - a counter of MOCK_IOMMU_COUNTERS()
+ * @name: its name in debugfs and in struct mock_iommu_counters
+ * @kind: enum mock_iommu_counter_kind
+ */
+struct mock_counter_desc {
+	const char *name;
+	enum mock_iommu_counter_kind kind;
 };
 
-extern const char * const mock_counter_names[MOCK_CNT_NR];
+extern const struct mock_counter_desc mock_counter_descs[MOCK_CNT_NR];
 
 struct mock_resv {
 	u64 start;
@@ -319,19 +309,20 @@ static inline struct mock_domain *to_mock_domain(struct iommu_domain *domain)
 	return container_of(domain, struct mock_domain, domain);
 }
 
-static inline void mock_count(struct mock_instance *inst, enum mock_counter c)
+static inline void mock_count(struct mock_instance *inst, enum mock_iommu_counter_id c)
 {
 	atomic64_inc(&inst->counters[c]);
 }
 
 static inline void mock_count_add(struct mock_instance *inst,
-				  enum mock_counter c, s64 n)
+				  enum mock_iommu_counter_id c, s64 n)
 {
 	atomic64_add(n, &inst->counters[c]);
 }
 
 /* main.c */
 struct mock_instance *mock_instance_get(unsigned int index);
+int mock_counters_read(int index, u64 v[MOCK_CNT_NR]);
 const char *mock_resv_type_name(enum iommu_resv_type type);
 
 /* device.c */
@@ -387,6 +378,12 @@ int mock_pins_parse(const char *buf, u64 *iova, u64 *npages, int *prot);
 int mock_emulated_init(unsigned int nr);
 void mock_emulated_exit(void);
 struct mock_emu *mock_emu_get(unsigned int index);
+
+/* cmd.c: the ioctls of mock_iommu_test.h on debugfs cmd */
+extern const struct file_operations mock_cmd_fops;
+#if IS_ENABLED(CONFIG_KUNIT)
+long mock_cmd_ioctl(unsigned int cmd, void __user *uarg);
+#endif
 
 /* debugfs.c */
 void mock_debugfs_init(void);

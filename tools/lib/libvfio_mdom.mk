@@ -11,6 +11,7 @@
 #   vfio.c    the VFIO container, groups, devices, dirty tracking
 #   mdom.c    VFIO_MDOM_QUERY, vfio-mdom's debugfs and parameters
 #   mock.c    the mock IOMMU (drivers/mock_iommu) and its debugfs
+#   mock_cmd.c  the mock's typed test interface (mock_iommu_test.h)
 #   edu.c     QEMU's edu device through VFIO, the kernel log
 #   dmabuf.c  udmabuf and vgem: device-like memory behind VM_PFNMAP
 #   qemu.c    an unmodified QEMU with devices assigned through VFIO
@@ -23,10 +24,11 @@
 
 LIBVFIO_MDOM_SRCDIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
-LIBVFIO_MDOM_C := sys.c vfio.c mdom.c mock.c edu.c dmabuf.c qemu.c events.c \
+LIBVFIO_MDOM_C := sys.c vfio.c mdom.c mock.c mock_cmd.c edu.c dmabuf.c qemu.c events.c \
 		  oracle.c
 LIBVFIO_MDOM_H := $(wildcard $(LIBVFIO_MDOM_SRCDIR)/include/libvfio_mdom/*.h) \
-		  $(abspath $(LIBVFIO_MDOM_SRCDIR)/../../include/uapi/linux/vfio_mdom.h)
+		  $(abspath $(LIBVFIO_MDOM_SRCDIR)/../../include/uapi/linux/vfio_mdom.h) \
+		  $(abspath $(LIBVFIO_MDOM_SRCDIR)/../../drivers/mock_iommu/mock_iommu_test.h)
 
 LIBVFIO_MDOM_OUTPUT := $(if $(OUTPUT),$(OUTPUT),.)/libvfio_mdom
 LIBVFIO_MDOM_O := $(patsubst %.c,$(LIBVFIO_MDOM_OUTPUT)/%.o,$(LIBVFIO_MDOM_C))

@@ -243,6 +243,7 @@ static void mock_dirty_alloc_user_inject(struct kunit *test)
 {
 	unsigned int inst = mock_dirty_inst(test, true, 0);
 
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_DOMAIN_ALLOC, inst);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_domain_alloc(inst, -ENOSPC),
 			0);
 	KUNIT_EXPECT_EQ(test,

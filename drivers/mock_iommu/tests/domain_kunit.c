@@ -178,13 +178,17 @@ static void mock_domain_leak(struct kunit *test)
 	before = mock_kunit_counters(test, 0);
 	domain = iommu_paging_domain_alloc(dev);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(domain));
+	/* Freed here, or when the test stops early */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mock_kunit_domain_free,
+							domain), 0);
 	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, 0).domains_live,
 			before.domains_live + 1);
 	KUNIT_EXPECT_EQ(test, iommu_map(domain, 0, SZ_1G, SZ_16K, IOMMU_READ,
 					GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, 0).translations_live,
 			before.translations_live + 4);
-	iommu_domain_free(domain);
+	kunit_release_action(test, mock_kunit_domain_free, domain);
 
 	after = mock_kunit_counters(test, 0);
 	KUNIT_EXPECT_EQ(test, after.leaked_translations, 4);
@@ -202,6 +206,10 @@ static void mock_domain_iotlb_sync(struct kunit *test)
 
 	domain = iommu_paging_domain_alloc(dev);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(domain));
+	/* Freed here, or when the test stops early */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mock_kunit_domain_free,
+							domain), 0);
 	KUNIT_ASSERT_EQ(test, iommu_map(domain, 0, SZ_1G, SZ_16K, IOMMU_READ,
 					GFP_KERNEL), 0);
 
@@ -227,7 +235,7 @@ static void mock_domain_iotlb_sync(struct kunit *test)
 	iommu_iotlb_gather_init(&gather);
 	KUNIT_EXPECT_EQ(test, iommu_unmap_fast(domain, SZ_8K + SZ_4K, SZ_4K,
 					       &gather), SZ_4K);
-	iommu_domain_free(domain);
+	kunit_release_action(test, mock_kunit_domain_free, domain);
 	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, 0).unsynced_unmaps, 1);
 	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, 0).leaked_translations,
 			0);

@@ -258,6 +258,11 @@ static void emu_closed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mock_iommu_emulated_nr_pinned(0), 0);
 }
 
+static void emu_reset_unmap_calls(void *unused)
+{
+	mock_iommu_emulated_reset_unmap_calls(0);
+}
+
 /* The dma_unmap() callback VFIO calls: counted, the last 16 kept */
 static void emu_unmap_log(struct kunit *test)
 {
@@ -270,6 +275,10 @@ static void emu_unmap_log(struct kunit *test)
 	vdev = mock_iommu_emulated_vfio_device(0);
 	KUNIT_ASSERT_NOT_NULL(test, vdev);
 	KUNIT_ASSERT_NOT_NULL(test, vdev->ops->dma_unmap);
+	/* The calls made here go with the test, however it ends */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							emu_reset_unmap_calls,
+							NULL), 0);
 	KUNIT_ASSERT_EQ(test, mock_iommu_emulated_reset_unmap_calls(0), 0);
 
 	for (i = 0; i < 20; i++)

@@ -10,6 +10,7 @@ static void mock_inject_nth_map(struct kunit *test)
 {
 	struct iommu_domain *domain = mock_kunit_domain(test, 0, 0);
 
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_MAP, 0);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(0, 2, -ENOMEM), 0);
 	KUNIT_EXPECT_EQ(test, iommu_map(domain, 0x10000, SZ_1G, SZ_4K,
 					IOMMU_READ, GFP_KERNEL), 0);
@@ -36,6 +37,7 @@ static void mock_inject_map_unwind(struct kunit *test)
 	struct iommu_domain *domain = mock_kunit_domain(test, inst, 0);
 
 	/* 4K, then 2M, then 4K: three map_pages() calls, the third fails */
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_MAP, inst);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(inst, 3, -ENOSPC), 0);
 	KUNIT_EXPECT_EQ(test, iommu_map(domain, SZ_2M - SZ_4K, SZ_1G - SZ_4K,
 					SZ_2M + SZ_8K, IOMMU_READ, GFP_KERNEL),
@@ -56,6 +58,7 @@ static void mock_inject_per_instance_and_cancel(struct kunit *test)
 	other = 1;
 	domain = mock_kunit_domain(test, other, 0);
 
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_MAP, 0);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(0, 1, -EIO), 0);
 	KUNIT_EXPECT_EQ(test, iommu_map(domain, 0, SZ_1G, SZ_4K, IOMMU_READ,
 					GFP_KERNEL), 0);
@@ -77,6 +80,7 @@ static void mock_inject_domain_alloc(struct kunit *test)
 	struct mock_iommu_counters before = mock_kunit_counters(test, 0);
 	struct iommu_domain *domain;
 
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_DOMAIN_ALLOC, 0);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_domain_alloc(0, -ENOSPC), 0);
 	domain = iommu_paging_domain_alloc(dev);
 	KUNIT_EXPECT_TRUE(test, IS_ERR(domain));
@@ -86,7 +90,11 @@ static void mock_inject_domain_alloc(struct kunit *test)
 
 	domain = iommu_paging_domain_alloc(dev);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(domain));
-	iommu_domain_free(domain);
+	/* Freed here, or when the test stops early */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mock_kunit_domain_free,
+							domain), 0);
+	kunit_release_action(test, mock_kunit_domain_free, domain);
 	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, 0).injected_failures, 1);
 }
 
@@ -96,6 +104,7 @@ static void mock_inject_attach(struct kunit *test)
 	struct iommu_group *group = mock_kunit_claim(test, 0, 0);
 	struct iommu_domain *domain = mock_kunit_domain(test, 0, 0);
 
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_ATTACH, 0);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_attach(0, -EBUSY), 0);
 	KUNIT_EXPECT_EQ(test, iommu_attach_group(domain, group), -EBUSY);
 	KUNIT_EXPECT_EQ(test, mock_iommu_dev_domain_id(dev), 0);
@@ -128,6 +137,7 @@ static void mock_inject_enforce_cc(struct kunit *test)
 	struct iommu_domain *a = mock_kunit_domain(test, inst, 0);
 	struct iommu_domain *b = mock_kunit_domain(test, inst, 0);
 
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_ENFORCE_CC, inst);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(inst, true), 0);
 	/* The device still claims it */
 	KUNIT_EXPECT_TRUE(test,
@@ -148,6 +158,7 @@ static void mock_inject_enforce_cc_cancel(struct kunit *test)
 	unsigned int inst = mock_inject_inst_cc(test, true);
 	struct iommu_domain *domain = mock_kunit_domain(test, inst, 0);
 
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_ENFORCE_CC, inst);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(inst, true), 0);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(inst, false), 0);
 	KUNIT_EXPECT_TRUE(test, mock_inject_enforce(domain));
@@ -161,6 +172,7 @@ static void mock_inject_enforce_cc_incapable(struct kunit *test)
 	unsigned int no_cc = mock_inject_inst_cc(test, false);
 	struct iommu_domain *domain = mock_kunit_domain(test, no_cc, 0);
 
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_ENFORCE_CC, no_cc);
 	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(no_cc, true), 0);
 	KUNIT_EXPECT_FALSE(test, mock_inject_enforce(domain));
 	KUNIT_EXPECT_EQ(test, mock_kunit_counters(test, -1).injected_failures,
@@ -172,6 +184,10 @@ static void mock_inject_bad_args(struct kunit *test)
 {
 	unsigned int n = mock_iommu_nr_instances();
 
+	/* Should a refusal arm anything, it goes with the test */
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_MAP, 0);
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_DOMAIN_ALLOC, 0);
+	mock_kunit_save_knob(test, MOCK_IOMMU_KNOB_FAIL_ATTACH, 0);
 	KUNIT_EXPECT_EQ(test, mock_iommu_fail_nth_map(n, 1, -EIO), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mock_iommu_fail_nth_map(0, 1, EIO), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mock_iommu_fail_nth_map(0, 1, -MAX_ERRNO - 1),

@@ -36,6 +36,52 @@ static inline void mock_kunit_reset_counters(void *unused)
 	mock_iommu_reset_counters(-1);
 }
 
+/* A knob of the mock as it was before the test set it */
+struct mock_kunit_knob {
+	unsigned int knob;
+	unsigned int index;
+	s64 value;
+	s64 arg;
+};
+
+static inline void mock_kunit_knob_restore(void *data)
+{
+	struct mock_kunit_knob *old = data;
+
+	/* A held unmap (hold_unmap 2) or a value gone stale: cancel */
+	if (mock_iommu_set_knob(old->knob, old->index, old->value, old->arg))
+		mock_iommu_set_knob(old->knob, old->index, 0, 0);
+}
+
+/*
+ * Knob @knob (MOCK_IOMMU_KNOBS()) of instance or emulated device @index
+ * comes back to what it is now when the test ends, however it ends: call
+ * before changing it.
+ */
+static inline void mock_kunit_save_knob(struct kunit *test, unsigned int knob,
+					unsigned int index)
+{
+	struct mock_kunit_knob *old;
+
+	old = kunit_kzalloc(test, sizeof(*old), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	old->knob = knob;
+	old->index = index;
+	KUNIT_ASSERT_EQ(test, mock_iommu_get_knob(knob, index, &old->value,
+						  &old->arg), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mock_kunit_knob_restore,
+							old), 0);
+}
+
+/* Set a knob until the test ends; what mock_iommu_set_knob() returns */
+static inline int mock_kunit_set_knob(struct kunit *test, unsigned int knob,
+				      unsigned int index, s64 value, s64 arg)
+{
+	mock_kunit_save_knob(test, knob, index);
+	return mock_iommu_set_knob(knob, index, value, arg);
+}
+
 /* Suite init/exit: every test starts and ends with zeroed event counters */
 static inline int mock_kunit_init(struct kunit *test)
 {

@@ -108,6 +108,82 @@ static void check_map(struct kunit *test, struct mdom_container *c)
 						 IOMMU_READ), 0);
 }
 
+/*
+ * A page of a domain changed behind the container's back: taken away or
+ * added, and put back (@undo) when the test says so or ends.
+ */
+struct check_page {
+	struct iommu_domain *domain;
+	u64 iova;
+	phys_addr_t phys;
+	int prot;
+	kunit_action_t *undo;
+};
+
+static void check_page_map(void *data)
+{
+	struct check_page *p = data;
+
+	WARN_ON(iommu_map(p->domain, p->iova, p->phys, PAGE_SIZE, p->prot,
+			  GFP_KERNEL));
+}
+
+static void check_page_unmap(void *data)
+{
+	struct check_page *p = data;
+
+	WARN_ON(iommu_unmap(p->domain, p->iova, PAGE_SIZE) != PAGE_SIZE);
+}
+
+static struct check_page *check_page_new(struct kunit *test,
+					 struct mdom_domain *d, u64 iova,
+					 int prot)
+{
+	struct check_page *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->domain = d->domain;
+	p->iova = iova;
+	p->prot = prot;
+	return p;
+}
+
+/* Unmap the page at @iova of @d (mapped with @prot); mapped back later */
+static struct check_page *check_page_take(struct kunit *test,
+					  struct mdom_domain *d, u64 iova,
+					  int prot)
+{
+	struct check_page *p = check_page_new(test, d, iova, prot);
+
+	p->phys = iommu_iova_to_phys(d->domain, iova);
+	KUNIT_ASSERT_NE(test, p->phys, 0);
+	KUNIT_ASSERT_EQ(test, iommu_unmap(d->domain, iova, PAGE_SIZE),
+			PAGE_SIZE);
+	p->undo = check_page_map;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, p->undo, p), 0);
+	return p;
+}
+
+/* Map @iova of @d to @phys with @prot, where nothing was; unmapped later */
+static struct check_page *check_page_add(struct kunit *test,
+					 struct mdom_domain *d, u64 iova,
+					 phys_addr_t phys, int prot)
+{
+	struct check_page *p = check_page_new(test, d, iova, prot);
+
+	p->phys = phys;
+	KUNIT_ASSERT_EQ(test, iommu_map(d->domain, iova, phys, PAGE_SIZE, prot,
+					GFP_KERNEL), 0);
+	p->undo = check_page_unmap;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, p->undo, p), 0);
+	return p;
+}
+
+static void check_page_restore(struct kunit *test, struct check_page *p)
+{
+	kunit_release_action(test, p->undo, p);
+}
+
 /* Everything: a mapping may be checked twice (range and cursor). */
 static unsigned int check(struct mdom_container *c)
 {
@@ -141,20 +217,16 @@ static void mdom_check_missing(struct kunit *test)
 	struct mdom_container *c = check_container(test);
 	u64 iova = SZ_1M + PAGE_SIZE;
 	struct mdom_domain *d;
-	phys_addr_t phys;
+	struct check_page *p;
 
 	check_map(test, c);
 	check_attach(test, c, INST_A);
 	d = check_attach(test, c, INST_B);
-	phys = iommu_iova_to_phys(d->domain, iova);
-	KUNIT_ASSERT_NE(test, phys, 0);
-	KUNIT_ASSERT_EQ(test, iommu_unmap(d->domain, iova, PAGE_SIZE),
-			PAGE_SIZE);
+	p = check_page_take(test, d, iova, RW | IOMMU_CACHE);
 	KUNIT_EXPECT_GT(test, check(c), 0);
 	/* Not only when the operation's range holds it. */
 	KUNIT_EXPECT_EQ(test, mdom_check_container(c, 1, 0, true), 1);
-	KUNIT_ASSERT_EQ(test, iommu_map(d->domain, iova, phys, PAGE_SIZE,
-					RW | IOMMU_CACHE, GFP_KERNEL), 0);
+	check_page_restore(test, p);
 	KUNIT_EXPECT_EQ(test, check(c), 0);
 }
 
@@ -162,24 +234,20 @@ static void mdom_check_missing(struct kunit *test)
 static void mdom_check_wrong_page(struct kunit *test)
 {
 	struct mdom_container *c = check_container(test);
+	struct check_page *taken, *added;
 	struct mdom_domain *d;
-	phys_addr_t phys, other;
+	phys_addr_t other;
 
 	check_map(test, c);
 	d = check_attach(test, c, INST_A);
-	phys = iommu_iova_to_phys(d->domain, SZ_2M);
 	other = iommu_iova_to_phys(d->domain, SZ_1M);
-	KUNIT_ASSERT_NE(test, phys, 0);
 	KUNIT_ASSERT_NE(test, other, 0);
-	KUNIT_ASSERT_EQ(test, iommu_unmap(d->domain, SZ_2M, PAGE_SIZE),
-			PAGE_SIZE);
-	KUNIT_ASSERT_EQ(test, iommu_map(d->domain, SZ_2M, other, PAGE_SIZE,
-					IOMMU_READ | IOMMU_CACHE, GFP_KERNEL), 0);
+	taken = check_page_take(test, d, SZ_2M, IOMMU_READ | IOMMU_CACHE);
+	added = check_page_add(test, d, SZ_2M, other,
+			       IOMMU_READ | IOMMU_CACHE);
 	KUNIT_EXPECT_GT(test, check(c), 0);
-	KUNIT_ASSERT_EQ(test, iommu_unmap(d->domain, SZ_2M, PAGE_SIZE),
-			PAGE_SIZE);
-	KUNIT_ASSERT_EQ(test, iommu_map(d->domain, SZ_2M, phys, PAGE_SIZE,
-					IOMMU_READ | IOMMU_CACHE, GFP_KERNEL), 0);
+	check_page_restore(test, added);
+	check_page_restore(test, taken);
 	KUNIT_EXPECT_EQ(test, check(c), 0);
 }
 
@@ -192,25 +260,22 @@ static void mdom_check_extra(struct kunit *test)
 	struct mdom_container *c = check_container(test);
 	u64 after = SZ_1M + NPAGES * PAGE_SIZE;
 	struct mdom_domain *d;
+	struct check_page *p;
 	phys_addr_t phys;
 
 	check_map(test, c);
 	d = check_attach(test, c, INST_A);
 	phys = iommu_iova_to_phys(d->domain, SZ_1M);
-	KUNIT_ASSERT_EQ(test, iommu_map(d->domain, after, phys, PAGE_SIZE,
-					RW | IOMMU_CACHE, GFP_KERNEL), 0);
+	p = check_page_add(test, d, after, phys, RW | IOMMU_CACHE);
 	KUNIT_EXPECT_GT(test, check(c), 0);
 	KUNIT_EXPECT_EQ(test, mdom_check_container(c, 1, 0, true), 1);
-	KUNIT_ASSERT_EQ(test, iommu_unmap(d->domain, after, PAGE_SIZE),
-			PAGE_SIZE);
+	check_page_restore(test, p);
 
-	KUNIT_ASSERT_EQ(test, iommu_map(d->domain, SZ_8M, phys, PAGE_SIZE,
-					RW | IOMMU_CACHE, GFP_KERNEL), 0);
+	p = check_page_add(test, d, SZ_8M, phys, RW | IOMMU_CACHE);
 	KUNIT_EXPECT_EQ(test, mdom_check_container(c, SZ_4M, SZ_8M, true), 1);
 	KUNIT_EXPECT_EQ(test, mdom_check_container(c, SZ_8M, SZ_16M - 1,
 						   true), 1);
-	KUNIT_ASSERT_EQ(test, iommu_unmap(d->domain, SZ_8M, PAGE_SIZE),
-			PAGE_SIZE);
+	check_page_restore(test, p);
 	KUNIT_EXPECT_EQ(test, check(c), 0);
 }
 

@@ -365,28 +365,53 @@ static void finish_map_fn(struct work_struct *work)
 	wake_up_all(&f->c->dma_wq);
 }
 
-static void finish_map_start(struct kunit *test, struct finish_map *f,
-			     struct mdom_container *c, u64 iova)
+static void finish_map_wait(struct finish_map *f)
 {
+	flush_delayed_work(&f->work);
+}
+
+static void finish_map_action(void *data)
+{
+	finish_map_wait(data);
+}
+
+/*
+ * A map finisher for @c; a map it started and the test did not wait for
+ * (the test stopped early) is finished when the test ends, before @c goes.
+ */
+static struct finish_map *finish_map_new(struct kunit *test,
+					 struct mdom_container *c)
+{
+	struct finish_map *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
 	f->c = c;
-	f->done = false;
-	scoped_guard(mutex, &c->iova_lock) {
-		f->dma = mdom_dma_first(&c->dmas, iova, iova);
-		KUNIT_ASSERT_NOT_NULL(test, f->dma);
-		f->dma->state = MDOM_DMA_MAPPING;
-	}
 	INIT_DELAYED_WORK(&f->work, finish_map_fn);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, finish_map_action,
+							f), 0);
+	return f;
+}
+
+static void finish_map_start(struct kunit *test, struct finish_map *f,
+			     u64 iova)
+{
+	struct mdom_dma *dma;
+
+	f->done = false;
+	scoped_guard(mutex, &f->c->iova_lock) {
+		dma = mdom_dma_first(&f->c->dmas, iova, iova);
+		if (dma)
+			dma->state = MDOM_DMA_MAPPING;
+	}
+	/* Not under the lock: a failed assertion ends the thread */
+	KUNIT_ASSERT_NOT_NULL(test, dma);
+	f->dma = dma;
 	schedule_delayed_work(&f->work, msecs_to_jiffies(100));
 }
 
 static bool finish_map_done(struct finish_map *f)
 {
 	return READ_ONCE(f->done);
-}
-
-static void finish_map_wait(struct finish_map *f)
-{
-	flush_delayed_work(&f->work);
 }
 
 static void fake_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
@@ -436,27 +461,28 @@ static void mdom_container_emulated_waits_for_map(struct kunit *test)
 	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
 	unsigned long buf = user_buf(test, 4 * PAGE_SIZE);
 	struct page *page = NULL;
-	struct finish_map f;
+	struct finish_map *f;
 	u64 data = 0;
 
 	fake_device_register(test, c);
+	f = finish_map_new(test, c);
 	KUNIT_ASSERT_EQ(test, put_user(0x1122334455667788ULL,
 				       (u64 __user *)(buf + PAGE_SIZE)), 0);
 	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x100000, 4 * PAGE_SIZE,
 						 buf, IOMMU_READ | IOMMU_WRITE), 0);
 
-	finish_map_start(test, &f, c, 0x100000);
+	finish_map_start(test, f, 0x100000);
 	KUNIT_EXPECT_EQ(test, mdom_container_dma_rw(c, 0x100000 + PAGE_SIZE,
 						    &data, sizeof(data), false), 0);
-	KUNIT_EXPECT_TRUE(test, finish_map_done(&f));
+	KUNIT_EXPECT_TRUE(test, finish_map_done(f));
 	KUNIT_EXPECT_EQ(test, data, 0x1122334455667788ULL);
-	finish_map_wait(&f);
+	finish_map_wait(f);
 
-	finish_map_start(test, &f, c, 0x100000);
+	finish_map_start(test, f, 0x100000);
 	KUNIT_EXPECT_EQ(test, mdom_container_pin_pages(c, 0x100000 + PAGE_SIZE,
 						       1, IOMMU_READ, &page), 1);
-	KUNIT_EXPECT_TRUE(test, finish_map_done(&f));
-	finish_map_wait(&f);
+	KUNIT_EXPECT_TRUE(test, finish_map_done(f));
+	finish_map_wait(f);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 1);
 	if (page)
 		mdom_container_unpin_pages(c, 0x100000 + PAGE_SIZE, 1);
@@ -479,7 +505,15 @@ struct invalidator {
 	struct mdom_container *c;
 	u64 iova;
 	unsigned long calls;
+	struct task_struct *task;
 };
+
+static void invalidator_stop(void *data)
+{
+	struct invalidator *inv = data;
+
+	kthread_stop(inv->task);
+}
 
 static int invalidator_fn(void *data)
 {
@@ -506,18 +540,23 @@ static void mdom_container_unmap_vs_invalidate(struct kunit *test)
 {
 	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
 	unsigned long buf = user_buf(test, PAGE_SIZE);
-	struct invalidator inv = { .c = c, .iova = 0x100000 };
+	struct invalidator *inv = kunit_kzalloc(test, sizeof(*inv), GFP_KERNEL);
 	unsigned int i, missed = 0;
-	struct task_struct *task;
 	u64 unmapped;
 
-	task = kthread_run(invalidator_fn, &inv, "mdom_kunit_inval");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_NOT_NULL(test, inv);
+	inv->c = c;
+	inv->iova = 0x100000;
+	inv->task = kthread_run(invalidator_fn, inv, "mdom_kunit_inval");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(inv->task));
+	/* Stopped here, or before the container goes if the test stops */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, invalidator_stop,
+							inv), 0);
 	for (i = 0; i < UNMAP_RACE_ROUNDS; i++) {
-		if (mdom_container_map(c, inv.iova, PAGE_SIZE, buf,
+		if (mdom_container_map(c, inv->iova, PAGE_SIZE, buf,
 				       IOMMU_READ | IOMMU_WRITE))
 			break;
-		KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, inv.iova,
+		KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, inv->iova,
 							   PAGE_SIZE, false,
 							   &unmapped), 0);
 		if (unmapped == PAGE_SIZE)
@@ -525,11 +564,11 @@ static void mdom_container_unmap_vs_invalidate(struct kunit *test)
 		missed++;
 		mdom_container_unmap(c, 0, 0, true, &unmapped);
 	}
-	kthread_stop(task);
+	kunit_release_action(test, invalidator_stop, inv);
 	KUNIT_EXPECT_EQ(test, i, UNMAP_RACE_ROUNDS);
 	KUNIT_EXPECT_EQ_MSG(test, missed, 0,
 			    "%u of %u unmaps left the mapping (%lu invalidations)",
-			    missed, i, inv.calls);
+			    missed, i, inv->calls);
 	KUNIT_EXPECT_EQ(test, c->nr_mappings, 0);
 	KUNIT_EXPECT_EQ(test, c->nr_vaddr_invalid, 0);
 }

@@ -35,7 +35,7 @@
 #include <linux/vfio.h>
 #include <linux/vfio_mdom.h>
 
-#include "../../mock_iommu/mock_iommu.h"
+#include "../../mock_iommu/tests/mock_kunit.h"
 #include "../pages.h"
 #include "../vfio_mdom.h"
 
@@ -69,15 +69,7 @@ static void counters_check(void *data)
 	struct kunit *test = data;
 	struct mdom_test *t = test->priv;
 	struct mock_iommu_counters now;
-	unsigned int i;
 
-	/* An injection a failed test did not consume must not leak out. */
-	for (i = 0; i < mock_iommu_nr_instances(); i++) {
-		mock_iommu_fail_nth_map(i, 0, 0);
-		mock_iommu_fail_next_domain_alloc(i, 0);
-		mock_iommu_fail_next_attach(i, 0);
-		mock_iommu_fail_next_enforce_cc(i, false);
-	}
 	KUNIT_ASSERT_EQ(test, mock_iommu_get_counters(-1, &now), 0);
 	KUNIT_EXPECT_EQ(test, now.unmap_mismatch, t->before.unmap_mismatch);
 	KUNIT_EXPECT_EQ(test, now.map_overlap, t->before.map_overlap);
@@ -89,6 +81,48 @@ static void counters_check(void *data)
 	KUNIT_EXPECT_EQ(test, now.domains_live, t->before.domains_live);
 	KUNIT_EXPECT_EQ(test, now.translations_live,
 			t->before.translations_live);
+}
+
+/* Arm a mock injection (a knob); cancelled when the test ends */
+static void inject(struct kunit *test, unsigned int knob, unsigned int inst,
+		   s64 value, s64 arg)
+{
+	KUNIT_ASSERT_EQ(test, mock_kunit_set_knob(test, knob, inst, value, arg),
+			0);
+}
+
+/* A bool module parameter of vfio_mdom, as it was before the test */
+struct param_saved {
+	bool *param;
+	bool value;
+};
+
+static void param_restore(void *data)
+{
+	struct param_saved *saved = data;
+
+	WRITE_ONCE(*saved->param, saved->value);
+}
+
+/* Set *@param to @value until param_put() or the end of the test */
+static struct param_saved *param_set(struct kunit *test, bool *param,
+				     bool value)
+{
+	struct param_saved *saved;
+
+	saved = kunit_kzalloc(test, sizeof(*saved), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, saved);
+	saved->param = param;
+	saved->value = READ_ONCE(*param);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, param_restore,
+							saved), 0);
+	WRITE_ONCE(*param, value);
+	return saved;
+}
+
+static void param_put(struct kunit *test, struct param_saved *saved)
+{
+	kunit_release_action(test, param_restore, saved);
 }
 
 static struct mdom_container *container_new(struct kunit *test)
@@ -481,6 +515,7 @@ static void mdom_domain_shared_and_detach(struct kunit *test)
 static void mdom_domain_attach_errors(struct kunit *test)
 {
 	struct mdom_container *c = container_new(test);
+	struct param_saved *unsafe;
 
 	attach(test, c, INST_CC, 0, true);
 	/* Already attached: type1's errno. */
@@ -490,9 +525,9 @@ static void mdom_domain_attach_errors(struct kunit *test)
 	/* MSIs not isolated */
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_UNSAFE, 0), -EPERM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
-	mdom_allow_unsafe_interrupts = true;
+	unsafe = param_set(test, &mdom_allow_unsafe_interrupts, true);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_UNSAFE, 0), 0);
-	mdom_allow_unsafe_interrupts = false;
+	param_put(test, unsafe);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 2);
 	/* The 32-bit aperture narrows the valid range for everybody. */
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, SZ_4G, PAGE_SIZE, 0, RW),
@@ -512,7 +547,7 @@ static void mdom_domain_join_error_propagates(struct kunit *test)
 	id = attach(test, c, INST_CC, 0, true);
 	KUNIT_ASSERT_EQ(test, mdom_container_map(c, SZ_1M, 4 * PAGE_SIZE, buf,
 						 RW), 0);
-	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_attach(INST_CC, -EIO), 0);
+	inject(test, MOCK_IOMMU_KNOB_FAIL_ATTACH, INST_CC, -EIO, 0);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_CC, 1), -EIO);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
 	KUNIT_EXPECT_EQ(test, mock_iommu_dev_domain_id(dev(INST_CC, 1)), 0);
@@ -536,7 +571,7 @@ static void mdom_domain_cc_enforcement_fails(struct kunit *test)
 
 	buf = map_three(test, c);
 	locked = locked_vm();
-	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_enforce_cc(INST_CC, true), 0);
+	inject(test, MOCK_IOMMU_KNOB_FAIL_ENFORCE_CC, INST_CC, 1, 0);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_CC, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
@@ -822,7 +857,7 @@ static void mdom_replay_fails_halfway(struct kunit *test)
 	nth += dma->pages.nruns;
 	dma = mdom_dma_next(dma, 0, U64_MAX);
 	nth += dma->pages.nruns;
-	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(INST_BIG, nth, -ENOMEM), 0);
+	inject(test, MOCK_IOMMU_KNOB_FAIL_MAP, INST_BIG, nth, -ENOMEM);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_BIG, 0), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);
 	KUNIT_EXPECT_EQ(test, locked_vm(), locked);
@@ -845,11 +880,11 @@ static void mdom_replay_alloc_and_attach_fail(struct kunit *test)
 
 	map_three(test, c);
 	locked = locked_vm();
-	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_domain_alloc(INST_BIG, -ENOMEM), 0);
+	inject(test, MOCK_IOMMU_KNOB_FAIL_DOMAIN_ALLOC, INST_BIG, -ENOMEM, 0);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_BIG, 0), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
 	/* The only attach tried is the new domain's: it fails. */
-	KUNIT_ASSERT_EQ(test, mock_iommu_fail_next_attach(INST_BIG, -EIO), 0);
+	inject(test, MOCK_IOMMU_KNOB_FAIL_ATTACH, INST_BIG, -EIO, 0);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_BIG, 0), -EIO);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
 	/* Nothing was pinned for a domain that never came. */
@@ -873,7 +908,7 @@ static void mdom_replay_first_domain_fails(struct kunit *test)
 
 	buf = map_three(test, c);
 	locked = locked_vm();
-	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(INST_CC, 2, -ENOMEM), 0);
+	inject(test, MOCK_IOMMU_KNOB_FAIL_MAP, INST_CC, 2, -ENOMEM);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_CC, 0), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 0);
 	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
@@ -903,7 +938,7 @@ static void mdom_replay_map_fails_in_second_domain(struct kunit *test)
 	attach(test, c, INST_BIG, 0, true);
 	d0 = find_domain(c, id0);
 	KUNIT_ASSERT_NOT_NULL(test, d0);
-	KUNIT_ASSERT_EQ(test, mock_iommu_fail_nth_map(INST_BIG, 1, -ENOSPC), 0);
+	inject(test, MOCK_IOMMU_KNOB_FAIL_MAP, INST_BIG, 1, -ENOSPC);
 	KUNIT_EXPECT_EQ(test, mdom_container_map(c, SZ_1M, 4 * PAGE_SIZE, buf,
 						 RW), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, mock_iommu_lookup(d0->domain, SZ_1M, &t), -ENOENT);

@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -84,31 +85,12 @@ static unsigned long locked_vm(void)
 	return READ_ONCE(current->mm->locked_vm);
 }
 
-/* What memlock_limit() changed, for memlock_unlimit() */
+/* What memlock_limit() changed, for memlock_restore() */
 struct memlock_saved {
+	struct task_struct *task;
 	const struct cred *cred;
 	unsigned long limit;
 };
-
-/*
- * This test thread without CAP_IPC_LOCK (creds of its own) and with
- * RLIMIT_MEMLOCK at @pages pages (the test's own signal_struct).
- */
-static void memlock_limit(struct kunit *test, unsigned long pages,
-			  struct memlock_saved *saved)
-{
-	struct rlimit *rlim = &current->signal->rlim[RLIMIT_MEMLOCK];
-	struct cred *cred = prepare_creds();
-
-	KUNIT_ASSERT_NOT_NULL(test, cred);
-	cap_lower(cred->cap_effective, CAP_IPC_LOCK);
-	saved->cred = override_creds(cred);
-	put_cred(cred);
-	task_lock(current->group_leader);
-	saved->limit = rlim->rlim_cur;
-	rlim->rlim_cur = pages * PAGE_SIZE;
-	task_unlock(current->group_leader);
-}
 
 /* CAP_IPC_LOCK back, the limit still in place. */
 static void memlock_cap_restore(struct memlock_saved *saved)
@@ -117,16 +99,68 @@ static void memlock_cap_restore(struct memlock_saved *saved)
 	saved->cred = NULL;
 }
 
-/* Undo memlock_limit(). */
-static void memlock_unlimit(struct memlock_saved *saved)
+/*
+ * Undo memlock_limit(), a KUnit action. In the test thread (the test calls
+ * memlock_unlimit()): the creds and the limit come back. KUnit runs the
+ * actions of a test that stopped at a failed assertion in another thread,
+ * once the test thread has exited: its creds and its signal_struct's limit
+ * went with it, all but the reference to its own creds that
+ * override_creds() left with us, dropped here.
+ */
+static void memlock_restore(void *data)
 {
+	struct memlock_saved *saved = data;
 	struct rlimit *rlim = &current->signal->rlim[RLIMIT_MEMLOCK];
 
+	if (current != saved->task) {
+		if (saved->cred)
+			put_cred(saved->cred);
+		saved->cred = NULL;
+		put_task_struct(saved->task);
+		return;
+	}
 	if (saved->cred)
 		memlock_cap_restore(saved);
 	task_lock(current->group_leader);
 	rlim->rlim_cur = saved->limit;
 	task_unlock(current->group_leader);
+	put_task_struct(saved->task);
+}
+
+/*
+ * This test thread without CAP_IPC_LOCK (creds of its own) and with
+ * RLIMIT_MEMLOCK at @pages pages (the test thread's own signal_struct),
+ * until memlock_unlimit() or the end of the test.
+ */
+static struct memlock_saved *memlock_limit(struct kunit *test,
+					   unsigned long pages)
+{
+	struct rlimit *rlim = &current->signal->rlim[RLIMIT_MEMLOCK];
+	struct memlock_saved *saved;
+	struct cred *cred;
+
+	saved = kunit_kzalloc(test, sizeof(*saved), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, saved);
+	cred = prepare_creds();
+	KUNIT_ASSERT_NOT_NULL(test, cred);
+	cap_lower(cred->cap_effective, CAP_IPC_LOCK);
+	/* Held so that no cleanup thread can have its address */
+	saved->task = get_task_struct(current);
+	saved->cred = override_creds(cred);
+	put_cred(cred);
+	task_lock(current->group_leader);
+	saved->limit = rlim->rlim_cur;
+	rlim->rlim_cur = pages * PAGE_SIZE;
+	task_unlock(current->group_leader);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, memlock_restore,
+							saved), 0);
+	return saved;
+}
+
+/* Undo memlock_limit() now. */
+static void memlock_unlimit(struct kunit *test, struct memlock_saved *saved)
+{
+	kunit_release_action(test, memlock_restore, saved);
 }
 
 static struct mdom_pages *pin_ok(struct kunit *test, unsigned long vaddr,
@@ -307,7 +341,7 @@ static void mdom_pages_pin_thp(struct kunit *test)
 /* Past RLIMIT_MEMLOCK without CAP_IPC_LOCK: -ENOMEM, nothing pinned. */
 static void mdom_pages_pin_memlock(struct kunit *test)
 {
-	struct memlock_saved saved;
+	struct memlock_saved *saved;
 	struct mdom_pages *pages;
 	unsigned long addr, base;
 
@@ -315,7 +349,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	user_fill(test, addr, 4, 0);
 	base = locked_vm();
 
-	memlock_limit(test, base + 3, &saved);
+	saved = memlock_limit(test, base + 3);
 	KUNIT_EXPECT_FALSE(test, capable(CAP_IPC_LOCK));
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr, 4 * PAGE_SIZE,
@@ -338,7 +372,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, user_page_pinned(test, addr));
 
 	/* CAP_IPC_LOCK: charged, but not limited. */
-	memlock_cap_restore(&saved);
+	memlock_cap_restore(saved);
 	KUNIT_EXPECT_TRUE(test, capable(CAP_IPC_LOCK));
 	pages = pin_ok(test, addr, 4 * PAGE_SIZE, true);
 	KUNIT_EXPECT_TRUE(test, pages->lock_cap);
@@ -346,7 +380,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	unpin(test, pages);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
 
-	memlock_unlimit(&saved);
+	memlock_unlimit(test, saved);
 }
 
 /* A hole in the range: -EFAULT, and the pages before it are let go. */
@@ -972,7 +1006,7 @@ static void mdom_account_index_dedups(struct kunit *test)
 /* RLIMIT_MEMLOCK refuses only what is really new. */
 static void mdom_account_memlock(struct kunit *test)
 {
-	struct memlock_saved saved;
+	struct memlock_saved *saved;
 	struct mdom_pages *a, *b;
 	unsigned long addr, base;
 
@@ -980,7 +1014,7 @@ static void mdom_account_memlock(struct kunit *test)
 	user_fill(test, addr, 17, 0);
 	base = locked_vm();
 
-	memlock_limit(test, base + 16, &saved);
+	saved = memlock_limit(test, base + 16);
 
 	a = pin_owned(test, addr, 16 * PAGE_SIZE, &container_a);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 16);
@@ -1001,7 +1035,7 @@ static void mdom_account_memlock(struct kunit *test)
 	unpin(test, b);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
 
-	memlock_unlimit(&saved);
+	memlock_unlimit(test, saved);
 }
 
 /* References on the page mapped at @addr (a pin is GUP_PIN_COUNTING_BIAS). */
@@ -1110,7 +1144,7 @@ static void mdom_account_nodes_by_runs(struct kunit *test)
  */
 static void mdom_account_index_refused(struct kunit *test)
 {
-	struct memlock_saved saved;
+	struct memlock_saved *saved;
 	struct mdom_pages *a, *b;
 	unsigned long addr, base;
 	int refs0, refs8;
@@ -1118,7 +1152,7 @@ static void mdom_account_index_refused(struct kunit *test)
 	addr = user_alloc(test, 9 * PAGE_SIZE, PROT_READ | PROT_WRITE);
 	user_fill(test, addr, 9, 0);
 	base = locked_vm();
-	memlock_limit(test, base + 8, &saved);
+	saved = memlock_limit(test, base + 8);
 
 	a = pin_owned(test, addr, 8 * PAGE_SIZE, &container_a);
 	b = pin_owned(test, addr, 4 * PAGE_SIZE, &container_b);
@@ -1135,7 +1169,7 @@ static void mdom_account_index_refused(struct kunit *test)
 	unpin(test, b);
 	unpin(test, a);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
-	memlock_unlimit(&saved);
+	memlock_unlimit(test, saved);
 }
 
 static struct kunit_case mdom_account_cases[] = {
