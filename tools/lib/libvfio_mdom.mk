@@ -10,7 +10,8 @@
 #             and locked memory, capabilities, fd passing
 #   vfio.c    the VFIO container, groups, devices, dirty tracking
 #   mdom.c    VFIO_MDOM_QUERY, vfio-mdom's debugfs and parameters
-#   mock.c    the mock IOMMU (drivers/mock_iommu) and its debugfs
+#   mock.c    the mock IOMMU (drivers/mock_iommu): its debugfs, and its
+#             counters and knobs through mock_cmd.c
 #   mock_cmd.c  the mock's typed test interface (mock_iommu_test.h)
 #   edu.c     QEMU's edu device through VFIO, the kernel log
 #   dmabuf.c  udmabuf and vgem: device-like memory behind VM_PFNMAP
@@ -24,8 +25,8 @@
 
 LIBVFIO_MDOM_SRCDIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
-LIBVFIO_MDOM_C := sys.c vfio.c mdom.c mock.c mock_cmd.c edu.c dmabuf.c qemu.c events.c \
-		  oracle.c
+LIBVFIO_MDOM_C := sys.c vfio.c mdom.c mock.c mock_cmd.c edu.c dmabuf.c qemu.c \
+		  events.c oracle.c
 LIBVFIO_MDOM_H := $(wildcard $(LIBVFIO_MDOM_SRCDIR)/include/libvfio_mdom/*.h) \
 		  $(abspath $(LIBVFIO_MDOM_SRCDIR)/../../include/uapi/linux/vfio_mdom.h) \
 		  $(abspath $(LIBVFIO_MDOM_SRCDIR)/../../drivers/mock_iommu/mock_iommu_test.h)

@@ -266,50 +266,35 @@ long mock_domain_xlates_in(unsigned int id, uint64_t iova, uint64_t size)
 	return n;
 }
 
-const char * const mock_counter_names[MOCK_NR_COUNTERS] = {
-	[MOCK_UNMAP_MISMATCH] = "unmap_mismatch",
-	[MOCK_MAP_OVERLAP] = "map_overlap",
-	[MOCK_LEAKED_TRANSLATIONS] = "leaked_translations",
-	[MOCK_UNSYNCED_UNMAPS] = "unsynced_unmaps",
-	[MOCK_FREED_ATTACHED] = "freed_attached",
-	[MOCK_RESV_MAPS] = "resv_maps",
-	[MOCK_DIRTY_UNMAP_RACES] = "dirty_unmap_races",
-	[MOCK_DOMAINS_LIVE] = "domains_live",
-	[MOCK_TRANSLATIONS_LIVE] = "translations_live",
-	[MOCK_DMA_FAULTS] = "dma_faults",
-	[MOCK_MAPS] = "maps",
-	[MOCK_UNMAPS] = "unmaps",
-	[MOCK_INJECTED_FAILURES] = "injected_failures",
-};
+#define MOCK_ERRORS_FIRST(ID, name, kind)				\
+	_Static_assert((kind) != MOCK_IOMMU_COUNTER_ERROR ||		\
+		       (int)MOCK_IOMMU_CNT_##ID < (int)MOCK_NR_ERRORS,	\
+		       "the mock's error counters come first");
+MOCK_IOMMU_COUNTERS(MOCK_ERRORS_FIRST)
+#undef MOCK_ERRORS_FIRST
+
+/* One typed command on a file of its own: the caller keeps no state. */
+#define MOCK_CMD(call) ({						\
+	int __fd = mock_cmd_open(), __ret;				\
+									\
+	__ret = __fd < 0 ? __fd : (call);				\
+	if (__fd >= 0)							\
+		close(__fd);						\
+	__ret;								\
+})
 
 int mock_counters(int inst, struct mock_counters *c)
 {
-	char path[128], text[2048], *line, *next;
+	struct mock_iommu_counters raw;
 	unsigned int i;
-	ssize_t len;
+	int ret;
 
-	if (inst < 0)
-		snprintf(path, sizeof(path), MOCK_DEBUGFS "/counters");
-	else
-		snprintf(path, sizeof(path), MOCK_DEBUGFS "/inst%d/counters",
-			 inst);
+	ret = MOCK_CMD(mock_cmd_get_counters(__fd, inst < 0 ?
+					     MOCK_IOMMU_ALL_INSTANCES : inst,
+					     &raw));
 	for (i = 0; i < MOCK_NR_COUNTERS; i++)
-		c->v[i] = -1;
-	len = read_file(path, text, sizeof(text));
-	if (len < 0)
-		return len;
-	for (line = text; *line; line = next) {
-		uint64_t val;
-
-		next = next_line(line);
-		for (i = 0; i < MOCK_NR_COUNTERS; i++)
-			if (kv_u64(line, mock_counter_names[i], &val))
-				c->v[i] = val;
-	}
-	for (i = 0; i < MOCK_NR_COUNTERS; i++)
-		if (c->v[i] < 0)
-			return -EPROTO;
-	return 0;
+		c->v[i] = ret ? -1 : (long long)mock_cmd_counter(&raw, i);
+	return ret;
 }
 
 long long mock_counter(enum mock_counter_id id, int inst)
@@ -332,13 +317,10 @@ int mock_counters_moved(const struct mock_counters *before,
 		if (before->v[i] != after->v[i])
 			return i;
 	}
-	if (gauges) {
-		if (before->v[MOCK_DOMAINS_LIVE] != after->v[MOCK_DOMAINS_LIVE])
-			return MOCK_DOMAINS_LIVE;
-		if (before->v[MOCK_TRANSLATIONS_LIVE] !=
-		    after->v[MOCK_TRANSLATIONS_LIVE])
-			return MOCK_TRANSLATIONS_LIVE;
-	}
+	for (i = MOCK_NR_ERRORS; gauges && i < MOCK_NR_COUNTERS; i++)
+		if (mock_cmd_counter_kind(i) == MOCK_IOMMU_COUNTER_GAUGE &&
+		    before->v[i] != after->v[i])
+			return i;
 	return -1;
 }
 
@@ -360,47 +342,32 @@ int mock_inst_read(int inst, const char *file, char *buf, size_t size)
 
 int mock_fail_nth_map(int inst, unsigned int nth, int err)
 {
-	char val[64];
-
-	snprintf(val, sizeof(val), "%u %d", nth, err);
-	return mock_inst_write(inst, "fail_map", val);
+	return MOCK_CMD(mock_cmd_fail_nth_map(__fd, inst, nth, err));
 }
 
 int mock_fail_domain_alloc(int inst, int err)
 {
-	char val[32];
-
-	snprintf(val, sizeof(val), "%d", err);
-	return mock_inst_write(inst, "fail_domain_alloc", val);
+	return MOCK_CMD(mock_cmd_fail_domain_alloc(__fd, inst, err));
 }
 
 int mock_fail_attach(int inst, int err)
 {
-	char val[32];
-
-	snprintf(val, sizeof(val), "%d", err);
-	return mock_inst_write(inst, "fail_attach", val);
+	return MOCK_CMD(mock_cmd_fail_attach(__fd, inst, err));
 }
 
 int mock_hold_unmap(int inst, bool on)
 {
-	return mock_inst_write(inst, "hold_unmap", on ? "1" : "0");
+	return MOCK_CMD(mock_cmd_hold_unmap(__fd, inst, on));
 }
 
 int mock_hold_unmap_state(int inst)
 {
-	char buf[16];
-	int ret = mock_inst_read(inst, "hold_unmap", buf, sizeof(buf));
-
-	return ret < 0 ? ret : atoi(buf);
+	return MOCK_CMD(mock_cmd_hold_unmap_state(__fd, inst));
 }
 
 int mock_unmap_delay(int inst, unsigned int us)
 {
-	char val[16];
-
-	snprintf(val, sizeof(val), "%u", us);
-	return mock_inst_write(inst, "unmap_delay_us", val);
+	return MOCK_CMD(mock_cmd_unmap_delay(__fd, inst, us));
 }
 
 int mock_dma(const char *name, uint64_t iova, void *buf,
@@ -541,10 +508,7 @@ long mock_emu_unmap_calls(int emu, uint64_t *iova, uint64_t *length)
 
 int mock_emu_keep_on_unmap(int emu, bool keep)
 {
-	char path[128];
-
-	mock_emu_path(path, sizeof(path), emu, "keep_on_unmap");
-	return write_file(path, keep ? "Y" : "N");
+	return MOCK_CMD(mock_cmd_keep_on_unmap(__fd, emu, keep));
 }
 
 int mock_emu_reset_unmap_calls(int emu)

@@ -765,7 +765,7 @@ void oracle_check_counters(struct oracle *o, int kind,
 			continue;
 		}
 		oracle_fail(o, "%s: %s moved mock counter %s by %lld", what,
-			    oracle_side_name(kind), mock_counter_names[i],
+			    oracle_side_name(kind), mock_counter_name(i),
 			    after->v[i] - before->v[i]);
 	}
 }

@@ -11,6 +11,7 @@
 #define _LIBVFIO_MDOM_MOCK_H
 
 #include <libvfio_mdom/sys.h>
+#include <libvfio_mdom/mock_cmd.h>
 
 #define MOCK_DEBUGFS		"/sys/kernel/debug/vfio_mdom_mock_iommu"
 #define MOCK_SYSFS_BUS		"/sys/bus/vfio_mdom_mock/devices"
@@ -136,29 +137,25 @@ long mock_domain_xlates_in(unsigned int id, uint64_t iova, uint64_t size);
 /* ---- counters ---------------------------------------------------------------- */
 
 /*
- * The one list of the mock's counters (struct mock_iommu_counters): the
- * first MOCK_NR_ERRORS must never move while a correct IOMMU user drives
- * the mock, the two gauges come back to where they were when a user goes.
+ * The mock's counters: the one list of drivers/mock_iommu/mock_iommu_test.h
+ * (MOCK_IOMMU_COUNTERS), as MOCK_<ID>. The error counters come first
+ * (mock.c checks it at build time): none may move while a correct IOMMU
+ * user drives the mock; the gauges come back to where they were when a
+ * user goes.
  */
 enum mock_counter_id {
-	MOCK_UNMAP_MISMATCH,
-	MOCK_MAP_OVERLAP,
-	MOCK_LEAKED_TRANSLATIONS,
-	MOCK_UNSYNCED_UNMAPS,
-	MOCK_FREED_ATTACHED,
-	MOCK_RESV_MAPS,
-	MOCK_DIRTY_UNMAP_RACES,
-	MOCK_NR_ERRORS,
-	MOCK_DOMAINS_LIVE = MOCK_NR_ERRORS,
-	MOCK_TRANSLATIONS_LIVE,
-	MOCK_DMA_FAULTS,
-	MOCK_MAPS,
-	MOCK_UNMAPS,
-	MOCK_INJECTED_FAILURES,
-	MOCK_NR_COUNTERS,
+#define MOCK_COUNTER_ID(ID, name, kind) MOCK_##ID = MOCK_IOMMU_CNT_##ID,
+	MOCK_IOMMU_COUNTERS(MOCK_COUNTER_ID)
+#undef MOCK_COUNTER_ID
+	MOCK_NR_COUNTERS = MOCK_IOMMU_NR_COUNTERS,
 };
 
-extern const char * const mock_counter_names[MOCK_NR_COUNTERS];
+#define MOCK_COUNT_ERROR(ID, name, kind) + ((kind) == MOCK_IOMMU_COUNTER_ERROR)
+enum { MOCK_NR_ERRORS = 0 MOCK_IOMMU_COUNTERS(MOCK_COUNT_ERROR) };
+#undef MOCK_COUNT_ERROR
+
+/* The name of counter @id (its debugfs name) */
+#define mock_counter_name(id) mock_cmd_counter_name(id)
 
 struct mock_counters {
 	long long v[MOCK_NR_COUNTERS];
@@ -172,7 +169,7 @@ long long mock_counter(enum mock_counter_id id, int inst);
 
 /*
  * The first error counter that moved from @before to @after, or -1, and
- * the same for the two gauges when @gauges. @allow_leaks lets
+ * the same for the gauges when @gauges. @allow_leaks lets
  * leaked_translations move (type1 frees domains still mapped).
  */
 int mock_counters_moved(const struct mock_counters *before,

@@ -1002,7 +1002,7 @@ static bool snap_same(const struct snap *a, const struct snap *b,
 			continue;
 		if (a->ctr.v[k] != b->ctr.v[k])
 			return diff(buf, size, "mock %s %lld, then %lld",
-				    mock_counter_names[k], a->ctr.v[k],
+				    mock_counter_name(k), a->ctr.v[k],
 				    b->ctr.v[k]);
 	}
 	for (i = 0; i < NR_MOCK_ROLES; i++)
@@ -1405,7 +1405,7 @@ static bool run_clean(struct nth *t, char *buf, size_t size)
 	moved = mock_counters_moved(&t->mark.counters, &now, true, false);
 	if (moved >= 0)
 		return diff(buf, size, "mock %s %lld, was %lld",
-			    mock_counter_names[moved], now.v[moved],
+			    mock_counter_name(moved), now.v[moved],
 			    t->mark.counters.v[moved]);
 	if (t->dev[EMU0].present &&
 	    (mock_emu_state(0, &open_now, &pinned) || open_now || pinned))

@@ -147,7 +147,7 @@ static inline void check_no_leak(struct __test_metadata *_metadata,
 	moved = mock_counters_moved(&m->counters, &now, true, allow_leaks);
 	EXPECT_EQ(-1, moved) {
 		TH_LOG("mock counter %s moved: %lld -> %lld",
-		       mock_counter_names[moved], m->counters.v[moved],
+		       mock_counter_name(moved), m->counters.v[moved],
 		       now.v[moved]);
 	}
 }

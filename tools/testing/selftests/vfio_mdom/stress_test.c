@@ -1431,7 +1431,7 @@ TEST_F_TIMEOUT(dirty_stress, bitmaps_against_unmaps, DIRTY_SECONDS + 300)
 		TH_LOG("dirty bits read under an unmap_pages() in flight");
 	moved = mock_counters_moved(&c0, &c1, false, false);
 	EXPECT_EQ(-1, moved) TH_LOG("mock counter %s moved",
-				    moved < 0 ? "" : mock_counter_names[moved]);
+				    moved < 0 ? "" : mock_counter_name(moved));
 	EXPECT_LT(0, unmaps);
 	EXPECT_LT(0, d->t[D_READ1].ops[DOP_OK] + d->t[D_READ2].ops[DOP_OK]);
 	mdom_query(d->fd, &st);
