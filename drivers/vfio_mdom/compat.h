@@ -45,37 +45,52 @@ struct iova_bitmap;
  * makes a lock and an unlock function taking the object as _T;
  * guard(name)(obj) locks until the end of the scope; scoped_guard(name,
  * obj) STATEMENT locks around STATEMENT. Nothing else of cleanup.h
- * (__free(), CLASS()) is provided: the module does not use it.
+ * (__free(), CLASS()) is provided: the module does not use it. (The
+ * #undefs serve VFIO_MDOM_COMPAT_OFF on a kernel that has them.)
  */
+#undef DEFINE_GUARD
+#undef guard
+#undef scoped_guard
 #define DEFINE_GUARD(name, type, lock, unlock)				\
-	typedef type mdom_guard_##name##_t;				\
-	static inline type mdom_guard_##name##_lock(type _T)		\
+	struct mdom_guard_##name {					\
+		type obj;						\
+	};								\
+	static inline struct mdom_guard_##name				\
+	mdom_guard_##name##_lock(type _T)				\
 	{								\
 		lock;							\
-		return _T;						\
+		return (struct mdom_guard_##name){ _T };		\
 	}								\
-	static inline void mdom_guard_##name##_unlock(type *held)	\
+	static inline void						\
+	mdom_guard_##name##_unlock(struct mdom_guard_##name *held)	\
 	{								\
-		type _T = *held;					\
+		type _T = held->obj;					\
 									\
 		if (_T) {						\
 			unlock;						\
 		}							\
 	}
 
+/* A guard variable, unlocked when it goes out of scope. */
 #define mdom_guard_var(name, var)					\
-	mdom_guard_##name##_t var					\
+	struct mdom_guard_##name var					\
 	__attribute__((__cleanup__(mdom_guard_##name##_unlock)))
 
 #define guard(name)							\
-	mdom_guard_var(name, __UNIQUE_ID(guard)) = mdom_guard_##name##_lock
+	struct mdom_guard_##name __UNIQUE_ID(guard)			\
+	__attribute__((__cleanup__(mdom_guard_##name##_unlock))) =	\
+	mdom_guard_##name##_lock
 
 #define __mdom_scoped_guard(name, var, obj)				\
 	for (mdom_guard_var(name, var) = mdom_guard_##name##_lock(obj),	\
 	     *var##_done = NULL; !var##_done; var##_done = (void *)1)
 
+/* One level more, for @var to be expanded before it is pasted. */
+#define __mdom_scoped_guard_var(name, var, obj)				\
+	__mdom_scoped_guard(name, var, obj)
+
 #define scoped_guard(name, obj)						\
-	__mdom_scoped_guard(name, __UNIQUE_ID(scope), obj)
+	__mdom_scoped_guard_var(name, __UNIQUE_ID(scope), obj)
 
 DEFINE_GUARD(mutex, struct mutex *, mutex_lock(_T), mutex_unlock(_T))
 DEFINE_GUARD(rwsem_read, struct rw_semaphore *, down_read(_T), up_read(_T))
@@ -87,13 +102,14 @@ DEFINE_GUARD(rwsem_write, struct rw_semaphore *, down_write(_T),
 
 #ifdef MDOM_HAVE_KUNIT_VISIBILITY
 #include <kunit/visibility.h>
-#elif IS_ENABLED(CONFIG_KUNIT)
-#define VISIBLE_IF_KUNIT
-#define EXPORT_SYMBOL_IF_KUNIT(symbol) \
-	EXPORT_SYMBOL_NS(symbol, EXPORTED_FOR_KUNIT_TESTING)
 #else
+/*
+ * No KUnit suites on such a kernel (they build for the test kernel only):
+ * nothing is exported, and the static symbol counts as used.
+ */
 #define VISIBLE_IF_KUNIT static
-#define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#define EXPORT_SYMBOL_IF_KUNIT mdom_export_if_kunit
+#define mdom_export_if_kunit(sym) static_assert(__same_type(sym, sym))
 #endif
 
 /* ---- IOMMU ---- */
@@ -198,9 +214,9 @@ struct mdom_pfnmap {
 	struct follow_pfnmap_args args;
 #elif defined(MDOM_HAVE_FOLLOW_PTE_MM) || defined(MDOM_HAVE_FOLLOW_PTE_VMA)
 	pte_t *ptep;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the PTE's, held from start to end */
 #else
-#error "vfio-mdom: this kernel has neither follow_pfnmap_start() nor follow_pte(); add a probe (Documentation/compat.rst)"
+#error "vfio-mdom: no follow_pfnmap_start() nor follow_pte(): add a probe"
 #endif
 };
 

@@ -23,8 +23,7 @@
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 DEFINE_GUARD(mdom_probe, struct mutex *, mutex_lock(_T), mutex_unlock(_T))
-int mdom_probe(struct mutex *m, struct rw_semaphore *sem);
-int mdom_probe(struct mutex *m, struct rw_semaphore *sem)
+static __used int mdom_probe(struct mutex *m, struct rw_semaphore *sem)
 {
 	guard(rwsem_read)(sem);
 	scoped_guard(mutex, m)
@@ -42,8 +41,7 @@ VISIBLE_IF_KUNIT int mdom_probe_visible(void)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_probe_visible);
-int mdom_probe(void);
-int mdom_probe(void)
+static __used int mdom_probe(void)
 {
 	return mdom_probe_visible();
 }
@@ -51,8 +49,7 @@ int mdom_probe(void)
 
 /* iommu_map() with a gfp_t: 6.3 */
 #ifdef MDOM_PROBE_IOMMU_MAP_GFP
-int mdom_probe(struct iommu_domain *domain);
-int mdom_probe(struct iommu_domain *domain)
+static __used int mdom_probe(struct iommu_domain *domain)
 {
 	return iommu_map(domain, 0, 0, PAGE_SIZE, IOMMU_READ, GFP_KERNEL);
 }
@@ -60,8 +57,7 @@ int mdom_probe(struct iommu_domain *domain)
 
 /* iommu_paging_domain_alloc(dev): 6.11 (before: iommu_domain_alloc(bus)) */
 #ifdef MDOM_PROBE_IOMMU_PAGING_DOMAIN_ALLOC
-struct iommu_domain *mdom_probe(struct device *dev);
-struct iommu_domain *mdom_probe(struct device *dev)
+static __used struct iommu_domain *mdom_probe(struct device *dev)
 {
 	return iommu_paging_domain_alloc(dev);
 }
@@ -69,8 +65,8 @@ struct iommu_domain *mdom_probe(struct device *dev)
 
 /* iommu_domain::owner, the driver's iommu_ops: 6.6 */
 #ifdef MDOM_PROBE_IOMMU_DOMAIN_OWNER
-const struct iommu_ops *mdom_probe(struct iommu_domain *domain);
-const struct iommu_ops *mdom_probe(struct iommu_domain *domain)
+static __used const struct iommu_ops *
+mdom_probe(struct iommu_domain *domain)
 {
 	return domain->owner;
 }
@@ -79,8 +75,7 @@ const struct iommu_ops *mdom_probe(struct iommu_domain *domain)
 /* IOMMU dirty tracking (iommu_dirty_ops, IOMMU_CAP_DIRTY_TRACKING): 6.7 */
 #ifdef MDOM_PROBE_IOMMU_DIRTY_OPS
 #include <linux/iova_bitmap.h>
-int mdom_probe(struct device *dev, struct iommu_domain *domain);
-int mdom_probe(struct device *dev, struct iommu_domain *domain)
+static __used int mdom_probe(struct device *dev, struct iommu_domain *domain)
 {
 	const struct iommu_dirty_ops *ops = domain->dirty_ops;
 	struct iommu_dirty_bitmap dirty;
@@ -99,10 +94,8 @@ int mdom_probe(struct device *dev, struct iommu_domain *domain)
  */
 #ifdef MDOM_PROBE_DOMAIN_ALLOC_USER
 #include <uapi/linux/iommufd.h>
-struct iommu_domain *mdom_probe(struct device *dev,
-				const struct iommu_ops *ops);
-struct iommu_domain *mdom_probe(struct device *dev,
-				const struct iommu_ops *ops)
+static __used struct iommu_domain *
+mdom_probe(struct device *dev, const struct iommu_ops *ops)
 {
 	return ops->domain_alloc_user(dev, IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
 				      NULL, NULL);
@@ -111,8 +104,7 @@ struct iommu_domain *mdom_probe(struct device *dev,
 
 /* IOMMU_CAP_ENFORCE_CACHE_COHERENCY, per device: 6.2 */
 #ifdef MDOM_PROBE_IOMMU_CAP_ENFORCE_CC
-bool mdom_probe(struct device *dev);
-bool mdom_probe(struct device *dev)
+static __used bool mdom_probe(struct device *dev)
 {
 	return device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
 }
@@ -120,8 +112,7 @@ bool mdom_probe(struct device *dev)
 
 /* iommu_group_has_isolated_msi(): 6.2 */
 #ifdef MDOM_PROBE_GROUP_HAS_ISOLATED_MSI
-bool mdom_probe(struct iommu_group *group);
-bool mdom_probe(struct iommu_group *group)
+static __used bool mdom_probe(struct iommu_group *group)
 {
 	return iommu_group_has_isolated_msi(group);
 }
@@ -129,8 +120,7 @@ bool mdom_probe(struct iommu_group *group)
 
 /* follow_pfnmap_start()/follow_pfnmap_end(): 6.12 (before: follow_pte()) */
 #ifdef MDOM_PROBE_FOLLOW_PFNMAP
-unsigned long mdom_probe(struct vm_area_struct *vma);
-unsigned long mdom_probe(struct vm_area_struct *vma)
+static __used unsigned long mdom_probe(struct vm_area_struct *vma)
 {
 	struct follow_pfnmap_args args = { .vma = vma, .address = 0 };
 
@@ -143,8 +133,7 @@ unsigned long mdom_probe(struct vm_area_struct *vma)
 
 /* follow_pte(mm, address, &ptep, &ptl): up to 6.9 */
 #ifdef MDOM_PROBE_FOLLOW_PTE_MM
-int mdom_probe(struct mm_struct *mm);
-int mdom_probe(struct mm_struct *mm)
+static __used int mdom_probe(struct mm_struct *mm)
 {
 	spinlock_t *ptl;
 	pte_t *ptep;
@@ -155,8 +144,7 @@ int mdom_probe(struct mm_struct *mm)
 
 /* follow_pte(vma, address, &ptep, &ptl): 6.10 and 6.11 */
 #ifdef MDOM_PROBE_FOLLOW_PTE_VMA
-int mdom_probe(struct vm_area_struct *vma);
-int mdom_probe(struct vm_area_struct *vma)
+static __used int mdom_probe(struct vm_area_struct *vma)
 {
 	spinlock_t *ptl;
 	pte_t *ptep;
@@ -167,8 +155,7 @@ int mdom_probe(struct vm_area_struct *vma)
 
 /* GUP's remote calls with a vmas argument: up to 6.4 */
 #ifdef MDOM_PROBE_GUP_REMOTE_VMAS
-long mdom_probe(struct mm_struct *mm, struct page **pages);
-long mdom_probe(struct mm_struct *mm, struct page **pages)
+static __used long mdom_probe(struct mm_struct *mm, struct page **pages)
 {
 	return pin_user_pages_remote(mm, 0, 1, 0, pages, NULL, NULL) +
 	       get_user_pages_remote(mm, 0, 1, 0, pages, NULL, NULL);
@@ -177,8 +164,7 @@ long mdom_probe(struct mm_struct *mm, struct page **pages)
 
 /* kvrealloc(p, size, gfp): 6.12 (before: kvrealloc(p, oldsize, newsize, gfp)) */
 #ifdef MDOM_PROBE_KVREALLOC_NO_OLDSIZE
-void *mdom_probe(void *p);
-void *mdom_probe(void *p)
+static __used void *mdom_probe(void *p)
 {
 	return kvrealloc(p, PAGE_SIZE, GFP_KERNEL);
 }
@@ -186,8 +172,7 @@ void *mdom_probe(void *p)
 
 /* uapi: struct vfio_iommu_type1_info has its explicit pad (not in 6.1) */
 #ifdef MDOM_PROBE_TYPE1_INFO_PAD
-void mdom_probe(struct vfio_iommu_type1_info *info);
-void mdom_probe(struct vfio_iommu_type1_info *info)
+static __used void mdom_probe(struct vfio_iommu_type1_info *info)
 {
 	info->pad = 0;
 }
@@ -200,8 +185,7 @@ void mdom_probe(struct vfio_iommu_type1_info *info)
  */
 #ifdef MDOM_PROBE_VFIO_OPS_NOTIFY
 #include <drivers/vfio/vfio.h>
-void mdom_probe(struct vfio_iommu_driver_ops *ops);
-void mdom_probe(struct vfio_iommu_driver_ops *ops)
+static __used void mdom_probe(struct vfio_iommu_driver_ops *ops)
 {
 	ops->notify(NULL, VFIO_IOMMU_CONTAINER_CLOSE);
 }

@@ -43,7 +43,8 @@ copy_source() {
 			-type f \( -name dkms.conf -o -name Kbuild -o \
 			-name LICENSE -o -name '*.sh' -o -name '*.c' -o \
 			-name '*.h' \) -not -path 'drivers/vfio_mdom/btf/*' \
-			-not -path 'drivers/vfio_mdom/compat/*' |
+			-not -path 'drivers/vfio_mdom/compat/*' \
+			-not -name '*.mod.c' |
 			cpio -pdm --quiet "$dest"
 	)
 }
