@@ -89,17 +89,25 @@ static bool bit_set(struct ectx *t, unsigned int bit)
 	return t->bitmap[bit / 64] & (1ULL << (bit % 64));
 }
 
-/* The bitmap of the span has exactly the mapping's pages set. */
+/*
+ * The bitmap of the span has the mapping's pages set and none before it;
+ * with @exact, none after it either. type1 leaves the bits it shifted
+ * past the mapping's end set in its own bitmap (it clears only the
+ * mapping's bits after a report): from the second read on, it reports
+ * up to a word's shift of pages after the mapping too.
+ */
 static void expect_mapping_dirty(struct __test_metadata *_metadata,
-				 struct ectx *t)
+				 struct ectx *t, bool exact)
 {
 	unsigned int bit, first = (MAP_IOVA - SPAN_IOVA) / PG;
+	unsigned int end = exact ? SPAN_PAGES : first + MAP_PAGES;
 
-	for (bit = 0; bit < SPAN_PAGES; bit++)
+	for (bit = 0; bit < end; bit++) {
 		EXPECT_EQ(bit >= first && bit < first + MAP_PAGES,
 			  bit_set(t, bit)) {
 			TH_LOG("page %u of the span", bit);
 		}
+	}
 }
 
 static int get_span(struct ectx *t)
@@ -147,10 +155,10 @@ TEST_F(edu_dirty, every_pinned_page_dirty)
 	ASSERT_EQ(0, _vfio_dirty_ctl(t->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
 	expect_mode(_metadata, t, VFIO_MDOM_DIRTY_PINNED);
 	ASSERT_EQ(0, get_span(t));
-	expect_mapping_dirty(_metadata, t);
+	expect_mapping_dirty(_metadata, t, true);
 	/* Reading does not clean: the device may have written them again. */
 	ASSERT_EQ(0, get_span(t));
-	expect_mapping_dirty(_metadata, t);
+	expect_mapping_dirty(_metadata, t, false);
 
 	ASSERT_EQ(0, _vfio_dirty_ctl(t->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 	expect_mode(_metadata, t, VFIO_MDOM_DIRTY_OFF);
@@ -172,10 +180,11 @@ TEST_F(edu_dirty, unmap_reports_what_goes)
 				       vfio_dirty_bitmap_bytes(MAP_PAGES),
 				       &unmapped));
 	EXPECT_EQ(MAP_PAGES * PG, unmapped);
-	for (bit = 0; bit < WORDS * 64; bit++)
+	for (bit = 0; bit < WORDS * 64; bit++) {
 		EXPECT_EQ(bit < MAP_PAGES, bit_set(t, bit)) {
 			TH_LOG("page %u of the mapping", bit);
 		}
+	}
 	ASSERT_EQ(0, _vfio_dirty_ctl(t->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
 }
 
