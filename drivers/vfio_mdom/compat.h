@@ -109,7 +109,8 @@ DEFINE_GUARD(rwsem_write, struct rw_semaphore *, down_write(_T),
  */
 #define VISIBLE_IF_KUNIT static
 #define EXPORT_SYMBOL_IF_KUNIT mdom_export_if_kunit
-#define mdom_export_if_kunit(sym) static_assert(__same_type(sym, sym))
+#define mdom_export_if_kunit(sym)					\
+	static const void *__UNIQUE_ID(kunit_export) __used = &(sym)
 #endif
 
 /* ---- IOMMU ---- */

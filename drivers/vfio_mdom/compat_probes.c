@@ -135,7 +135,7 @@ static __used unsigned long mdom_probe(struct vm_area_struct *vma)
 #ifdef MDOM_PROBE_FOLLOW_PTE_MM
 static __used int mdom_probe(struct mm_struct *mm)
 {
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the PTE's lock, taken on success */
 	pte_t *ptep;
 
 	return follow_pte(mm, 0, &ptep, &ptl);
@@ -146,7 +146,7 @@ static __used int mdom_probe(struct mm_struct *mm)
 #ifdef MDOM_PROBE_FOLLOW_PTE_VMA
 static __used int mdom_probe(struct vm_area_struct *vma)
 {
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* the PTE's lock, taken on success */
 	pte_t *ptep;
 
 	return follow_pte(vma, 0, &ptep, &ptl);
