@@ -10,7 +10,8 @@
 # vfio_iommu_driver_ops and enum vfio_group_type live in the BTF of vfio.ko
 # (or of vmlinux when VFIO is built in). bpftool renders them as C, and the
 # output is a stand-in for drivers/vfio/vfio.h holding exactly those two
-# types, the prototypes of vfio_register_iommu_driver() and
+# types (and enum vfio_iommu_notify_type where the ops have notify, up to
+# Linux 6.2), the prototypes of vfio_register_iommu_driver() and
 # vfio_unregister_iommu_driver(), and static_asserts that the rendering has
 # the layout the BTF records. drivers/vfio_mdom/vfio_abi_check.c then
 # compares vfio_backend.h with it, as it does with the real header in a
@@ -159,6 +160,8 @@ definition() {
 
 ops=$(definition "struct vfio_iommu_driver_ops")
 group_type=$(definition "enum vfio_group_type")
+# Linux up to 6.2: the ops' notify member takes this enum.
+notify_type=$(definition "enum vfio_iommu_notify_type")
 [ -n "$ops" ] && [ -n "$group_type" ] ||
 	die "kernel $kver ($src) has no struct vfio_iommu_driver_ops or enum vfio_group_type: a VFIO core without the container's IOMMU driver interface (CONFIG_VFIO_CONTAINER=n?), which vfio-mdom cannot serve"
 
@@ -282,6 +285,8 @@ cat <<EOF
 $fwd_decls
 
 $group_type
+
+$notify_type
 
 $ops
 

@@ -58,7 +58,6 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <kunit/visibility.h>
 
 #include "pages.h"
 

@@ -45,7 +45,6 @@
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 #include <linux/vfio_mdom.h>
-#include <kunit/visibility.h>
 
 #include "vfio_mdom.h"
 
@@ -117,25 +116,23 @@ static void mdom_dirty_repopulate(struct mdom_container *c,
 /* Does @d track dirty pages (can it)? */
 static bool mdom_domain_dirty_capable(struct mdom_domain *d)
 {
-	return MDOM_IOMMU_DIRTY && d->domain->dirty_ops;
+	return MDOM_IOMMU_DIRTY && mdom_iommu_dirty_capable(d->domain);
 }
 
 /* Forget the dirty bits @d has for the mappings (tracking just began). */
 static void mdom_domain_dirty_clear(struct mdom_container *c,
 				    struct mdom_domain *d)
 {
-	const struct iommu_dirty_ops *ops = d->domain->dirty_ops;
 	struct iommu_iotlb_gather gather;
-	struct iommu_dirty_bitmap dirty;
 	struct mdom_dma *dma;
 
 	lockdep_assert_held_write(&c->domains_rwsem);
 	iommu_iotlb_gather_init(&gather);
-	iommu_dirty_bitmap_init(&dirty, NULL, &gather);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX))
-		ops->read_and_clear_dirty(d->domain, dma->iova,
-					  mdom_dma_size(dma), 0, &dirty);
+		mdom_iommu_read_and_clear_dirty(d->domain, dma->iova,
+						mdom_dma_size(dma), NULL,
+						&gather);
 	iommu_iotlb_sync(d->domain, &gather);
 }
 
@@ -147,7 +144,7 @@ static int mdom_domain_dirty_set(struct mdom_container *c,
 
 	if (d->dirty_on == on)
 		return 0;
-	ret = d->domain->dirty_ops->set_dirty_tracking(d->domain, on);
+	ret = mdom_iommu_set_dirty_tracking(d->domain, on);
 	if (ret)
 		return ret;
 	d->dirty_on = on;
@@ -332,17 +329,14 @@ static int mdom_dirty_read_domains(struct mdom_container *c,
 				   u64 last)
 {
 	struct iommu_iotlb_gather gather;
-	struct iommu_dirty_bitmap dirty;
 	struct mdom_domain *d;
 	int ret;
 
 	list_for_each_entry(d, &c->domains, next) {
 		iommu_iotlb_gather_init(&gather);
-		iommu_dirty_bitmap_init(&dirty, bitmap, &gather);
-		ret = d->domain->dirty_ops->read_and_clear_dirty(d->domain,
-								 first,
-								 last - first + 1,
-								 0, &dirty);
+		ret = mdom_iommu_read_and_clear_dirty(d->domain, first,
+						      last - first + 1, bitmap,
+						      &gather);
 		iommu_iotlb_sync(d->domain, &gather);
 		if (ret)
 			return ret;

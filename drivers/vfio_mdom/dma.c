@@ -16,7 +16,6 @@
 #include <linux/overflow.h>
 #include <linux/rbtree.h>
 #include <linux/slab.h>
-#include <kunit/visibility.h>
 
 #include "dma.h"
 #include "pages.h"

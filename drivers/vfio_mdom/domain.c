@@ -24,7 +24,6 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <uapi/linux/iommufd.h>
 
 #include "events.h"
 #include "pages.h"
@@ -207,7 +206,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_domain_replay);
  */
 static void mdom_domain_names(struct mdom_domain *d, struct device *dev)
 {
-	const struct iommu_ops *ops = d->domain->owner;
+	const struct iommu_ops *ops = mdom_iommu_domain_owner(d->domain, dev);
 	struct device *iommu_dev = NULL;
 	size_t len;
 
@@ -237,7 +236,7 @@ static int mdom_dev_dirty(struct device *dev, void *data)
 {
 	bool *dirty = data;
 
-	*dirty &= device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING);
+	*dirty &= mdom_iommu_dev_dirty_capable(dev);
 	return 0;
 }
 
@@ -251,23 +250,15 @@ static int mdom_dev_dirty(struct device *dev, void *data)
 static struct iommu_domain *mdom_paging_domain_alloc(struct device *dev,
 						     bool dirty)
 {
-	const struct iommu_ops *ops;
 	struct iommu_domain *domain;
 
-	if (dirty && dev->iommu && dev->iommu->iommu_dev) {
-		ops = dev->iommu->iommu_dev->ops;
-		if (ops->domain_alloc_user) {
-			domain = ops->domain_alloc_user(dev,
-					IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
-					NULL, NULL);
-			if (!IS_ERR(domain))
-				domain->owner = ops;
-			/* Any error but "cannot track" is a real one. */
-			if (PTR_ERR(domain) != -EOPNOTSUPP)
-				return domain;
-		}
+	if (dirty) {
+		domain = mdom_iommu_dirty_domain_alloc(dev);
+		/* Any error but "cannot track" is a real one. */
+		if (PTR_ERR(domain) != -EOPNOTSUPP)
+			return domain;
 	}
-	return iommu_paging_domain_alloc(dev);
+	return mdom_iommu_paging_domain_alloc(dev);
 }
 
 static int mdom_domain_alloc_dev(struct device *dev, void *data)

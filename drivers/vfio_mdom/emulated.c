@@ -533,8 +533,9 @@ static int mdom_dma_rw_remote(struct mdom_dma *dma, u64 offset, void *data,
 		len = min_t(size_t, count - done,
 			    PAGE_SIZE - offset_in_page(addr + done));
 		mmap_read_lock(mm);
-		got = get_user_pages_remote(mm, addr + done, 1,
-					    write ? FOLL_WRITE : 0, &page, NULL);
+		got = mdom_get_user_pages_remote(mm, addr + done, 1,
+						 write ? FOLL_WRITE : 0, &page,
+						 NULL);
 		mmap_read_unlock(mm);
 		if (got != 1)
 			break;

@@ -104,7 +104,7 @@ static int mdom_dev_enforce_cc(struct device *dev, void *data)
 {
 	bool *cc = data;
 
-	*cc &= device_iommu_capable(dev, IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+	*cc &= mdom_iommu_dev_enforce_cc_capable(dev);
 	return 0;
 }
 
@@ -327,7 +327,7 @@ static int __mdom_container_attach(struct mdom_container *c,
 	if (mdom_container_find_group(c, grp))
 		goto out_unlock;
 	if (!mdom_allow_unsafe_interrupts &&
-	    !iommu_group_has_isolated_msi(grp)) {
+	    !mdom_iommu_group_has_isolated_msi(grp)) {
 		pr_warn_ratelimited("vfio-mdom: group %d: MSIs are not isolated; set allow_unsafe_interrupts to attach anyway\n",
 				    iommu_group_id(grp));
 		ret = -EPERM;

@@ -156,7 +156,7 @@ static void mdom_info_fill_domain(struct mdom_domain *d,
 
 	out->id = d->id;
 	out->flags = d->enforce_cc ? VFIO_MDOM_DOMAIN_ENFORCE_CC : 0;
-	if (d->domain->dirty_ops)
+	if (mdom_iommu_dirty_capable(d->domain))
 		out->flags |= VFIO_MDOM_DOMAIN_DIRTY_TRACKING;
 	strscpy(out->driver, d->driver, sizeof(out->driver));
 	strscpy(out->iommu, d->iommu, sizeof(out->iommu));

@@ -210,7 +210,7 @@ static int mdom_get_info(struct mdom_ucmd *ucmd)
 	out->flags = VFIO_IOMMU_INFO_PGSIZES;
 	out->iova_pgsizes = info->pgsize_bitmap;
 	out->cap_offset = 0;
-	out->pad = 0;
+	mdom_type1_info_clear_pad(out);
 	ret = mdom_info_build_caps(ucmd->c, info, &caps);
 	mdom_info_put(info);
 	if (ret)

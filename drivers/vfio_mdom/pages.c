@@ -19,7 +19,6 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
-#include <kunit/visibility.h>
 
 #include "pages.h"
 #include "trace.h"
@@ -63,8 +62,10 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 			memcpy(runs, pages->inline_runs,
 			       array_size(pages->nruns, sizeof(*runs)));
 	} else {
-		runs = kvrealloc(pages->runs, array_size(want, sizeof(*runs)),
-				 GFP_KERNEL_ACCOUNT);
+		runs = mdom_kvrealloc(pages->runs,
+				      array_size(pages->maxruns, sizeof(*runs)),
+				      array_size(want, sizeof(*runs)),
+				      GFP_KERNEL_ACCOUNT);
 	}
 	if (!runs)
 		return -ENOMEM;
@@ -273,8 +274,8 @@ static long mdom_pages_pin_batch(struct mdom_pages *pages, bool remote,
 		return pin_user_pages_fast(start, n, gup_flags, batch);
 	if (mmap_read_lock_killable(pages->mm))
 		return -EINTR;
-	pinned = pin_user_pages_remote(pages->mm, start, n, gup_flags, batch,
-				       &locked);
+	pinned = mdom_pin_user_pages_remote(pages->mm, start, n, gup_flags,
+					    batch, &locked);
 	if (locked)
 		mmap_read_unlock(pages->mm);
 	return pinned;
@@ -318,7 +319,7 @@ static int mdom_pages_fill_pfnmap(struct mdom_pages *pages)
 		return -EINTR;
 	pages->npages = 0;
 	for (i = 0; i < npages; i++) {
-		struct follow_pfnmap_args args = {};
+		struct mdom_pfnmap args = {};
 		bool faulted = false;
 		unsigned long pfn;
 
@@ -344,7 +345,7 @@ retry:
 			goto out_unlock;
 		args.vma = vma;
 		args.address = addr;
-		if (follow_pfnmap_start(&args)) {
+		if (mdom_follow_pfnmap_start(&args)) {
 			/*
 			 * Not there yet: fault it in, once (the lock is held
 			 * after, maybe dropped and taken again meanwhile).
@@ -363,7 +364,7 @@ retry:
 		if ((!pages->writable || args.writable) &&
 		    mdom_pfn_is_devmem(pfn))
 			ret = 0;
-		follow_pfnmap_end(&args);
+		mdom_follow_pfnmap_end(&args);
 		if (!ret)
 			ret = mdom_pages_add_pfn(pages, pfn, npages - i);
 		if (ret)
@@ -656,9 +657,8 @@ int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
 		size_t len = run->npages << PAGE_SHIFT;
 
 		/* mapped < size: no wrap even for a range ending at the top */
-		ret = iommu_map(domain, iova + mapped,
-				PFN_PHYS(run->pfn), len, prot,
-				gfp);
+		ret = mdom_iommu_map(domain, iova + mapped,
+				     PFN_PHYS(run->pfn), len, prot, gfp);
 		if (ret)
 			goto out_unmap;
 		mapped += len;

@@ -20,6 +20,8 @@
 #include <linux/list.h>
 #include <linux/types.h>
 
+#include "compat.h"
+
 struct iommu_domain;
 struct mdom_acct;
 struct task_struct;

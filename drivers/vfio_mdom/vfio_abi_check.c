@@ -6,7 +6,9 @@
  * produces code.
  *
  * Every member must sit at the same offset with the same type, but
- * attach_group, whose type names the enum: its values are compared.
+ * attach_group and notify, whose types name enums: their values are
+ * compared. notify is there in both or in neither (6.1's layout, or
+ * 6.12's), as compat_probes.c found it in the same header.
  */
 #include <linux/build_bug.h>
 #include <linux/stddef.h>
@@ -81,3 +83,13 @@ static_assert(sizeof(enum vfio_group_type) ==
 static_assert((int)VFIO_IOMMU == (int)MDOM_VFIO_IOMMU);
 static_assert((int)VFIO_EMULATED_IOMMU == (int)MDOM_VFIO_EMULATED_IOMMU);
 static_assert((int)VFIO_NO_IOMMU == (int)MDOM_VFIO_NO_IOMMU);
+#ifdef MDOM_HAVE_VFIO_OPS_NOTIFY
+static_assert(offsetof(struct vfio_iommu_driver_ops, notify) ==
+	      offsetof(struct mdom_vfio_iommu_driver_ops, notify));
+static_assert(__same_type(((struct vfio_iommu_driver_ops *)NULL)->notify,
+			  void (*)(void *, enum vfio_iommu_notify_type)));
+static_assert(sizeof(enum vfio_iommu_notify_type) ==
+	      sizeof(enum mdom_vfio_iommu_notify_type));
+static_assert((int)VFIO_IOMMU_CONTAINER_CLOSE ==
+	      (int)MDOM_VFIO_IOMMU_CONTAINER_CLOSE);
+#endif

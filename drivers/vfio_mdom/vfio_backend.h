@@ -7,7 +7,9 @@
  * them, struct vfio_iommu_driver_ops and enum vfio_group_type only in its
  * private header drivers/vfio/vfio.h, which a kernel headers package does
  * not ship. They are declared here under the project's own names, with the
- * layout of Linux 6.12.
+ * layout of Linux 6.12, or of 6.1 where the target kernel's ops have a
+ * notify member (MDOM_HAVE_VFIO_OPS_NOTIFY, probed in the kernel's own
+ * header or BTF: compat_probes.c).
  *
  * The layout is checked at build time against the kernel being built for:
  * vfio_abi_check.c compares it with the kernel's own header when the full
@@ -18,6 +20,8 @@
 #define _VFIO_MDOM_VFIO_BACKEND_H
 
 #include <linux/types.h>
+
+#include "compat/probes.h"
 
 struct iommu_domain;
 struct iommu_group;
@@ -32,6 +36,13 @@ enum mdom_vfio_group_type {
 	MDOM_VFIO_NO_IOMMU,		/* no isolation at all */
 };
 
+#ifdef MDOM_HAVE_VFIO_OPS_NOTIFY
+/* enum vfio_iommu_notify_type */
+enum mdom_vfio_iommu_notify_type {
+	MDOM_VFIO_IOMMU_CONTAINER_CLOSE = 0,
+};
+#endif
+
 /*
  * struct vfio_iommu_driver_ops. Called by the VFIO core:
  * @open: VFIO_SET_IOMMU chose this driver; @arg is the type asked for
@@ -44,6 +55,9 @@ enum mdom_vfio_group_type {
  * @register_device, @unregister_device: a device of the container is
  *	opened or closed (both or neither must be set)
  * @group_iommu_domain: the domain a group is attached to
+ * @notify: (kernels whose ops have it) the container's file is closing;
+ *	    optional, vfio-mdom leaves it NULL: nothing of it waits for
+ *	    user space (type1 of those kernels woke its VADDR waiters)
  * All but @ioctl are called with the VFIO container's group_lock held
  * (written for open, release, attach and detach); @ioctl, @pin_pages,
  * @unpin_pages and @dma_rw without any VFIO lock.
@@ -67,6 +81,10 @@ struct mdom_vfio_iommu_driver_ops {
 		      size_t count, bool write);
 	struct iommu_domain *(*group_iommu_domain)(void *iommu_data,
 						   struct iommu_group *group);
+#ifdef MDOM_HAVE_VFIO_OPS_NOTIFY
+	void (*notify)(void *iommu_data,
+		       enum mdom_vfio_iommu_notify_type event);
+#endif
 };
 
 #ifndef MDOM_VFIO_ABI_CHECK

@@ -27,8 +27,8 @@
 #include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/wait.h>
-#include <kunit/visibility.h>
 
+#include "compat.h"
 #include "dma.h"
 #include "vfio_backend.h"
 

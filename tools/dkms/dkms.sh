@@ -30,17 +30,21 @@ die() {
 
 # What DKMS needs: dkms.conf, the kbuild files, the sources of the modules
 # (the test-only ones are built only for a kernel with CONFIG_IOMMUFD_TEST
-# or CONFIG_KUNIT), the uapi header and the BTF layout check.
+# or CONFIG_KUNIT), the uapi header, the BTF layout check and the compat
+# probes.
 copy_source() {
 	local dest=$1
 	mkdir -p "$dest"
 	(
 		cd "$repo"
 		find dkms.conf Kbuild LICENSE scripts/vfio-btf-header.sh \
+			scripts/compat-probes.sh \
 			include/uapi drivers \
 			-type f \( -name dkms.conf -o -name Kbuild -o \
 			-name LICENSE -o -name '*.sh' -o -name '*.c' -o \
-			-name '*.h' \) -not -path 'drivers/vfio_mdom/btf/*' |
+			-name '*.h' \) -not -path 'drivers/vfio_mdom/btf/*' \
+			-not -path 'drivers/vfio_mdom/compat/*' \
+			-not -name '*.mod.c' |
 			cpio -pdm --quiet "$dest"
 	)
 }

@@ -1,23 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build and install vfio_mdom.ko for Debian's kernel with DKMS itself, as
-# `make dkms-install` does, but into trees of this run instead of the
-# system's, and make the module root the guest loads from:
+# Build and install vfio_mdom.ko for one of Debian's kernels with DKMS
+# itself, as `make dkms-install` does, but into trees of this run instead
+# of the system's, and make the module root the guest loads from:
 #
-#   tools/vm/stock/build-module.sh     prints the module root
+#   tools/vm/stock/build-module.sh KERNELRELEASE     prints the module root
 #
 # dkms add, build and install run with --sourcetree, --dkmstree and
-# --installtree under .build/stock/ (DKMS's build dir, make.log and signed
+# --installtree under .build/stock/KERNELRELEASE/ (DKMS's build dir, make.log and signed
 # module stay there), against /lib/modules/KERNELRELEASE/build, the headers
 # package alone. DKMS signs the module with a key of its own made there, as
 # it would with /var/lib/dkms/mok.key. The module root
-# .build/stock/root/lib/modules/KERNELRELEASE is Debian's module tree (a
+# .build/stock/KERNELRELEASE/root/lib/modules/KERNELRELEASE is Debian's module tree (a
 # link to its kernel/ directory) plus updates/dkms/vfio_mdom.ko.xz, indexed
-# by depmod, for `modprobe -d .build/stock/root` in the guest.
+# by depmod, for `modprobe -d .build/stock/KERNELRELEASE/root` in the guest.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kver=$(stock_kver)
+kver=${1:?usage: build-module.sh KERNELRELEASE}
+STOCK_BUILD=$STOCK_BUILD_ROOT/$kver
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"$/\1/p' "$REPO_DIR/dkms.conf")
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$REPO_DIR/dkms.conf")
 dkms_dir=$STOCK_BUILD/dkms

@@ -8,10 +8,15 @@
 # DKMS-installed vfio_mdom.ko (MODROOT, see build-module.sh), with the
 # project's modprobe.d snippet: `modprobe vfio-pci` must bring vfio_mdom in
 # after vfio_iommu_type1. Then binds the edu devices to vfio-pci, runs each
-# TEST (a binary of tools/testing/selftests/vfio_mdom/), unloads vfio_mdom
-# and checks the snippet's options line for going back to type1. Leaves
-# for check.sh:
-#   OUT/selftests/<name>.tap    kselftest harness output, <name>.rc status
+# TEST (a binary of tools/testing/selftests/vfio_mdom/) on vfio-mdom, then
+# again on this kernel's type1 as the reference (vfio_backend off,
+# VFIO_MDOM_TEST_BACKEND=type1) each TEST that can run there (its source
+# asks mdom_test_on_type1(); the others test vfio-mdom's own interfaces),
+# unloads vfio_mdom and checks the
+# snippet's options line for going back to type1. Leaves for check.sh:
+#   OUT/selftests/<name>.tap    kselftest harness output on vfio-mdom,
+#                               <name>.rc status
+#   OUT/type1/<name>.{tap,rc}   the same on type1, for those that run there
 #   OUT/setup-errors            number of set-up steps that failed
 set -u
 out=${1:?usage: guest-check.sh OUT MODROOT TEST...}
@@ -20,8 +25,8 @@ shift 2
 cd "$(dirname "$0")/../../.." || exit 1
 . tools/vm/guest-setup.sh
 
-rm -rf "$out/selftests"
-mkdir -p "$out/selftests"
+rm -rf "$out/selftests" "$out/type1"
+mkdir -p "$out/selftests" "$out/type1"
 modprobe=(modprobe -d "$modroot" -C tools/dkms/vfio-mdom.conf)
 
 echo "== $(uname -r): modprobe vfio-pci with tools/dkms/vfio-mdom.conf"
@@ -39,23 +44,50 @@ echo "vfio_mdom: $(modinfo -F filename -b "$modroot" vfio_mdom 2>&1)"
 "${modprobe[@]}" vgem || setup_err "modprobe vgem failed"
 bind_edu_to_vfio
 
+# run_tests DIR TEST...: each TEST, its output in OUT/DIR/.
+run_tests() {
+	local dir=$out/$1 entry name args t
+	shift
+	for entry in "$@"; do
+		# "NAME [ARG...]": the binary and its harness options (-T: leave out)
+		name=${entry%% *}
+		read -ra args <<<"${entry#"$name"}"
+		t=tools/testing/selftests/vfio_mdom/$name
+		echo "== selftest: $name"
+		if [ ! -x "$t" ]; then
+			echo "not built: $t" >"$dir/$name.tap"
+			echo 127 >"$dir/$name.rc"
+			setup_err "$t not built (make selftests)"
+			continue
+		fi
+		(cd "$(dirname "$t")" && timeout -k 10 900 "./$name" ${args[@]+"${args[@]}"}) \
+			>"$dir/$name.tap" 2>&1
+		echo $? >"$dir/$name.rc"
+		grep -E '^(not )?ok |^# (Totals|FAIL)' "$dir/$name.tap"
+	done
+}
+
+echo "=== vfio-mdom"
+run_tests selftests "$@"
+
+# The reference: the same tests on this kernel's own type1.
+echo "=== type1 (vfio_backend=N, VFIO_MDOM_TEST_BACKEND=type1)"
+on_type1=()
 for entry in "$@"; do
-	# "NAME [ARG...]": the binary and its harness options (-T: leave out)
-	name=${entry%% *}
-	read -ra args <<<"${entry#"$name"}"
-	t=tools/testing/selftests/vfio_mdom/$name
-	echo "== selftest: $name"
-	if [ ! -x "$t" ]; then
-		echo "not built: $t" >"$out/selftests/$name.tap"
-		echo 127 >"$out/selftests/$name.rc"
-		setup_err "$t not built (make selftests)"
-		continue
-	fi
-	(cd "$(dirname "$t")" && timeout -k 10 900 "./$name" ${args[@]+"${args[@]}"}) \
-		>"$out/selftests/$name.tap" 2>&1
-	echo $? >"$out/selftests/$name.rc"
-	grep -E '^(not )?ok |^# (Totals|FAIL)' "$out/selftests/$name.tap"
+	# check.sh counts the same ones
+	grep -q mdom_test_on_type1 \
+		"tools/testing/selftests/vfio_mdom/${entry%% *}.c" &&
+		on_type1+=("$entry")
 done
+if echo N >/sys/module/vfio_mdom/parameters/vfio_backend; then
+	export VFIO_MDOM_TEST_BACKEND=type1
+	run_tests type1 ${on_type1[@]+"${on_type1[@]}"}
+	unset VFIO_MDOM_TEST_BACKEND
+	echo Y >/sys/module/vfio_mdom/parameters/vfio_backend ||
+		setup_err "cannot set vfio_backend back to Y"
+else
+	setup_err "cannot set vfio_backend to N for the type1 run"
+fi
 
 rmmod vfio_mdom || setup_err "rmmod vfio_mdom failed"
 

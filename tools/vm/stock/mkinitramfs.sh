@@ -4,10 +4,10 @@
 #
 #   mkinitramfs.sh KERNELRELEASE OUT
 #
-# Debian builds 9p, 9pnet_virtio and what they need as modules, and a
-# kernel cannot load a module before it has a root: the initramfs holds
-# them, taken from /lib/modules/KERNELRELEASE in the order modprobe would
-# load them, a static busybox (busybox-static) and initramfs-init.sh as
+# Debian builds 9p, 9pnet_virtio and what they need as modules (6.1 the
+# virtio PCI transport too), and a kernel cannot load a module before it
+# has a root: the initramfs holds them, taken from /lib/modules/KERNELRELEASE
+# in the order modprobe would load them, a static busybox (busybox-static) and initramfs-init.sh as
 # /init. OUT is an uncompressed newc cpio.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -26,7 +26,7 @@ cp $busybox "$root/bin/busybox"
 cp "$STOCK_DIR/initramfs-init.sh" "$root/init"
 chmod 755 "$root/init"
 
-mods=$(modprobe -S "$kver" -a --show-depends 9p 9pnet_virtio |
+mods=$(modprobe -S "$kver" -a --show-depends virtio_pci 9p 9pnet_virtio |
 	awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
 [ -n "$mods" ] || die "modprobe finds no 9p modules for $kver"
 for m in $mods; do

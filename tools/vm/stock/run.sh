@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot Debian's own kernel (linux-image-6.12-amd64) in the test machine of
-# tools/vm/run.sh and run one command inside:
+# Boot one of Debian's own kernels (STOCK_KERNELS of lib.sh) in the test
+# machine of tools/vm/run.sh and run one command inside:
 #
-#   tools/vm/stock/run.sh [run.sh options] -- COMMAND [ARGS...]
+#   tools/vm/stock/run.sh KERNELRELEASE [run.sh options] -- COMMAND [ARGS...]
 #
 # Same machine, command line, root and repo over 9p, guest-init.sh and log
 # check as tools/vm/run.sh, which it calls; the kernel is
@@ -13,7 +13,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kver=$(stock_kver)
+kver=${1:?usage: run.sh KERNELRELEASE [run.sh options] -- COMMAND...}
+shift
+[ -r "/boot/vmlinuz-$kver" ] || die "/boot/vmlinuz-$kver missing"
 hash=$(cat "$STOCK_DIR/mkinitramfs.sh" "$STOCK_DIR/initramfs-init.sh" |
 	sha256sum | cut -c1-12)
 initrd=$CACHE_DIR/stock/initramfs-$kver-$hash.cpio
