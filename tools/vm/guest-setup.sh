@@ -28,6 +28,11 @@ pci_is() {
 		[ "$v" = "$2" ] && [ "$p" = "$3" ]
 }
 
+# QEMU's NVMe controller (1b36:0010) to vfio-pci: QEMU's nvme:// driver.
+bind_nvme_to_vfio() {
+	bind_pci_to_vfio 0x1b36 0x0010
+}
+
 # How many PCI devices VENDOR:DEVICE are bound to vfio-pci.
 pci_on_vfio_count() {
 	local d n=0

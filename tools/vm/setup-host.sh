@@ -14,6 +14,8 @@ PKGS=(
 	dpdk-dev librte-net-e1000-23 librte-mempool-ring23
 	# clients_test: libvirt, which starts QEMU with the edu devices
 	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
+	# clients_test: qemu-io, QEMU's user-space NVMe driver (nvme://)
+	qemu-utils
 	"$@"
 )
 

@@ -39,6 +39,7 @@ echo "vfio_mdom: $(modinfo -F filename -b "$modroot" vfio_mdom 2>&1)"
 "${modprobe[@]}" vgem || setup_err "modprobe vgem failed"
 bind_edu_to_vfio
 bind_e1000_to_vfio
+bind_nvme_to_vfio
 
 for entry in "$@"; do
 	# "NAME [ARG...]": the binary and its harness options (-T: leave out)

@@ -1039,6 +1039,138 @@ TEST_F_TIMEOUT(clients, dpdk, 600)
 	       ULL(now_ms() - self->t0));
 }
 
+/* ---- QEMU's user-space NVMe driver: qemu-io nvme:// ---------------------- */
+
+#define QEMU_IO			"/usr/bin/qemu-io"
+#define NVME_VENDOR		"0x1b36"
+#define NVME_DEVICE		"0x0010"
+#define NVME_SMALL		32		/* concurrent 4 KiB writes */
+#define NVME_SMALL_AT		(2 << 20)
+#define NVME_SMALL_STRIDE	(8 << 10)
+#define NVME_BIG		(256 << 10)
+
+/* The pattern byte of small write @i, different per backend */
+static unsigned int nvme_small_pattern(bool mdom, unsigned int i)
+{
+	return (mdom ? 0x40 : 0x80) + i;
+}
+
+/*
+ * qemu-io on the test VM's NVMe disk through vfio-pci (QEMU's nvme://
+ * block driver: a VFIO_TYPE1_IOMMU container whose I/O buffers it maps
+ * and unmaps as the requests go): one large write, NVME_SMALL concurrent
+ * 4 KiB writes (aio_write), a flush, then everything read back and
+ * compared by qemu-io (read -P), and by the test in the disk's image
+ * file on the host (OUT/nvme.img, which the guest sees over 9p).
+ */
+TEST_F_TIMEOUT(clients, nvme, 600)
+{
+	static char cmds[8192], text[1 << 16];
+	unsigned char *img;
+	char nvme[1][32], target[96], log[96], path[300];
+	const char *out = getenv("VM_OUT");
+	unsigned int big = variant->mdom ? 0xa5 : 0x5a, i, bad = 0;
+	struct backends b = { 0 };
+	char *argv[8];
+	int in, n, status = 0, fd;
+	size_t len = 0;
+	uint64_t t;
+
+	ASSERT_EQ(0, access(QEMU_IO, X_OK)) TH_LOG("no %s (package qemu-utils)",
+						   QEMU_IO);
+	ASSERT_EQ(1, pci_vfio_devices(NVME_VENDOR, NVME_DEVICE, nvme, 1))
+		TH_LOG("needs QEMU's NVMe controller on vfio-pci");
+	ASSERT_NE(NULL, out) TH_LOG("no VM_OUT: not in the test VM");
+	snprintf(path, sizeof(path), "%s/nvme.img", out);
+	ASSERT_EQ(0, access(path, R_OK)) TH_LOG("no %s", path);
+
+	/* One large write, small ones in flight together, all read back */
+	len += snprintf(cmds + len, sizeof(cmds) - len,
+			"write -P 0x%x 0 %u\n", big, NVME_BIG);
+	for (i = 0; i < NVME_SMALL; i++)
+		len += snprintf(cmds + len, sizeof(cmds) - len,
+				"aio_write -P 0x%x %u 4k\n",
+				nvme_small_pattern(variant->mdom, i),
+				NVME_SMALL_AT + i * NVME_SMALL_STRIDE);
+	len += snprintf(cmds + len, sizeof(cmds) - len,
+			"aio_flush\nflush\nsleep 2000\nread -P 0x%x 0 %u\n",
+			big, NVME_BIG);
+	for (i = 0; i < NVME_SMALL; i++)
+		len += snprintf(cmds + len, sizeof(cmds) - len,
+				"aio_read -P 0x%x %u 4k\n",
+				nvme_small_pattern(variant->mdom, i),
+				NVME_SMALL_AT + i * NVME_SMALL_STRIDE);
+	snprintf(cmds + len, sizeof(cmds) - len, "aio_flush\nquit\n");
+
+	snprintf(target, sizeof(target), "nvme://%s/1", nvme[0]);
+	snprintf(log, sizeof(log), "/tmp/vfio-mdom-qemu-io-%d.log", getpid());
+	argv[0] = QEMU_IO;
+	argv[1] = "-f";
+	argv[2] = "raw";
+	argv[3] = target;
+	argv[4] = NULL;
+	t = now_ms();
+	self->client = spawn(argv, log, &in);
+	ASSERT_LT(0, self->client);
+	ASSERT_EQ((ssize_t)strlen(cmds), write(in, cmds, strlen(cmds)));
+	close(in);
+	/* Its container, while it runs (the "sleep" gives the time) */
+	while (waitpid(self->client, &status, WNOHANG) != self->client) {
+		if (!client_backends(self->client, &b) && b.mdom + b.type1)
+			break;
+		ASSERT_GT(300 * 1000, now_ms() - t);
+		usleep(50 * 1000);
+	}
+	TH_LOG("qemu-io: %d container(s) on vfio-mdom, %d on type1",
+	       b.mdom, b.type1);
+	EXPECT_EQ(variant->mdom ? 1 : 0, b.mdom);
+	EXPECT_EQ(variant->mdom ? 0 : 1, b.type1);
+	for (i = 0; i < 3000 && self->client > 0 &&
+		    waitpid(self->client, &status, WNOHANG) != self->client; i++)
+		usleep(100 * 1000);
+	ASSERT_GT(3000, i) TH_LOG("qemu-io did not finish (hung on a command?)");
+	self->client = -1;
+	n = read_file(log, text, sizeof(text));
+	ASSERT_LT(0, n);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) ||
+	    strstr(text, "failed") || strstr(text, "rror"))
+		dump_log(_metadata, log);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	EXPECT_EQ(NULL, strstr(text, "Pattern verification failed"));
+	/* What qemu-io says it did: 1 + 32 writes, 1 + 32 reads */
+	EXPECT_EQ(1 + NVME_SMALL, str_count(text, "wrote "));
+	EXPECT_EQ(1 + NVME_SMALL, str_count(text, "read "));
+	unlink(log);
+
+	/* The bytes on the disk, as the host has them */
+	img = malloc(NVME_SMALL_AT + NVME_SMALL * NVME_SMALL_STRIDE);
+	ASSERT_NE(NULL, img);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	len = NVME_SMALL_AT + NVME_SMALL * NVME_SMALL_STRIDE;
+	EXPECT_EQ((ssize_t)len, pread(fd, img, len, 0));
+	close(fd);
+	for (i = 0; i < len; i++) {
+		unsigned int want = 0, k;
+
+		if (i < NVME_BIG) {
+			want = big;
+		} else if (i >= NVME_SMALL_AT) {
+			k = (i - NVME_SMALL_AT) / NVME_SMALL_STRIDE;
+			if ((i - NVME_SMALL_AT) % NVME_SMALL_STRIDE < 4096)
+				want = nvme_small_pattern(variant->mdom, k);
+		}
+		if (img[i] != want && !bad++)
+			TH_LOG("nvme.img byte 0x%x: 0x%02x, not 0x%02x", i,
+			       img[i], want);
+	}
+	free(img);
+	EXPECT_EQ(0, bad) TH_LOG("%u bytes of the image differ", bad);
+	TH_LOG("moved: %u requests, %u bytes written and read back, in %llu ms",
+	       2 * (1 + NVME_SMALL), 2 * (NVME_BIG + NVME_SMALL * 4096),
+	       ULL(now_ms() - self->t0));
+}
+
 /* ---- libvirt: the edu devices as <hostdev> ------------------------------- */
 
 #define LIBVIRT_START_TIMEOUT_MS	(240 * 1000)
