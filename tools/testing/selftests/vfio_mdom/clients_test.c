@@ -109,14 +109,16 @@ static int client_backends(pid_t pid, struct backends *b)
 
 /* @pid's @n containers are all served by the fixture's backend */
 #define expect_client_backend(pid, n) do {				\
+	pid_t __pid = (pid);						\
+	int __n = (n);							\
 	struct backends __b;						\
 									\
-	ASSERT_EQ(0, client_backends(pid, &__b));			\
+	ASSERT_EQ(0, client_backends(__pid, &__b));			\
 	TH_LOG("pid %d: %d container(s) on vfio-mdom, %d on type1",	\
-	       (int)(pid), __b.mdom, __b.type1);			\
+	       __pid, __b.mdom, __b.type1);				\
 	EXPECT_EQ(0, __b.other);					\
-	EXPECT_EQ(variant->mdom ? (n) : 0, __b.mdom);			\
-	EXPECT_EQ(variant->mdom ? 0 : (n), __b.type1);			\
+	EXPECT_EQ(variant->mdom ? __n : 0, __b.mdom);			\
+	EXPECT_EQ(variant->mdom ? 0 : __n, __b.type1);			\
 } while (0)
 
 /*
@@ -156,7 +158,7 @@ static int hugepages_set(long n)
 #define LIBVIRTD	"/usr/sbin/libvirtd"
 
 /* virsh -c qemu:///system ARGS..., its output to a log: its exit status */
-static int __attribute__((format(printf, 1, 2))) virsh(const char *fmt, ...)
+static int __printf(1, 2) virsh(const char *fmt, ...)
 {
 	char cmd[1024];
 	va_list ap;
@@ -231,7 +233,8 @@ FIXTURE_SETUP(clients)
 	self->client = -1;
 	self->domain[0] = '\0';
 	self->hugepages = -1;
-	self->serial_len = self->serial_seen = 0;
+	self->serial_len = 0;
+	self->serial_seen = 0;
 	self->ready = false;
 	self->t0 = now_ms();
 	for (i = 0; i < 2; i++)
@@ -395,7 +398,7 @@ static int unix_connect(const char *path)
  * before it are skipped (they stay in self->serial). 0, -ETIMEDOUT,
  * -EPIPE when QEMU closed the console.
  */
-static int serial_wait(FIXTURE_DATA(clients) *self, const char *prefix,
+static int serial_wait(struct _test_data_clients *self, const char *prefix,
 		       char *line, size_t size, unsigned int timeout_ms)
 {
 	uint64_t deadline = now_ms() + timeout_ms;
@@ -435,7 +438,7 @@ static int serial_wait(FIXTURE_DATA(clients) *self, const char *prefix,
 }
 
 /* Send the payload command @c and wait for its next "ready" */
-static int payload_cmd(FIXTURE_DATA(clients) *self, char c)
+static int payload_cmd(struct _test_data_clients *self, char c)
 {
 	char line[64];
 
@@ -462,7 +465,7 @@ static int qmp_json(struct qemu_vm *vm, const char *json, char *out,
 
 /* The payload's and QEMU's output, in the test's log */
 static void dump_guest(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(clients) *self)
+		       struct _test_data_clients *self)
 {
 	char text[4096], *line, *next;
 	ssize_t n;
@@ -489,7 +492,7 @@ struct payload_run {
  * then the last copy read back out of guest RAM, checked byte for byte.
  */
 static void check_run(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(clients) *self, unsigned int nedus,
+		      struct _test_data_clients *self, unsigned int nedus,
 		      struct payload_run *r)
 {
 	static char reply[1 << 16];
@@ -527,8 +530,7 @@ static void check_run(struct __test_metadata *_metadata,
 	/* The last copy, as the test sees it in guest RAM */
 	snprintf(dump, sizeof(dump), "/tmp/vfio-mdom-guest-%d.ram", getpid());
 	snprintf(json, sizeof(json),
-		 "{\"execute\":\"pmemsave\",\"arguments\":{\"val\":%llu,"
-		 "\"size\":%zu,\"filename\":\"%s\"}}\n",
+		 "{\"execute\":\"pmemsave\",\"arguments\":{\"val\":%llu,\"size\":%zu,\"filename\":\"%s\"}}\n",
 		 ULL(r->final), (size_t)4096, dump);
 	if (self->domain[0]) {
 		/* libvirt's QEMU: through libvirt's monitor */
@@ -555,12 +557,12 @@ static void check_run(struct __test_metadata *_metadata,
 /* The vfio-pci devices of the machine, as QEMU's object tree shows them */
 static int guest_edus(struct qemu_vm *vm)
 {
+	static const char cmd[] =
+		"{\"execute\":\"qom-list\",\"arguments\":{\"path\":\"/machine/peripheral\"}}\n";
 	static char reply[1 << 16];
 	int ret;
 
-	ret = qmp_json(vm, "{\"execute\":\"qom-list\",\"arguments\":"
-		       "{\"path\":\"/machine/peripheral\"}}\n",
-		       reply, sizeof(reply));
+	ret = qmp_json(vm, cmd, reply, sizeof(reply));
 	if (ret)
 		return ret;
 	return str_count(reply, "\"type\":\"child<vfio-pci>\"");
@@ -576,8 +578,8 @@ static int guest_edus(struct qemu_vm *vm)
  * slot on. The payload's next run follows.
  */
 static void replug(struct __test_metadata *_metadata,
-		   const FIXTURE_VARIANT(clients) *variant,
-		   FIXTURE_DATA(clients) *self, unsigned int nedus,
+		   const struct _fixture_variant_clients *variant,
+		   struct _test_data_clients *self, unsigned int nedus,
 		   struct payload_run *total)
 {
 	static char reply[1 << 16];
@@ -611,8 +613,7 @@ static void replug(struct __test_metadata *_metadata,
 	}
 
 	snprintf(json, sizeof(json),
-		 "{\"execute\":\"device_add\",\"arguments\":{\"driver\":"
-		 "\"vfio-pci\",\"host\":\"%s\",\"id\":\"edu0\",\"bus\":\"rp0\"}}\n",
+		 "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"vfio-pci\",\"host\":\"%s\",\"id\":\"edu0\",\"bus\":\"rp0\"}}\n",
 		 self->edu[0].bdf);
 	ASSERT_EQ(0, qmp_json(&self->vm, json, reply, sizeof(reply)))
 		TH_LOG("%.300s", reply);
@@ -623,8 +624,8 @@ static void replug(struct __test_metadata *_metadata,
 }
 
 static void guest_run(struct __test_metadata *_metadata,
-		      const FIXTURE_VARIANT(clients) *variant,
-		      FIXTURE_DATA(clients) *self,
+		      const struct _fixture_variant_clients *variant,
+		      struct _test_data_clients *self,
 		      const struct guest_cfg *cfg)
 {
 	unsigned int ncontainers = cfg->viommu ? cfg->nedus : 1;
@@ -816,7 +817,7 @@ static int dpdk_plugins_only_needed(void)
 }
 
 /* Start @argv with its stdin a pipe (*@in) and its output to @log */
-static pid_t spawn(char *const *argv, const char *log, int *in)
+static pid_t spawn(const char *const *argv, const char *log, int *in)
 {
 	int p[2], fd;
 	pid_t pid;
@@ -837,7 +838,7 @@ static pid_t spawn(char *const *argv, const char *log, int *in)
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
 		}
-		execv(argv[0], argv);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(p[0]);
@@ -935,7 +936,7 @@ TEST_F_TIMEOUT(clients, dpdk, 600)
 	struct port_stats st[2];
 	int in = -1, status, n, i;
 	long pages;
-	char *argv[32];
+	const char *argv[32];
 	unsigned int a = 0;
 	uint64_t t;
 
@@ -1017,11 +1018,13 @@ TEST_F_TIMEOUT(clients, dpdk, 600)
 		ASSERT_TRUE(port_stats(text, i, &st[i])) {
 			dump_log(_metadata, log);
 		}
-		TH_LOG("port %d (%s): rx %llu (%llu bytes, missed %llu, errors %llu, nombuf %llu), tx %llu (%llu bytes, errors %llu)",
+		TH_LOG("port %d (%s): rx %llu (%llu B, missed %llu, errors %llu, nombuf %llu)",
 		       i, nic[i], ULL(st[i].rx), ULL(st[i].rx_bytes),
 		       ULL(st[i].rx_missed), ULL(st[i].rx_errors),
-		       ULL(st[i].rx_nombuf), ULL(st[i].tx),
-		       ULL(st[i].tx_bytes), ULL(st[i].tx_errors));
+		       ULL(st[i].rx_nombuf));
+		TH_LOG("port %d (%s): tx %llu (%llu B, errors %llu)",
+		       i, nic[i], ULL(st[i].tx), ULL(st[i].tx_bytes),
+		       ULL(st[i].tx_errors));
 		EXPECT_EQ(0, st[i].rx_missed);
 		EXPECT_EQ(0, st[i].rx_errors);
 		EXPECT_EQ(0, st[i].rx_nombuf);
@@ -1071,7 +1074,7 @@ TEST_F_TIMEOUT(clients, nvme, 600)
 	const char *out = getenv("VM_OUT");
 	unsigned int big = variant->mdom ? 0xa5 : 0x5a, i, bad = 0;
 	struct backends b = { 0 };
-	char *argv[8];
+	const char *argv[8];
 	int in, n, status = 0, fd;
 	size_t len = 0;
 	uint64_t t;
@@ -1125,9 +1128,11 @@ TEST_F_TIMEOUT(clients, nvme, 600)
 	       b.mdom, b.type1);
 	EXPECT_EQ(variant->mdom ? 1 : 0, b.mdom);
 	EXPECT_EQ(variant->mdom ? 0 : 1, b.type1);
-	for (i = 0; i < 3000 && self->client > 0 &&
-		    waitpid(self->client, &status, WNOHANG) != self->client; i++)
+	for (i = 0; i < 3000 && self->client > 0; i++) {
+		if (waitpid(self->client, &status, WNOHANG) == self->client)
+			break;
 		usleep(100 * 1000);
+	}
 	ASSERT_GT(3000, i) TH_LOG("qemu-io did not finish (hung on a command?)");
 	self->client = -1;
 	n = read_file(log, text, sizeof(text));
@@ -1213,8 +1218,8 @@ static long long memlock_limit(pid_t pid)
  * checked, then the payload ends QEMU and libvirt the domain.
  */
 static void libvirt_domain(struct __test_metadata *_metadata,
-			   const FIXTURE_VARIANT(clients) *variant,
-			   FIXTURE_DATA(clients) *self, bool viommu,
+			   const struct _fixture_variant_clients *variant,
+			   struct _test_data_clients *self, bool viommu,
 			   unsigned int nedus)
 {
 	char xml[4096], hostdevs[1024] = "", kernel[300], path[96], sock[96];
@@ -1223,19 +1228,21 @@ static void libvirt_domain(struct __test_metadata *_metadata,
 	struct payload_run r;
 	long long limit;
 	pid_t pid;
+	int n;
 
 	ASSERT_EQ(0, payload_path(kernel, sizeof(kernel)));
 	snprintf(self->domain, sizeof(self->domain), "vfio-mdom-%s",
 		 viommu ? "viommu" : "plain");
 	snprintf(sock, sizeof(sock), "/tmp/vfio-mdom-lvser-%d.sock", getpid());
 	for (i = 0; i < nedus; i++) {
-		ASSERT_EQ(4, sscanf(self->edu[i].bdf, "%x:%x:%x.%x", &dom,
-				    &bus, &slot, &fn));
+		n = sscanf(self->edu[i].bdf, "%x:%x:%x.%x", &dom, &bus, &slot,
+			   &fn);
+		ASSERT_EQ(4, n);
 		snprintf(hostdevs + strlen(hostdevs),
 			 sizeof(hostdevs) - strlen(hostdevs),
-			 "<hostdev mode='subsystem' type='pci' managed='yes'>"
-			 "<source><address domain='0x%04x' bus='0x%02x' "
-			 "slot='0x%02x' function='0x%x'/></source></hostdev>\n",
+			 "<hostdev mode='subsystem' type='pci' managed='yes'>\n"
+			 " <source><address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/></source>\n"
+			 "</hostdev>\n",
 			 dom, bus, slot, fn);
 	}
 	snprintf(xml, sizeof(xml),
@@ -1243,18 +1250,18 @@ static void libvirt_domain(struct __test_metadata *_metadata,
 		 "<name>%s</name>\n"
 		 "<memory unit='MiB'>64</memory>\n"
 		 "<vcpu>1</vcpu>\n"
-		 "<os><type arch='x86_64' machine='q35'>hvm</type>"
+		 "<os><type arch='x86_64' machine='q35'>hvm</type>\n"
 		 "<kernel>%s</kernel></os>\n"
 		 "<features><acpi/></features>\n"
 		 "<devices>\n"
 		 "<emulator>" QEMU_BIN "</emulator>\n"
-		 "%s"
+		 "%s\n"
 		 "<serial type='unix'><source mode='bind' path='%s'/></serial>\n"
 		 "<memballoon model='none'/>\n"
-		 "%s"
+		 "%s\n"
 		 "</devices>\n"
-		 "<qemu:commandline><qemu:arg value='-device'/>"
-		 "<qemu:arg value='isa-debug-exit,iobase=0xf4,iosize=4'/>"
+		 "<qemu:commandline><qemu:arg value='-device'/>\n"
+		 "<qemu:arg value='isa-debug-exit,iobase=0xf4,iosize=4'/>\n"
 		 "</qemu:commandline>\n"
 		 "</domain>\n",
 		 self->domain, kernel, hostdevs, sock,
@@ -1276,8 +1283,8 @@ static void libvirt_domain(struct __test_metadata *_metadata,
 		 "/var/log/libvirt/qemu/%s.log", self->domain);
 
 	limit = memlock_limit(pid);
-	TH_LOG("%s: libvirt set QEMU's RLIMIT_MEMLOCK to %lld bytes (%lld MiB), its VmLck is %ld kB",
-	       self->domain, limit, limit >> 20, vmlck_kb_of(pid));
+	TH_LOG("%s: QEMU's RLIMIT_MEMLOCK from libvirt %lld MiB, VmLck %ld kB",
+	       self->domain, limit >> 20, vmlck_kb_of(pid));
 	EXPECT_NE(-2, limit);
 	EXPECT_LE(64LL << 20, vmlck_kb_of(pid) * 1024LL);
 	expect_client_backend(pid, viommu ? nedus : 1);
@@ -1304,7 +1311,8 @@ static void libvirt_domain(struct __test_metadata *_metadata,
 	EXPECT_NE(0, virsh("domstate %s", self->domain));
 	close(self->ser);
 	self->ser = -1;
-	self->serial_len = self->serial_seen = 0;
+	self->serial_len = 0;
+	self->serial_seen = 0;
 	self->serial[0] = '\0';
 	self->domain[0] = '\0';
 	unlink(path);
@@ -1325,7 +1333,7 @@ TEST_F_TIMEOUT(clients, libvirt, 900)
 		"/etc/libvirt", "/var/lib/libvirt", "/var/cache/libvirt",
 		"/var/log/libvirt", "/run/libvirt",
 	};
-	char *argv[] = { LIBVIRTD, NULL };
+	static const char * const argv[] = { LIBVIRTD, NULL };
 	char log[96];
 	unsigned int i;
 	uint64_t t;

@@ -68,62 +68,81 @@
 
 struct edu {
 	unsigned int bdf;	/* bus << 8 | dev << 3 | fn */
-	volatile uint32_t *bar;
+	uint32_t bar;		/* BAR0's address */
 };
 
 static struct edu edus[PAYLOAD_MAX_EDUS];
 static unsigned int nedus;
 static unsigned int failures;
 
-static inline void outb(uint16_t port, uint8_t val)
+/* Port I/O, MMIO, and a barrier for RAM the devices write */
+static inline void port_write8(uint16_t port, uint8_t val)
 {
-	__asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+	asm volatile("outb %b0, %w1" : : "a"(val), "Nd"(port));
 }
 
-static inline uint8_t inb(uint16_t port)
+static inline uint8_t port_read8(uint16_t port)
 {
 	uint8_t val;
 
-	__asm__ volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
+	asm volatile("inb %w1, %b0" : "=a"(val) : "Nd"(port));
 	return val;
 }
 
-static inline void outl(uint16_t port, uint32_t val)
+static inline void port_write32(uint16_t port, uint32_t val)
 {
-	__asm__ volatile("outl %0, %1" : : "a"(val), "Nd"(port));
+	asm volatile("outl %0, %w1" : : "a"(val), "Nd"(port));
 }
 
-static inline uint32_t inl(uint16_t port)
+static inline uint32_t port_read32(uint16_t port)
 {
 	uint32_t val;
 
-	__asm__ volatile("inl %1, %0" : "=a"(val) : "Nd"(port));
+	asm volatile("inl %w1, %0" : "=a"(val) : "Nd"(port));
 	return val;
+}
+
+static inline uint32_t mmio_read32(uint32_t addr)
+{
+	uint32_t val;
+
+	asm volatile("movl (%1), %0" : "=r"(val) : "r"(addr) : "memory");
+	return val;
+}
+
+static inline void mmio_write32(uint32_t addr, uint32_t val)
+{
+	asm volatile("movl %0, (%1)" : : "r"(val), "r"(addr) : "memory");
+}
+
+static inline void barrier(void)
+{
+	asm volatile("" : : : "memory");
 }
 
 static void serial_init(void)
 {
-	outb(COM1 + 1, 0x00);	/* no interrupts */
-	outb(COM1 + 3, 0x80);	/* DLAB */
-	outb(COM1 + 0, 0x01);	/* 115200 */
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03);	/* 8N1 */
-	outb(COM1 + 2, 0xc7);	/* FIFO on, cleared */
-	outb(COM1 + 4, 0x0b);
+	port_write8(COM1 + 1, 0x00);	/* no interrupts */
+	port_write8(COM1 + 3, 0x80);	/* DLAB */
+	port_write8(COM1 + 0, 0x01);	/* 115200 */
+	port_write8(COM1 + 1, 0x00);
+	port_write8(COM1 + 3, 0x03);	/* 8N1 */
+	port_write8(COM1 + 2, 0xc7);	/* FIFO on, cleared */
+	port_write8(COM1 + 4, 0x0b);
 }
 
 static void putc(char c)
 {
-	while (!(inb(COM1 + 5) & 0x20))
+	while (!(port_read8(COM1 + 5) & 0x20))
 		;
-	outb(COM1, c);
+	port_write8(COM1, c);
 }
 
 static char getc(void)
 {
-	while (!(inb(COM1 + 5) & 0x01))
+	while (!(port_read8(COM1 + 5) & 0x01))
 		;
-	return inb(COM1);
+	return port_read8(COM1);
 }
 
 static void puts(const char *s)
@@ -153,14 +172,14 @@ static void put_hex(uint32_t v, int digits)
 
 static uint32_t cfg_read(unsigned int bdf, unsigned int reg)
 {
-	outl(PCI_ADDR, 0x80000000u | bdf << 8 | (reg & 0xfc));
-	return inl(PCI_DATA);
+	port_write32(PCI_ADDR, 0x80000000u | bdf << 8 | (reg & 0xfc));
+	return port_read32(PCI_DATA);
 }
 
 static void cfg_write(unsigned int bdf, unsigned int reg, uint32_t val)
 {
-	outl(PCI_ADDR, 0x80000000u | bdf << 8 | (reg & 0xfc));
-	outl(PCI_DATA, val);
+	port_write32(PCI_ADDR, 0x80000000u | bdf << 8 | (reg & 0xfc));
+	port_write32(PCI_DATA, val);
 }
 
 static void cfg_write16(unsigned int bdf, unsigned int reg, uint16_t val)
@@ -264,7 +283,7 @@ static void scan(void)
 				cfg_write16(bdf, 0x04, cfg_read(bdf, 0x04) |
 					    PCI_CMD_MEMORY | PCI_CMD_MASTER);
 				edus[nedus].bdf = bdf;
-				edus[nedus].bar = (volatile uint32_t *)bar;
+				edus[nedus].bar = bar;
 				nedus++;
 			}
 		}
@@ -276,12 +295,13 @@ static int edu_dma(struct edu *e, uint32_t src, uint32_t dst, uint32_t len,
 {
 	unsigned int spins;
 
-	e->bar[EDU_DMA_SRC / 4] = src;
-	e->bar[EDU_DMA_DST / 4] = dst;
-	e->bar[EDU_DMA_CNT / 4] = len;
-	e->bar[EDU_DMA_CMD / 4] = EDU_DMA_START | dir;
+	barrier();
+	mmio_write32(e->bar + EDU_DMA_SRC, src);
+	mmio_write32(e->bar + EDU_DMA_DST, dst);
+	mmio_write32(e->bar + EDU_DMA_CNT, len);
+	mmio_write32(e->bar + EDU_DMA_CMD, EDU_DMA_START | dir);
 	for (spins = 0; spins < EDU_DMA_SPINS; spins++)
-		if (!(e->bar[EDU_DMA_CMD / 4] & EDU_DMA_START))
+		if (!(mmio_read32(e->bar + EDU_DMA_CMD) & EDU_DMA_START))
 			return 0;
 	return -1;
 }
@@ -299,7 +319,7 @@ static void fail(const char *what, unsigned int k, unsigned int at)
 }
 
 /* Does the RAM at @buf hold pattern @seed for @len bytes, fill after? */
-static int check(const volatile uint8_t *buf, unsigned int seed,
+static int check(const uint8_t *buf, unsigned int seed,
 		 unsigned int len, unsigned int k)
 {
 	unsigned int i;
@@ -319,9 +339,9 @@ static int check(const volatile uint8_t *buf, unsigned int seed,
 	return 0;
 }
 
-static void run(unsigned int nrun)
+static void run_rounds(unsigned int nrun)
 {
-	volatile uint8_t *src = (volatile uint8_t *)PAYLOAD_SRC;
+	uint8_t *src = (uint8_t *)PAYLOAD_SRC;
 	unsigned int round, k, i, seed = 0, len = 0, errors = 0;
 	unsigned int dmas = 0, bytes = 0;
 	uint32_t from;
@@ -333,7 +353,7 @@ static void run(unsigned int nrun)
 			src[i] = i < len ? payload_byte(seed, i) : PAYLOAD_FILL;
 		from = PAYLOAD_SRC;
 		for (k = 0; k < nedus; k++) {
-			volatile uint8_t *dst = (volatile uint8_t *)PAYLOAD_DST(k);
+			uint8_t *dst = (uint8_t *)PAYLOAD_DST(k);
 			uint32_t dev = EDU_BUF + payload_off(round, k);
 
 			for (i = 0; i < 4096; i++)
@@ -345,6 +365,8 @@ static void run(unsigned int nrun)
 				errors++;
 				break;
 			}
+			/* The device wrote @dst: read it from memory */
+			barrier();
 			dmas += 2;
 			bytes += 2 * len;
 			if (check(dst, seed, len, k)) {
@@ -413,13 +435,13 @@ void payload_main(void)
 	serial_init();
 	puts("payload: edu payload started\n");
 	scan();
-	run(nrun++);
+	run_rounds(nrun++);
 	for (;;) {
 		puts("ready\n");
 		switch (getc()) {
 		case 'r':
 			scan();
-			run(nrun++);
+			run_rounds(nrun++);
 			break;
 		case 'u':
 			slots_power(0);
@@ -429,7 +451,7 @@ void payload_main(void)
 			break;
 		case 'q':
 			puts(failures ? "result fail\n" : "result pass\n");
-			outb(DEBUG_EXIT, failures ? 0x11 : 0x10);
+			port_write8(DEBUG_EXIT, failures ? 0x11 : 0x10);
 			break;
 		default:
 			break;
