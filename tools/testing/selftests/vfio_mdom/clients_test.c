@@ -248,9 +248,8 @@ FIXTURE_SETUP(clients)
 		ASSERT_EQ(0, access("/sys/module/vfio_iommu_type1", F_OK))
 			TH_LOG("no vfio_iommu_type1");
 		/* vfio_mdom loaded claims new containers unless told not to */
-		if (mdom_loaded()) {
+		if (mdom_loaded())
 			ASSERT_EQ(0, mdom_set_backend(&self->params, false));
-		}
 	}
 	self->pins = foll_pins_stable();
 	ASSERT_LE(0, self->pins);
@@ -963,9 +962,8 @@ TEST_F_TIMEOUT(clients, dpdk, 600)
 
 	self->hugepages = hugepages_get();
 	ASSERT_LE(0, self->hugepages);
-	if (self->hugepages < DPDK_HUGEPAGES) {
+	if (self->hugepages < DPDK_HUGEPAGES)
 		ASSERT_EQ(0, hugepages_set(DPDK_HUGEPAGES));
-	}
 	pages = hugepages_get();
 	ASSERT_LE(DPDK_HUGEPAGES, pages) TH_LOG("cannot reserve hugepages");
 
