@@ -337,7 +337,7 @@ static int guest_start(struct qemu_vm *vm, const struct edu_dev *edu,
 	argv[a++] = "-M";
 	argv[a++] = "q35";
 	argv[a++] = "-m";
-	argv[a++] = "64M";
+	argv[a++] = "16M";	/* the payload needs 6 MiB: less to pin */
 	argv[a++] = "-nodefaults";
 	argv[a++] = "-display";
 	argv[a++] = "none";
