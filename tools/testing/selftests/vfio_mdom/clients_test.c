@@ -174,6 +174,21 @@ static int __printf(1, 2) virsh(const char *fmt, ...)
 	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
 }
 
+/* Create (or truncate) @path with @text: 0 or -errno */
+static int file_create(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
 /* Bind PCI device @bdf to vfio-pci if it is not (guest-setup.sh's way) */
 static void pci_bind_vfio(const char *bdf)
 {
@@ -1353,7 +1368,7 @@ static void libvirt_domain(struct __test_metadata *_metadata,
 		 self->domain, kernel, hostdevs, sock,
 		 viommu ? "<iommu model='intel'><driver caching_mode='on'/></iommu>\n" : "");
 	snprintf(path, sizeof(path), "/tmp/vfio-mdom-domain-%d.xml", getpid());
-	ASSERT_EQ(0, write_file(path, xml));
+	ASSERT_EQ(0, file_create(path, xml));
 
 	ASSERT_EQ(0, virsh("create --paused %s", path)) {
 		dump_log(_metadata, "/tmp/vfio-mdom-virsh.log");
@@ -1437,8 +1452,8 @@ TEST_F_TIMEOUT(clients, libvirt, 900)
 		ASSERT_EQ(0, mount("tmpfs", dirs[i], "tmpfs", 0, "mode=0755"))
 			TH_LOG("tmpfs on %s: %s", dirs[i], strerror(errno));
 	}
-	ASSERT_EQ(0, write_file("/etc/libvirt/qemu.conf", libvirt_qemu_conf));
-	ASSERT_EQ(0, write_file("/etc/libvirt/libvirtd.conf",
+	ASSERT_EQ(0, file_create("/etc/libvirt/qemu.conf", libvirt_qemu_conf));
+	ASSERT_EQ(0, file_create("/etc/libvirt/libvirtd.conf",
 				"log_outputs = \"3:stderr\"\n"));
 	unlink("/tmp/vfio-mdom-virsh.log");
 
