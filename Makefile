@@ -21,6 +21,9 @@
 #   make bench   same set-up with the performance kernel (cached too):
 #                vfio-mdom, type1 and iommufd measured in one VM run; a
 #                table and .build/bench/ (BENCH_* variables: tools/vm/bench.sh).
+#   make bench-build
+#                build vfio_mdom_bench against the test kernel tree (make
+#                bench builds it against the performance kernel itself).
 #   make modules / selftests / demo / lint / clean
 #
 # KDIR is the cached test-kernel build tree (tools/vm/lib.sh); set it to
@@ -31,6 +34,7 @@ SELFTESTS := tools/testing/selftests/vfio_mdom
 DEMO := tools/demo
 
 .PHONY: all setup kernel modules selftests demo check check-stock run bench \
+	bench-build \
 	coverage \
 	lint clean dkms-install dkms-uninstall
 
@@ -51,6 +55,9 @@ selftests: kernel
 
 demo: kernel
 	$(MAKE) -C $(DEMO) KDIR=$(KDIR)
+
+bench-build: kernel
+	$(MAKE) -C tools/bench KDIR=$(KDIR)
 
 check: all
 	@bash tools/vm/check.sh
@@ -83,7 +90,7 @@ lint: kernel
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	-$(MAKE) -C $(SELFTESTS) clean
+	-$(MAKE) -C $(SELFTESTS) KDIR=$(KDIR) clean
 	-$(MAKE) -C $(DEMO) clean
 	-$(MAKE) -C tools/bench clean
 	rm -rf .build

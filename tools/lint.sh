@@ -11,7 +11,7 @@ rc=0
 mapfile -t files < <(git ls-files -co --exclude-standard -- \
 	'drivers/*.c' 'drivers/*.h' 'include/*.h' \
 	'tools/testing/selftests/*.c' 'tools/testing/selftests/*.h' 'tools/demo/*.c' \
-	'tools/bench/*.c')
+	'tools/bench/*.c' 'tools/lib/*.c' 'tools/lib/*.h')
 "$kdir/scripts/checkpatch.pl" --no-tree --strict --quiet \
 	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f "${files[@]}" || rc=1
 

@@ -40,6 +40,7 @@
 #include <linux/iova_bitmap.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -250,6 +251,30 @@ void mdom_dirty_domain_added(struct mdom_container *c, struct mdom_domain *d)
 }
 
 /*
+ * Where type1's report of @dma goes in the user bitmap starting at
+ * @base_iova: @word is its first u64, @shift the bit of that word where
+ * the mapping's first page is, @nbits its pages.
+ */
+struct mdom_dirty_span {
+	unsigned long word;
+	unsigned long shift;
+	unsigned long nbits;
+};
+
+static struct mdom_dirty_span mdom_dirty_span(struct mdom_container *c,
+					      struct mdom_dma *dma,
+					      u64 base_iova)
+{
+	unsigned long bit = (dma->iova - base_iova) >> c->dirty_pgshift;
+
+	return (struct mdom_dirty_span){
+		.word = bit / BITS_PER_TYPE(u64),
+		.shift = bit % BITS_PER_TYPE(u64),
+		.nbits = mdom_dirty_nbits(c, dma),
+	};
+}
+
+/*
  * type1's report of one mapping into the user bitmap starting at
  * @base_iova, reproduced exactly: the mapping's bits (all of them when a
  * device behind an IOMMU could have written it) are shifted to their
@@ -260,23 +285,21 @@ static int mdom_dirty_report_pinned(struct mdom_container *c,
 				    struct mdom_dma *dma, u64 base_iova,
 				    u64 __user *bitmap)
 {
-	unsigned long nbits = mdom_dirty_nbits(c, dma);
-	unsigned long bit_offset = (dma->iova - base_iova) >> c->dirty_pgshift;
-	unsigned long copy_offset = bit_offset / BITS_PER_TYPE(u64);
-	unsigned long shift = bit_offset % BITS_PER_TYPE(u64);
+	struct mdom_dirty_span sp = mdom_dirty_span(c, dma, base_iova);
 	unsigned long leftover;
 
 	if (!list_empty(&c->domains) && dma->pages.pinned)
-		bitmap_set(dma->dirty, 0, nbits);
-	if (shift) {
-		bitmap_shift_left(dma->dirty, dma->dirty, shift, nbits + shift);
-		if (copy_from_user(&leftover, bitmap + copy_offset,
+		bitmap_set(dma->dirty, 0, sp.nbits);
+	if (sp.shift) {
+		bitmap_shift_left(dma->dirty, dma->dirty, sp.shift,
+				  sp.nbits + sp.shift);
+		if (copy_from_user(&leftover, bitmap + sp.word,
 				   sizeof(leftover)))
 			return -EFAULT;
-		bitmap_or(dma->dirty, dma->dirty, &leftover, shift);
+		bitmap_or(dma->dirty, dma->dirty, &leftover, sp.shift);
 	}
-	if (copy_to_user(bitmap + copy_offset, dma->dirty,
-			 mdom_dirty_bytes(nbits + shift)))
+	if (copy_to_user(bitmap + sp.word, dma->dirty,
+			 mdom_dirty_bytes(sp.nbits + sp.shift)))
 		return -EFAULT;
 	return 0;
 }
@@ -394,6 +417,39 @@ static int mdom_dirty_read_fn(struct iova_bitmap *bitmap, unsigned long iova,
 		     0;
 }
 
+/*
+ * iova_bitmap writes only the bits of dirty pages, and drops what it
+ * cannot write. type1 writes the words of every mapping it reports, and
+ * answers EFAULT where it cannot: check that those words of @data can be
+ * written, without writing them, a run of overlapping words at a time.
+ */
+static int mdom_dirty_user_writable(struct mdom_dirty_walk *walk, u64 iova,
+				    u64 size, u64 __user *data)
+{
+	u64 last = iova + size - 1, start = 0, end = 0, s, e;
+	struct mdom_dirty_span sp;
+	struct mdom_dma *dma = NULL;
+
+	while ((dma = mdom_dirty_walk_next(walk, dma, iova, last))) {
+		sp = mdom_dirty_span(walk->c, dma, iova);
+		s = (u64)sp.word * sizeof(u64);
+		e = s + mdom_dirty_bytes(sp.nbits + sp.shift);
+		if (end && s <= end) {
+			end = max(end, e);
+			continue;
+		}
+		if (end && fault_in_safe_writeable((char __user *)data + start,
+						   end - start))
+			return -EFAULT;
+		start = s;
+		end = e;
+	}
+	if (end && fault_in_safe_writeable((char __user *)data + start,
+					   end - start))
+		return -EFAULT;
+	return 0;
+}
+
 static int mdom_dirty_report_iommu(struct mdom_container *c, u64 iova,
 				   u64 size, u64 __user *data,
 				   struct list_head *victims)
@@ -402,6 +458,9 @@ static int mdom_dirty_report_iommu(struct mdom_container *c, u64 iova,
 	struct iova_bitmap *bitmap;
 	int ret;
 
+	ret = mdom_dirty_user_writable(&walk, iova, size, data);
+	if (ret)
+		return ret;
 	bitmap = iova_bitmap_alloc(iova, size, 1UL << c->dirty_pgshift, data);
 	if (IS_ERR(bitmap))
 		return PTR_ERR(bitmap);

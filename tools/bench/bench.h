@@ -7,6 +7,8 @@
  * Every function returns 0 (or a count) on success and a negative errno on
  * failure, after printing what failed on stderr. A failed operation ends
  * the run: a benchmark that skipped a measurement would compare nothing.
+ * Devices, files, parameters and the VFIO ioctls come from libvfio_mdom
+ * (tools/lib).
  */
 #ifndef VFIO_MDOM_BENCH_H
 #define VFIO_MDOM_BENCH_H
@@ -17,24 +19,13 @@
 #include <stdint.h>
 #include <linux/types.h>
 
-#define BENCH_PAGE		4096UL
-#define BENCH_HPAGE		0x200000UL
-#define BENCH_MIB		0x100000UL
+#include <libvfio_mdom.h>
 /* Every IOVA the benchmark maps lies at or above 4 GiB, clear of the MSI window */
 #define BENCH_IOVA_BASE		0x100000000ULL
 
 #define pr_err(fmt, ...)	fprintf(stderr, "bench: " fmt, ##__VA_ARGS__)
 
-/* util.c */
-__u64 now_ns(void);
-int write_str(const char *path, const char *val);
-int read_str(const char *path, char *buf, size_t size);
-int read_ulong(const char *path, unsigned long *val);
-int write_ulong(const char *path, unsigned long val);
-int perf_control(const char *spec, const char *cmd);
-long kernel_mem_kb(void);
-
-/* devices.c: the two devices every peer works on */
+/* The two devices every peer works on (main.c) */
 
 /**
  * struct bench_dev - a device bound to VFIO
@@ -47,9 +38,6 @@ struct bench_dev {
 	int group;
 	int cdev;
 };
-
-int find_edu(const char *bdf, struct bench_dev *dev);
-int find_mock(int inst, struct bench_dev *dev);
 
 /* peer.c: one container (VFIO) or IOAS (iommufd) */
 
@@ -80,7 +68,6 @@ struct ctx {
 
 const char *peer_name(enum peer_kind kind);
 int peer_from_name(const char *name);
-bool mdom_loaded(void);
 int set_entry_limit(unsigned long limit);
 int restore_entry_limit(void);
 int ctx_open(struct ctx *c, enum peer_kind kind, const struct bench_dev *dev);

@@ -286,6 +286,90 @@ static int run_round(const struct options *o, struct bench_cfg *cfg,
 	return ret;
 }
 
+/*
+ * Send @cmd ("enable", "disable") to a perf record started with
+ * --control fifo:CTL,ACK and wait for its ack, so that what follows is
+ * recorded (or not) from the first instruction on. @spec is "CTL,ACK".
+ */
+static int perf_control(const char *spec, const char *cmd)
+{
+	char ctl[256], ack[8] = "";
+	const char *comma = strchr(spec, ',');
+	size_t len = strlen(cmd);
+	int fd, ret = 0;
+	ssize_t n;
+
+	if (!comma || comma - spec >= (ptrdiff_t)sizeof(ctl))
+		return -EINVAL;
+	snprintf(ctl, sizeof(ctl), "%.*s", (int)(comma - spec), spec);
+	fd = open(ctl, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, cmd, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		ret = -EIO;
+	close(fd);
+	if (ret)
+		return ret;
+	fd = open(comma + 1, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, ack, sizeof(ack) - 1);
+	close(fd);
+	return n > 0 && !strncmp(ack, "ack", 3) ? 0 : -EIO;
+}
+
+/* @dev from the sysfs directory @dir of device @name */
+static int bench_dev_at(const char *dir, const char *name,
+			struct bench_dev *dev)
+{
+	str_copy(dev->name, name, sizeof(dev->name));
+	dev->group = sysfs_iommu_group(dir);
+	if (dev->group < 0) {
+		pr_err("%s: no IOMMU group (%s)\n", name, strerror(-dev->group));
+		return dev->group;
+	}
+	dev->cdev = sysfs_vfio_cdev(dir);
+	if (dev->cdev < 0) {
+		pr_err("%s: no VFIO device cdev (CONFIG_VFIO_DEVICE_CDEV?): %s\n",
+		       name, strerror(-dev->cdev));
+		return dev->cdev;
+	}
+	return 0;
+}
+
+/* The edu device @bdf, or the first edu bound to vfio-pci if @bdf is NULL */
+static int find_edu(const char *bdf, struct bench_dev *dev)
+{
+	char dir[320];
+	struct edu_dev e;
+	unsigned int n;
+
+	for (n = 0; !edu_find(n, &e); n++) {
+		if (bdf && strcmp(bdf, e.bdf))
+			continue;
+		snprintf(dir, sizeof(dir), PCI_DEVICES "/%s", e.bdf);
+		return bench_dev_at(dir, e.bdf, dev);
+	}
+	pr_err("no edu device bound to vfio-pci%s%s\n", bdf ? " at " : "",
+	       bdf ? bdf : "");
+	return -ENODEV;
+}
+
+/* Device 0 of mock IOMMU instance @inst */
+static int find_mock(int inst, struct bench_dev *dev)
+{
+	char dir[320];
+	struct mock_dev md;
+
+	if (mock_find_dev(inst, 0, &md)) {
+		pr_err("no device 0 of mock IOMMU %d (is vfio_mdom_mock_iommu.ko loaded?)\n",
+		       inst);
+		return -ENODEV;
+	}
+	snprintf(dir, sizeof(dir), MOCK_SYSFS_BUS "/%s", md.name);
+	return bench_dev_at(dir, md.name, dev);
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_dev edu, mock;
@@ -320,7 +404,7 @@ int main(int argc, char **argv)
 		if (!needs_backing(&o, i))
 			continue;
 		t0 = now_ns();
-		if (buf_alloc(&bufs[i], i, o.size_mib * BENCH_MIB))
+		if (buf_alloc(&bufs[i], i, o.size_mib * SZ_1M))
 			return 1;
 		printf("bench: %s: %lu MiB prefaulted in %.1f s\n",
 		       backing_name(i), o.size_mib,
@@ -350,7 +434,7 @@ int main(int argc, char **argv)
 		if (bufs[i].map_base)
 			ret = buf_check(&bufs[i]);
 	if (mdom_loaded())
-		write_str("/sys/module/vfio_mdom/parameters/vfio_backend", "Y");
+		param_set_bool(MDOM_MOD, "vfio_backend", true);
 	for (i = 0; i < NR_BACKINGS; i++)
 		buf_free(&bufs[i]);
 	if (cfg.out != stdout && fclose(cfg.out))

@@ -80,14 +80,14 @@ static int map_aligned(struct buf *b, int flags, int fd)
 	uintptr_t start;
 
 	/* Over-map by a huge page and keep the 2 MiB aligned middle */
-	b->map_len = b->size + BENCH_HPAGE;
+	b->map_len = b->size + SZ_2M;
 	b->map_base = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, flags,
 			   fd, 0);
 	if (b->map_base == MAP_FAILED) {
 		b->map_base = NULL;
 		return -errno;
 	}
-	start = ((uintptr_t)b->map_base + BENCH_HPAGE - 1) & ~(BENCH_HPAGE - 1);
+	start = ((uintptr_t)b->map_base + SZ_2M - 1) & ~(SZ_2M - 1);
 	b->va = (char *)start;
 	return 0;
 }
@@ -121,7 +121,7 @@ static int alloc_backing(struct buf *b)
 		if (b->map_base == MAP_FAILED) {
 			b->map_base = NULL;
 			pr_err("hugetlb: %s (reserve %zu 2 MiB pages in /proc/sys/vm/nr_hugepages)\n",
-			       strerror(errno), b->size / BENCH_HPAGE);
+			       strerror(errno), (size_t)(b->size / SZ_2M));
 			return -ENOMEM;
 		}
 		b->va = b->map_base;
@@ -130,7 +130,7 @@ static int alloc_backing(struct buf *b)
 		b->memfd = memfd_create("vfio_mdom_bench", MFD_CLOEXEC);
 		if (b->memfd < 0)
 			return -errno;
-		if (ftruncate(b->memfd, b->size + BENCH_HPAGE))
+		if (ftruncate(b->memfd, b->size + SZ_2M))
 			return -errno;
 		return map_aligned(b, MAP_SHARED, b->memfd);
 	default:
@@ -177,7 +177,7 @@ int buf_alloc(struct buf *b, enum backing bk, size_t size)
 		buf_free(b);
 		return ret;
 	}
-	for (off = 0; off < size; off += BENCH_PAGE)
+	for (off = 0; off < size; off += PG)
 		b->va[off] = 1;
 	ret = buf_check(b);
 	if (ret)

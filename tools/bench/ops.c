@@ -45,11 +45,37 @@
  * Pages per pin call: one page of page pointers, the batch type1
  * (vfio_batch) and iommufd (pfn_reader_user) pin with
  */
-#define GUP_BATCH		(BENCH_PAGE / sizeof(void *))
-#define THREAD_CHUNK		BENCH_MIB
+#define GUP_BATCH		(PG / sizeof(void *))
+#define THREAD_CHUNK		SZ_1M
 #define MAX_THREADS		64
 /* Limit for the runs with many mappings: above any count they use */
 #define MANY_ENTRIES		0x1000000UL
+
+/*
+ * Kernel memory that mappings cost, in kB: unreclaimable slab (the
+ * mapping structures) plus the IOMMU page tables (SecPageTables), from
+ * /proc/meminfo; -1 if it cannot be read.
+ */
+static long kernel_mem_kb(void)
+{
+	char line[128];
+	long kb = 0, v;
+	int found = 0;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "SUnreclaim: %ld kB", &v) == 1 ||
+		    sscanf(line, "SecPageTables: %ld kB", &v) == 1) {
+			kb += v;
+			found++;
+		}
+	}
+	fclose(f);
+	return found == 2 ? kb : -1;
+}
 
 void emit(const struct bench_cfg *cfg, const char *op, const char *var,
 	  const char *peer, __u64 ns, __u64 count)
@@ -177,12 +203,12 @@ out:
 /* @count 4 KiB mappings at consecutive IOVAs, cycling through @b's pages */
 static int map_many(struct ctx *c, struct buf *b, unsigned long count)
 {
-	unsigned long i, npages = b->size / BENCH_PAGE;
+	unsigned long i, npages = b->size / PG;
 	int ret;
 
 	for (i = 0; i < count; i++) {
-		ret = ctx_map(c, b->va + (i % npages) * BENCH_PAGE,
-			      BENCH_IOVA_BASE + i * BENCH_PAGE, BENCH_PAGE);
+		ret = ctx_map(c, b->va + (i % npages) * PG,
+			      BENCH_IOVA_BASE + i * PG, PG);
 		if (ret)
 			return ret;
 	}
@@ -252,8 +278,8 @@ int op_small(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 			     (kb1 - kb0) * 1024, count);
 		t0 = now_ns();
 		for (i = 0; i < count; i++) {
-			ret = ctx_unmap(&c, BENCH_IOVA_BASE + i * BENCH_PAGE,
-					BENCH_PAGE);
+			ret = ctx_unmap(&c, BENCH_IOVA_BASE + i * PG,
+					PG);
 			if (ret)
 				goto out;
 		}

@@ -24,13 +24,8 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/iommufd.h>
-#include <linux/vfio.h>
-#include <linux/vfio_mdom.h>
 
 #include "bench.h"
-
-#define MDOM_PARAMS	"/sys/module/vfio_mdom/parameters/"
-#define TYPE1_PARAMS	"/sys/module/vfio_iommu_type1/parameters/"
 
 static const char * const peer_names[NR_PEERS] = {
 	[PEER_MDOM] = "mdom",
@@ -53,19 +48,8 @@ int peer_from_name(const char *name)
 	return -EINVAL;
 }
 
-/* vfio_mdom is loaded and is a VFIO IOMMU backend that can be switched */
-bool mdom_loaded(void)
-{
-	return access(MDOM_PARAMS "vfio_backend", W_OK) == 0;
-}
-
-static const char * const limit_params[] = {
-	TYPE1_PARAMS "dma_entry_limit",
-	MDOM_PARAMS "dma_entry_limit",
-};
-
-static unsigned long saved_limit[2];
-static bool limit_saved[2];
+/* The parameters set_entry_limit() changed, for restore_entry_limit() */
+static struct params saved_params;
 
 /*
  * Raise type1's and vfio-mdom's dma_entry_limit (read when a container is
@@ -74,44 +58,32 @@ static bool limit_saved[2];
  */
 int set_entry_limit(unsigned long limit)
 {
-	int i, ret;
+	char val[32];
+	int ret;
 
-	for (i = 0; i < 2; i++) {
-		if (access(limit_params[i], W_OK))
-			continue;
-		if (!limit_saved[i]) {
-			ret = read_ulong(limit_params[i], &saved_limit[i]);
-			if (ret)
-				return ret;
-			limit_saved[i] = true;
-		}
-		ret = write_ulong(limit_params[i], limit);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	snprintf(val, sizeof(val), "%lu", limit);
+	ret = params_set_both(&saved_params, "dma_entry_limit", val);
+	if (ret)
+		pr_err("dma_entry_limit %s: %s\n", val, strerror(-ret));
+	return ret;
 }
 
 int restore_entry_limit(void)
 {
-	int i, ret = 0;
-
-	for (i = 0; i < 2; i++) {
-		if (!limit_saved[i])
-			continue;
-		if (write_ulong(limit_params[i], saved_limit[i]))
-			ret = -EIO;
-		limit_saved[i] = false;
-	}
-	return ret;
+	return params_restore(&saved_params);
 }
 
+/* @what failed with -errno @err */
+static int fail_err(const char *what, const struct ctx *c, int err)
+{
+	pr_err("%s (%s): %s\n", what, peer_name(c->kind), strerror(-err));
+	return err;
+}
+
+/* @what failed, errno tells why */
 static int fail(const char *what, const struct ctx *c)
 {
-	int err = errno;
-
-	pr_err("%s (%s): %s\n", what, peer_name(c->kind), strerror(err));
-	return -err;
+	return fail_err(what, c, -errno);
 }
 
 /* Let the next VFIO_SET_IOMMU pick the backend of @kind */
@@ -119,29 +91,23 @@ static int vfio_select_backend(enum peer_kind kind)
 {
 	if (!mdom_loaded()) {
 		if (kind == PEER_MDOM) {
-			pr_err("vfio_mdom is not loaded as a VFIO backend (no %s)\n",
-			       MDOM_PARAMS "vfio_backend");
+			pr_err("vfio_mdom is not loaded as a VFIO backend\n");
 			return -ENODEV;
 		}
 		return 0;
 	}
-	return write_str(MDOM_PARAMS "vfio_backend",
-			 kind == PEER_MDOM ? "Y" : "N");
+	return param_set_bool(MDOM_MOD, "vfio_backend", kind == PEER_MDOM);
 }
 
 /* The container is served by the backend it is measured as, or -EPROTO */
 static int vfio_check_backend(struct ctx *c)
 {
-	struct vfio_mdom_query q = { .argsz = sizeof(q) };
 	bool want_mdom = c->kind == PEER_MDOM;
-	bool is_mdom;
+	int ret = _mdom_backend(c->fd);
+	bool is_mdom = !ret;
 
-	if (!ioctl(c->fd, VFIO_MDOM_QUERY, &q) || errno == EMSGSIZE)
-		is_mdom = true;
-	else if (errno == ENOTTY)
-		is_mdom = false;
-	else
-		return fail("VFIO_MDOM_QUERY", c);
+	if (ret && ret != -ENOTTY)
+		return fail_err("VFIO_MDOM_QUERY", c, ret);
 	if (is_mdom != want_mdom) {
 		pr_err("measuring %s, but the container is served by %s\n",
 		       peer_name(c->kind), is_mdom ? "vfio-mdom" : "type1");
@@ -176,14 +142,13 @@ int ctx_add_dev(struct ctx *c, const struct bench_dev *dev)
 			return ret;
 		}
 	} else {
-		struct vfio_group_status st = { .argsz = sizeof(st) };
+		uint32_t flags;
 
-		snprintf(path, sizeof(path), "/dev/vfio/%d", dev->group);
-		fd = open(path, O_RDWR | O_CLOEXEC);
+		fd = vfio_open_group(dev->group);
 		if (fd < 0)
-			return fail(path, c);
-		if (ioctl(fd, VFIO_GROUP_GET_STATUS, &st) ||
-		    !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+			return fail_err("/dev/vfio/<group>", c, fd);
+		if (_vfio_group_status(fd, &flags) ||
+		    !(flags & VFIO_GROUP_FLAGS_VIABLE)) {
 			pr_err("group %d of %s is not viable\n", dev->group,
 			       dev->name);
 			close(fd);
@@ -197,6 +162,8 @@ int ctx_add_dev(struct ctx *c, const struct bench_dev *dev)
 /* Attach device @idx of ctx_add_dev(): the step replay measures */
 int ctx_attach_dev(struct ctx *c, int idx)
 {
+	int ret;
+
 	if (c->kind == PEER_IOMMUFD) {
 		struct vfio_device_attach_iommufd_pt at = {
 			.argsz = sizeof(at),
@@ -207,18 +174,17 @@ int ctx_attach_dev(struct ctx *c, int idx)
 			return fail("VFIO_DEVICE_ATTACH_IOMMUFD_PT", c);
 		return 0;
 	}
-	if (ioctl(c->dev_fd[idx], VFIO_GROUP_SET_CONTAINER, &c->fd))
-		return fail("VFIO_GROUP_SET_CONTAINER", c);
-	return 0;
+	ret = _vfio_set_container(c->dev_fd[idx], c->fd);
+	return ret ? fail_err("VFIO_GROUP_SET_CONTAINER", c, ret) : 0;
 }
 
 static int vfio_open(struct ctx *c, const struct bench_dev *dev)
 {
 	int ret;
 
-	c->fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	c->fd = vfio_open_container();
 	if (c->fd < 0)
-		return fail("/dev/vfio/vfio", c);
+		return fail_err(VFIO_CONTAINER_PATH, c, c->fd);
 	ret = ctx_add_dev(c, dev);
 	if (!ret)
 		ret = ctx_attach_dev(c, 0);
@@ -226,8 +192,9 @@ static int vfio_open(struct ctx *c, const struct bench_dev *dev)
 		ret = vfio_select_backend(c->kind);
 	if (ret)
 		return ret;
-	if (ioctl(c->fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return fail("VFIO_SET_IOMMU", c);
+	ret = _vfio_set_iommu(c->fd, VFIO_TYPE1v2_IOMMU);
+	if (ret)
+		return fail_err("VFIO_SET_IOMMU", c, ret);
 	return vfio_check_backend(c);
 }
 
@@ -282,16 +249,10 @@ int ctx_map(struct ctx *c, void *va, __u64 iova, __u64 size)
 		if (ioctl(c->fd, IOMMU_IOAS_MAP, &m))
 			return fail("IOMMU_IOAS_MAP", c);
 	} else {
-		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m),
-			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-			.vaddr = (uintptr_t)va,
-			.iova = iova,
-			.size = size,
-		};
+		int ret = _vfio_map(c->fd, iova, size, va, VFIO_RW);
 
-		if (ioctl(c->fd, VFIO_IOMMU_MAP_DMA, &m))
-			return fail("VFIO_IOMMU_MAP_DMA", c);
+		if (ret)
+			return fail_err("VFIO_IOMMU_MAP_DMA", c, ret);
 	}
 	return 0;
 }
@@ -299,7 +260,7 @@ int ctx_map(struct ctx *c, void *va, __u64 iova, __u64 size)
 /* Unmap [@iova, @iova + @size): all of it must have been mapped */
 int ctx_unmap(struct ctx *c, __u64 iova, __u64 size)
 {
-	__u64 done;
+	uint64_t done;
 
 	if (c->kind == PEER_IOMMUFD) {
 		struct iommu_ioas_unmap u = {
@@ -313,15 +274,10 @@ int ctx_unmap(struct ctx *c, __u64 iova, __u64 size)
 			return fail("IOMMU_IOAS_UNMAP", c);
 		done = u.length;
 	} else {
-		struct vfio_iommu_type1_dma_unmap u = {
-			.argsz = sizeof(u),
-			.iova = iova,
-			.size = size,
-		};
+		int ret = _vfio_unmap(c->fd, iova, size, 0, &done);
 
-		if (ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &u))
-			return fail("VFIO_IOMMU_UNMAP_DMA", c);
-		done = u.size;
+		if (ret)
+			return fail_err("VFIO_IOMMU_UNMAP_DMA", c, ret);
 	}
 	if (done != size) {
 		pr_err("%s: unmapped 0x%llx bytes of 0x%llx at 0x%llx\n",
@@ -345,13 +301,11 @@ int ctx_unmap_all(struct ctx *c)
 		if (ioctl(c->fd, IOMMU_IOAS_UNMAP, &u))
 			return fail("IOMMU_IOAS_UNMAP (all)", c);
 	} else {
-		struct vfio_iommu_type1_dma_unmap u = {
-			.argsz = sizeof(u),
-			.flags = VFIO_DMA_UNMAP_FLAG_ALL,
-		};
+		int ret = _vfio_unmap(c->fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+				      NULL);
 
-		if (ioctl(c->fd, VFIO_IOMMU_UNMAP_DMA, &u))
-			return fail("VFIO_IOMMU_UNMAP_DMA (all)", c);
+		if (ret)
+			return fail_err("VFIO_IOMMU_UNMAP_DMA (all)", c, ret);
 	}
 	return 0;
 }
@@ -359,13 +313,15 @@ int ctx_unmap_all(struct ctx *c)
 /* Domains of a vfio-mdom container; -ENOTTY for the other peers */
 int ctx_num_domains(struct ctx *c)
 {
-	struct vfio_mdom_query q = { .argsz = sizeof(q) };
+	struct mdom_state st;
+	int ret;
 
 	if (c->kind != PEER_MDOM)
 		return -ENOTTY;
-	if (ioctl(c->fd, VFIO_MDOM_QUERY, &q) && errno != EMSGSIZE)
-		return fail("VFIO_MDOM_QUERY", c);
-	return q.num_domains;
+	ret = _mdom_query(c->fd, &st);
+	if (ret)
+		return fail_err("VFIO_MDOM_QUERY", c, ret);
+	return st.q.num_domains;
 }
 
 /*

@@ -23,12 +23,7 @@
  * edu device bound to vfio-pci (tools/vm/run-demo.sh does all that). A
  * missing device is reported and skipped.
  */
-#include "sys_utils.h"
-#include "vfio_utils.h"
-#include "mdom_utils.h"
-#include "mock_utils.h"
-#include "edu_utils.h"
-#include "qemu_utils.h"
+#include <libvfio_mdom.h>
 
 #define MAP_MB		16
 #define EDU_SLOT	1	/* devs[] index of the edu device */
@@ -67,9 +62,9 @@ static int show_container(int fd, const char *when)
 
 	err = _mdom_query(fd, &st);
 	if (err) {
-		printf("VFIO_MDOM_QUERY: %s%s\n", strerror(err),
-		       err == ENOTTY ? " (type1, not vfio-mdom, serves it)" : "");
-		return -err;
+		printf("VFIO_MDOM_QUERY: %s%s\n", strerror(-err),
+		       err == -ENOTTY ? " (type1, not vfio-mdom, serves it)" : "");
+		return err;
 	}
 	printf("\n--- %s ---\n", when);
 	printf("container: %u domain(s), %u group(s), %u mapping(s), %llu MiB mapped\n",
@@ -323,7 +318,7 @@ int main(void)
 				  VFIO_TYPE1v2_IOMMU);
 		if (err) {
 			printf("\n%s (group %d) cannot join: %s\n",
-			       devs[i].what, devs[i].group, strerror(err));
+			       devs[i].what, devs[i].group, strerror(-err));
 			continue;
 		}
 		if (!attached++) {
@@ -336,7 +331,7 @@ int main(void)
 			      _vfio_map(fd, SZ_1G, len / 2, buf + len / 2,
 					VFIO_RW);
 			if (err) {
-				printf("VFIO_IOMMU_MAP_DMA: %s\n", strerror(err));
+				printf("VFIO_IOMMU_MAP_DMA: %s\n", strerror(-err));
 				goto out;
 			}
 			printf("mapped %d MiB at IOVA 0x100000 and 0x40000000\n",

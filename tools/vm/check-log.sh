@@ -9,7 +9,7 @@
 # interrupt remapping fault ("DMAR: [INTR-REMAP] ...") and any IOMMU
 # (DMAR) fault that a test did not announce first: a test that faults a
 # device on purpose writes "vfio-mdom-test: expect DMAR fault [BB:DD.F]
-# addr 0xPAGE" to /dev/kmsg before it (edu_utils.h). Each announcement
+# addr 0xPAGE" to /dev/kmsg before it (tools/lib/edu.c). Each announcement
 # covers one fault of that device at that page: a second fault needs a
 # second announcement. A line matching an --allow regex is never reported.
 set -uo pipefail

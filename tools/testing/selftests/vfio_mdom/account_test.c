@@ -451,7 +451,7 @@ TEST_F(charge, memlock_counts_new_pages_only)
 	map_ok(_metadata, t, 0, 0, 32, SZ_1M);
 	/* The same container twice: charged twice, as type1 does */
 	m = (struct amap){ 0, 0, 1, SZ_2M };
-	EXPECT_EQ(ENOMEM, do_map(t, &m));
+	EXPECT_EQ(-ENOMEM, do_map(t, &m));
 	check_model(_metadata, t, "refused: container 0 maps page 0 again");
 	/* Another container: nothing new */
 	map_ok(_metadata, t, 1, 0, 32, SZ_1M);
@@ -460,10 +460,10 @@ TEST_F(charge, memlock_counts_new_pages_only)
 	map_ok(_metadata, t, 0, 0, 1, SZ_2M);
 	/* 16 new pages, one new page: refused, whole */
 	m = (struct amap){ 1, 16, 32, SZ_2M };
-	EXPECT_EQ(ENOMEM, do_map(t, &m));
+	EXPECT_EQ(-ENOMEM, do_map(t, &m));
 	check_model(_metadata, t, "refused: 16 new pages");
 	m = (struct amap){ 2, 31, 2, SZ_2M };
-	EXPECT_EQ(ENOMEM, do_map(t, &m));
+	EXPECT_EQ(-ENOMEM, do_map(t, &m));
 	check_model(_metadata, t, "refused: 1 new page");
 	EXPECT_EQ(0, mock_domain_xlates_in(mock_dev_domain(cont_dev[2][0],
 							   cont_dev[2][1]),
@@ -473,7 +473,7 @@ TEST_F(charge, memlock_counts_new_pages_only)
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
 	map_ok(_metadata, t, 1, 16, 32, SZ_2M);
 	m = (struct amap){ 2, 47, 2, SZ_2M };
-	EXPECT_EQ(ENOMEM, do_map(t, &m));
+	EXPECT_EQ(-ENOMEM, do_map(t, &m));
 	/* An unmap that frees pages makes room again */
 	unmap_ok(_metadata, t, 1, SZ_2M);
 	map_ok(_metadata, t, 2, 47, 2, SZ_2M);
@@ -577,11 +577,11 @@ static void child_maps(struct actx *t, uint8_t *mem, unsigned int npages,
 
 	r.vmlck_before = vmlck_kb();
 	r.step = 1;
-	r.err = -mock_find_dev(child_dev[0], child_dev[1], &md);
+	r.err = mock_find_dev(child_dev[0], child_dev[1], &md);
 	gfd = r.err ? -1 : vfio_open_group(md.group);
 	fd = vfio_open_container();
 	if (!r.err && (gfd < 0 || fd < 0))
-		r.err = gfd < 0 ? -gfd : -fd;
+		r.err = gfd < 0 ? gfd : fd;
 	if (!r.err) {
 		r.step = 2;
 		r.err = vfio_attach(fd, gfd, true, VFIO_TYPE1v2_IOMMU);
@@ -642,7 +642,7 @@ TEST_F(charge, two_processes_shared_memory)
 	close(go[0]);
 	ASSERT_EQ(sizeof(r), read(report[0], &r, sizeof(r)));
 	ASSERT_EQ(0, r.step) TH_LOG("child step %d: %s", r.step,
-				    strerror(r.err));
+				    strerror(-r.err));
 
 	/* This process maps pages 8..31: 16 of them the child maps too */
 	ASSERT_EQ(0, _vfio_map(t->fd[0], SZ_1M, 24 * t->pg, mem + 8 * t->pg,

@@ -55,9 +55,9 @@ TEST_F(api, no_driver_yet)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, ioctl(self->fd, _IO(VFIO_TYPE, VFIO_BASE + 99)));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(EINVAL, _vfio_map(self->fd, SZ_1M, SZ_4K, &q, VFIO_RW));
+	EXPECT_EQ(-EINVAL, _vfio_map(self->fd, SZ_1M, SZ_4K, &q, VFIO_RW));
 	/* No group: VFIO refuses to choose one */
-	EXPECT_EQ(EINVAL, _vfio_set_iommu(self->fd, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(-EINVAL, _vfio_set_iommu(self->fd, VFIO_TYPE1v2_IOMMU));
 }
 
 TEST(each_open_is_a_container)

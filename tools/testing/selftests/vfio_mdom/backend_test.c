@@ -231,7 +231,7 @@ TEST_F(backend, nesting_is_not_claimed)
 	g = group(_metadata, ctx, 0, 0);
 	vfio_set_container(g, fd);
 	vfio_set_iommu_err(EINVAL, fd, VFIO_TYPE1_NESTING_IOMMU);
-	EXPECT_EQ(EINVAL, _mdom_backend(fd));
+	EXPECT_EQ(-EINVAL, _mdom_backend(fd));
 	EXPECT_EQ(0, mdom_dbg_containers(getpid(), NULL, 0));
 	vfio_set_iommu(fd, VFIO_TYPE1v2_IOMMU);
 	expect_backend_mdom(fd);
@@ -388,10 +388,10 @@ static long module_refcnt(const char *mod)
 	return read_line(path, buf, sizeof(buf)) ? -1 : atol(buf);
 }
 
-/* delete_module(2) as rmmod calls it; the errno, or 0 if it unloaded */
+/* delete_module(2) as rmmod calls it: -errno, or 0 if it unloaded */
 static int try_unload(const char *mod)
 {
-	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? errno : 0;
+	return syscall(SYS_delete_module, mod, O_NONBLOCK) ? -errno : 0;
 }
 
 /*
@@ -416,11 +416,11 @@ TEST_F(backend, unload_refused_while_open)
 
 	err = try_unload(MDOM_MOD);
 	ASSERT_NE(0, err) TH_LOG("vfio_mdom was unloaded under a container");
-	EXPECT_EQ(EWOULDBLOCK, err);
+	EXPECT_EQ(-EWOULDBLOCK, err);
 	ASSERT_EQ(0, mdom_set_backend(&ctx->params, false));
 	err = try_unload(MDOM_MOD);
 	ASSERT_NE(0, err) TH_LOG("vfio_mdom was unloaded under a container");
-	EXPECT_EQ(EWOULDBLOCK, err);
+	EXPECT_EQ(-EWOULDBLOCK, err);
 
 	vfio_map(fd, MAP1_IOVA, MAP1_PAGES * SZ_4K, ctx->buf);
 	mdom_query(fd, &st);
@@ -462,7 +462,7 @@ TEST_F(backend, noiommu_mode)
 	g = group(_metadata, ctx, 0, 0);
 	vfio_set_container(g, fd);
 	vfio_set_iommu_err(ENODEV, fd, VFIO_NOIOMMU_IOMMU);
-	EXPECT_EQ(EINVAL, _mdom_backend(fd));
+	EXPECT_EQ(-EINVAL, _mdom_backend(fd));
 	EXPECT_EQ(0, mdom_dbg_containers(getpid(), NULL, 0));
 	vfio_set_iommu(fd, VFIO_TYPE1v2_IOMMU);
 	expect_backend_mdom(fd);
@@ -483,7 +483,7 @@ TEST_F(backend, noiommu_mode)
 	vfio_set_container(ng, fd);
 	vfio_set_iommu_err(ENODEV, fd, VFIO_TYPE1v2_IOMMU);
 	vfio_set_iommu(fd, VFIO_NOIOMMU_IOMMU);
-	EXPECT_EQ(ENOTTY, _mdom_backend(fd));
+	EXPECT_EQ(-ENOTTY, _mdom_backend(fd));
 	vfio_unset_container(ng);
 	close(ng);
 }

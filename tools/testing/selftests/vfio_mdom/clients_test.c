@@ -33,7 +33,6 @@
 #include <sys/stat.h>
 
 #include "mdom_test.h"
-#include "qemu_utils.h"
 #include "payload/pattern.h"
 
 #define PAYLOAD_ELF		"payload/edu_payload.elf"
@@ -331,7 +330,7 @@ static int payload_path(char *path, size_t size)
 static int guest_start(struct qemu_vm *vm, const struct edu_dev *edu,
 		       const struct guest_cfg *cfg, const char *serial_sock)
 {
-	char qmp[160], ser[160], kernel[300], dev[2][96];
+	char qmp[160], ser[160], kernel[300], dev[2][192];
 	const char *argv[48];
 	unsigned int a = 0, i;
 	pid_t pid;

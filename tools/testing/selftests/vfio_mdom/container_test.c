@@ -25,7 +25,7 @@
  * outlives the container.
  *
  * VFIO_MDOM_TEST_BACKEND=type1 runs the same tests on the kernel's type1
- * (mdom_utils.h), leaving out the checks of vfio-mdom's own interfaces.
+ * (lib/mdom.c), leaving out the checks of vfio-mdom's own interfaces.
  */
 #include <pthread.h>
 #include <sys/resource.h>
@@ -96,12 +96,6 @@ FIXTURE_VARIANT_ADD(container, three_domains)
 	.edu = true,
 };
 
-/* The byte at offset @off of the fixture's buffer. */
-static uint8_t pattern(size_t off)
-{
-	return (uint8_t)(off * 7 + (off >> 12) * 13 + 1);
-}
-
 static int mock_test_dev(struct test_dev *d, int inst, int idx)
 {
 	struct mock_dev md;
@@ -165,7 +159,7 @@ FIXTURE_SETUP(container)
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, t->buf);
 	for (off = 0; off < BUF_PAGES * t->pg; off++)
-		t->buf[off] = pattern(off);
+		t->buf[off] = pattern_byte(1, off);
 }
 
 FIXTURE_TEARDOWN(container)
@@ -490,7 +484,7 @@ TEST_F(container, detach_one_then_all)
 		  mock_counter(MOCK_TRANSLATIONS_LIVE, -1));
 	if (t->mdom)
 		EXPECT_EQ(0, mdom_dbg_containers(getpid(), NULL, 0));
-	EXPECT_EQ(EINVAL, _mdom_backend(t->fd));
+	EXPECT_EQ(-EINVAL, _mdom_backend(t->fd));
 	vfio_map_err(EINVAL, t->fd, 3 * SZ_1M, t->pg, t->buf, VFIO_RW);
 	vfio_unmap_err(EINVAL, t->fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL);
 
@@ -540,7 +534,7 @@ TEST_F(container, replay_fails_halfway)
 	ASSERT_EQ(0, mock_counters(d->inst, &c0));
 
 	ASSERT_EQ(0, mock_fail_nth_map(d->inst, 3, -EIO));
-	EXPECT_EQ(EIO, _vfio_set_container(t->gfd[late], t->fd));
+	EXPECT_EQ(-EIO, _vfio_set_container(t->gfd[late], t->fd));
 	ASSERT_EQ(0, mock_fail_nth_map(d->inst, 0, 0));
 	ASSERT_EQ(0, mock_counters(d->inst, &c1));
 	/*
@@ -818,7 +812,7 @@ TEST_F(container, bad_groups)
 	vfio_set_container(t->gfd[SPARE(t)], other);
 	EXPECT_EQ(-EINVAL, vfio_device_fd(t->gfd[SPARE(t)],
 					  t->devs[SPARE(t)].name));
-	EXPECT_EQ(EINVAL, _mdom_backend(other));
+	EXPECT_EQ(-EINVAL, _mdom_backend(other));
 	vfio_unset_container(t->gfd[SPARE(t)]);
 	close(other);
 
@@ -856,7 +850,7 @@ TEST_F(container, query_argsz)
 
 	attach(_metadata, t, 0);
 	if (!t->mdom) {
-		EXPECT_EQ(ENOTTY, _mdom_query(t->fd, &st));
+		EXPECT_EQ(-ENOTTY, _mdom_query(t->fd, &st));
 		return;
 	}
 	attach(_metadata, t, SPARE(t));
@@ -928,11 +922,11 @@ TEST_F(container, get_info)
 
 	info = (void *)buf;
 	/* No IOMMU driver yet: VFIO's EINVAL */
-	EXPECT_EQ(EINVAL, _vfio_get_info(t->fd, buf, sizeof(*info)));
+	EXPECT_EQ(-EINVAL, _vfio_get_info(t->fd, buf, sizeof(*info)));
 
 	attach_all(_metadata, t);
 	vfio_map(t->fd, SZ_1M, 2 * t->pg, t->buf);
-	EXPECT_EQ(EINVAL, _vfio_get_info(t->fd, buf, VFIO_INFO_MINSZ - 1));
+	EXPECT_EQ(-EINVAL, _vfio_get_info(t->fd, buf, VFIO_INFO_MINSZ - 1));
 	if (t->mdom) {
 		mdom_query(t->fd, &st);
 		for (i = 0; i < st.q.num_domains; i++) {
@@ -1141,11 +1135,11 @@ TEST_F(container, exit_releases_everything)
 		r.pins_before = foll_pins_stable();
 		fd = vfio_open_container();
 		if (fd < 0)
-			child_fail(p[1], &r, 1, -fd);
+			child_fail(p[1], &r, 1, fd);
 		for (i = 0; i <= SPARE(t); i++) {
 			gfd = vfio_open_group(t->devs[i].group);
 			if (gfd < 0)
-				child_fail(p[1], &r, 2, -gfd);
+				child_fail(p[1], &r, 2, gfd);
 			r.err = vfio_attach(fd, gfd, !i, VFIO_TYPE1v2_IOMMU);
 			if (r.err)
 				child_fail(p[1], &r, 3, r.err);
@@ -1173,7 +1167,7 @@ TEST_F(container, exit_releases_everything)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status)) {
-		TH_LOG("child failed at step %d: %s", r.step, strerror(r.err));
+		TH_LOG("child failed at step %d: %s", r.step, strerror(-r.err));
 	}
 
 	/* The child's own figures: 48 pages pinned once, charged once */
@@ -1224,7 +1218,7 @@ TEST_F(container, set_iommu_rules)
 	vfio_unmap_err(EINVAL, t->fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL);
 	EXPECT_EQ(-1, ioctl(t->fd, VFIO_IOMMU_GET_INFO, &info));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(EINVAL, _mdom_backend(t->fd));
+	EXPECT_EQ(-EINVAL, _mdom_backend(t->fd));
 	EXPECT_EQ(1, vfio_check_extension(t->fd, VFIO_TYPE1_IOMMU));
 	EXPECT_EQ(1, vfio_check_extension(t->fd, VFIO_TYPE1v2_IOMMU));
 	/* Not without a group */

@@ -18,7 +18,7 @@
  * VFIO_MDOM_TEST_BACKEND=type1 runs it on type1 (query checks left out).
  *
  * The ram_pfnmap fixture maps what is VM_PFNMAP but ordinary RAM
- * (dmabuf_utils.h: a udmabuf over a memfd, a vgem dumb buffer) into a
+ * (lib/dmabuf.c: a udmabuf over a memfd, a vgem dumb buffer) into a
  * container of one edu device: EFAULT, as type1 answers, with nothing
  * mapped, pinned or charged, whether its pages are there yet or not and
  * whether the range starts, ends or passes through that memory (its
@@ -28,9 +28,7 @@
  * tools/vm/stock/selftests runs it on Debian's kernel too (-f ram_pfnmap).
  */
 #include "mdom_test.h"
-#include "dmabuf_utils.h"
 
-#define PG		4096ULL
 #define IOVA_RAM	SZ_1M		/* 4 pages of RAM */
 #define RAM_PAGES	4
 #define IOVA_BAR	0x8000000ULL	/* edu A's BAR0, below edu's 28 bits */

@@ -28,7 +28,6 @@
 
 #include "mdom_test.h"
 
-#define PG		4096ULL
 #define BUF_PAGES	128
 /* Mapping A: 96 pages (two bitmap words), B: 16 pages, 1 MiB further on */
 #define IOVA_A		SZ_1M
@@ -279,8 +278,8 @@ TEST_F(dirty, stop_then_start_from_clean)
 	vfio_dirty_start(t->fd);
 	dev_write(_metadata, t, 0, IOVA_A + 5 * PG, 4, 1);
 	vfio_dirty_stop(t->fd);
-	EXPECT_EQ(EINVAL, _vfio_dirty_get(t->fd, IOVA_A, PAGES_A * PG, PG,
-					  t->bitmap, sizeof(t->bitmap)));
+	EXPECT_EQ(-EINVAL, _vfio_dirty_get(t->fd, IOVA_A, PAGES_A * PG, PG,
+					   t->bitmap, sizeof(t->bitmap)));
 	dev_write(_metadata, t, 0, IOVA_A + 7 * PG, 4, 2);
 	vfio_dirty_start(t->fd);
 	ASSERT_EQ(VFIO_MDOM_DIRTY_IOMMU, dirty_mode(_metadata, t));

@@ -22,11 +22,10 @@
  *
  * Every test ends with nothing pinned or charged and the mock IOMMU's
  * error counters and gauges unchanged. VFIO_MDOM_TEST_BACKEND=type1 runs
- * the same on type1 (mdom_utils.h).
+ * the same on type1 (lib/mdom.c).
  */
 #include "mdom_test.h"
 
-#define PG		4096ULL
 #define BUF_PAGES	32
 /* Every buffer is two pages so that transfers can cross a page boundary. */
 #define BUF_A		0
@@ -77,24 +76,10 @@ static uint8_t *buf_at(struct edu_ctx *ctx, unsigned int page)
 	return ctx->buf + page * PG;
 }
 
-/* The byte at offset @i of the pattern of seed @seed (1 to 7) */
-static uint8_t pattern(size_t i, uint8_t seed)
-{
-	return (uint8_t)(((i % 31) << 3) | (seed & 7));
-}
-
-/*
- * Fill buffer @page with the pattern of @seed: never 0, and never equal to
- * another seed's byte at the same offset, so a byte tells which buffer it
- * came from.
- */
+/* Fill buffer @page with the pattern of @seed (pattern_fill()). */
 static void fill(struct edu_ctx *ctx, unsigned int page, uint8_t seed)
 {
-	uint8_t *p = buf_at(ctx, page);
-	size_t i;
-
-	for (i = 0; i < BUF_SIZE; i++)
-		p[i] = pattern(i, seed);
+	pattern_fill(buf_at(ctx, page), BUF_SIZE, seed);
 }
 
 FIXTURE_SETUP(edu)
@@ -426,7 +411,7 @@ TEST_F_TIMEOUT(edu, read_only_mapping, 180)
 	ASSERT_EQ(0, edu_write_ram(&ctx->edu[0], 0, IOVA_R + XFER_OFF,
 				   XFER_LEN));
 	for (i = 0; i < BUF_SIZE; i++) {
-		ASSERT_EQ(pattern(i, 4), r[i]) {
+		ASSERT_EQ(pattern_byte(4, i), r[i]) {
 			TH_LOG("byte %zu of the read-only buffer changed", i);
 		}
 	}

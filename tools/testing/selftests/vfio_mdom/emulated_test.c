@@ -28,9 +28,10 @@
  * unpinning from dma_unmap() (Documentation/mock_iommu.rst) keeps this
  * from running against type1.
  */
+#include <sys/wait.h>
+
 #include "mdom_test.h"
 
-#define PG		4096ULL
 #define BUF_PAGES	16
 #define IOVA_A		SZ_1M		/* 8 pages, read-write */
 #define PAGES_A		8
@@ -261,6 +262,43 @@ TEST_F(emu, pin_rw_unpin)
 }
 
 /*
+ * vfio_dma_rw() called in a task of another process (a driver serving a
+ * request of another process): type1 answers EFAULT, vfio-mdom copies to
+ * and from the mapping's pages, pinned (with the edu) or not (alone), as
+ * for a kernel thread (divergence dma-rw-other-mm).
+ */
+TEST_F(emu, dma_rw_from_another_process)
+{
+	struct ectx *t = &self->t;
+	uint8_t data[64], got[64];
+	int status;
+	pid_t pid;
+
+	open_device(_metadata, t);
+	memset(data, 0x5c, sizeof(data));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Its copy of the buffer holds what this process's held */
+		if (mock_emu_dma(EMU, IOVA_B + 8, got, sizeof(got), false))
+			_exit(1);
+		if (memcmp(got, t->buf + PAGE_B * PG + 8, sizeof(got)))
+			_exit(2);
+		if (mock_emu_dma(EMU, IOVA_A + PG - 16, data, sizeof(data),
+				 true))
+			_exit(3);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("1: read failed, 2: wrong data, 3: write failed");
+	/* The write went to the mapping's pages: this process's memory */
+	EXPECT_EQ(0, memcmp(t->buf + PG - 16, data, sizeof(data)));
+	EXPECT_EQ(0x20 + 2, t->buf[2 * PG]);
+}
+
+/*
  * Unmapping pinned pages: the device is asked (dma_unmap() with the
  * mapping's range) and has let go of them when the unmap returns; a
  * mapping the device holds nothing of goes without asking.
@@ -309,8 +347,8 @@ TEST_F_TIMEOUT(emu, unmap_kept_pinned, 120)
 	ASSERT_EQ(0, mock_emu_pin(EMU, IOVA_A + PG, 2, "rw"));
 	ASSERT_EQ(0, mock_emu_keep_on_unmap(EMU, true));
 	t0 = now_ms();
-	EXPECT_EQ(EBUSY, _vfio_unmap(t->fd, IOVA_A, PAGES_A * PG, 0,
-				     &unmapped));
+	EXPECT_EQ(-EBUSY, _vfio_unmap(t->fd, IOVA_A, PAGES_A * PG, 0,
+				      &unmapped));
 	waited = now_ms() - t0;
 	TH_LOG("EBUSY after %llu ms", ULL(waited));
 	EXPECT_LE(9000, waited);

@@ -159,7 +159,7 @@ struct nth;
 
 /*
  * A scenario: @prepare builds the state before the call (no failure
- * injected), @op makes the call and returns 0 or its errno, @check (if
+ * injected), @op makes the call and returns 0 or -errno, @check (if
  * any) checks what only the scenario knows after the call, injected or
  * not, before everything is closed.
  */
@@ -256,14 +256,14 @@ static int run_container(struct nth *t, unsigned int k, unsigned long type)
 {
 	t->r.c[k] = vfio_open_container();
 	t->r.type[k] = type;
-	return t->r.c[k] < 0 ? -t->r.c[k] : 0;
+	return t->r.c[k] < 0 ? t->r.c[k] : 0;
 }
 
 static int run_group(struct nth *t, enum role role)
 {
 	if (t->r.g[role] < 0)
 		t->r.g[role] = vfio_open_group(t->dev[role].group);
-	return t->r.g[role] < 0 ? -t->r.g[role] : 0;
+	return t->r.g[role] < 0 ? t->r.g[role] : 0;
 }
 
 /* Group @which joins container @k (the first one sets the IOMMU). */
@@ -302,7 +302,7 @@ static int run_maps(struct nth *t, unsigned int k)
 static int run_emu_open(struct nth *t)
 {
 	t->r.emu_fd = vfio_device_fd(t->r.g[EMU0], t->dev[EMU0].name);
-	return t->r.emu_fd < 0 ? -t->r.emu_fd : 0;
+	return t->r.emu_fd < 0 ? t->r.emu_fd : 0;
 }
 
 /* ---- the scenarios --------------------------------------------------------- */
@@ -660,8 +660,8 @@ static int prep_dirtied(struct nth *t)
 	uint8_t b = 0x5a;
 
 	return prep_dirty_capable(t) ?: op_dirty_start(t) ?:
-	       -mock_dma_write(t->dev[MOCK10].name, IOVA_A + t->pg, &b, 1) ?:
-	       -mock_dma_write(t->dev[MOCK10].name, IOVA_A + 5 * t->pg, &b, 1);
+	       mock_dma_write(t->dev[MOCK10].name, IOVA_A + t->pg, &b, 1) ?:
+	       mock_dma_write(t->dev[MOCK10].name, IOVA_A + 5 * t->pg, &b, 1);
 }
 
 static int dirty_read(struct nth *t, uint64_t *bitmap)
@@ -740,7 +740,7 @@ static int prep_emu_pin(struct nth *t)
 
 static int op_emu_pin(struct nth *t)
 {
-	return -mock_emu_pin(0, IOVA_A, 4, "rw");
+	return mock_emu_pin(0, IOVA_A, 4, "rw");
 }
 
 static const struct scenario sc_emu_pin = {
@@ -1440,7 +1440,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 1200)
 	ASSERT_EQ(0, sc->prepare(t)) TH_LOG("preparing %s", sc->what);
 	ASSERT_EQ(0, snap_take(t, &t->before, -1));
 	ret = sc->op(t);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", sc->what, strerror(ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", sc->what, strerror(-ret));
 	ASSERT_EQ(0, snap_take(t, &t->ref, -1));
 	t->ref_out = t->r.out;
 	memcpy(t->ref_bitmap, t->r.bitmap, sizeof(t->ref_bitmap));
@@ -1460,16 +1460,16 @@ TEST_F_TIMEOUT(fail_nth, sweep, 1200)
 		ASSERT_LE(0, left);
 
 		if (ret) {
-			count_errno(t, ret);
-			EXPECT_EQ(ENOMEM, ret) {
+			count_errno(t, -ret);
+			EXPECT_EQ(-ENOMEM, ret) {
 				TH_LOG("%s: allocation %u failed: %s", sc->what,
-				       n, strerror(ret));
+				       n, strerror(-ret));
 			}
 			ASSERT_EQ(0, snap_take(t, &t->after, t->before.pins));
 			EXPECT_TRUE(snap_same(&t->before, &t->after, true, why,
 					      sizeof(why))) {
 				TH_LOG("%s: allocation %u failed (%s), yet the state changed: %s",
-				       sc->what, n, strerror(ret), why);
+				       sc->what, n, strerror(-ret), why);
 			}
 		} else {
 			if (!left)
@@ -1497,7 +1497,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 1200)
 		run_close(&t->r);
 		EXPECT_TRUE(run_clean(t, why, sizeof(why))) {
 			TH_LOG("%s: allocation %u failed (%s): once closed, %s",
-			       sc->what, n, ret ? strerror(ret) : "succeeded",
+			       sc->what, n, ret ? strerror(-ret) : "succeeded",
 			       why);
 		}
 		t->runs++;

@@ -7,7 +7,7 @@
  * kernel's Intel driver builds for the domain of an edu device; the
  * kernel prints that table in debugfs (IOMMU_DEBUGFS,
  * INTEL_IOMMU_DEBUGFS: iommu/intel/<BDF>/domain_translation_struct,
- * intel_pt_read() in edu_utils.h). After vfio-mdom replays a container's
+ * intel_pt_read() in lib/edu.c). After vfio-mdom replays a container's
  * mappings into a new Intel domain, every page of every mapping must be
  * there, pointing at the physical page of the user's memory (from
  * /proc/self/pagemap), readable, writable only if mapped so, snooped if
@@ -22,7 +22,6 @@
  */
 #include "mdom_test.h"
 
-#define PG		4096ULL
 /* IOVAs: below the edu's 28-bit DMA limit, 2 MiB aligned */
 #define IOVA_SMALL	0x200000ULL
 #define IOVA_RO		0x400000ULL
@@ -97,10 +96,7 @@ static void region_init(struct region *r, const char *name, uint64_t iova,
 /* Touch every page (a distinct byte pattern), then read its addresses. */
 static int region_fill(struct region *r, uint8_t seed)
 {
-	size_t i;
-
-	for (i = 0; i < r->len; i++)
-		r->mem[i] = (uint8_t)(i * 13 + (i >> 12) + seed);
+	pattern_fill(r->mem, r->len, seed);
 	r->phys = calloc(r->len / PG, sizeof(*r->phys));
 	if (!r->phys)
 		return -ENOMEM;
@@ -182,7 +178,7 @@ FIXTURE_SETUP(intel)
 	r[HUGE].mem = r[HUGE].area;
 
 	for (i = 0; i < NR_REGIONS; i++)
-		ASSERT_EQ(0, region_fill(&r[i], 0x10 * (i + 1)));
+		ASSERT_EQ(0, region_fill(&r[i], i + 1));
 	ASSERT_TRUE(region_huge(&r[THP])) {
 		TH_LOG("the THP region is not backed by 2 MiB pages (transparent_hugepage off?)");
 	}

@@ -72,30 +72,6 @@ FIXTURE(lifecycle)
 	struct lctx t;
 };
 
-static uint8_t pattern(uint8_t seed, size_t off)
-{
-	return (uint8_t)(seed + off * 7 + (off >> 12) * 13);
-}
-
-static void fill(uint8_t *p, size_t len, uint8_t seed)
-{
-	size_t off;
-
-	for (off = 0; off < len; off++)
-		p[off] = pattern(seed, off);
-}
-
-/* The first offset of @p that does not hold @seed's pattern, or -1 */
-static long mismatch(const uint8_t *p, size_t len, uint8_t seed)
-{
-	size_t off;
-
-	for (off = 0; off < len; off++)
-		if (p[off] != pattern(seed, off))
-			return off;
-	return -1;
-}
-
 FIXTURE_SETUP(lifecycle)
 {
 	struct lctx *t = &self->t;
@@ -117,7 +93,7 @@ FIXTURE_SETUP(lifecycle)
 	ASSERT_NE(MAP_FAILED, t->buf);
 	/* Small pages of its own: the fork copies them page by page */
 	madvise(t->buf, BUF_PAGES * t->pg, MADV_NOHUGEPAGE);
-	fill(t->buf, BUF_PAGES * t->pg, SEED_PARENT);
+	pattern_fill(t->buf, BUF_PAGES * t->pg, SEED_PARENT);
 	t->kmsg = kmsg_open();
 	ASSERT_LE(0, t->kmsg);
 	leak_mark(&t->mark);
@@ -167,7 +143,7 @@ static void expect_device_sees(struct __test_metadata *_metadata,
 
 	ASSERT_NE(NULL, view);
 	EXPECT_EQ(0, mock_dma_read(t->dev.name, iova, view, len));
-	EXPECT_EQ(-1, mismatch(view, len, seed)) {
+	EXPECT_EQ(-1, pattern_mismatch(view, len, seed)) {
 		TH_LOG("the device reads another pattern at 0x%llx",
 		       ULL(iova));
 	}
@@ -232,10 +208,10 @@ TEST_F(lifecycle, fork_after_map)
 		memset(&r, 0, sizeof(r));
 		r.vmlck = vmlck_kb();
 		r.err = pagemap_phys(t->buf, FORK_PAGES, r.phys);
-		r.mismatch = mismatch(t->buf, len, SEED_PARENT);
+		r.mismatch = pattern_mismatch(t->buf, len, SEED_PARENT);
 		if (r.mismatch < 0) {
-			fill(t->buf, len, SEED_CHILD);
-			r.mismatch = mismatch(t->buf, len, SEED_CHILD);
+			pattern_fill(t->buf, len, SEED_CHILD);
+			r.mismatch = pattern_mismatch(t->buf, len, SEED_CHILD);
 		}
 		if (write(report[1], &r, sizeof(r)) != sizeof(r))
 			_exit(2);
@@ -265,7 +241,7 @@ TEST_F(lifecycle, fork_after_map)
 	expect_pins(t->mark.pins + FORK_PAGES);
 	/* The child wrote its copy: neither the device nor we see it */
 	expect_device_sees(_metadata, t, IOVA_A, len, SEED_PARENT);
-	EXPECT_EQ(-1, mismatch(t->buf, len, SEED_PARENT));
+	EXPECT_EQ(-1, pattern_mismatch(t->buf, len, SEED_PARENT));
 
 	ASSERT_EQ(1, write(go[1], "g", 1));
 	close(go[1]);
@@ -277,7 +253,7 @@ TEST_F(lifecycle, fork_after_map)
 	expect_device_sees(_metadata, t, IOVA_A, len, SEED_PARENT);
 
 	/* The pinned pages are ours: our writes reach the device, ... */
-	fill(t->buf, len, SEED_AFTER);
+	pattern_fill(t->buf, len, SEED_AFTER);
 	ASSERT_EQ(0, pagemap_phys(t->buf, FORK_PAGES, after));
 	for (i = 0; i < FORK_PAGES; i++) {
 		EXPECT_EQ(phys[i], after[i]) {
@@ -288,10 +264,10 @@ TEST_F(lifecycle, fork_after_map)
 	/* ... and the device's writes reach us */
 	dev_data = malloc(len);
 	ASSERT_NE(NULL, dev_data);
-	fill(dev_data, len, SEED_DEVICE);
+	pattern_fill(dev_data, len, SEED_DEVICE);
 	EXPECT_EQ(0, mock_dma_write(t->dev.name, IOVA_A, dev_data, len));
 	free(dev_data);
-	EXPECT_EQ(-1, mismatch(t->buf, len, SEED_DEVICE));
+	EXPECT_EQ(-1, pattern_mismatch(t->buf, len, SEED_DEVICE));
 	EXPECT_EQ(vmlck + (long)(len / 1024), vmlck_kb());
 	expect_pins(t->mark.pins + FORK_PAGES);
 
@@ -337,17 +313,17 @@ static void scm_child(int sock, size_t pg)
 	r.step = 1;
 	fd = recv_fd(sock);
 	if (fd < 0) {
-		r.err = -fd;
+		r.err = fd;
 		goto out;
 	}
 	r.step = 2;
 	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
-		r.err = errno;
+		r.err = -errno;
 		goto out;
 	}
-	fill(mem, len, SEED_CHILD);
+	pattern_fill(mem, len, SEED_CHILD);
 	r.vmlck_before = vmlck_kb();
 	r.step = 3;
 	r.err = _vfio_map(fd, IOVA_B, len, mem, VFIO_RW);
@@ -361,7 +337,7 @@ static void scm_child(int sock, size_t pg)
 			_exit(3);
 		if (c != SCM_CHECK_UNMAP)
 			_exit(0);	/* what is still mapped stays */
-		r.mismatch = mismatch(mem, pg, SEED_DEVICE);
+		r.mismatch = pattern_mismatch(mem, pg, SEED_DEVICE);
 		r.step = 4;
 		r.err = _vfio_unmap(fd, IOVA_B, len, 0, NULL);
 		if (!r.err)
@@ -380,7 +356,7 @@ static void scm_recv(struct __test_metadata *_metadata, int sock,
 	ASSERT_EQ(sizeof(*r), read(sock, r, sizeof(*r)));
 	ASSERT_EQ(0, r->step) {
 		TH_LOG("the other process failed at step %d: %s", r->step,
-		       strerror(r->err));
+		       strerror(-r->err));
 	}
 }
 
@@ -469,7 +445,7 @@ TEST_F(lifecycle, scm_rights_map_by_other_process)
 	/* The device writes the other process's page; it unmaps */
 	dev_data = malloc(t->pg);
 	ASSERT_NE(NULL, dev_data);
-	fill(dev_data, t->pg, SEED_DEVICE);
+	pattern_fill(dev_data, t->pg, SEED_DEVICE);
 	EXPECT_EQ(0, mock_dma_write(t->dev.name, IOVA_B, dev_data, t->pg));
 	free(dev_data);
 	c = SCM_CHECK_UNMAP;
@@ -569,25 +545,25 @@ static void exec_child(struct lctx *t, int report, int stdin_fd)
 
 	r.fd = vfio_open_container();
 	if (r.fd < 0)
-		exec_fail(report, &r, 1, -r.fd);
+		exec_fail(report, &r, 1, r.fd);
 	r.gfd = vfio_open_group(t->dev.group);
 	if (r.gfd < 0)
-		exec_fail(report, &r, 2, -r.gfd);
+		exec_fail(report, &r, 2, r.gfd);
 	err = vfio_attach(r.fd, r.gfd, true, VFIO_TYPE1v2_IOMMU);
 	if (err)
 		exec_fail(report, &r, 3, err);
-	fill(t->buf, EXEC_PAGES * t->pg, SEED_CHILD);
+	pattern_fill(t->buf, EXEC_PAGES * t->pg, SEED_CHILD);
 	err = _vfio_map(r.fd, IOVA_A, EXEC_PAGES * t->pg, t->buf, VFIO_RW);
 	if (err)
 		exec_fail(report, &r, 4, err);
 	if (fcntl(r.fd, F_SETFD, 0) || fcntl(r.gfd, F_SETFD, 0))
-		exec_fail(report, &r, 5, errno);
+		exec_fail(report, &r, 5, -errno);
 	if (dup2(stdin_fd, STDIN_FILENO) < 0)
-		exec_fail(report, &r, 6, errno);
+		exec_fail(report, &r, 6, -errno);
 	if (write(report, &r, sizeof(r)) != sizeof(r))
 		_exit(2);
 	execl("/bin/cat", "cat", (char *)NULL);
-	exec_fail(report, &r, 7, errno);
+	exec_fail(report, &r, 7, -errno);
 }
 
 TEST_F(lifecycle, exec_with_live_maps)
@@ -615,11 +591,11 @@ TEST_F(lifecycle, exec_with_live_maps)
 	ASSERT_EQ(sizeof(r), read(report[0], &r, sizeof(r)));
 	ASSERT_EQ(0, r.step) {
 		TH_LOG("the child failed at step %d: %s", r.step,
-		       strerror(r.err));
+		       strerror(-r.err));
 	}
 	/* EOF: the child's end went with the exec; a report: exec failed */
 	EXPECT_EQ(0, read(report[0], &r, sizeof(r))) {
-		TH_LOG("exec failed at step %d: %s", r.step, strerror(r.err));
+		TH_LOG("exec failed at step %d: %s", r.step, strerror(-r.err));
 	}
 	close(report[0]);
 	snprintf(path, sizeof(path), "/proc/%d/comm", t->child);

@@ -1,27 +1,62 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vfio-mdom selftests: what every selftest includes, the harness and the
- * helper headers, plus the check every test ends with: nothing leaked.
+ * vfio-mdom selftests: what every selftest includes, the harness and
+ * libvfio_mdom (tools/lib, see libvfio_mdom.mk), plus what only tests
+ * need: the asserting wrappers of the library's functions and the check
+ * every test ends with, nothing leaked.
  *
- *   sys_utils.h    files, debugfs lines, module parameters, pinned memory
- *   vfio_utils.h   the VFIO container, groups and devices
- *   mdom_utils.h   VFIO_MDOM_QUERY, vfio-mdom's debugfs and parameters
- *   mock_utils.h   the mock IOMMU's debugfs
- *   edu_utils.h    the edu device through its VFIO device fd, kmsg
+ * The library's _vfio_xxx() returns 0 or -errno; vfio_xxx() asserts it
+ * succeeds and vfio_xxx_err(ERRNO, ...) expects it to fail with ERRNO
+ * (positive, as the errno a VMM sees), in the manner of iommufd's
+ * test_cmd_xxx() and test_err_xxx(). They need the harness's _metadata: a
+ * TEST/TEST_F body or a helper given it.
  */
 #ifndef _VFIO_MDOM_MDOM_TEST_H
 #define _VFIO_MDOM_MDOM_TEST_H
 
 #include "kselftest_harness.h"
 
-#include "sys_utils.h"
-#include "vfio_utils.h"
-#include "mdom_utils.h"
-#include "mock_utils.h"
-#include "edu_utils.h"
+#include <libvfio_mdom.h>
+
+#define vfio_set_container(group_fd, container) \
+	ASSERT_EQ(0, _vfio_set_container(group_fd, container))
+#define vfio_set_container_err(err, group_fd, container) \
+	EXPECT_EQ(-(err), _vfio_set_container(group_fd, container))
+#define vfio_unset_container(group_fd) \
+	ASSERT_EQ(0, _vfio_unset_container(group_fd))
+#define vfio_unset_container_err(err, group_fd) \
+	EXPECT_EQ(-(err), _vfio_unset_container(group_fd))
+#define vfio_set_iommu(container, type) \
+	ASSERT_EQ(0, _vfio_set_iommu(container, type))
+#define vfio_set_iommu_err(err, container, type) \
+	EXPECT_EQ(-(err), _vfio_set_iommu(container, type))
+#define vfio_map(container, iova, size, vaddr) \
+	ASSERT_EQ(0, _vfio_map(container, iova, size, vaddr, VFIO_RW))
+#define vfio_map_err(err, container, iova, size, vaddr, flags) \
+	EXPECT_EQ(-(err), _vfio_map(container, iova, size, vaddr, flags))
+/* Unmap [@iova, +@size): it must succeed and remove exactly @size bytes. */
+#define vfio_unmap(container, iova, size) do {				\
+	uint64_t __unmapped = 0, __size = (size);			\
+									\
+	ASSERT_EQ(0, _vfio_unmap(container, iova, __size, 0,		\
+				 &__unmapped));				\
+	ASSERT_EQ(__size, __unmapped);					\
+} while (0)
+#define vfio_unmap_all(container) \
+	ASSERT_EQ(0, _vfio_unmap(container, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, \
+				 NULL))
+#define vfio_unmap_err(err, container, iova, size, flags) \
+	EXPECT_EQ(-(err), _vfio_unmap(container, iova, size, flags, NULL))
+#define vfio_dirty_start(container) \
+	ASSERT_EQ(0, _vfio_dirty_ctl(container, \
+				     VFIO_IOMMU_DIRTY_PAGES_FLAG_START))
+#define vfio_dirty_stop(container) \
+	ASSERT_EQ(0, _vfio_dirty_ctl(container, \
+				     VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP))
+#define mdom_query(container, st) ASSERT_EQ(0, _mdom_query(container, st))
 
 /*
- * The driver serving @container must be @want: 0 for vfio-mdom, ENOTTY
+ * The driver serving @container must be @want: 0 for vfio-mdom, -ENOTTY
  * for type1 (_mdom_backend()).
  */
 static inline void expect_backend(struct __test_metadata *_metadata,
@@ -31,7 +66,7 @@ static inline void expect_backend(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(want, got) {
 		TH_LOG("the container is served by %s, not by %s",
-		       !got ? "vfio-mdom" : got == ENOTTY ? "type1" : "nobody",
+		       !got ? "vfio-mdom" : got == -ENOTTY ? "type1" : "nobody",
 		       !want ? "vfio-mdom" : "type1");
 	}
 }
@@ -39,7 +74,7 @@ static inline void expect_backend(struct __test_metadata *_metadata,
 #define expect_backend_mdom(container) \
 	expect_backend(_metadata, container, 0)
 #define expect_backend_type1(container) \
-	expect_backend(_metadata, container, ENOTTY)
+	expect_backend(_metadata, container, -ENOTTY)
 
 /*
  * What must come back once a test's containers are gone: the pages the

@@ -4,7 +4,7 @@
  *
  * Every operation is played on a type1 container and on a vfio-mdom
  * container, both from /dev/vfio/vfio, over the same kinds of devices
- * (oracle_utils.h explains the two sides and how vfio_backend picks each
+ * (oracle.h explains the two sides and how vfio_backend picks each
  * one's driver) and the answers, the mock domains' translations and a
  * model of the mappings are compared. The hand-written scenarios walk the rules
  * of the type1 ABI one by one; "random" plays thousands of operations from
@@ -26,8 +26,7 @@
  * dma_entry_limit for a while and restores them.
  */
 #include "mdom_test.h"
-#include "oracle_utils.h"
-#include "dmabuf_utils.h"
+#include <libvfio_mdom/oracle.h>
 
 #define DIV_ANY_KNOWN	(-2)	/* DIV_NONE or an intended divergence */
 
@@ -84,7 +83,8 @@ FIXTURE_TEARDOWN(oracle)
 
 /*
  * One step, expecting the comparison @want_div (DIV_NONE, an intended
- * divergence, or DIV_ANY_KNOWN) and, if @want_err >= 0, vfio-mdom's errno.
+ * divergence, or DIV_ANY_KNOWN) and, if @want_err >= 0, vfio-mdom's errno
+ * (positive: the answer is -@want_err).
  * Returns vfio-mdom's answer.
  */
 static struct oracle_res ostep(struct __test_metadata *_metadata,
@@ -111,9 +111,9 @@ static struct oracle_res ostep(struct __test_metadata *_metadata,
 		}
 	}
 	if (want_err >= 0) {
-		EXPECT_EQ(want_err, m.err) {
-			TH_LOG("%s: vfio-mdom %s, type1 %s", s, strerror(m.err),
-			       strerror(t.err));
+		EXPECT_EQ(-want_err, m.err) {
+			TH_LOG("%s: vfio-mdom %s, type1 %s", s, strerror(-m.err),
+			       strerror(-t.err));
 		}
 	}
 	return m;
@@ -253,7 +253,7 @@ TEST_F_TIMEOUT(oracle, map_not_user_memory, 300)
 }
 
 /*
- * Ordinary RAM behind a VM_PFNMAP mmap (dmabuf_utils.h: udmabuf, vgem):
+ * Ordinary RAM behind a VM_PFNMAP mmap (lib/dmabuf.c: udmabuf, vgem):
  * not device memory, EFAULT, its pages there yet or not, alone or next to
  * anonymous memory, read or written.
  */
@@ -1047,6 +1047,20 @@ TEST_F_TIMEOUT(oracle, dirty_iommu_mode, 300)
 	      DIV_DIRTY_IOMMU, 0);
 	/* Nothing there: neither writes */
 	DIRTY(GET, SZ_2M, PAGES(8), BM_OK(8, 77), 0);
+	/*
+	 * A bitmap the kernel cannot write, though no page is dirty: EFAULT,
+	 * as from type1, and the unmap that would report into it unmaps
+	 * nothing. (A kernel address is type1's EINVAL, before any copy.)
+	 */
+	DIRTY(GET, SZ_1M, PAGES(78), BM(SZ_4K, BYTES(78), ORACLE_BM_NULL, 0),
+	      EFAULT);
+	DIRTY(GET, SZ_1M, PAGES(8), BM(SZ_4K, BYTES(8), ORACLE_BM_KERNEL, 0),
+	      EINVAL);
+	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_1M + PAGES(70),
+			       .size = PAGES(8), .flags = GET_DIRTY,
+			       .bm = BM(SZ_4K, BYTES(8), ORACLE_BM_NULL, 0)),
+	      DIV_NONE, EFAULT);
+	CHECK();
 	ostep(_metadata, o, OP(.kind = OP_UNMAP, .iova = SZ_1M + PAGES(70),
 			       .size = PAGES(8), .flags = GET_DIRTY,
 			       .bm = BM_OK(8, 1)),
@@ -1132,7 +1146,7 @@ TEST_F_TIMEOUT(oracle, dirty_pages, 300)
 
 /* What a container answers to CHECK_EXTENSION and GET_INFO */
 struct answers {
-	int err;		/* of setting the container up */
+	int err;		/* of setting the container up: 0, -errno */
 	int ext[13];		/* CHECK_EXTENSION 0..12 */
 	int info_err;
 	struct oracle_info info;
@@ -1146,7 +1160,7 @@ static void answers_info(int fd, int *err, struct oracle_info *info)
 	uint32_t len;
 
 	memset(info, 0, sizeof(*info));
-	*err = -vfio_get_info_all(fd, &raw, &len);
+	*err = vfio_get_info_all(fd, &raw, &len);
 	if (*err)
 		return;
 	oracle_parse_info((const uint8_t *)raw, len, info);
@@ -1168,15 +1182,15 @@ static void answers_of(bool mdom, const int *g, unsigned int n, void *buf,
 
 	memset(a, 0, sizeof(*a));
 	fd = vfio_open_container();
-	a->err = fd < 0 ? -fd : mdom_set_backend(&ps, mdom) ? EPERM : 0;
+	a->err = fd < 0 ? fd : mdom_set_backend(&ps, mdom) ? -EPERM : 0;
 	for (i = 0; i < n && !a->err; i++) {
 		gfd[i] = vfio_open_group(g[i]);
-		a->err = gfd[i] < 0 ? -gfd[i] :
+		a->err = gfd[i] < 0 ? gfd[i] :
 			 vfio_attach(fd, gfd[i], !i, VFIO_TYPE1v2_IOMMU);
 	}
 	params_restore(&ps);
-	if (!a->err && _mdom_backend(fd) != (mdom ? 0 : ENOTTY))
-		a->err = EPROTO;
+	if (!a->err && _mdom_backend(fd) != (mdom ? 0 : -ENOTTY))
+		a->err = -EPROTO;
 	for (i = 0; i < ARRAY_SIZE(a->ext) && !a->err; i++)
 		a->ext[i] = vfio_check_extension(fd, i);
 	if (!a->err) {

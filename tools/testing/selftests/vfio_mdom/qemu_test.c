@@ -31,7 +31,6 @@
  * nested, VmLck is guest RAM twice).
  */
 #include "mdom_test.h"
-#include "qemu_utils.h"
 
 struct qemu_ctx {
 	bool mdom;

@@ -168,17 +168,17 @@ TEST_F_TIMEOUT(release, map_while_last_group_leaves, 600)
 			t->gfd = -1;
 		}
 		ASSERT_EQ(0, pthread_join(thread, NULL));
-		EXPECT_TRUE(!m.err || m.err == EINVAL) {
+		EXPECT_TRUE(!m.err || m.err == -EINVAL) {
 			TH_LOG("round %u: the map failed with %s", round,
-			       strerror(m.err));
+			       strerror(-m.err));
 		}
 		if (leave_ms < m.end_ms)
 			overlapped++;
 		TH_LOG("round %u: map %s after %llu ms, the group left at %llu ms",
-		       round, m.err ? strerror(m.err) : "done",
+		       round, m.err ? strerror(-m.err) : "done",
 		       ULL(m.end_ms - m.start_ms), ULL(leave_ms - m.start_ms));
 		/* No IOMMU any more: VFIO answers itself. */
-		EXPECT_EQ(EINVAL, _vfio_map(t->fd, 0, 4096, t->buf, VFIO_RW));
+		EXPECT_EQ(-EINVAL, _vfio_map(t->fd, 0, 4096, t->buf, VFIO_RW));
 		close(t->fd);
 		t->fd = -1;
 		if (t->gfd >= 0) {

@@ -58,7 +58,6 @@
 
 #include "mdom_test.h"
 
-#define PG			4096ULL
 #define WIN_PAGES		256
 #define WIN_SIZE		(WIN_PAGES * PG)
 #define MAX_MAP_PAGES		8
@@ -277,10 +276,10 @@ static void *mapper_exact(void *arg)
 			a = rnd(t, WIN_PAGES - n + 1);
 			ret = _vfio_map(fd, win_iova(s, t->win, a), n * PG,
 					win_va(s, t->win, a), VFIO_RW);
-			want = model_free(t, a, n) ? 0 : EEXIST;
+			want = model_free(t, a, n) ? 0 : -EEXIST;
 			if (ret != want)
 				fail(t, "map %u+%u: %s, not %s", a, n,
-				     strerror(ret), strerror(want));
+				     strerror(-ret), strerror(-want));
 			if (!ret)
 				model_map(t, a, n);
 			t->ops[ret ? OP_MAP_EEXIST : OP_MAP]++;
@@ -299,10 +298,10 @@ static void *mapper_exact(void *arg)
 		want = model_unmap(t, a, a + n, false);
 		ret = _vfio_unmap(fd, win_iova(s, t->win, a), n * PG, 0,
 				  &unmapped);
-		if (want < 0 ? ret != EINVAL :
+		if (want < 0 ? ret != -EINVAL :
 			       ret || unmapped != (uint64_t)want * PG)
 			fail(t, "unmap %u+%u: %s, %llu pages, not %ld", a, n,
-			     strerror(ret), ULL(unmapped / PG), want);
+			     strerror(-ret), ULL(unmapped / PG), want);
 		if (!ret)
 			model_unmap(t, a, a + n, true);
 		t->ops[ret ? OP_UNMAP_EINVAL : OP_UNMAP]++;
@@ -330,8 +329,8 @@ static void *mapper_shared(void *arg)
 			if (!ret)
 				__atomic_add_fetch(&s->ledger_map[t->cont], n,
 						   __ATOMIC_RELAXED);
-			else if (ret != EEXIST)
-				fail(t, "map %u+%u: %s", a, n, strerror(ret));
+			else if (ret != -EEXIST)
+				fail(t, "map %u+%u: %s", a, n, strerror(-ret));
 			t->ops[ret ? OP_MAP_EEXIST : OP_MAP]++;
 			continue;
 		}
@@ -342,9 +341,9 @@ static void *mapper_shared(void *arg)
 		if (!ret && unmapped <= n * PG)
 			__atomic_add_fetch(&s->ledger_unmap[t->cont],
 					   unmapped / PG, __ATOMIC_RELAXED);
-		else if (ret != EINVAL)
+		else if (ret != -EINVAL)
 			fail(t, "unmap %u+%u: %s, %llu bytes", a, n,
-			     strerror(ret), ULL(unmapped));
+			     strerror(-ret), ULL(unmapped));
 		t->ops[ret ? OP_UNMAP_EINVAL : OP_UNMAP]++;
 	}
 	return NULL;
@@ -364,7 +363,7 @@ static void *unmap_all_thread(void *arg)
 		usleep(1000 * rnd(t, 20));
 		ret = _vfio_unmap(fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &unmapped);
 		if (ret)
-			fail(t, "UNMAP_ALL: %s", strerror(ret));
+			fail(t, "UNMAP_ALL: %s", strerror(-ret));
 		else
 			__atomic_add_fetch(&s->ledger_unmap[t->cont],
 					   unmapped / PG, __ATOMIC_RELAXED);
@@ -373,7 +372,7 @@ static void *unmap_all_thread(void *arg)
 		if (ret || st.q.mapped_bytes > WIN_SIZE ||
 		    st.q.pinned_pages > WIN_PAGES)
 			fail(t, "query: %s, 0x%llx bytes, %llu pinned",
-			     strerror(ret), ULL(st.q.mapped_bytes),
+			     strerror(-ret), ULL(st.q.mapped_bytes),
 			     ULL(st.q.pinned_pages));
 		t->ops[OP_OTHER]++;
 	}
@@ -431,7 +430,7 @@ static void *reader_thread(void *arg)
 		    st.q.num_groups < 1 || st.q.num_groups > 4 ||
 		    st.q.pinned_pages * PG != st.q.mapped_bytes)
 			fail(t, "query: %s: %u domains %u groups, 0x%llx bytes %llu pinned",
-			     strerror(ret), st.q.num_domains, st.q.num_groups,
+			     strerror(-ret), st.q.num_domains, st.q.num_groups,
 			     ULL(st.q.mapped_bytes), ULL(st.q.pinned_pages));
 		if (vfio_check_extension(fd, VFIO_TYPE1v2_IOMMU) != 1)
 			fail(t, "CHECK_EXTENSION(VFIO_TYPE1v2_IOMMU)");
@@ -487,7 +486,7 @@ static void *flapper_thread(void *arg)
 			ret = _vfio_unset_container(s->g[g]);
 			if (ret)
 				fail(t, "UNSET_CONTAINER %s: %s",
-				     s->dev[g].name, strerror(ret));
+				     s->dev[g].name, strerror(-ret));
 			else
 				s->in[g] = false;
 			t->ops[OP_OTHER2]++;
@@ -495,7 +494,7 @@ static void *flapper_thread(void *arg)
 			ret = _vfio_set_container(s->g[g], s->c[f->cont]);
 			if (ret)
 				fail(t, "SET_CONTAINER %s: %s",
-				     s->dev[g].name, strerror(ret));
+				     s->dev[g].name, strerror(-ret));
 			else
 				s->in[g] = true;
 			t->ops[OP_OTHER]++;
@@ -540,13 +539,13 @@ static void *racer_thread(void *arg)
 			ret = _vfio_unset_container(s->g[M20]);
 			if (ret)
 				fail(t, "UNSET_CONTAINER mock 2.0: %s",
-				     strerror(ret));
+				     strerror(-ret));
 		} else if (s->race_res[!me]) {
 			if (me)
 				fail(t, "neither container got mock 2.0: %s, %s",
-				     strerror(s->race_res[0]), strerror(ret));
-		} else if (ret != EINVAL && ret != EBUSY) {
-			fail(t, "the loser got %s", strerror(ret));
+				     strerror(-s->race_res[0]), strerror(-ret));
+		} else if (ret != -EINVAL && ret != -EBUSY) {
+			fail(t, "the loser got %s", strerror(-ret));
 		}
 	}
 	return NULL;
@@ -623,11 +622,11 @@ static int cycle_once(struct thr *t, unsigned int k)
 		if (s->g[g] < 0)
 			s->g[g] = vfio_open_group(s->dev[g].group);
 		if (s->g[g] < 0)
-			return -s->g[g];
+			return s->g[g];
 	}
 	fd = vfio_open_container();
 	if (fd < 0)
-		return -fd;
+		return fd;
 	ret = vfio_attach(fd, s->g[M31], true, VFIO_TYPE1v2_IOMMU);
 	for (i = 0; !ret && i < C5_MAPS; i++)
 		ret = _vfio_map(fd, IOVA_C5 + i * SZ_1M, C5_PAGES * PG,
@@ -687,7 +686,7 @@ static void *cycler_thread(void *arg)
 	for (k = 0; next_op(t); k++) {
 		ret = cycle_once(t, k);
 		if (ret)
-			fail(t, "cycle %u: %s", k, strerror(ret));
+			fail(t, "cycle %u: %s", k, strerror(-ret));
 		t->ops[OP_OTHER]++;
 	}
 	return NULL;
@@ -1208,8 +1207,8 @@ static void *dirty_mapper(void *arg)
 			a = rnd(t, WIN_PAGES - n + 1);
 			ret = _vfio_map(d->fd, DIRTY_IOVA + a * PG, n * PG,
 					d->mem + a * PG, VFIO_RW);
-			if (ret && ret != EEXIST)
-				fail(t, "map %u+%u: %s", a, n, strerror(ret));
+			if (ret && ret != -EEXIST)
+				fail(t, "map %u+%u: %s", a, n, strerror(-ret));
 			t->ops[ret ? DOP_MAP_EEXIST : DOP_MAP]++;
 			continue;
 		}
@@ -1217,8 +1216,8 @@ static void *dirty_mapper(void *arg)
 		a = rnd(t, WIN_PAGES - n + 1);
 		ret = _vfio_unmap(d->fd, DIRTY_IOVA + a * PG, n * PG, 0,
 				  &unmapped);
-		if (ret && ret != EINVAL)
-			fail(t, "unmap %u+%u: %s", a, n, strerror(ret));
+		if (ret && ret != -EINVAL)
+			fail(t, "unmap %u+%u: %s", a, n, strerror(-ret));
 		t->ops[ret ? DOP_EINVAL : DOP_OK]++;
 	}
 	return NULL;
@@ -1241,9 +1240,9 @@ static void *dirty_unmapper(void *arg)
 		ret = _vfio_unmap_dirty(d->fd, DIRTY_IOVA + a * PG, n * PG, PG,
 					bm, vfio_dirty_bitmap_bytes(n),
 					&unmapped);
-		if (ret && ret != EINVAL)
+		if (ret && ret != -EINVAL)
 			fail(t, "unmap %u+%u with a bitmap: %s", a, n,
-			     strerror(ret));
+			     strerror(-ret));
 		if (!ret)
 			t->ops[DOP_DIRTY_BITS] += bits_checked(t, bm, n,
 							       "unmap bitmap");
@@ -1273,8 +1272,8 @@ static void *dirty_reader(void *arg)
 		memset(bm, 0, vfio_dirty_bitmap_bytes(n));
 		ret = _vfio_dirty_get(d->fd, DIRTY_IOVA + a * PG, n * PG, PG,
 				      bm, vfio_dirty_bitmap_bytes(n));
-		if (ret && ret != EINVAL)
-			fail(t, "GET_BITMAP %u+%u: %s", a, n, strerror(ret));
+		if (ret && ret != -EINVAL)
+			fail(t, "GET_BITMAP %u+%u: %s", a, n, strerror(-ret));
 		if (!ret)
 			t->ops[DOP_DIRTY_BITS] += bits_checked(t, bm, n,
 							       "GET_BITMAP");

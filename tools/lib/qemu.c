@@ -1,50 +1,7 @@
-/* SPDX-License-Identifier: GPL-2.0 */
-/*
- * vfio-mdom selftest helpers: an unmodified VMM. Debian's QEMU
- * (qemu-system-x86_64 from the host root, present in the guest) started
- * as a paused TCG machine with PCI devices assigned through VFIO
- * (-device vfio-pci,host=BDF) and driven over its QMP socket.
- *
- * With -S QEMU sets the machine up (and VFIO maps all guest RAM into its
- * container) before it sends the QMP greeting; "cont" runs it, "quit"
- * ends it. QEMU is started with PR_SET_PDEATHSIG: it never outlives the
- * process that started it. Its output goes to a log file.
- *
- * Functions return 0 or a negative errno; nothing here asserts.
- */
-#ifndef _VFIO_MDOM_QEMU_UTILS_H
-#define _VFIO_MDOM_QEMU_UTILS_H
+// SPDX-License-Identifier: GPL-2.0
+#include <libvfio_mdom/qemu.h>
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-
-#include "sys_utils.h"
-
-#define QEMU_BIN		"/usr/bin/qemu-system-x86_64"
-/* The machine's RAM (-m) */
-#define QEMU_RAM		(256ULL << 20)
-/* Firmware and option ROMs QEMU maps read-only next to guest RAM */
-#define QEMU_ROMS_MAX		(16ULL << 20)
-#define QEMU_START_TIMEOUT_MS	(240 * 1000)
-#define QEMU_QMP_TIMEOUT_MS	(120 * 1000)
-#define QEMU_QUIT_TIMEOUT_MS	(60 * 1000)
-#define QEMU_MAX_DEVICES	4
-
-struct qemu_vm {
-	pid_t pid;		/* -1 once QEMU has been reaped */
-	int qmp;		/* the QMP socket, -1 before qemu_qmp_open() */
-	char sock[96];
-	char log[96];
-	char rx[1 << 16];	/* QMP bytes received, not yet consumed */
-	size_t rx_len;
-};
-
-/* Set @vm up for qemu_start(): paths unique to this process. */
-static inline void qemu_init(struct qemu_vm *vm)
+void qemu_init(struct qemu_vm *vm)
 {
 	vm->pid = -1;
 	vm->qmp = -1;
@@ -56,13 +13,8 @@ static inline void qemu_init(struct qemu_vm *vm)
 	unlink(vm->sock);
 }
 
-/*
- * Start QEMU, paused, with the @n PCI devices @bdfs assigned through VFIO,
- * behind a vIOMMU of the machine's own (-device intel-iommu,caching-mode=on:
- * QEMU then opens a container per device) if @viommu. 0 or -errno.
- */
-static inline int qemu_start(struct qemu_vm *vm, const char *const *bdfs,
-			     unsigned int n, bool viommu)
+int qemu_start(struct qemu_vm *vm, const char *const *bdfs,
+	       unsigned int n, bool viommu)
 {
 	char qmp[160], dev[QEMU_MAX_DEVICES][80];
 	const char *argv[16 + 2 * QEMU_MAX_DEVICES];
@@ -116,8 +68,7 @@ static inline int qemu_start(struct qemu_vm *vm, const char *const *bdfs,
 	_exit(127);
 }
 
-/* Is QEMU still running? If not, *@status is its wait status. */
-static inline bool qemu_alive(struct qemu_vm *vm, int *status)
+bool qemu_alive(struct qemu_vm *vm, int *status)
 {
 	if (vm->pid <= 0)
 		return false;
@@ -128,13 +79,8 @@ static inline bool qemu_alive(struct qemu_vm *vm, int *status)
 	return true;
 }
 
-/*
- * The next QMP message that is not an event (the greeting, an answer or
- * an error), without its spaces, into @out. 0, or -ETIMEDOUT, -EPIPE
- * (QEMU closed the socket), -E2BIG.
- */
-static inline int qemu_qmp_read(struct qemu_vm *vm, char *out, size_t size,
-				unsigned int timeout_ms)
+int qemu_qmp_read(struct qemu_vm *vm, char *out, size_t size,
+		  unsigned int timeout_ms)
 {
 	uint64_t deadline = now_ms() + timeout_ms;
 	struct pollfd pfd = { .fd = vm->qmp, .events = POLLIN };
@@ -173,9 +119,7 @@ static inline int qemu_qmp_read(struct qemu_vm *vm, char *out, size_t size,
 	}
 }
 
-/* Execute QMP command @cmd: 0 and its answer in @out, or -errno. */
-static inline int qemu_qmp(struct qemu_vm *vm, const char *cmd, char *out,
-			   size_t size)
+int qemu_qmp(struct qemu_vm *vm, const char *cmd, char *out, size_t size)
 {
 	char req[256];
 	int n, ret;
@@ -189,13 +133,7 @@ static inline int qemu_qmp(struct qemu_vm *vm, const char *cmd, char *out,
 	return strncmp(out, "{\"return\"", 9) ? -EPROTO : 0;
 }
 
-/*
- * Connect to QEMU's QMP socket (waiting for QEMU to create it), read the
- * greeting (sent once the machine, with its DMA mappings, is set up) and
- * enter command mode. 0; -ECHILD if QEMU ended (*@status), or -errno.
- */
-static inline int qemu_qmp_open(struct qemu_vm *vm, int *status, char *out,
-				size_t size)
+int qemu_qmp_open(struct qemu_vm *vm, int *status, char *out, size_t size)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	uint64_t deadline = now_ms() + QEMU_START_TIMEOUT_MS;
@@ -224,8 +162,7 @@ static inline int qemu_qmp_open(struct qemu_vm *vm, int *status, char *out,
 	return qemu_qmp(vm, "qmp_capabilities", out, size);
 }
 
-/* QMP "quit", then wait for QEMU to end: 0 and its wait status, or -errno */
-static inline int qemu_quit(struct qemu_vm *vm, int *status)
+int qemu_quit(struct qemu_vm *vm, int *status)
 {
 	char reply[256];
 	int ret, i;
@@ -241,8 +178,7 @@ static inline int qemu_quit(struct qemu_vm *vm, int *status)
 	return -ETIMEDOUT;
 }
 
-/* Kill QEMU if it still runs, close the socket: for every exit path. */
-static inline void qemu_stop(struct qemu_vm *vm)
+void qemu_stop(struct qemu_vm *vm)
 {
 	int status;
 
@@ -257,8 +193,7 @@ static inline void qemu_stop(struct qemu_vm *vm)
 	unlink(vm->sock);
 }
 
-/* How many times @what occurs in @text (QMP answers) */
-static inline unsigned int str_count(const char *text, const char *what)
+unsigned int str_count(const char *text, const char *what)
 {
 	unsigned int n = 0;
 
@@ -268,5 +203,3 @@ static inline unsigned int str_count(const char *text, const char *what)
 	}
 	return n;
 }
-
-#endif /* _VFIO_MDOM_QEMU_UTILS_H */

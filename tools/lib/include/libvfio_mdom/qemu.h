@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libvfio_mdom: an unmodified VMM. Debian's QEMU
+ * (qemu-system-x86_64 from the host root, present in the guest) started
+ * as a paused TCG machine with PCI devices assigned through VFIO
+ * (-device vfio-pci,host=BDF) and driven over its QMP socket.
+ *
+ * With -S QEMU sets the machine up (and VFIO maps all guest RAM into its
+ * container) before it sends the QMP greeting; "cont" runs it, "quit"
+ * ends it. QEMU is started with PR_SET_PDEATHSIG: it never outlives the
+ * process that started it. Its output goes to a log file.
+ *
+ * Functions return 0 or a negative errno; nothing here asserts.
+ */
+#ifndef _LIBVFIO_MDOM_QEMU_H
+#define _LIBVFIO_MDOM_QEMU_H
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <libvfio_mdom/sys.h>
+
+#define QEMU_BIN		"/usr/bin/qemu-system-x86_64"
+/* The machine's RAM (-m) */
+#define QEMU_RAM		(256ULL << 20)
+/* Firmware and option ROMs QEMU maps read-only next to guest RAM */
+#define QEMU_ROMS_MAX		(16ULL << 20)
+#define QEMU_START_TIMEOUT_MS	(240 * 1000)
+#define QEMU_QMP_TIMEOUT_MS	(120 * 1000)
+#define QEMU_QUIT_TIMEOUT_MS	(60 * 1000)
+#define QEMU_MAX_DEVICES	4
+
+struct qemu_vm {
+	pid_t pid;		/* -1 once QEMU has been reaped */
+	int qmp;		/* the QMP socket, -1 before qemu_qmp_open() */
+	char sock[96];
+	char log[96];
+	char rx[1 << 16];	/* QMP bytes received, not yet consumed */
+	size_t rx_len;
+};
+
+/* Set @vm up for qemu_start(): paths unique to this process. */
+void qemu_init(struct qemu_vm *vm);
+
+/*
+ * Start QEMU, paused, with the @n PCI devices @bdfs assigned through VFIO,
+ * behind a vIOMMU of the machine's own (-device intel-iommu,caching-mode=on:
+ * QEMU then opens a container per device) if @viommu. 0 or -errno.
+ */
+int qemu_start(struct qemu_vm *vm, const char *const *bdfs,
+	       unsigned int n, bool viommu);
+
+/* Is QEMU still running? If not, *@status is its wait status. */
+bool qemu_alive(struct qemu_vm *vm, int *status);
+
+/*
+ * The next QMP message that is not an event (the greeting, an answer or
+ * an error), without its spaces, into @out. 0, or -ETIMEDOUT, -EPIPE
+ * (QEMU closed the socket), -E2BIG.
+ */
+int qemu_qmp_read(struct qemu_vm *vm, char *out, size_t size,
+		  unsigned int timeout_ms);
+
+/* Execute QMP command @cmd: 0 and its answer in @out, or -errno. */
+int qemu_qmp(struct qemu_vm *vm, const char *cmd, char *out, size_t size);
+
+/*
+ * Connect to QEMU's QMP socket (waiting for QEMU to create it), read the
+ * greeting (sent once the machine, with its DMA mappings, is set up) and
+ * enter command mode. 0; -ECHILD if QEMU ended (*@status), or -errno.
+ */
+int qemu_qmp_open(struct qemu_vm *vm, int *status, char *out, size_t size);
+
+/* QMP "quit", then wait for QEMU to end: 0 and its wait status, or -errno */
+int qemu_quit(struct qemu_vm *vm, int *status);
+
+/* Kill QEMU if it still runs, close the socket: for every exit path. */
+void qemu_stop(struct qemu_vm *vm);
+
+/* How many times @what occurs in @text (QMP answers) */
+unsigned int str_count(const char *text, const char *what);
+
+#endif /* _LIBVFIO_MDOM_QEMU_H */

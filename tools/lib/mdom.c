@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <libvfio_mdom/mdom.h>
+
+bool mdom_loaded(void)
+{
+	return !access("/sys/module/" MDOM_MOD "/parameters/vfio_backend",
+		       R_OK);
+}
+
+bool mdom_test_on_type1(void)
+{
+	const char *v = getenv("VFIO_MDOM_TEST_BACKEND");
+
+	return v && !strcmp(v, "type1");
+}
+
+int _mdom_backend(int container)
+{
+	struct vfio_mdom_query q = { .argsz = sizeof(q) };
+	int err = vfio_errno(ioctl(container, VFIO_MDOM_QUERY, &q));
+
+	return err == -EMSGSIZE ? 0 : err;
+}
+
+int mdom_backend_enabled(void)
+{
+	return param_get_bool(MDOM_MOD, "vfio_backend");
+}
+
+int mdom_set_backend(struct params *ps, bool on)
+{
+	return param_change(ps, MDOM_MOD, "vfio_backend", on ? "Y" : "N");
+}
+
+int params_set_both(struct params *ps, const char *name, const char *val)
+{
+	int ret = param_change(ps, TYPE1_MOD, name, val);
+
+	if (!ret && mdom_loaded())
+		ret = param_change(ps, MDOM_MOD, name, val);
+	return ret;
+}
+
+int _mdom_query(int container, struct mdom_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->q.argsz = sizeof(st->q);
+	st->q.num_domains = MDOM_MAX_DOMAINS;
+	st->q.num_groups = MDOM_MAX_GROUPS;
+	st->q.domains = (uintptr_t)st->domains;
+	st->q.groups = (uintptr_t)st->groups;
+	return vfio_errno(ioctl(container, VFIO_MDOM_QUERY, &st->q));
+}
+
+struct vfio_mdom_domain_info *
+mdom_state_domain(struct mdom_state *st, uint32_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->q.num_domains && i < MDOM_MAX_DOMAINS; i++)
+		if (st->domains[i].id == id)
+			return &st->domains[i];
+	return NULL;
+}
+
+long mdom_state_group_domain(struct mdom_state *st, int group)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->q.num_groups && i < MDOM_MAX_GROUPS; i++)
+		if ((int)st->groups[i].group_id == group)
+			return st->groups[i].domain_id;
+	return -1;
+}
+
+bool mdom_dbg_parse_container(const char *line, struct mdom_dbg_container *c)
+{
+	uint64_t id, pid, type;
+
+	memset(c, 0, sizeof(*c));
+	if (strncmp(line, "container ", 10) ||
+	    !kv_u64(line, "container", &id) || !kv_u64(line, "pid", &pid) ||
+	    !kv_str(line, "comm", c->comm, sizeof(c->comm)) ||
+	    !kv_u64(line, "type", &type) ||
+	    !kv_u64(line, "mappings", &c->mappings) ||
+	    !kv_u64(line, "mapped_bytes", &c->mapped_bytes) ||
+	    !kv_u64(line, "pinned_pages", &c->pinned_pages) ||
+	    !kv_u64(line, "locked_pages", &c->locked_pages) ||
+	    !kv_u64(line, "shared_pages", &c->shared_pages) ||
+	    !kv_u64(line, "dma_avail", &c->dma_avail) ||
+	    !kv_str(line, "dirty", c->dirty, sizeof(c->dirty)) ||
+	    !kv_u64(line, "vaddr_invalid", &c->vaddr_invalid))
+		return false;
+	c->id = id;
+	c->pid = pid;
+	c->type = type;
+	return true;
+}
+
+bool mdom_dbg_parse_domain(const char *line, struct mdom_dbg_domain *d)
+{
+	uint64_t id, cc, dt;
+
+	memset(d, 0, sizeof(*d));
+	if (strncmp(line, " domain ", 8) ||
+	    !kv_u64(line, "domain", &id) ||
+	    !kv_str(line, "driver", d->driver, sizeof(d->driver)) ||
+	    !kv_str(line, "iommu", d->iommu, sizeof(d->iommu)) ||
+	    !kv_u64(line, "pgsizes", &d->pgsizes) ||
+	    !kv_range(line, "aperture", &d->aperture_start, &d->aperture_end) ||
+	    !kv_u64(line, "enforce_cc", &cc) ||
+	    !kv_u64(line, "dirty_tracking", &dt) ||
+	    !kv_u64(line, "mapped_bytes", &d->mapped_bytes))
+		return false;
+	d->id = id;
+	d->enforce_cc = cc;
+	d->dirty_tracking = dt;
+	d->ngroups = kv_list(line, "groups", d->groups, MDOM_DBG_GROUPS);
+	return true;
+}
+
+int mdom_dbg_containers(int pid, struct mdom_dbg_container *out, int max)
+{
+	static char text[1 << 20];
+	struct mdom_dbg_container c, *cur = NULL;
+	char *line, *next;
+	ssize_t len;
+	int n = 0;
+
+	len = read_file(MDOM_DEBUGFS "/containers", text, sizeof(text));
+	if (len < 0)
+		return len;
+	for (line = text; *line; line = next) {
+		next = next_line(line);
+		if (!strncmp(line, "container ", 10)) {
+			if (!mdom_dbg_parse_container(line, &c))
+				return -EPROTO;
+			cur = NULL;
+			if (pid >= 0 && c.pid != pid)
+				continue;
+			if (n < max) {
+				cur = &out[n];
+				*cur = c;
+			}
+			n++;
+		} else if (!strncmp(line, " domain ", 8)) {
+			struct mdom_dbg_domain d;
+
+			if (!mdom_dbg_parse_domain(line, &d))
+				return -EPROTO;
+			if (cur && cur->ndomains < MDOM_MAX_DOMAINS)
+				cur->domains[cur->ndomains++] = d;
+		} else if (!strncmp(line, " emulated_groups ", 17)) {
+			if (cur)
+				cur->nemulated = kv_list(line, "emulated_groups",
+							 cur->emulated,
+							 MDOM_DBG_GROUPS);
+		} else if (*line) {
+			return -EPROTO;
+		}
+	}
+	return n;
+}
+
+bool mdom_dbg_domain_has(const struct mdom_dbg_domain *d, int group)
+{
+	int i;
+
+	for (i = 0; i < d->ngroups; i++)
+		if (d->groups[i] == group)
+			return true;
+	return false;
+}
