@@ -1293,6 +1293,8 @@ static const char libvirt_qemu_conf[] =
 	"namespaces = [ ]\n"
 	"stdio_handler = \"file\"\n";
 
+static const char libvirtd_conf[] = "log_outputs = \"3:stderr\"\n";
+
 /* The soft RLIMIT_MEMLOCK of @pid in bytes, -1 for unlimited, -2 unread */
 static long long memlock_limit(pid_t pid)
 {
@@ -1460,8 +1462,7 @@ TEST_F_TIMEOUT(clients, libvirt, 900)
 			TH_LOG("tmpfs on %s: %s", dirs[i], strerror(errno));
 	}
 	ASSERT_EQ(0, file_create("/etc/libvirt/qemu.conf", libvirt_qemu_conf));
-	ASSERT_EQ(0, file_create("/etc/libvirt/libvirtd.conf",
-				"log_outputs = \"3:stderr\"\n"));
+	ASSERT_EQ(0, file_create("/etc/libvirt/libvirtd.conf", libvirtd_conf));
 	unlink("/tmp/vfio-mdom-virsh.log");
 
 	snprintf(log, sizeof(log), "/tmp/vfio-mdom-libvirtd-%d.log", getpid());
