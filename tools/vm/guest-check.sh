@@ -26,6 +26,8 @@ mkdir -p "$out/kunit" "$out/selftests"
 kunit_dbg=/sys/kernel/debug/kunit
 
 bind_edu_to_vfio
+bind_e1000_to_vfio
+bind_nvme_to_vfio
 load_project_modules "$moddir"
 
 # KUnit: suites run when their module loads; results stay in debugfs
@@ -64,6 +66,11 @@ done)
 	echo "fault_injection $(have -w /sys/kernel/debug/failslab/probability -a -w /sys/kernel/debug/fail_page_alloc/probability) 1"
 	echo "kmemleak $(have -w /sys/kernel/debug/kmemleak) 1"
 	echo "qemu $(have -x /usr/bin/qemu-system-x86_64) 1"
+	echo "e1000 $(pci_on_vfio_count 0x8086 0x100e) 2"
+	echo "dpdk $(have -x /usr/bin/dpdk-testpmd) 1"
+	echo "nvme $(pci_on_vfio_count 0x1b36 0x0010) 1"
+	echo "qemu_io $(have -x /usr/bin/qemu-io) 1"
+	echo "libvirt $(have -x /usr/sbin/libvirtd -a -x /usr/bin/virsh) 1"
 } >"$out/guest-env"
 
 # Selftests: every *_test binary, each in its own process with a time limit.

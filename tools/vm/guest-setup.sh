@@ -12,10 +12,43 @@ setup_err() {
 
 # Every QEMU edu device (1234:11e8) goes to vfio-pci, giving it /dev/vfio/N.
 bind_edu_to_vfio() {
+	bind_pci_to_vfio 0x1234 0x11e8
+}
+
+# Every e1000 NIC (82540EM, 8086:100e: DPDK's net_e1000_em) to vfio-pci.
+bind_e1000_to_vfio() {
+	bind_pci_to_vfio 0x8086 0x100e
+}
+
+# Is the PCI device at sysfs path D a VENDOR DEVICE? (bash builtins only:
+# a process started from the 9p root is slow under TCG)
+pci_is() {
+	local v p
+	read -r v <"$1/vendor" && read -r p <"$1/device" &&
+		[ "$v" = "$2" ] && [ "$p" = "$3" ]
+}
+
+# QEMU's NVMe controller (1b36:0010) to vfio-pci: QEMU's nvme:// driver.
+bind_nvme_to_vfio() {
+	bind_pci_to_vfio 0x1b36 0x0010
+}
+
+# How many PCI devices VENDOR:DEVICE are bound to vfio-pci.
+pci_on_vfio_count() {
+	local d n=0
+	for d in /sys/bus/pci/devices/*; do
+		pci_is "$d" "$1" "$2" || continue
+		[ "$(basename "$(readlink "$d/driver" 2>/dev/null)")" = vfio-pci ] &&
+			n=$((n + 1))
+	done
+	echo $n
+}
+
+# Every PCI device VENDOR DEVICE to vfio-pci.
+bind_pci_to_vfio() {
 	local d drv
 	for d in /sys/bus/pci/devices/*; do
-		[ "$(cat "$d/vendor")" = 0x1234 ] || continue
-		[ "$(cat "$d/device")" = 0x11e8 ] || continue
+		pci_is "$d" "$1" "$2" || continue
 		echo vfio-pci >"$d/driver_override"
 		if [ -e "$d/driver" ]; then
 			drv=$(basename "$(readlink "$d/driver")")

@@ -6,7 +6,13 @@
 #                   [--kernel BZIMAGE --initrd INITRAMFS] -- COMMAND [ARGS...]
 #
 # The guest is a q35 machine with an emulated Intel IOMMU (interrupt
-# remapping on) and two QEMU edu PCI devices behind it. As with virtme-ng,
+# remapping on) and two QEMU edu PCI devices behind it, and two e1000
+# NICs (82540EM) joined on one QEMU hub for DPDK and an NVMe disk
+# (OUT/nvme.img, 64 MiB) for QEMU's nvme:// driver (clients_test). They
+# are functions 0, 1 and 2 of slot 2, where QEMU's default NIC would be
+# (a -netdev drops it): every other device keeps its address and IOMMU
+# group (the edu devices 00:03.0 and 00:04.0), and the three share group
+# 2 (no ACS between functions). As with virtme-ng,
 # the host root is its root file system, shared read-only over 9p, and the
 # repo is shared read-write at the same path. COMMAND runs as root with the
 # repo as working directory; its output goes to DIR/output.log and to our
@@ -55,6 +61,9 @@ case "$out" in
 *) die "--out must be inside the repo ($REPO_DIR): the guest writes it over 9p" ;;
 esac
 rm -f "$out/exitcode" "$out/output.log" "$out/console.log" "$out/kmemleak.txt"
+# The NVMe disk of clients_test (QEMU's nvme:// driver), empty
+rm -f "$out/nvme.img"
+truncate -s 64M "$out/nvme.img"
 printf '%q ' "$@" >"$out/cmd"
 
 append=(
@@ -73,6 +82,11 @@ timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-nographic -no-reboot -monitor none -serial "file:$out/console.log" \
 	-kernel "$kernel" ${initrd[@]+"${initrd[@]}"} -append "${append[*]}" \
 	-device intel-iommu,intremap=on \
+	-netdev hubport,id=hub0,hubid=0 -netdev hubport,id=hub1,hubid=0 \
+	-device e1000,netdev=hub0,addr=0x2.0,multifunction=on \
+	-device e1000,netdev=hub1,addr=0x2.1 \
+	-drive file="$out/nvme.img",if=none,format=raw,id=nvme0 \
+	-device nvme,serial=vfio-mdom,drive=nvme0,addr=0x2.2 \
 	-device edu -device edu \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$REPO_DIR",mount_tag=repo,security_model=none,multidevs=remap \

@@ -10,6 +10,12 @@ PKGS=(
 	linux-source-6.12 build-essential flex bison bc cpio kmod rsync
 	libelf-dev libssl-dev xz-utils python3 sparse qemu-system-x86
 	pciutils util-linux
+	# clients_test: DPDK's testpmd and its e1000 and mempool drivers
+	dpdk-dev librte-net-e1000-23 librte-mempool-ring23
+	# clients_test: libvirt, which starts QEMU with the edu devices
+	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
+	# clients_test: qemu-io, QEMU's user-space NVMe driver (nvme://)
+	qemu-utils
 	"$@"
 )
 
