@@ -28,6 +28,7 @@ enum bench_op {
 	OP_SMALL,
 	OP_THREADS,
 	OP_TEARDOWN,
+	OP_VIOMMU,
 	NR_OPS,
 };
 
@@ -38,6 +39,7 @@ static const char * const op_names[NR_OPS] = {
 	[OP_SMALL] = "small",
 	[OP_THREADS] = "threads",
 	[OP_TEARDOWN] = "teardown",
+	[OP_VIOMMU] = "viommu",
 };
 
 struct options {
@@ -67,7 +69,7 @@ static void print_usage(void)
 		"  -n  rounds (5)\n"
 		"  -p  peers: mdom,type1,iommufd\n"
 		"  -b  backings: anon,thp,hugetlb,memfd\n"
-		"  -o  operations: large,pin,replay,small,threads,teardown\n"
+		"  -o  operations: large,pin,replay,small,threads,teardown,viommu\n"
 		"  -c  4 KiB mapping counts of 'small' (1024,65536,1048576)\n"
 		"  -t  thread counts of 'threads' (1,2,4)\n"
 		"  -u  mappings of 'teardown' (65536)\n"
@@ -234,7 +236,8 @@ static bool needs_backing(const struct options *o, enum backing bk)
 	if (bk == BK_ANON && (o->ops[OP_SMALL] || o->ops[OP_THREADS] ||
 			      o->ops[OP_TEARDOWN]))
 		return true;
-	if (!o->ops[OP_LARGE] && !o->ops[OP_PIN] && !o->ops[OP_REPLAY])
+	if (!o->ops[OP_LARGE] && !o->ops[OP_PIN] && !o->ops[OP_REPLAY] &&
+	    !o->ops[OP_VIOMMU])
 		return false;
 	for (i = 0; i < o->nbackings; i++)
 		if (o->backings[i] == (int)bk)
@@ -283,6 +286,10 @@ static int run_round(const struct options *o, struct bench_cfg *cfg,
 					 o->threads[j]);
 	for (i = 0; o->ops[OP_TEARDOWN] && i < o->npeers && !ret; i++)
 		ret = op_teardown(cfg, peer_at(o, r, i), anon, o->teardown);
+	for (j = 0; o->ops[OP_VIOMMU] && j < o->nbackings; j++)
+		for (i = 0; i < o->npeers && !ret; i++)
+			ret = op_viommu(cfg, peer_at(o, r, i),
+					&bufs[o->backings[j]]);
 	return ret;
 }
 
