@@ -72,8 +72,7 @@
  * @users: one per mdom_pages of this mm, pinned or not, and one per
  *	   container keeping it at hand (mdom_container::acct)
  * @lock: protects everything below
- * @pages: the pinned mdom_pages of this mm, through their
- *	   struct mdom_acct_link
+ * @pages: the pinned mdom_pages of this mm, through their @link
  * @owner: while not @indexed, the container every pinned mdom_pages
  *	   belongs to; NULL when there is none
  * @indexed: @pins is kept, and holds the pins of every pinned mdom_pages
@@ -104,7 +103,7 @@ struct mdom_acct {
  * @users: runs of pinned mdom_pages covering these frames (an mdom_pages
  *	   whose runs meet a frame twice counts twice)
  * @extra: pins of holders being added, not yet given back (0 outside
- *	   mdom_acct_add())
+ *	   mdom_acct_count_in())
  * @dirty: a holder may write: dirty the pages when unpinning them
  */
 struct mdom_acct_pin {
@@ -165,6 +164,7 @@ struct mm_struct *mdom_acct_mm(const struct mdom_acct *acct)
 {
 	return acct->mm;
 }
+EXPORT_SYMBOL_IF_KUNIT(mdom_acct_mm);
 
 void mdom_acct_put(struct mdom_acct *acct)
 {
@@ -383,8 +383,8 @@ static int mdom_pin_add_range(struct mdom_acct *acct, unsigned long first,
 
 /*
  * Count one holder of [@first, @last] out. @give_back: the holder is
- * being taken back out of mdom_acct_add() (its pins return to it: extra
- * pins first, else the node, which it alone held); otherwise the holder
+ * being taken back out of mdom_acct_count_in() (its pins return to it:
+ * extra pins first, else the node, which it alone held); otherwise the holder
  * goes, and a node no one holds any more is unpinned, *@gone counting its
  * frames. Never fails: a split needs a node, which is then waited for.
  */
@@ -525,27 +525,26 @@ static unsigned long mdom_acct_index_del(struct mdom_acct *acct,
  */
 static int mdom_acct_index_all(struct mdom_acct *acct)
 {
-	struct mdom_acct_link *link, *failed = NULL;
+	struct mdom_pages *pages, *failed = NULL;
 	unsigned long distinct = 0, new;
 	int ret = 0;
 
 	lockdep_assert_held(&acct->lock);
-	list_for_each_entry(link, &acct->pages, node) {
-		ret = mdom_acct_index_add(acct, link->pages, &new);
+	list_for_each_entry(pages, &acct->pages, link) {
+		ret = mdom_acct_index_add(acct, pages, &new);
 		if (ret) {
-			failed = link;
+			failed = pages;
 			break;
 		}
 		distinct += new;
 	}
-	list_for_each_entry(link, &acct->pages, node) {
-		if (link == failed)
+	list_for_each_entry(pages, &acct->pages, link) {
+		if (pages == failed)
 			break;
 		if (failed)
-			mdom_acct_index_undo(acct, link->pages,
-					     link->pages->nruns, 0);
+			mdom_acct_index_undo(acct, pages, pages->nruns, 0);
 		else
-			mdom_acct_index_commit(acct, link->pages);
+			mdom_acct_index_commit(acct, pages);
 	}
 	if (failed)
 		return ret;
@@ -585,15 +584,15 @@ int mdom_acct_precheck(struct mdom_pages *pages)
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_precheck);
 
 /*
- * Put @pages (pinned by the caller) on @acct through @link, charging
- * @acct's mm for its pages no other pinned mdom_pages of that mm holds,
- * against @task's RLIMIT_MEMLOCK unless @lock_cap. Indexed, the account
- * takes the caller's pins over. On error nothing changed, and the pins
- * are still the caller's.
+ * Count @pages (pinned by the caller) in @acct, charging @acct's mm for
+ * its pages no other pinned mdom_pages of that mm holds, against @task's
+ * RLIMIT_MEMLOCK unless @lock_cap. Indexed, the account takes the
+ * caller's pins over. On error nothing changed, and the pins are still
+ * the caller's. The caller puts @pages on @acct's list.
  */
-static int mdom_acct_add(struct mdom_acct *acct, struct mdom_pages *pages,
-			 struct mdom_acct_link *link, struct task_struct *task,
-			 bool lock_cap)
+static int mdom_acct_count_in(struct mdom_acct *acct,
+			      struct mdom_pages *pages,
+			      struct task_struct *task, bool lock_cap)
 {
 	unsigned long new;
 	int ret;
@@ -622,23 +621,21 @@ static int mdom_acct_add(struct mdom_acct *acct, struct mdom_pages *pages,
 	else
 		acct->owner = pages->owner;
 	acct->charged += new;
-	list_add_tail(&link->node, &acct->pages);
 	return 0;
 }
 
 /*
- * Take @pages (through @link) off @acct and give back the charge of what
- * only it held. Indexed, that is also unpinned, and false is returned;
- * otherwise @pages holds its own pins, which the caller gives back (true).
+ * Take @pages off @acct and give back the charge of what only it held.
+ * Indexed, that is also unpinned, and false is returned; otherwise
+ * @pages holds its own pins, which the caller gives back (true).
  */
-static bool mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages,
-			  struct mdom_acct_link *link)
+static bool mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages)
 {
 	bool own_pins = !acct->indexed;
 	unsigned long gone;
 
 	lockdep_assert_held(&acct->lock);
-	list_del(&link->node);
+	list_del(&pages->link);
 	gone = own_pins ? pages->npages : mdom_acct_index_del(acct, pages);
 	if (!WARN_ON(gone > acct->charged)) {
 		mdom_acct_unlock_vm(acct, gone);
@@ -662,10 +659,13 @@ static bool mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages,
 int mdom_acct_charge(struct mdom_pages *pages)
 {
 	struct mdom_acct *acct = pages->acct;
+	int ret;
 
 	guard(mutex)(&acct->lock);
-	return mdom_acct_add(acct, pages, &pages->link, pages->task,
-			     pages->lock_cap);
+	ret = mdom_acct_count_in(acct, pages, pages->task, pages->lock_cap);
+	if (!ret)
+		list_add_tail(&pages->link, &acct->pages);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_charge);
 
@@ -679,7 +679,7 @@ bool mdom_acct_uncharge(struct mdom_pages *pages)
 	struct mdom_acct *acct = pages->acct;
 
 	guard(mutex)(&acct->lock);
-	return mdom_acct_del(acct, pages, &pages->link);
+	return mdom_acct_del(acct, pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_uncharge);
 
@@ -701,17 +701,7 @@ int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
 		   struct task_struct *task, bool lock_cap, bool fresh)
 {
 	struct mdom_acct *from = pages->acct;
-	struct mdom_acct_link *tmp;
 	int ret;
-
-	/*
-	 * @pages is on two lists for a moment: its own link is on the old
-	 * account's, a temporary one (standing for @pages too) on @to's.
-	 */
-	tmp = kmalloc(sizeof(*tmp), GFP_KERNEL_ACCOUNT);
-	if (!tmp)
-		return -ENOMEM;
-	tmp->pages = pages;
 
 	guard(mutex)(&mdom_acct_move_lock);
 	mutex_lock(&from->lock);
@@ -719,24 +709,26 @@ int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
 	ret = -EAGAIN;
 	if (from->indexed != fresh)
 		goto out_unlock;
-	/* The pins @to is given: @pages' own, or the fresh ones. */
-	ret = mdom_acct_add(to, pages, tmp, task, lock_cap);
+	/*
+	 * The pins @to is given: @pages' own, or the fresh ones. @pages
+	 * stays on the old account's list until that has let it go.
+	 */
+	ret = mdom_acct_count_in(to, pages, task, lock_cap);
 	if (ret)
 		goto out_unlock;
 	if (fresh) {
-		mdom_acct_del(from, pages, &pages->link);
+		mdom_acct_del(from, pages);
 	} else {
 		/* Its own pins went with @pages: only the charge stays. */
-		list_del(&pages->link.node);
+		list_del(&pages->link);
 		mdom_acct_unlock_vm(from, pages->npages);
 		from->charged -= pages->npages;
 		if (list_empty(&from->pages))
 			from->owner = NULL;
 	}
-	list_replace(&tmp->node, &pages->link.node);
+	list_add_tail(&pages->link, &to->pages);
 	mutex_unlock(&to->lock);
 	mutex_unlock(&from->lock);
-	kfree(tmp);
 	mdom_acct_put(from);
 	pages->acct = to;
 	return 0;
@@ -744,7 +736,6 @@ int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
 out_unlock:
 	mutex_unlock(&to->lock);
 	mutex_unlock(&from->lock);
-	kfree(tmp);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_move);
@@ -819,14 +810,14 @@ unsigned int mdom_acct_verify(struct mdom_acct *acct,
 			      mdom_acct_report_fn report, void *ctx)
 {
 	unsigned long npages = 0, held = 0, frames = 0, nodes = 0, end = 0;
-	struct mdom_acct_link *link;
 	struct mdom_acct_pin *pin;
+	struct mdom_pages *pages;
 	unsigned int bad = 0;
 	struct rb_node *rb;
 
 	guard(mutex)(&acct->lock);
-	list_for_each_entry(link, &acct->pages, node)
-		npages += link->pages->npages;
+	list_for_each_entry(pages, &acct->pages, link)
+		npages += pages->npages;
 	for (rb = rb_first_cached(&acct->pins); rb; rb = rb_next(rb)) {
 		pin = rb_entry(rb, struct mdom_acct_pin, rb);
 		bad += mdom_acct_expect(!nodes || pin->start >= end, report,

@@ -10,7 +10,6 @@
  * flags, UNMAP_ALL with a non-zero iova or size) belongs to the container
  * layer; these functions trust their [first, last] ranges.
  */
-#include <linux/interval_tree_generic.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/overflow.h>
@@ -20,11 +19,36 @@
 #include "dma.h"
 #include "pages.h"
 
-#define MDOM_DMA_START(dma)	((dma)->iova)
-#define MDOM_DMA_LAST(dma)	((dma)->last)
+/*
+ * The mappings never overlap, so sorted by first IOVA they are sorted by
+ * last IOVA too: a plain rbtree finds the first one overlapping a range
+ * (the leftmost one ending at or after its start) without the interval
+ * tree's per-node subtree bound, which costs memory and work on every
+ * insert and erase.
+ */
+static struct mdom_dma *mdom_dma_entry(struct rb_node *node)
+{
+	return node ? rb_entry(node, struct mdom_dma, node) : NULL;
+}
 
-INTERVAL_TREE_DEFINE(struct mdom_dma, node, u64, subtree_last,
-		     MDOM_DMA_START, MDOM_DMA_LAST, static, mdom_dma_it)
+/* The leftmost mapping whose last IOVA is @first or above, or NULL. */
+static struct mdom_dma *mdom_dma_lower(struct mdom_dma_tree *tree, u64 first)
+{
+	struct rb_node *node = tree->root.rb_root.rb_node;
+	struct mdom_dma *found = NULL;
+
+	while (node) {
+		struct mdom_dma *dma = mdom_dma_entry(node);
+
+		if (dma->last < first) {
+			node = node->rb_right;
+		} else {
+			found = dma;
+			node = node->rb_left;
+		}
+	}
+	return found;
+}
 
 static struct kmem_cache *mdom_dma_cache;
 
@@ -65,23 +89,42 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_dma_tree_init);
 struct mdom_dma *mdom_dma_first(struct mdom_dma_tree *tree, u64 first,
 				u64 last)
 {
-	return mdom_dma_it_iter_first(&tree->root, first, last);
+	struct mdom_dma *dma = mdom_dma_lower(tree, first);
+
+	return dma && dma->iova <= last ? dma : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_first);
 
 struct mdom_dma *mdom_dma_next(struct mdom_dma *dma, u64 first, u64 last)
 {
-	return mdom_dma_it_iter_next(dma, first, last);
+	dma = mdom_dma_entry(rb_next(&dma->node));
+	return dma && dma->iova <= last ? dma : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_next);
 
 int mdom_dma_insert(struct mdom_dma_tree *tree, struct mdom_dma *dma)
 {
+	struct rb_node **link = &tree->root.rb_root.rb_node, *parent = NULL;
+	bool leftmost = true;
+
 	if (WARN_ON_ONCE(dma->last < dma->iova))
 		return -EINVAL;
-	if (mdom_dma_it_iter_first(&tree->root, dma->iova, dma->last))
-		return -EEXIST;
-	mdom_dma_it_insert(dma, &tree->root);
+	/* One descent: find the place, and any mapping in the way. */
+	while (*link) {
+		struct mdom_dma *cur = mdom_dma_entry(*link);
+
+		parent = *link;
+		if (cur->last < dma->iova) {
+			link = &parent->rb_right;
+			leftmost = false;
+		} else if (cur->iova > dma->last) {
+			link = &parent->rb_left;
+		} else {
+			return -EEXIST;
+		}
+	}
+	rb_link_node(&dma->node, parent, link);
+	rb_insert_color_cached(&dma->node, &tree->root, leftmost);
 	tree->count++;
 	return 0;
 }
@@ -89,7 +132,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_dma_insert);
 
 void mdom_dma_remove(struct mdom_dma_tree *tree, struct mdom_dma *dma)
 {
-	mdom_dma_it_remove(dma, &tree->root);
+	rb_erase_cached(&dma->node, &tree->root);
 	RB_CLEAR_NODE(&dma->node);
 	tree->count--;
 }
@@ -147,8 +190,8 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 	}
 
 	/* One walk: decide, and choose on the way; undo if the rules say no. */
-	for (dma = mdom_dma_it_iter_first(&tree->root, first, last); dma;
-	     dma = mdom_dma_it_iter_next(dma, first, last)) {
+	for (dma = mdom_dma_first(tree, first, last); dma;
+	     dma = mdom_dma_next(dma, first, last)) {
 		if (dma->state == MDOM_DMA_UNMAPPING)
 			continue;
 		if (dma->state == MDOM_DMA_MAPPING)

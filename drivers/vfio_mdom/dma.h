@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * User DMA mappings of a container, one node per VFIO_IOMMU_MAP_DMA, kept
- * at their original granularity in an interval tree keyed by IOVA.
+ * at their original granularity in an rbtree keyed by IOVA (they never
+ * overlap, so no interval tree is needed to find a range's mappings).
  *
  * Ranges are [iova, last] with an inclusive last, so a mapping that ends at
  * the top of the 64-bit IOVA space needs no overflowing "iova + size".
@@ -47,7 +48,6 @@ enum mdom_dma_state {
 /**
  * struct mdom_dma - one user mapping
  * @node: in the tree (rb_root_cached), keyed by @iova
- * @subtree_last: interval tree augmentation
  * @iova: first IOVA
  * @last: last IOVA (inclusive): @iova + size - 1
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
@@ -66,7 +66,6 @@ enum mdom_dma_state {
  */
 struct mdom_dma {
 	struct rb_node node;
-	u64 subtree_last;
 	u64 iova;
 	u64 last;
 	u8 prot;
@@ -85,7 +84,7 @@ static inline u64 mdom_dma_size(const struct mdom_dma *dma)
 
 /**
  * struct mdom_dma_tree - the mappings of one container
- * @root: interval tree of struct mdom_dma
+ * @root: rbtree of struct mdom_dma by IOVA (they never overlap)
  * @count: number of mappings (against the dma_entry_limit)
  */
 struct mdom_dma_tree {

@@ -205,8 +205,8 @@ static struct mdom_epin *mdom_epin_alloc(struct mdom_container *c,
 	epin = kzalloc(sizeof(*epin), GFP_KERNEL_ACCOUNT);
 	if (!epin)
 		return ERR_PTR(-ENOMEM);
-	ret = mdom_pages_init_for(&epin->pages, dma->pages.mm, dma->pages.task,
-				  dma->pages.lock_cap,
+	ret = mdom_pages_init_for(&epin->pages, mdom_pages_mm(&dma->pages),
+				  dma->pages.task, dma->pages.lock_cap,
 				  dma->pages.vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
 				  dma->prot & IOMMU_WRITE, &c->epin_owner,
 				  NULL);
@@ -520,7 +520,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_unpin_pages);
 static int mdom_dma_rw_remote(struct mdom_dma *dma, u64 offset, void *data,
 			      size_t count, bool write)
 {
-	struct mm_struct *mm = dma->pages.mm;
+	struct mm_struct *mm = mdom_pages_mm(&dma->pages);
 	unsigned long addr = dma->pages.vaddr + offset;
 	struct page *page;
 	size_t done = 0, len;
@@ -567,7 +567,7 @@ static int mdom_dma_rw_user(struct mdom_dma *dma, u64 offset, void *data,
 			    size_t count, bool write)
 {
 	void __user *uaddr = (void __user *)(dma->pages.vaddr + offset);
-	struct mm_struct *mm = dma->pages.mm;
+	struct mm_struct *mm = mdom_pages_mm(&dma->pages);
 	bool borrow = !current->mm && (current->flags & PF_KTHREAD);
 	unsigned long left;
 

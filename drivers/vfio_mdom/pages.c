@@ -217,18 +217,17 @@ int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
 		acct = mdom_acct_get(mm);
 		if (!acct)
 			return -ENOMEM;
+	} else if (WARN_ON_ONCE(mdom_acct_mm(acct) != mm)) {
+		return -EINVAL;
 	}
 	pages->acct = acct;
 	pages->owner = owner;
-	pages->link.pages = pages;
 	pages->runs = pages->inline_runs;
 	pages->maxruns = MDOM_INLINE_RUNS;
 	pages->vaddr = vaddr;
 	pages->npages = size >> PAGE_SHIFT;
 	pages->writable = writable;
 	pages->lock_cap = lock_cap;
-	mmgrab(mm);
-	pages->mm = mm;
 	pages->task = get_task_struct(task);
 	return 0;
 }
@@ -260,24 +259,25 @@ struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_alloc);
 
-/* Pin @n pages at @start of @pages->mm into @batch: the caller's or not. */
+/* Pin @n pages at @start of @pages' mm into @batch: the caller's or not. */
 static long mdom_pages_pin_batch(struct mdom_pages *pages, bool remote,
 				 unsigned long start, unsigned long n,
 				 struct page **batch)
 {
 	unsigned int gup_flags = FOLL_LONGTERM |
 				 (pages->writable ? FOLL_WRITE : 0);
+	struct mm_struct *mm = mdom_pages_mm(pages);
 	int locked = 1;
 	long pinned;
 
 	if (!remote)
 		return pin_user_pages_fast(start, n, gup_flags, batch);
-	if (mmap_read_lock_killable(pages->mm))
+	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	pinned = mdom_pin_user_pages_remote(pages->mm, start, n, gup_flags,
-					    batch, &locked);
+	pinned = mdom_pin_user_pages_remote(mm, start, n, gup_flags, batch,
+					    &locked);
 	if (locked)
-		mmap_read_unlock(pages->mm);
+		mmap_read_unlock(mm);
 	return pinned;
 }
 
@@ -311,7 +311,7 @@ static int mdom_pages_fill_pfnmap(struct mdom_pages *pages)
 	unsigned int fault_flags = pages->writable ? FAULT_FLAG_WRITE : 0;
 	unsigned long addr, npages = pages->npages, i;
 	struct vm_area_struct *vma = NULL;
-	struct mm_struct *mm = pages->mm;
+	struct mm_struct *mm = mdom_pages_mm(pages);
 	bool unlocked;
 	int ret;
 
@@ -390,13 +390,14 @@ out_free_runs:
  */
 static int mdom_pages_try_pfnmap(struct mdom_pages *pages, int err)
 {
+	struct mm_struct *mm = mdom_pages_mm(pages);
 	struct vm_area_struct *vma;
 	bool pfnmap;
 
-	mmap_read_lock(pages->mm);
-	vma = vma_lookup(pages->mm, pages->vaddr);
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, pages->vaddr);
 	pfnmap = vma && (vma->vm_flags & VM_PFNMAP);
-	mmap_read_unlock(pages->mm);
+	mmap_read_unlock(mm);
 	return pfnmap ? mdom_pages_fill_pfnmap(pages) : err;
 }
 
@@ -414,7 +415,7 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
 
 	if (WARN_ON_ONCE(pages->pinned))
 		return -EINVAL;
-	if (remote && !mmget_not_zero(pages->mm))
+	if (remote && !mmget_not_zero(mdom_pages_mm(pages)))
 		return -ESRCH;
 
 	/* Small mappings, the common per-call case, allocate nothing. */
@@ -483,7 +484,7 @@ out_filled:
 		kfree(batch);
 	mdom_pages_trim(pages);
 	if (remote)
-		mmput(pages->mm);
+		mmput(mdom_pages_mm(pages));
 	return 0;
 
 out_unpin:
@@ -496,14 +497,14 @@ out_free_batch:
 		kfree(batch);
 out_mmput:
 	if (remote)
-		mmput(pages->mm);
+		mmput(mdom_pages_mm(pages));
 	return ret;
 }
 
 int mdom_pages_fill(struct mdom_pages *pages)
 {
 	u64 start = mdom_trace_clock(trace_mdom_pin_enabled());
-	bool remote = current->mm != pages->mm;
+	bool remote = current->mm != mdom_pages_mm(pages);
 	int ret;
 
 	ret = __mdom_pages_fill(pages, remote, true);
@@ -580,7 +581,7 @@ int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
 
 	if (!mm)
 		return -ESRCH;
-	if (mm != pages->mm) {
+	if (mm != mdom_pages_mm(pages)) {
 		to = mdom_acct_get(mm);
 		if (!to)
 			return -ENOMEM;
@@ -595,9 +596,6 @@ int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
 			mdom_acct_put(pages->acct);
 			pages->acct = to;
 		}
-		mmdrop(pages->mm);
-		mmgrab(mm);
-		pages->mm = mm;
 	}
 	if (pages->task != task) {
 		put_task_struct(pages->task);
@@ -613,7 +611,6 @@ void mdom_pages_release(struct mdom_pages *pages)
 {
 	mdom_pages_empty(pages);
 	mdom_acct_put(pages->acct);
-	mmdrop(pages->mm);
 	put_task_struct(pages->task);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_release);

@@ -28,6 +28,8 @@ struct task_struct;
 struct mm_struct;
 struct page;
 
+struct mm_struct *mdom_acct_mm(const struct mdom_acct *acct);
+
 /**
  * struct mdom_run - physically contiguous pinned pages
  * @pfn: page frame number of the first page of the run
@@ -41,19 +43,7 @@ struct mdom_run {
 #define MDOM_INLINE_RUNS	1
 
 /**
- * struct mdom_acct_link - a pinned mdom_pages on its account's list
- * @node: in mdom_acct::pages
- * @pages: the pages it stands for
- */
-struct mdom_acct_link {
-	struct list_head node;
-	struct mdom_pages *pages;
-};
-
-/**
  * struct mdom_pages - the pinned pages of one user mapping
- * @mm: mm the pages come from and are charged to (mmgrab()ed); may
- *	outlive its users
  * @task: the mapping process (its group leader, referenced), whose
  *	  RLIMIT_MEMLOCK applies when the pages are pinned later, by another
  *	  task (see mdom_pages_fill())
@@ -65,15 +55,19 @@ struct mdom_acct_link {
  *	    mapping recorded while its container had no IOMMU domain
  * @pfnmap: device memory (VM_PFNMAP, not RAM): @runs hold its page
  *	    frames, neither pinned nor charged (no struct page, or reserved)
- * @acct: the account of @mm (account.c), referenced
+ * @acct: the account (account.c) of the mm the pages come from and are
+ *	  charged to, referenced; it keeps the mm (mmgrab()ed), which may
+ *	  outlive its users: see mdom_pages_mm()
  * @owner: the container the mapping belongs to, for the account
- * @link: on the account's list while @pinned (a live update puts @pages
- *	  on its new account through a temporary link first)
- * @nruns: number of entries in @runs
+ * @link: on the account's list while @pinned
  * @runs: contiguous runs, in user address order, covering @npages;
  *	  @inline_runs or kvmalloc()ed
+ * @nruns: number of entries in @runs
  * @maxruns: number of entries @runs has room for
  * @inline_runs: the first run, so that small mappings allocate nothing
+ *
+ * The fields are ordered so that a mapping (struct mdom_dma) costs as few
+ * bytes as it can: a container may hold a million of them.
  *
  * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
  * the number of domains mapping the runs, and once across the containers
@@ -84,21 +78,20 @@ struct mdom_acct_link {
  * be.
  */
 struct mdom_pages {
-	struct mm_struct *mm;
 	struct task_struct *task;
 	unsigned long vaddr;
 	unsigned long npages;
+	struct mdom_acct *acct;
+	const void *owner;
+	struct list_head link;
+	struct mdom_run *runs;
+	unsigned int nruns;
+	unsigned int maxruns;
+	struct mdom_run inline_runs[MDOM_INLINE_RUNS];
 	bool writable;
 	bool lock_cap;
 	bool pinned;
 	bool pfnmap;
-	struct mdom_acct *acct;
-	const void *owner;
-	struct mdom_acct_link link;
-	unsigned int nruns;
-	struct mdom_run *runs;
-	unsigned int maxruns;
-	struct mdom_run inline_runs[MDOM_INLINE_RUNS];
 };
 
 /*
@@ -157,6 +150,12 @@ int mdom_pages_fill(struct mdom_pages *pages);
  */
 int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr);
 
+/* The mm the pages come from: their account's. */
+static inline struct mm_struct *mdom_pages_mm(const struct mdom_pages *pages)
+{
+	return mdom_acct_mm(pages->acct);
+}
+
 /* Pages pinned (and charged) for @pages: none for device memory. */
 static inline unsigned long mdom_pages_npinned(const struct mdom_pages *pages)
 {
@@ -173,7 +172,6 @@ struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
 /* account.c: one charge per page and mm */
 struct mdom_acct *mdom_acct_get(struct mm_struct *mm);
 struct mdom_acct *mdom_acct_ref(struct mdom_acct *acct);
-struct mm_struct *mdom_acct_mm(const struct mdom_acct *acct);
 void mdom_acct_put(struct mdom_acct *acct);
 int mdom_acct_precheck(struct mdom_pages *pages);
 int mdom_acct_charge(struct mdom_pages *pages);

@@ -6,7 +6,7 @@
  * Objects:
  *
  *   VFIO container (/dev/vfio/vfio, VFIO_SET_IOMMU chose vfio-mdom)
- *    `- mdom_container --+-- dmas: interval tree of mdom_dma (dma.h),
+ *    `- mdom_container --+-- dmas: rbtree of mdom_dma by IOVA (dma.h),
  *                        |         each holding its mdom_pages (pages.h)
  *                        +-- domains: list of mdom_domain
  *                        |              `-- groups: list of mdom_group

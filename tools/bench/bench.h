@@ -142,4 +142,9 @@ int op_threads(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 int op_teardown(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 		unsigned long count);
 
+/* viommu.c: one process, three containers, the same memory */
+int op_viommu(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b);
+int find_edu(const char *bdf, const char *skip, struct bench_dev *dev);
+long kernel_mem_kb(void);
+
 #endif /* VFIO_MDOM_BENCH_H */

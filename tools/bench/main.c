@@ -28,6 +28,7 @@ enum bench_op {
 	OP_SMALL,
 	OP_THREADS,
 	OP_TEARDOWN,
+	OP_VIOMMU,
 	NR_OPS,
 };
 
@@ -38,6 +39,7 @@ static const char * const op_names[NR_OPS] = {
 	[OP_SMALL] = "small",
 	[OP_THREADS] = "threads",
 	[OP_TEARDOWN] = "teardown",
+	[OP_VIOMMU] = "viommu",
 };
 
 struct options {
@@ -67,7 +69,7 @@ static void print_usage(void)
 		"  -n  rounds (5)\n"
 		"  -p  peers: mdom,type1,iommufd\n"
 		"  -b  backings: anon,thp,hugetlb,memfd\n"
-		"  -o  operations: large,pin,replay,small,threads,teardown\n"
+		"  -o  operations: large,pin,replay,small,threads,teardown,viommu\n"
 		"  -c  4 KiB mapping counts of 'small' (1024,65536,1048576)\n"
 		"  -t  thread counts of 'threads' (1,2,4)\n"
 		"  -u  mappings of 'teardown' (65536)\n"
@@ -234,7 +236,8 @@ static bool needs_backing(const struct options *o, enum backing bk)
 	if (bk == BK_ANON && (o->ops[OP_SMALL] || o->ops[OP_THREADS] ||
 			      o->ops[OP_TEARDOWN]))
 		return true;
-	if (!o->ops[OP_LARGE] && !o->ops[OP_PIN] && !o->ops[OP_REPLAY])
+	if (!o->ops[OP_LARGE] && !o->ops[OP_PIN] && !o->ops[OP_REPLAY] &&
+	    !o->ops[OP_VIOMMU])
 		return false;
 	for (i = 0; i < o->nbackings; i++)
 		if (o->backings[i] == (int)bk)
@@ -283,6 +286,10 @@ static int run_round(const struct options *o, struct bench_cfg *cfg,
 					 o->threads[j]);
 	for (i = 0; o->ops[OP_TEARDOWN] && i < o->npeers && !ret; i++)
 		ret = op_teardown(cfg, peer_at(o, r, i), anon, o->teardown);
+	for (j = 0; o->ops[OP_VIOMMU] && j < o->nbackings; j++)
+		for (i = 0; i < o->npeers && !ret; i++)
+			ret = op_viommu(cfg, peer_at(o, r, i),
+					&bufs[o->backings[j]]);
 	return ret;
 }
 
@@ -337,15 +344,18 @@ static int bench_dev_at(const char *dir, const char *name,
 	return 0;
 }
 
-/* The edu device @bdf, or the first edu bound to vfio-pci if @bdf is NULL */
-static int find_edu(const char *bdf, struct bench_dev *dev)
+/*
+ * The edu device @bdf, or the first edu bound to vfio-pci if @bdf is NULL,
+ * leaving out the one at @skip (if not NULL)
+ */
+int find_edu(const char *bdf, const char *skip, struct bench_dev *dev)
 {
 	char dir[320];
 	struct edu_dev e;
 	unsigned int n;
 
 	for (n = 0; !edu_find(n, &e); n++) {
-		if (bdf && strcmp(bdf, e.bdf))
+		if ((bdf && strcmp(bdf, e.bdf)) || (skip && !strcmp(skip, e.bdf)))
 			continue;
 		snprintf(dir, sizeof(dir), PCI_DEVICES "/%s", e.bdf);
 		return bench_dev_at(dir, e.bdf, dev);
@@ -381,7 +391,7 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &o);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (find_edu(o.edu, &edu) || find_mock(o.mock_inst, &mock))
+	if (find_edu(o.edu, NULL, &edu) || find_mock(o.mock_inst, &mock))
 		return 1;
 	for (i = 0; i < o.npeers; i++) {
 		if (o.peers[i] == PEER_MDOM && !mdom_loaded()) {

@@ -56,7 +56,7 @@
  * mapping structures) plus the IOMMU page tables (SecPageTables), from
  * /proc/meminfo; -1 if it cannot be read.
  */
-static long kernel_mem_kb(void)
+long kernel_mem_kb(void)
 {
 	char line[128];
 	long kb = 0, v;

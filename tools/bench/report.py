@@ -22,6 +22,8 @@ import os
 import statistics
 import sys
 
+import report21
+
 PEERS = ["mdom", "type1", "iommufd"]
 BACKINGS = ["anon", "thp", "hugetlb", "memfd"]
 PEER_LABEL = {"mdom": "vfio-mdom", "type1": "type1", "iommufd": "iommufd",
@@ -147,6 +149,7 @@ def table_rows(stats, meta):
         for var in vars_of(op):
             rows.append(Row("%s, %s mappings" % (op, var), op, var, "time"))
     sections.append(("Teardown", rows))
+    sections += report21.viommu_sections(stats, size, Row)
     return [(t, r) for t, r in sections if r]
 
 
@@ -340,6 +343,7 @@ def check_targets(stats, peers):
         det.append("map throughput %s threads / 1 thread: %s" % (
             hi, ", ".join(vals)))
     add("4 threads >= 2x the map throughput of 1 thread", ok, det)
+    report21.targets(stats, peers, add)
     return targets
 
 
@@ -474,6 +478,9 @@ def main():
         ("iommufd" if "iommufd" in peers else peers[0])
     targets = check_targets(stats, peers)
     text = render(meta, stats, peers, ref, targets)
+    text += report21.slower_text(text, os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..",
+        "Documentation", "performance.rst"))
     sys.stdout.write(text)
 
     os.makedirs(args.outdir, exist_ok=True)

@@ -1178,7 +1178,9 @@ int oracle_init(struct oracle *o, char *why, size_t size)
 	     (param_save(&o->params, MDOM_MOD, "vfio_backend") ||
 	      param_save(&o->params, MDOM_MOD, "dma_entry_limit"))) ||
 	    param_save(&o->params, TYPE1_MOD, "dma_entry_limit") ||
-	    params_set_both(&o->params, "allow_unsafe_interrupts", "Y")) {
+	    params_set_both(&o->params, "allow_unsafe_interrupts", "Y") ||
+	    /* The defaults differ (type1_divergences.rst): DMA_AVAIL too */
+	    params_set_both(&o->params, "dma_entry_limit", "65535")) {
 		snprintf(why, size, "cannot change the module parameters");
 		return -EPERM;
 	}

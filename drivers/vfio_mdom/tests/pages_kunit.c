@@ -229,7 +229,7 @@ static void mdom_pages_pin_basic(struct kunit *test)
 	base = locked_vm();
 
 	pages = pin_ok(test, addr, npages * PAGE_SIZE, true);
-	KUNIT_EXPECT_PTR_EQ(test, pages->mm, current->mm);
+	KUNIT_EXPECT_PTR_EQ(test, mdom_pages_mm(pages), current->mm);
 	KUNIT_EXPECT_EQ(test, pages->vaddr, addr);
 	KUNIT_EXPECT_EQ(test, pages->npages, npages);
 	KUNIT_EXPECT_TRUE(test, pages->writable);
@@ -487,7 +487,7 @@ static void mdom_pages_unpin_after_exit(struct kunit *test)
 	user_fill(test, addr, 8, 0);
 	base = locked_vm();
 	pages = pin_ok(test, addr, 8 * PAGE_SIZE, true);
-	KUNIT_EXPECT_PTR_EQ(test, pages->mm, current->mm);
+	KUNIT_EXPECT_PTR_EQ(test, mdom_pages_mm(pages), current->mm);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 8);
 	KUNIT_EXPECT_TRUE(test, user_page_pinned(test, addr));
 }

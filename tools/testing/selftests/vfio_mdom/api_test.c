@@ -81,7 +81,7 @@ TEST(module_parameters)
 		const char *dflt;
 	} params[] = {
 		{ "vfio_backend", "Y" },
-		{ "dma_entry_limit", "65535" },
+		{ "dma_entry_limit", "1048576" },	/* type1: 65535 */
 		{ "allow_unsafe_interrupts", "N" },
 	};
 	char path[128], val[32];
@@ -104,7 +104,7 @@ TEST(module_parameters)
 	EXPECT_EQ(1, mdom_backend_enabled());
 	EXPECT_EQ(-EINVAL, param_set(MDOM_MOD, "dma_entry_limit", "-1"));
 	ASSERT_EQ(0, param_get(MDOM_MOD, "dma_entry_limit", val, sizeof(val)));
-	EXPECT_STREQ("65535", val);
+	EXPECT_STREQ("1048576", val);
 }
 
 /* The debugfs file: there, and nothing of this process's in it */
