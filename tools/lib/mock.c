@@ -266,13 +266,6 @@ long mock_domain_xlates_in(unsigned int id, uint64_t iova, uint64_t size)
 	return n;
 }
 
-#define MOCK_ERRORS_FIRST(ID, name, kind)				\
-	_Static_assert((kind) != MOCK_IOMMU_COUNTER_ERROR ||		\
-		       (int)MOCK_IOMMU_CNT_##ID < (int)MOCK_NR_ERRORS,	\
-		       "the mock's error counters come first");
-MOCK_IOMMU_COUNTERS(MOCK_ERRORS_FIRST)
-#undef MOCK_ERRORS_FIRST
-
 /* One typed command on a file of its own: the caller keeps no state. */
 #define MOCK_CMD(call) ({						\
 	int __fd = mock_cmd_open(), __ret;				\
@@ -292,12 +285,12 @@ int mock_counters(int inst, struct mock_counters *c)
 	ret = MOCK_CMD(mock_cmd_get_counters(__fd, inst < 0 ?
 					     MOCK_IOMMU_ALL_INSTANCES : inst,
 					     &raw));
-	for (i = 0; i < MOCK_NR_COUNTERS; i++)
+	for (i = 0; i < MOCK_IOMMU_NR_COUNTERS; i++)
 		c->v[i] = ret ? -1 : (long long)mock_cmd_counter(&raw, i);
 	return ret;
 }
 
-long long mock_counter(enum mock_counter_id id, int inst)
+long long mock_counter(enum mock_iommu_counter_id id, int inst)
 {
 	struct mock_counters c;
 	int ret = mock_counters(inst, &c);
@@ -311,16 +304,23 @@ int mock_counters_moved(const struct mock_counters *before,
 {
 	int i;
 
-	for (i = 0; i < MOCK_NR_ERRORS; i++) {
-		if (allow_leaks && i == MOCK_LEAKED_TRANSLATIONS)
+	for (i = 0; i < MOCK_IOMMU_NR_COUNTERS; i++) {
+		switch (mock_cmd_counter_kind(i)) {
+		case MOCK_IOMMU_COUNTER_ERROR:
+			if (allow_leaks &&
+			    i == MOCK_IOMMU_CNT_LEAKED_TRANSLATIONS)
+				continue;
+			break;
+		case MOCK_IOMMU_COUNTER_GAUGE:
+			if (!gauges)
+				continue;
+			break;
+		default:
 			continue;
+		}
 		if (before->v[i] != after->v[i])
 			return i;
 	}
-	for (i = MOCK_NR_ERRORS; gauges && i < MOCK_NR_COUNTERS; i++)
-		if (mock_cmd_counter_kind(i) == MOCK_IOMMU_COUNTER_GAUGE &&
-		    before->v[i] != after->v[i])
-			return i;
 	return -1;
 }
 

@@ -757,10 +757,11 @@ void oracle_check_counters(struct oracle *o, int kind,
 {
 	int i;
 
-	for (i = 0; i < MOCK_NR_ERRORS; i++) {
-		if (after->v[i] == before->v[i])
+	for (i = 0; i < MOCK_IOMMU_NR_COUNTERS; i++) {
+		if (mock_cmd_counter_kind(i) != MOCK_IOMMU_COUNTER_ERROR ||
+		    after->v[i] == before->v[i])
 			continue;
-		if (kind == ORACLE_TYPE1 && i == MOCK_LEAKED_TRANSLATIONS) {
+		if (kind == ORACLE_TYPE1 && i == MOCK_IOMMU_CNT_LEAKED_TRANSLATIONS) {
 			o->div_hits[DIV_UNMAP_ON_DOMAIN_FREE]++;
 			continue;
 		}
@@ -1250,15 +1251,15 @@ void oracle_end(struct oracle *o)
 	o->nmaps = 0;
 	o->mapped_pages = 0;
 	o->dirty_on = false;
-	if (c2.v[MOCK_DOMAINS_LIVE] != o->mock_start.v[MOCK_DOMAINS_LIVE] ||
-	    c2.v[MOCK_TRANSLATIONS_LIVE] !=
-	    o->mock_start.v[MOCK_TRANSLATIONS_LIVE])
+	if (c2.v[MOCK_IOMMU_CNT_DOMAINS_LIVE] != o->mock_start.v[MOCK_IOMMU_CNT_DOMAINS_LIVE] ||
+	    c2.v[MOCK_IOMMU_CNT_TRANSLATIONS_LIVE] !=
+	    o->mock_start.v[MOCK_IOMMU_CNT_TRANSLATIONS_LIVE])
 		oracle_fail(o,
 			    "%lld mock domains, %lld translations live after close, %lld, %lld before",
-			    c2.v[MOCK_DOMAINS_LIVE],
-			    c2.v[MOCK_TRANSLATIONS_LIVE],
-			    o->mock_start.v[MOCK_DOMAINS_LIVE],
-			    o->mock_start.v[MOCK_TRANSLATIONS_LIVE]);
+			    c2.v[MOCK_IOMMU_CNT_DOMAINS_LIVE],
+			    c2.v[MOCK_IOMMU_CNT_TRANSLATIONS_LIVE],
+			    o->mock_start.v[MOCK_IOMMU_CNT_DOMAINS_LIVE],
+			    o->mock_start.v[MOCK_IOMMU_CNT_TRANSLATIONS_LIVE]);
 	if (vmlck_kb() != o->vmlck_start)
 		oracle_fail(o, "VmLck %ld kB after close, %ld before",
 			    vmlck_kb(), o->vmlck_start);

@@ -137,35 +137,22 @@ long mock_domain_xlates_in(unsigned int id, uint64_t iova, uint64_t size);
 /* ---- counters ---------------------------------------------------------------- */
 
 /*
- * The mock's counters: the one list of drivers/mock_iommu/mock_iommu_test.h
- * (MOCK_IOMMU_COUNTERS), as MOCK_<ID>. The error counters come first
- * (mock.c checks it at build time): none may move while a correct IOMMU
- * user drives the mock; the gauges come back to where they were when a
- * user goes.
+ * The mock's counters are those of drivers/mock_iommu/mock_iommu_test.h
+ * (MOCK_IOMMU_CNT_*), each of a kind (mock_cmd_counter_kind()): no error
+ * counter may move while a correct IOMMU user drives the mock; the gauges
+ * come back to where they were when a user goes.
  */
-enum mock_counter_id {
-#define MOCK_COUNTER_ID(ID, name, kind) MOCK_##ID = MOCK_IOMMU_CNT_##ID,
-	MOCK_IOMMU_COUNTERS(MOCK_COUNTER_ID)
-#undef MOCK_COUNTER_ID
-	MOCK_NR_COUNTERS = MOCK_IOMMU_NR_COUNTERS,
-};
-
-#define MOCK_COUNT_ERROR(ID, name, kind) + ((kind) == MOCK_IOMMU_COUNTER_ERROR)
-enum { MOCK_NR_ERRORS = 0 MOCK_IOMMU_COUNTERS(MOCK_COUNT_ERROR) };
-#undef MOCK_COUNT_ERROR
-
-/* The name of counter @id (its debugfs name) */
 #define mock_counter_name(id) mock_cmd_counter_name(id)
 
 struct mock_counters {
-	long long v[MOCK_NR_COUNTERS];
+	long long v[MOCK_IOMMU_NR_COUNTERS];
 };
 
 /* Every counter of instance @inst, or summed over all for @inst < 0. */
 int mock_counters(int inst, struct mock_counters *c);
 
 /* Counter @id of instance @inst (summed over all for @inst < 0), or -errno */
-long long mock_counter(enum mock_counter_id id, int inst);
+long long mock_counter(enum mock_iommu_counter_id id, int inst);
 
 /*
  * The first error counter that moved from @before to @after, or -1, and

@@ -478,10 +478,10 @@ TEST_F(container, detach_one_then_all)
 	/* No IOMMU driver any more: nothing mapped, pinned or charged */
 	EXPECT_EQ(t->mark.vmlck, vmlck_kb());
 	expect_pins(t->mark.pins);
-	EXPECT_EQ(t->mark.counters.v[MOCK_DOMAINS_LIVE],
-		  mock_counter(MOCK_DOMAINS_LIVE, -1));
-	EXPECT_EQ(t->mark.counters.v[MOCK_TRANSLATIONS_LIVE],
-		  mock_counter(MOCK_TRANSLATIONS_LIVE, -1));
+	EXPECT_EQ(t->mark.counters.v[MOCK_IOMMU_CNT_DOMAINS_LIVE],
+		  mock_counter(MOCK_IOMMU_CNT_DOMAINS_LIVE, -1));
+	EXPECT_EQ(t->mark.counters.v[MOCK_IOMMU_CNT_TRANSLATIONS_LIVE],
+		  mock_counter(MOCK_IOMMU_CNT_TRANSLATIONS_LIVE, -1));
 	if (t->mdom)
 		EXPECT_EQ(0, mdom_dbg_containers(getpid(), NULL, 0));
 	EXPECT_EQ(-EINVAL, _mdom_backend(t->fd));
@@ -543,17 +543,17 @@ TEST_F(container, replay_fails_halfway)
 	 * unmap_mismatch. Its reference run takes that as given.
 	 */
 	if (!t->mdom)
-		t->mark.counters.v[MOCK_UNMAP_MISMATCH] =
-			mock_counter(MOCK_UNMAP_MISMATCH, -1);
+		t->mark.counters.v[MOCK_IOMMU_CNT_UNMAP_MISMATCH] =
+			mock_counter(MOCK_IOMMU_CNT_UNMAP_MISMATCH, -1);
 	/* Exactly the one injected failure, after two maps */
-	EXPECT_EQ(1, c1.v[MOCK_INJECTED_FAILURES] - c0.v[MOCK_INJECTED_FAILURES]);
-	EXPECT_EQ(2, c1.v[MOCK_MAPS] - c0.v[MOCK_MAPS]);
+	EXPECT_EQ(1, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] - c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
+	EXPECT_EQ(2, c1.v[MOCK_IOMMU_CNT_MAPS] - c0.v[MOCK_IOMMU_CNT_MAPS]);
 
 	/* The group is out of every container; nothing stayed claimed */
 	ASSERT_EQ(0, _vfio_group_status(t->gfd[late], &flags));
 	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE, flags);
-	EXPECT_EQ(c0.v[MOCK_DOMAINS_LIVE], c1.v[MOCK_DOMAINS_LIVE]);
-	EXPECT_EQ(0, c1.v[MOCK_TRANSLATIONS_LIVE]);
+	EXPECT_EQ(c0.v[MOCK_IOMMU_CNT_DOMAINS_LIVE], c1.v[MOCK_IOMMU_CNT_DOMAINS_LIVE]);
+	EXPECT_EQ(0, c1.v[MOCK_IOMMU_CNT_TRANSLATIONS_LIVE]);
 	EXPECT_EQ(0, mock_dev_domain(d->inst, d->idx));
 	EXPECT_EQ(locked, vmlck_kb());
 	if (t->mdom) {
@@ -620,8 +620,8 @@ TEST_F(container, map_fails_halfway)
 	vfio_map_err(ENOSPC, t->fd, SZ_1M, 8 * t->pg, mem, VFIO_RW);
 	ASSERT_EQ(0, mock_fail_nth_map(d->inst, 0, 0));
 	ASSERT_EQ(0, mock_counters(d->inst, &c1));
-	EXPECT_EQ(1, c1.v[MOCK_INJECTED_FAILURES] - c0.v[MOCK_INJECTED_FAILURES]);
-	EXPECT_LE(2, c1.v[MOCK_MAPS] - c0.v[MOCK_MAPS]);
+	EXPECT_EQ(1, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] - c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
+	EXPECT_LE(2, c1.v[MOCK_IOMMU_CNT_MAPS] - c0.v[MOCK_IOMMU_CNT_MAPS]);
 	EXPECT_EQ(t->mark.vmlck, vmlck_kb());
 	expect_pins(t->mark.pins);
 	for (i = 0; i <= SPARE(t); i++)
@@ -1184,10 +1184,10 @@ TEST_F(container, exit_releases_everything)
 
 	/* Gone with it: pins, mock domains, vfio-mdom's container */
 	expect_pins(t->mark.pins);
-	EXPECT_EQ(t->mark.counters.v[MOCK_DOMAINS_LIVE],
-		  mock_counter(MOCK_DOMAINS_LIVE, -1));
-	EXPECT_EQ(t->mark.counters.v[MOCK_TRANSLATIONS_LIVE],
-		  mock_counter(MOCK_TRANSLATIONS_LIVE, -1));
+	EXPECT_EQ(t->mark.counters.v[MOCK_IOMMU_CNT_DOMAINS_LIVE],
+		  mock_counter(MOCK_IOMMU_CNT_DOMAINS_LIVE, -1));
+	EXPECT_EQ(t->mark.counters.v[MOCK_IOMMU_CNT_TRANSLATIONS_LIVE],
+		  mock_counter(MOCK_IOMMU_CNT_TRANSLATIONS_LIVE, -1));
 	if (mdom_loaded())
 		EXPECT_EQ(0, mdom_dbg_containers(pid, NULL, 0));
 	/* The groups are free: this container can have them. */

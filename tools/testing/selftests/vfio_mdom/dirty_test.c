@@ -444,7 +444,7 @@ TEST_F(dirty, bitmap_skips_a_mapping_being_unmapped)
 	struct dctx *t = &self->t;
 	static const int a_bits[] = { 3, -1 };
 	static const int b_bits[] = { 2, -1 };
-	long long races = mock_counter(MOCK_DIRTY_UNMAP_RACES, 1);
+	long long races = mock_counter(MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES, 1);
 	struct held_unmap h = {};
 
 	ASSERT_LE(0, races);
@@ -454,7 +454,7 @@ TEST_F(dirty, bitmap_skips_a_mapping_being_unmapped)
 	held_unmap_start(_metadata, t, &h, IOVA_B, PAGES_B * PG);
 	expect_bits(_metadata, t, IOVA_A, SPAN_PAGES, false, a_bits,
 		    "A to B, B going");
-	EXPECT_EQ(races, mock_counter(MOCK_DIRTY_UNMAP_RACES, 1))
+	EXPECT_EQ(races, mock_counter(MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES, 1))
 		TH_LOG("GET_BITMAP read the dirty bits of an unmap in flight");
 	held_unmap_finish(_metadata, &h, b_bits);
 	EXPECT_EQ(0, mock_domain_xlates_in(mock_dev_domain(1, 0), IOVA_B,
@@ -471,7 +471,7 @@ TEST_F(dirty, unmap_bitmap_reads_only_its_victims)
 	struct dctx *t = &self->t;
 	static const int a_bits[] = { 3, 95, -1 };
 	static const int b_bits[] = { 15, -1 };
-	long long races = mock_counter(MOCK_DIRTY_UNMAP_RACES, 1);
+	long long races = mock_counter(MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES, 1);
 	struct held_unmap h = {};
 
 	ASSERT_LE(0, races);
@@ -482,7 +482,7 @@ TEST_F(dirty, unmap_bitmap_reads_only_its_victims)
 	held_unmap_start(_metadata, t, &h, IOVA_B, PAGES_B * PG);
 	expect_bits(_metadata, t, IOVA_A, SPAN_PAGES, true, a_bits,
 		    "unmap A to B, B going");
-	EXPECT_EQ(races, mock_counter(MOCK_DIRTY_UNMAP_RACES, 1))
+	EXPECT_EQ(races, mock_counter(MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES, 1))
 		TH_LOG("an unmap read the dirty bits of another in flight");
 	held_unmap_finish(_metadata, &h, b_bits);
 	EXPECT_EQ(0, mock_domain_xlates_in(mock_dev_domain(1, 0), IOVA_A,

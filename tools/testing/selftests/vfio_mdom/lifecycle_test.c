@@ -632,10 +632,10 @@ TEST_F(lifecycle, exec_with_live_maps)
 	EXPECT_EQ(0, mdom_dbg_containers(t->child, NULL, 0));
 	t->child = -1;
 	expect_pins(t->mark.pins);
-	EXPECT_EQ(t->mark.counters.v[MOCK_DOMAINS_LIVE],
-		  mock_counter(MOCK_DOMAINS_LIVE, -1));
-	EXPECT_EQ(t->mark.counters.v[MOCK_TRANSLATIONS_LIVE],
-		  mock_counter(MOCK_TRANSLATIONS_LIVE, -1));
+	EXPECT_EQ(t->mark.counters.v[MOCK_IOMMU_CNT_DOMAINS_LIVE],
+		  mock_counter(MOCK_IOMMU_CNT_DOMAINS_LIVE, -1));
+	EXPECT_EQ(t->mark.counters.v[MOCK_IOMMU_CNT_TRANSLATIONS_LIVE],
+		  mock_counter(MOCK_IOMMU_CNT_TRANSLATIONS_LIVE, -1));
 	EXPECT_EQ(0, mock_dev_domain(0, 0));
 
 	/* The group is free, viable and in no container: ours can have it */
