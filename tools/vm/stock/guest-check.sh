@@ -43,8 +43,6 @@ echo "vfio_mdom: $(modinfo -F filename -b "$modroot" vfio_mdom 2>&1)"
 # (and udmabuf in).
 "${modprobe[@]}" vgem || setup_err "modprobe vgem failed"
 bind_edu_to_vfio
-bind_e1000_to_vfio
-bind_nvme_to_vfio
 
 # run_tests DIR TEST...: each TEST, its output in OUT/DIR/.
 run_tests() {
