@@ -266,6 +266,12 @@ long mock_domain_xlates_in(unsigned int id, uint64_t iova, uint64_t size)
 	return n;
 }
 
+/* An errno given either way, as the knobs' debugfs files take it */
+static int mock_errno(int err)
+{
+	return err > 0 ? -err : err;
+}
+
 /* One typed command on a file of its own: the caller keeps no state. */
 #define MOCK_CMD(call) ({						\
 	int __fd = mock_cmd_open(), __ret;				\
@@ -342,17 +348,21 @@ int mock_inst_read(int inst, const char *file, char *buf, size_t size)
 
 int mock_fail_nth_map(int inst, unsigned int nth, int err)
 {
-	return MOCK_CMD(mock_cmd_fail_nth_map(__fd, inst, nth, err));
+	if (!nth || !err)
+		return MOCK_CMD(mock_cmd_fail_nth_map(__fd, inst, 0, 0));
+	return MOCK_CMD(mock_cmd_fail_nth_map(__fd, inst, nth,
+					      mock_errno(err)));
 }
 
 int mock_fail_domain_alloc(int inst, int err)
 {
-	return MOCK_CMD(mock_cmd_fail_domain_alloc(__fd, inst, err));
+	return MOCK_CMD(mock_cmd_fail_domain_alloc(__fd, inst,
+						   mock_errno(err)));
 }
 
 int mock_fail_attach(int inst, int err)
 {
-	return MOCK_CMD(mock_cmd_fail_attach(__fd, inst, err));
+	return MOCK_CMD(mock_cmd_fail_attach(__fd, inst, mock_errno(err)));
 }
 
 int mock_hold_unmap(int inst, bool on)

@@ -171,13 +171,16 @@ int mock_inst_write(int inst, const char *file, const char *val);
 /* The first line of the knob @file of instance @inst into @buf. */
 int mock_inst_read(int inst, const char *file, char *buf, size_t size);
 
-/* The @nth map_pages() on a domain of @inst fails with @err (0: cancel). */
+/*
+ * The @nth map_pages() on a domain of @inst fails with @err (an errno,
+ * positive or negative; 0 or @nth 0: cancel).
+ */
 int mock_fail_nth_map(int inst, unsigned int nth, int err);
 
-/* The next domain allocation (or attach) of @inst fails with @err. */
+/* The next domain allocation (or attach) of @inst fails with @err (±errno). */
 int mock_fail_domain_alloc(int inst, int err);
 
-/* The next attach of a device of @inst fails with @err (0: cancel). */
+/* The next attach of a device of @inst fails with @err (±errno, 0: cancel). */
 int mock_fail_attach(int inst, int err);
 
 /*
