@@ -95,7 +95,7 @@ static int client_backends(pid_t pid, struct backends *b)
 		ret = _mdom_backend(fd);
 		if (!ret)
 			b->mdom++;
-		else if (ret == ENOTTY)
+		else if (ret == -ENOTTY)
 			b->type1++;
 		else
 			b->other++;
