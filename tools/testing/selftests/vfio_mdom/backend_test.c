@@ -256,7 +256,8 @@ TEST_F(backend, failed_open_falls_to_type1)
 	ASSERT_EQ(0, mock_fail_domain_alloc(0, -ENOSPC));
 	vfio_set_iommu(fd, VFIO_TYPE1v2_IOMMU);
 	ASSERT_EQ(0, mock_counters(0, &c1));
-	EXPECT_EQ(1, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] - c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
+	EXPECT_EQ(1, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] -
+		     c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
 	expect_backend_type1(fd);
 	EXPECT_EQ(0, mdom_dbg_containers(getpid(), NULL, 0));
 	vfio_map(fd, MAP1_IOVA, MAP1_PAGES * SZ_4K, ctx->buf);

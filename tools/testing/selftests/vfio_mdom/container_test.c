@@ -546,7 +546,8 @@ TEST_F(container, replay_fails_halfway)
 		t->mark.counters.v[MOCK_IOMMU_CNT_UNMAP_MISMATCH] =
 			mock_counter(MOCK_IOMMU_CNT_UNMAP_MISMATCH, -1);
 	/* Exactly the one injected failure, after two maps */
-	EXPECT_EQ(1, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] - c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
+	EXPECT_EQ(1, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] -
+		     c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
 	EXPECT_EQ(2, c1.v[MOCK_IOMMU_CNT_MAPS] - c0.v[MOCK_IOMMU_CNT_MAPS]);
 
 	/* The group is out of every container; nothing stayed claimed */
@@ -620,7 +621,8 @@ TEST_F(container, map_fails_halfway)
 	vfio_map_err(ENOSPC, t->fd, SZ_1M, 8 * t->pg, mem, VFIO_RW);
 	ASSERT_EQ(0, mock_fail_nth_map(d->inst, 0, 0));
 	ASSERT_EQ(0, mock_counters(d->inst, &c1));
-	EXPECT_EQ(1, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] - c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
+	EXPECT_EQ(1, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] -
+		     c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
 	EXPECT_LE(2, c1.v[MOCK_IOMMU_CNT_MAPS] - c0.v[MOCK_IOMMU_CNT_MAPS]);
 	EXPECT_EQ(t->mark.vmlck, vmlck_kb());
 	expect_pins(t->mark.pins);

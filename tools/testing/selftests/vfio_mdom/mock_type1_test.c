@@ -497,7 +497,8 @@ TEST(inject_through_type1)
 
 	/* Each injected failure counted once */
 	ASSERT_EQ(0, mock_counters(1, &c1));
-	EXPECT_EQ(3, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] - c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
+	EXPECT_EQ(3, c1.v[MOCK_IOMMU_CNT_INJECTED_FAILURES] -
+		     c0.v[MOCK_IOMMU_CNT_INJECTED_FAILURES]);
 
 	vfio_unmap(container, MAP_IOVA, SZ_2M);
 	vfio_unset_container(g1);

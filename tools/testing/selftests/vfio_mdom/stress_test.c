@@ -1426,7 +1426,8 @@ TEST_F_TIMEOUT(dirty_stress, bitmaps_against_unmaps, DIRTY_SECONDS + 300)
 	unmaps = c1.v[MOCK_IOMMU_CNT_UNMAPS] - c0.v[MOCK_IOMMU_CNT_UNMAPS];
 	ksft_print_msg("mock instance %d: %llu unmap_pages(), %lld reads under an unmap\n",
 		       DIRTY_INST, ULL(unmaps),
-		       c1.v[MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES] - c0.v[MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES]);
+		       c1.v[MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES] -
+		       c0.v[MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES]);
 	EXPECT_EQ(c0.v[MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES], c1.v[MOCK_IOMMU_CNT_DIRTY_UNMAP_RACES])
 		TH_LOG("dirty bits read under an unmap_pages() in flight");
 	moved = mock_counters_moved(&c0, &c1, false, false);
