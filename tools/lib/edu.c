@@ -6,19 +6,24 @@ int edu_cmp_names(const void *a, const void *b)
 	return strcmp(*(char * const *)a, *(char * const *)b);
 }
 
-bool edu_is_vfio_edu(const char *bdf)
+bool pci_is_vfio_dev(const char *bdf, const char *vendor, const char *device)
 {
-	char path[256], buf[64];
+	char path[320], buf[64];
 
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", bdf);
-	if (read_line(path, buf, sizeof(buf)) || strcmp(buf, EDU_VENDOR))
+	if (read_line(path, buf, sizeof(buf)) || strcmp(buf, vendor))
 		return false;
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", bdf);
-	if (read_line(path, buf, sizeof(buf)) || strcmp(buf, EDU_DEVICE))
+	if (read_line(path, buf, sizeof(buf)) || strcmp(buf, device))
 		return false;
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
 	return !read_link_name(path, buf, sizeof(buf)) &&
 	       !strcmp(buf, "vfio-pci");
+}
+
+bool edu_is_vfio_edu(const char *bdf)
+{
+	return pci_is_vfio_dev(bdf, EDU_VENDOR, EDU_DEVICE);
 }
 
 int edu_find(unsigned int nth, struct edu_dev *dev)

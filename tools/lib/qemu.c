@@ -13,14 +13,34 @@ void qemu_init(struct qemu_vm *vm)
 	unlink(vm->sock);
 }
 
+int qemu_spawn(struct qemu_vm *vm, const char *const *argv)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid) {
+		vm->pid = pid;
+		return 0;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open(vm->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+	}
+	execv(QEMU_BIN, (char *const *)argv);
+	_exit(127);
+}
+
 int qemu_start(struct qemu_vm *vm, const char *const *bdfs,
 	       unsigned int n, bool viommu)
 {
 	char qmp[160], dev[QEMU_MAX_DEVICES][80];
 	const char *argv[16 + 2 * QEMU_MAX_DEVICES];
 	unsigned int a = 0, i;
-	pid_t pid;
-	int fd;
 
 	if (n > QEMU_MAX_DEVICES)
 		return -EINVAL;
@@ -51,21 +71,7 @@ int qemu_start(struct qemu_vm *vm, const char *const *bdfs,
 	}
 	argv[a] = NULL;
 
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid) {
-		vm->pid = pid;
-		return 0;
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = open(vm->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-	}
-	execv(QEMU_BIN, (char *const *)argv);
-	_exit(127);
+	return qemu_spawn(vm, argv);
 }
 
 bool qemu_alive(struct qemu_vm *vm, int *status)

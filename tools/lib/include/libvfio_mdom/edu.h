@@ -75,6 +75,9 @@ int edu_cmp_names(const void *a, const void *b);
 /* Is PCI device @bdf an edu device bound to vfio-pci? */
 bool edu_is_vfio_edu(const char *bdf);
 
+/* Is PCI device @bdf a @vendor:@device ("0x1234") bound to vfio-pci? */
+bool pci_is_vfio_dev(const char *bdf, const char *vendor, const char *device);
+
 /*
  * The @nth edu device bound to vfio-pci, in PCI address order: fills
  * @dev->bdf and @dev->group, closed. -ENOENT if there is no such device.

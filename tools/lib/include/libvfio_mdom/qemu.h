@@ -47,6 +47,12 @@ struct qemu_vm {
 void qemu_init(struct qemu_vm *vm);
 
 /*
+ * Start QEMU_BIN with @argv (NULL-terminated, argv[0] included), its output
+ * to vm->log, killed if this process dies: 0 with vm->pid set.
+ */
+int qemu_spawn(struct qemu_vm *vm, const char *const *argv);
+
+/*
  * Start QEMU, paused, with the @n PCI devices @bdfs assigned through VFIO,
  * behind a vIOMMU of the machine's own (-device intel-iommu,caching-mode=on:
  * QEMU then opens a container per device) if @viommu. 0 or -errno.

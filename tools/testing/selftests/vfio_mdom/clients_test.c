@@ -335,8 +335,6 @@ static int guest_start(struct qemu_vm *vm, const struct edu_dev *edu,
 	char qmp[160], ser[160], kernel[300], dev[2][192];
 	const char *argv[48];
 	unsigned int a = 0, i;
-	pid_t pid;
-	int fd;
 
 	if (payload_path(kernel, sizeof(kernel)))
 		return -ENOENT;
@@ -386,21 +384,7 @@ static int guest_start(struct qemu_vm *vm, const struct edu_dev *edu,
 	argv[a] = NULL;
 
 	unlink(serial_sock);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid) {
-		vm->pid = pid;
-		return 0;
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = open(vm->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd >= 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-	}
-	execv(QEMU_BIN, (char *const *)argv);
-	_exit(127);
+	return qemu_spawn(vm, argv);
 }
 
 static int unix_connect(const char *path)
@@ -744,7 +728,6 @@ TEST_F_TIMEOUT(clients, guest_nested, 900)
 static int pci_vfio_devices(const char *vendor, const char *device,
 			    char (*bdf)[32], int max)
 {
-	char path[320], buf[64];
 	struct dirent **names;
 	int i, n, found = 0;
 
@@ -754,22 +737,11 @@ static int pci_vfio_devices(const char *vendor, const char *device,
 	for (i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
 
-		if (name[0] == '.')
-			goto next;
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/vendor", name);
-		if (read_line(path, buf, sizeof(buf)) || strcmp(buf, vendor))
-			goto next;
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", name);
-		if (read_line(path, buf, sizeof(buf)) || strcmp(buf, device))
-			goto next;
-		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", name);
-		if (read_link_name(path, buf, sizeof(buf)) ||
-		    strcmp(buf, "vfio-pci"))
-			goto next;
-		if (found < max)
-			str_copy(bdf[found], name, sizeof(bdf[found]));
-		found++;
-next:
+		if (name[0] != '.' && pci_is_vfio_dev(name, vendor, device)) {
+			if (found < max)
+				str_copy(bdf[found], name, sizeof(bdf[found]));
+			found++;
+		}
 		free(names[i]);
 	}
 	free(names);
