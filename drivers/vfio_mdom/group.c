@@ -260,7 +260,8 @@ static int mdom_group_new_domain(struct mdom_container *c,
 	ret = mdom_container_check_ranges(c);
 	if (ret)
 		goto out_unlink;
-	d->id = c->next_domain_id++;
+	/* The fault handler, installed at allocation, may read it already. */
+	WRITE_ONCE(d->id, c->next_domain_id++);
 	ret = -ENOMEM;
 	*info = mdom_info_build(c, GFP_KERNEL_ACCOUNT);
 	if (!*info)
