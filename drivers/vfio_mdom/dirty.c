@@ -82,7 +82,7 @@ int mdom_dirty_alloc(struct mdom_container *c, struct mdom_dma *dma)
 	if (!extra)
 		return -ENOMEM;
 	extra->dirty = kvzalloc(mdom_dirty_bytes(mdom_dirty_nbits(c, dma)) +
-				sizeof(u64), GFP_KERNEL_ACCOUNT);
+				sizeof(u64), MDOM_GFP_USER);
 	return extra->dirty ? 0 : -ENOMEM;
 }
 

@@ -68,7 +68,7 @@ void mdom_dma_cache_exit(void)
 /* A zeroed mapping, without extra state. */
 struct mdom_dma *mdom_dma_alloc(void)
 {
-	return kmem_cache_zalloc(mdom_dma_cache, GFP_KERNEL_ACCOUNT);
+	return kmem_cache_zalloc(mdom_dma_cache, MDOM_GFP_USER);
 }
 
 struct mdom_dma_extra *mdom_dma_extra(struct mdom_dma *dma)
@@ -77,10 +77,11 @@ struct mdom_dma_extra *mdom_dma_extra(struct mdom_dma *dma)
 
 	if (extra)
 		return extra;
-	extra = kzalloc(sizeof(*extra), GFP_KERNEL_ACCOUNT);
+	extra = kzalloc(sizeof(*extra), MDOM_GFP_USER);
 	if (!extra)
 		return NULL;
-	xa_init(&extra->epins);
+	/* Its nodes are charged too, also those allocated under its lock */
+	xa_init_flags(&extra->epins, XA_FLAGS_ACCOUNT);
 	dma->extra = extra;
 	return extra;
 }

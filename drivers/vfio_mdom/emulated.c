@@ -202,7 +202,7 @@ static struct mdom_epin *mdom_epin_alloc(struct mdom_container *c,
 	int ret;
 
 	lockdep_assert_held(&c->iova_lock);
-	epin = kzalloc(sizeof(*epin), GFP_KERNEL_ACCOUNT);
+	epin = kzalloc(sizeof(*epin), MDOM_GFP_USER);
 	if (!epin)
 		return ERR_PTR(-ENOMEM);
 	ret = mdom_pages_init_for(&epin->pages, mdom_pages_mm(&dma->pages),
@@ -265,14 +265,14 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 		count = entry ? xa_to_value(entry) : 0;
 		ret = xa_err(xa_store(&extra->epins, index,
 				      xa_mk_value(count + 1),
-				      GFP_KERNEL_ACCOUNT));
+				      MDOM_GFP_USER));
 		return ret ? ERR_PTR(ret) : page;
 	}
 
 	epin = mdom_epin_alloc(c, dma, index);
 	if (IS_ERR(epin))
 		return ERR_CAST(epin);
-	ret = xa_err(xa_store(&extra->epins, index, epin, GFP_KERNEL_ACCOUNT));
+	ret = xa_err(xa_store(&extra->epins, index, epin, MDOM_GFP_USER));
 	if (ret) {
 		mdom_epin_free(epin);
 		return ERR_PTR(ret);
