@@ -576,7 +576,14 @@ static struct iommu_domain *mock_domain_alloc(struct device *dev, bool dirty)
 	md->domain.geometry.aperture_end = inst->aperture_end;
 	md->domain.geometry.force_aperture = true;
 	mutex_init(&md->lock);
-	xa_init(&md->pt);
+	/*
+	 * The page table is charged to the memory cgroup of whoever maps: a
+	 * real IOMMU driver charges its table pages when iommu_map() is
+	 * given __GFP_ACCOUNT (vfio-mdom and iommufd give it). The xarray
+	 * makes its first try under its lock with a gfp of its own, so the
+	 * mock charges every mapper, type1's too.
+	 */
+	xa_init_flags(&md->pt, XA_FLAGS_ACCOUNT);
 	xa_init(&md->dirty);
 	spin_lock_init(&md->inflight_lock);
 	INIT_LIST_HEAD(&md->inflight);

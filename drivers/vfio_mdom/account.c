@@ -139,7 +139,7 @@ struct mdom_acct *mdom_acct_get(struct mm_struct *mm)
 			return acct;
 		}
 	}
-	acct = kzalloc(sizeof(*acct), GFP_KERNEL_ACCOUNT);
+	acct = kzalloc(sizeof(*acct), MDOM_GFP_USER);
 	if (!acct)
 		return NULL;
 	mmgrab(mm);
@@ -327,7 +327,7 @@ static int mdom_pin_split_range(struct mdom_acct *acct, unsigned long first,
 static int mdom_pin_add_new(struct mdom_acct *acct, unsigned long first,
 			    unsigned long last, bool dirty)
 {
-	struct mdom_acct_pin *pin = mdom_pin_alloc(GFP_KERNEL_ACCOUNT);
+	struct mdom_acct_pin *pin = mdom_pin_alloc(MDOM_GFP_USER);
 
 	if (!pin)
 		return -ENOMEM;
@@ -354,7 +354,7 @@ static int mdom_pin_add_range(struct mdom_acct *acct, unsigned long first,
 	int ret;
 
 	*done = first;
-	ret = mdom_pin_split_range(acct, first, last, GFP_KERNEL_ACCOUNT);
+	ret = mdom_pin_split_range(acct, first, last, MDOM_GFP_USER);
 	if (ret)
 		return ret;
 	for (pin = mdom_pin_it_iter_first(&acct->pins, first, last); pin;

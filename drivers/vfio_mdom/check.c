@@ -290,9 +290,9 @@ static unsigned long mdom_check_epins(struct mdom_check *chk,
 	unsigned long index, n = 0;
 	void *entry;
 
-	if (xa_empty(&dma->epins))
+	if (!mdom_dma_has_epins(dma))
 		return 0;
-	xa_for_each(&dma->epins, index, entry) {
+	xa_for_each(&dma->extra->epins, index, entry) {
 		if (index >= dma->pages.npages)
 			mdom_check_fail(chk,
 					"mapping %#llx-%#llx: a device pins page %lu past its end\n",
@@ -323,11 +323,11 @@ static void mdom_check_walk(struct mdom_check *chk)
 		invalid += dma->vaddr_invalid;
 		pinned += mdom_pages_npinned(&dma->pages) +
 			  mdom_check_epins(chk, dma);
-		if (!dma->dirty != !c->dirty_tracking)
+		if (!mdom_dma_dirty(dma) != !c->dirty_tracking)
 			mdom_check_fail(chk,
 					"mapping %#llx-%#llx: dirty bitmap %s while tracking is %s\n",
 					dma->iova, dma->last,
-					dma->dirty ? "present" : "missing",
+					mdom_dma_dirty(dma) ? "present" : "missing",
 					c->dirty_tracking ? "on" : "off");
 		if (!(nr % MDOM_CHECK_WALK))
 			cond_resched();

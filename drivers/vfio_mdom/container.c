@@ -33,9 +33,11 @@
 /*
  * type1 stops at 65535 mappings (U16_MAX), a bound on the kernel memory a
  * user could take with them. Every allocation a mapping makes here is
- * charged to the mapper's memory cgroup (GFP_KERNEL_ACCOUNT), which bounds
- * it where the administrator wants: the default lets a container hold a
- * million mappings (4 GiB in 4 KiB pages, 2 TiB in 2 MiB chunks).
+ * charged to the mapper's memory cgroup (MDOM_GFP_USER), which bounds it
+ * where the administrator wants, a map past memory.max failing with
+ * ENOMEM (selftest memcg_test): the default lets a container hold a
+ * million mappings (4 GiB in 4 KiB pages, 2 TiB in 2 MiB chunks), and
+ * VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL reports what is left of it.
  */
 #define MDOM_DMA_ENTRY_LIMIT	(1024 * 1024)
 

@@ -74,17 +74,24 @@ static unsigned long mdom_dirty_nbits(struct mdom_container *c,
  */
 int mdom_dirty_alloc(struct mdom_container *c, struct mdom_dma *dma)
 {
+	struct mdom_dma_extra *extra;
+
 	if (!c->dirty_tracking)
 		return 0;
-	dma->dirty = kvzalloc(mdom_dirty_bytes(mdom_dirty_nbits(c, dma)) +
-			      sizeof(u64), GFP_KERNEL_ACCOUNT);
-	return dma->dirty ? 0 : -ENOMEM;
+	extra = mdom_dma_extra(dma);
+	if (!extra)
+		return -ENOMEM;
+	extra->dirty = kvzalloc(mdom_dirty_bytes(mdom_dirty_nbits(c, dma)) +
+				sizeof(u64), MDOM_GFP_USER);
+	return extra->dirty ? 0 : -ENOMEM;
 }
 
 void mdom_dirty_free(struct mdom_dma *dma)
 {
-	kvfree(dma->dirty);
-	dma->dirty = NULL;
+	if (!dma->extra)
+		return;
+	kvfree(dma->extra->dirty);
+	dma->extra->dirty = NULL;
 }
 
 /* An emulated device pinned or wrote [@offset, @offset + @len) of @dma. */
@@ -94,11 +101,11 @@ void mdom_dirty_mark(struct mdom_container *c, struct mdom_dma *dma,
 	unsigned long first, last;
 
 	lockdep_assert_held(&c->iova_lock);
-	if (!dma->dirty || !len)
+	if (!mdom_dma_dirty(dma) || !len)
 		return;
 	first = offset >> c->dirty_pgshift;
 	last = (offset + len - 1) >> c->dirty_pgshift;
-	bitmap_set(dma->dirty, first, last - first + 1);
+	bitmap_set(dma->extra->dirty, first, last - first + 1);
 }
 
 /* Back to the pages emulated devices hold pinned, after a report. */
@@ -108,8 +115,8 @@ static void mdom_dirty_repopulate(struct mdom_container *c,
 	unsigned long index;
 	void *entry;
 
-	bitmap_zero(dma->dirty, mdom_dirty_nbits(c, dma));
-	xa_for_each(&dma->epins, index, entry)
+	bitmap_zero(dma->extra->dirty, mdom_dirty_nbits(c, dma));
+	xa_for_each(&dma->extra->epins, index, entry)
 		mdom_dirty_mark(c, dma, (u64)index << PAGE_SHIFT, PAGE_SIZE);
 }
 
@@ -283,19 +290,20 @@ static int mdom_dirty_report_pinned(struct mdom_container *c,
 				    u64 __user *bitmap)
 {
 	struct mdom_dirty_span sp = mdom_dirty_span(c, dma, base_iova);
+	unsigned long *dirty = mdom_dma_dirty(dma);
 	unsigned long leftover;
 
 	if (!list_empty(&c->domains) && dma->pages.pinned)
-		bitmap_set(dma->dirty, 0, sp.nbits);
+		bitmap_set(dirty, 0, sp.nbits);
 	if (sp.shift) {
-		bitmap_shift_left(dma->dirty, dma->dirty, sp.shift,
+		bitmap_shift_left(dirty, dirty, sp.shift,
 				  sp.nbits + sp.shift);
 		if (copy_from_user(&leftover, bitmap + sp.word,
 				   sizeof(leftover)))
 			return -EFAULT;
-		bitmap_or(dma->dirty, dma->dirty, &leftover, sp.shift);
+		bitmap_or(dirty, dirty, &leftover, sp.shift);
 	}
-	if (copy_to_user(bitmap + sp.word, dma->dirty,
+	if (copy_to_user(bitmap + sp.word, dirty,
 			 mdom_dirty_bytes(sp.nbits + sp.shift)))
 		return -EFAULT;
 	return 0;
@@ -316,7 +324,7 @@ static void mdom_dirty_set_emulated(struct mdom_container *c,
 	unsigned long bit, nbits = mdom_dirty_nbits(c, dma);
 	u64 iova;
 
-	for_each_set_bit(bit, dma->dirty, nbits) {
+	for_each_set_bit(bit, mdom_dma_dirty(dma), nbits) {
 		iova = dma->iova + ((u64)bit << c->dirty_pgshift);
 		if (iova >= first && iova <= last)
 			iova_bitmap_set(bitmap, iova, 1UL << c->dirty_pgshift);

@@ -54,6 +54,8 @@ static struct kmem_cache *mdom_dma_cache;
 
 int mdom_dma_cache_init(void)
 {
+	BUILD_BUG_ON(IS_ENABLED(CONFIG_64BIT) &&
+		     sizeof(struct mdom_dma) > MDOM_DMA_MAX_SIZE);
 	mdom_dma_cache = KMEM_CACHE(mdom_dma, SLAB_ACCOUNT);
 	return mdom_dma_cache ? 0 : -ENOMEM;
 }
@@ -63,19 +65,35 @@ void mdom_dma_cache_exit(void)
 	kmem_cache_destroy(mdom_dma_cache);
 }
 
-/* A zeroed mapping, its pin xarray empty. */
+/* A zeroed mapping, without extra state. */
 struct mdom_dma *mdom_dma_alloc(void)
 {
-	struct mdom_dma *dma;
-
-	dma = kmem_cache_zalloc(mdom_dma_cache, GFP_KERNEL_ACCOUNT);
-	if (dma)
-		xa_init(&dma->epins);
-	return dma;
+	return kmem_cache_zalloc(mdom_dma_cache, MDOM_GFP_USER);
 }
 
+struct mdom_dma_extra *mdom_dma_extra(struct mdom_dma *dma)
+{
+	struct mdom_dma_extra *extra = dma->extra;
+
+	if (extra)
+		return extra;
+	extra = kzalloc(sizeof(*extra), MDOM_GFP_USER);
+	if (!extra)
+		return NULL;
+	/* Its nodes are charged too, also those allocated under its lock */
+	xa_init_flags(&extra->epins, XA_FLAGS_ACCOUNT);
+	dma->extra = extra;
+	return extra;
+}
+
+/* The pins and the bitmap are gone already (mdom_dma_drop_epins(), ...). */
 void mdom_dma_free(struct mdom_dma *dma)
 {
+	if (dma->extra) {
+		WARN_ON(!xa_empty(&dma->extra->epins) || dma->extra->dirty);
+		xa_destroy(&dma->extra->epins);
+		kfree(dma->extra);
+	}
 	kmem_cache_free(mdom_dma_cache, dma);
 }
 

@@ -46,36 +46,88 @@ enum mdom_dma_state {
 };
 
 /**
- * struct mdom_dma - one user mapping
- * @node: in the tree (rb_root_cached), keyed by @iova
- * @iova: first IOVA
- * @last: last IOVA (inclusive): @iova + size - 1
- * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
- * @state: enum mdom_dma_state
- * @vaddr_invalid: VFIO_DMA_UNMAP_FLAG_VADDR invalidated @vaddr; the pins
- *		   and translations stay until a new one is given
+ * struct mdom_dma_extra - what few mappings need, allocated on first use
  * @epins: pages emulated devices hold pinned (emulated.c), by page index
  *	   in the mapping
  * @dirty: pages to report dirty in type1's way while dirty tracking is
  *	   on (dirty.c): pinned by an emulated device or written by
  *	   vfio_dma_rw(); one bit per page of the container's smallest
  *	   IOMMU page size, NULL while tracking is off
+ *
+ * A mapping gets one (mdom_dma_extra()) when an emulated device first pins
+ * one of its pages or dirty tracking starts, and keeps it until it is
+ * freed. A VMM's mappings of guest RAM for assigned devices never need it.
+ */
+struct mdom_dma_extra {
+	struct xarray epins;
+	unsigned long *dirty;
+};
+
+/**
+ * struct mdom_dma - one user mapping
+ * @node: in the tree (rb_root_cached), keyed by @iova
+ * @iova: first IOVA
+ * @last: last IOVA (inclusive): @iova + size - 1
+ * @extra: the rarely used state (struct mdom_dma_extra), NULL until used
+ * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
+ * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
+ * @state: enum mdom_dma_state
+ * @vaddr_invalid: VFIO_DMA_UNMAP_FLAG_VADDR invalidated @vaddr; the pins
+ *		   and translations stay until a new one is given
  * @pages: the pages backing the whole mapping, and its user address
  *	   (@pages.vaddr)
- * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
+ *
+ * Size: a container may hold a million mappings, and a VMM with a vIOMMU
+ * makes and drops small ones all the time, so a mapping costs what the
+ * common one needs and no more. It comes from a kmem_cache of its own
+ * (charged to the mapper's memory cgroup), a 4 KiB mapping allocates
+ * nothing else (its one run is inline in @pages), and what only emulated
+ * devices and dirty tracking use hangs off @extra. The three byte fields
+ * share one word: keep them together when adding fields. On x86_64 the
+ * layout is (pahole)::
+ *
+ *	node 24 | iova 8 | last 8 | extra 8 | list 16 | prot, state,
+ *	vaddr_invalid 3 (+5) | pages 96                        = 168 bytes
+ *
+ * where struct mdom_pages is task, vaddr, npages, acct, owner 8 each,
+ * link 16, runs 8, nruns and maxruns 4 each, the inline run 16 and four
+ * flags. MDOM_DMA_MAX_SIZE, checked at build time, catches growth.
  */
 struct mdom_dma {
 	struct rb_node node;
 	u64 iova;
 	u64 last;
+	struct mdom_dma_extra *extra;
+	struct list_head list;
 	u8 prot;
 	u8 state;		/* enum mdom_dma_state */
 	bool vaddr_invalid;
-	struct xarray epins;
-	unsigned long *dirty;
-	struct list_head list;
 	struct mdom_pages pages;
 };
+
+/* See struct mdom_dma: what a mapping may cost on 64-bit, at most. */
+#define MDOM_DMA_MAX_SIZE	168
+
+/* The emulated device pins of @dma, NULL if none was ever taken. */
+static inline struct xarray *mdom_dma_epins(const struct mdom_dma *dma)
+{
+	return dma->extra ? &dma->extra->epins : NULL;
+}
+
+/* Do emulated devices hold pages of @dma pinned? */
+static inline bool mdom_dma_has_epins(const struct mdom_dma *dma)
+{
+	return dma->extra && !xa_empty(&dma->extra->epins);
+}
+
+/* The dirty bitmap of @dma, NULL while dirty tracking is off. */
+static inline unsigned long *mdom_dma_dirty(const struct mdom_dma *dma)
+{
+	return dma->extra ? dma->extra->dirty : NULL;
+}
+
+/* @dma's extra state, allocated if need be; NULL on -ENOMEM. */
+struct mdom_dma_extra *mdom_dma_extra(struct mdom_dma *dma);
 
 static inline u64 mdom_dma_size(const struct mdom_dma *dma)
 {

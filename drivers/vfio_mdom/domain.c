@@ -48,7 +48,7 @@ int mdom_domain_map_dma(struct mdom_domain *d, struct mdom_dma *dma)
 	int ret;
 
 	ret = mdom_pages_map(&dma->pages, d->domain, dma->iova,
-			     mdom_domain_prot(dma), GFP_KERNEL_ACCOUNT);
+			     mdom_domain_prot(dma), MDOM_GFP_USER);
 	if (!ret)
 		atomic64_add(mdom_dma_size(dma), &d->mapped_bytes);
 	return ret;

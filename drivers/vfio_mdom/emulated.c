@@ -202,7 +202,7 @@ static struct mdom_epin *mdom_epin_alloc(struct mdom_container *c,
 	int ret;
 
 	lockdep_assert_held(&c->iova_lock);
-	epin = kzalloc(sizeof(*epin), GFP_KERNEL_ACCOUNT);
+	epin = kzalloc(sizeof(*epin), MDOM_GFP_USER);
 	if (!epin)
 		return ERR_PTR(-ENOMEM);
 	ret = mdom_pages_init_for(&epin->pages, mdom_pages_mm(&dma->pages),
@@ -242,12 +242,16 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 				  struct mdom_pages_cursor *cursor)
 {
 	unsigned long index = (iova - dma->iova) >> PAGE_SHIFT, count;
+	struct mdom_dma_extra *extra;
 	struct mdom_epin *epin;
 	struct page *page;
 	void *entry;
 	int ret;
 
-	entry = xa_load(&dma->epins, index);
+	extra = mdom_dma_extra(dma);
+	if (!extra)
+		return ERR_PTR(-ENOMEM);
+	entry = xa_load(&extra->epins, index);
 	if (entry && !xa_is_value(entry)) {
 		epin = entry;
 		epin->count++;
@@ -259,16 +263,16 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 		if (!page)
 			return ERR_PTR(-EINVAL);	/* device memory */
 		count = entry ? xa_to_value(entry) : 0;
-		ret = xa_err(xa_store(&dma->epins, index,
+		ret = xa_err(xa_store(&extra->epins, index,
 				      xa_mk_value(count + 1),
-				      GFP_KERNEL_ACCOUNT));
+				      MDOM_GFP_USER));
 		return ret ? ERR_PTR(ret) : page;
 	}
 
 	epin = mdom_epin_alloc(c, dma, index);
 	if (IS_ERR(epin))
 		return ERR_CAST(epin);
-	ret = xa_err(xa_store(&dma->epins, index, epin, GFP_KERNEL_ACCOUNT));
+	ret = xa_err(xa_store(&extra->epins, index, epin, MDOM_GFP_USER));
 	if (ret) {
 		mdom_epin_free(epin);
 		return ERR_PTR(ret);
@@ -283,26 +287,27 @@ static bool mdom_epin_put(struct mdom_container *c, struct mdom_dma *dma,
 			  u64 iova)
 {
 	unsigned long index = (iova - dma->iova) >> PAGE_SHIFT, count;
+	struct xarray *epins = mdom_dma_epins(dma);
 	struct mdom_epin *epin;
 	void *entry;
 
-	entry = xa_load(&dma->epins, index);
+	entry = epins ? xa_load(epins, index) : NULL;
 	if (!entry)
 		return false;
 	c->unpin_seq++;
 	if (xa_is_value(entry)) {
 		count = xa_to_value(entry);
 		if (count > 1)
-			xa_store(&dma->epins, index, xa_mk_value(count - 1),
+			xa_store(epins, index, xa_mk_value(count - 1),
 				 GFP_KERNEL);	/* the slot exists: no alloc */
 		else
-			xa_erase(&dma->epins, index);
+			xa_erase(epins, index);
 		return true;
 	}
 	epin = entry;
 	if (--epin->count)
 		return true;
-	xa_erase(&dma->epins, index);
+	xa_erase(epins, index);
 	mdom_epin_free(epin);
 	c->pinned_pages--;
 	return true;
@@ -324,7 +329,9 @@ static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 	int ret;
 
 	lockdep_assert_held(&c->iova_lock);
-	xa_for_each(&dma->epins, index, entry) {
+	if (!mdom_dma_has_epins(dma))
+		return 0;
+	xa_for_each(&dma->extra->epins, index, entry) {
 		if (!xa_is_value(entry))
 			continue;
 		page = mdom_dma_pinned_page(dma, dma->iova +
@@ -339,7 +346,8 @@ static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 		}
 		epin->count = xa_to_value(entry);
 		/* The slot exists: nothing to allocate. */
-		ret = xa_err(xa_store(&dma->epins, index, epin, GFP_KERNEL));
+		ret = xa_err(xa_store(&dma->extra->epins, index, epin,
+				      GFP_KERNEL));
 		if (ret) {
 			mdom_epin_free(epin);
 			return ret;
@@ -397,9 +405,9 @@ unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared)
 	unsigned long index, n = 0;
 	void *entry;
 
-	if (xa_empty(&dma->epins))
+	if (!mdom_dma_has_epins(dma))
 		return 0;
-	xa_for_each(&dma->epins, index, entry) {
+	xa_for_each(&dma->extra->epins, index, entry) {
 		if (xa_is_value(entry))
 			continue;
 		n++;
@@ -416,16 +424,16 @@ void mdom_dma_drop_epins(struct mdom_dma *dma)
 	void *entry;
 
 	/* The common case, every unmap: nothing to walk or lock. */
-	if (xa_empty(&dma->epins))
+	if (!mdom_dma_has_epins(dma))
 		return;
-	xa_for_each(&dma->epins, index, entry) {
+	xa_for_each(&dma->extra->epins, index, entry) {
 		WARN_ONCE(1, "vfio-mdom: a device still holds pinned pages\n");
 		if (!xa_is_value(entry)) {
 			mdom_pages_release(&((struct mdom_epin *)entry)->pages);
 			kfree(entry);
 		}
 	}
-	xa_destroy(&dma->epins);
+	xa_destroy(&dma->extra->epins);
 }
 
 /*
@@ -669,7 +677,7 @@ static bool mdom_victims_pinned(struct list_head *victims)
 	struct mdom_dma *dma;
 
 	list_for_each_entry(dma, victims, list)
-		if (!xa_empty(&dma->epins))
+		if (mdom_dma_has_epins(dma))
 			return true;
 	return false;
 }
@@ -703,7 +711,7 @@ int mdom_emulated_release(struct mdom_container *c, struct list_head *victims,
 	}
 	scoped_guard(mutex, &c->devices_lock) {
 		list_for_each_entry(dma, victims, list) {
-			if (xa_empty(&dma->epins))
+			if (!mdom_dma_has_epins(dma))
 				continue;
 			list_for_each_entry(vdev, &c->devices, iommu_entry)
 				vdev->ops->dma_unmap(vdev, dma->iova,

@@ -57,7 +57,7 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 	want = min(want, limit);
 
 	if (pages->runs == pages->inline_runs) {
-		runs = kvmalloc_array(want, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+		runs = kvmalloc_array(want, sizeof(*runs), MDOM_GFP_USER);
 		if (runs)
 			memcpy(runs, pages->inline_runs,
 			       array_size(pages->nruns, sizeof(*runs)));
@@ -65,7 +65,7 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 		runs = mdom_kvrealloc(pages->runs,
 				      array_size(pages->maxruns, sizeof(*runs)),
 				      array_size(want, sizeof(*runs)),
-				      GFP_KERNEL_ACCOUNT);
+				      MDOM_GFP_USER);
 	}
 	if (!runs)
 		return -ENOMEM;
@@ -174,7 +174,7 @@ static void mdom_pages_trim(struct mdom_pages *pages)
 	    pages->maxruns - pages->nruns <= pages->nruns ||
 	    array_size(pages->maxruns, sizeof(*runs)) <= PAGE_SIZE)
 		return;
-	runs = kvmalloc_array(pages->nruns, sizeof(*runs), GFP_KERNEL_ACCOUNT);
+	runs = kvmalloc_array(pages->nruns, sizeof(*runs), MDOM_GFP_USER);
 	if (!runs)
 		return;		/* keep the larger array */
 	memcpy(runs, pages->runs, array_size(pages->nruns, sizeof(*runs)));
@@ -247,7 +247,7 @@ struct mdom_pages *mdom_pages_alloc(unsigned long vaddr, u64 size,
 	struct mdom_pages *pages;
 	int ret;
 
-	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	pages = kzalloc(sizeof(*pages), MDOM_GFP_USER);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	ret = mdom_pages_init(pages, vaddr, size, writable, owner, NULL);

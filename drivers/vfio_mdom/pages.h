@@ -17,10 +17,21 @@
 #ifndef _VFIO_MDOM_PAGES_H
 #define _VFIO_MDOM_PAGES_H
 
+#include <linux/gfp_types.h>
 #include <linux/list.h>
 #include <linux/types.h>
 
 #include "compat.h"
+
+/*
+ * What a user's mapping allocates (the mapping and its side state, its
+ * run array, the account and its index nodes, the IOMMU page tables): as
+ * iommufd, charged to the caller's memory cgroup, which bounds it. Past
+ * the cgroup's memory.max the map fails with ENOMEM instead of calling
+ * the memcg OOM killer (the caller can give up a map; a kill would take
+ * down the VMM or a bystander in its cgroup), and nothing is logged.
+ */
+#define MDOM_GFP_USER	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 struct iommu_domain;
 struct mdom_acct;

@@ -65,6 +65,7 @@ done)
 	echo "intel_pt $(have -r "/sys/kernel/debug/iommu/intel/$edu_bdf/domain_translation_struct") 1"
 	echo "fault_injection $(have -w /sys/kernel/debug/failslab/probability -a -w /sys/kernel/debug/fail_page_alloc/probability) 1"
 	echo "kmemleak $(have -w /sys/kernel/debug/kmemleak) 1"
+	echo "memcg $(have -n "$(grep -ow memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null)") 1"
 	echo "qemu $(have -x /usr/bin/qemu-system-x86_64) 1"
 	echo "e1000 $(pci_on_vfio_count 0x8086 0x100e) 2"
 	echo "dpdk $(have -x /usr/bin/dpdk-testpmd) 1"

@@ -17,6 +17,9 @@ for d in /tmp /run /var/tmp /var/log /root; do
 done
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null
+# cgroup v2, for memcg_test (a kernel without CONFIG_MEMCG has no memory
+# controller there, and the test says so)
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
 # The repo may live under one of the tmpfs mounts above (a CI clone in
 # /tmp): make its mount point there if needed.
 mkdir -p "$VM_REPO" 2>/dev/null
