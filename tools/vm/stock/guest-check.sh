@@ -61,7 +61,7 @@ run_tests() {
 			setup_err "$t not built (make selftests)"
 			continue
 		fi
-		(cd "$(dirname "$t")" && timeout -k 10 900 "./$name" ${args[@]+"${args[@]}"}) \
+		(cd "$(dirname "$t")" && timeout -k 10 1200 "./$name" ${args[@]+"${args[@]}"}) \
 			>"$dir/$name.tap" 2>&1
 		echo $? >"$dir/$name.rc"
 		grep -E '^(not )?ok |^# (Totals|FAIL)' "$dir/$name.tap"
