@@ -25,9 +25,7 @@ rm -rf "$out/kunit" "$out/selftests" "$out/gcov"
 mkdir -p "$out/kunit" "$out/selftests"
 kunit_dbg=/sys/kernel/debug/kunit
 
-bind_edu_to_vfio
-bind_e1000_to_vfio
-bind_nvme_to_vfio
+bind_test_devices
 load_project_modules "$moddir"
 
 # KUnit: suites run when their module loads; results stay in debugfs

@@ -33,6 +33,15 @@ bind_nvme_to_vfio() {
 	bind_pci_to_vfio 0x1b36 0x0010
 }
 
+# Every device of the test machine (tools/vm/run.sh, which boots the
+# stock kernels too) that the selftests drive, to vfio-pci: the edu
+# devices, the e1000 NICs and the NVMe controller.
+bind_test_devices() {
+	bind_edu_to_vfio
+	bind_e1000_to_vfio
+	bind_nvme_to_vfio
+}
+
 # How many PCI devices VENDOR:DEVICE are bound to vfio-pci.
 pci_on_vfio_count() {
 	local d n=0

@@ -3,7 +3,8 @@
 # Boot the test kernel under QEMU (TCG) and run one command inside.
 #
 #   tools/vm/run.sh [--timeout SECONDS] [--out DIR] [--allow-log RE]
-#                   [--kernel BZIMAGE --initrd INITRAMFS] -- COMMAND [ARGS...]
+#                   [--kernel BZIMAGE --initrd INITRAMFS] [--qemu-arg ARG]...
+#                   -- COMMAND [ARGS...]
 #
 # The guest is a q35 machine with an emulated Intel IOMMU (interrupt
 # remapping on) and two QEMU edu PCI devices behind it, and two e1000
@@ -24,6 +25,8 @@
 # KASAN report, lockdep splat or kmemleak leak (tools/vm/check-log.sh),
 # even when COMMAND itself succeeded.
 #
+# --qemu-arg adds ARG to QEMU's command line (-trace pci_nvme_irq_msix).
+#
 # The kernel is the test kernel (tools/vm/build-kernel.sh), or BZIMAGE with
 # the INITRAMFS that mounts the 9p root for it (tools/vm/stock/ boots
 # Debian's own kernel that way).
@@ -35,6 +38,7 @@ out=
 allow=()
 kernel=
 initrd=()
+qemu_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) timeout=$2; shift 2 ;;
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--allow-log) allow+=(--allow "$2"); shift 2 ;;
 	--kernel) kernel=$2; shift 2 ;;
 	--initrd) initrd=(-initrd "$2"); shift 2 ;;
+	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option $1 (usage: run.sh [--timeout S] [--out DIR] [--kernel BZIMAGE --initrd FILE] -- CMD...)" ;;
 	esac
@@ -90,6 +95,7 @@ timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-device edu -device edu \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$REPO_DIR",mount_tag=repo,security_model=none,multidevs=remap \
+	${qemu_args[@]+"${qemu_args[@]}"} \
 	</dev/null >"$out/qemu.log" 2>&1
 qemu_rc=$?
 set -e

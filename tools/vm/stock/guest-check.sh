@@ -7,7 +7,8 @@
 # Loads VFIO as the distribution does, from the stock module tree plus the
 # DKMS-installed vfio_mdom.ko (MODROOT, see build-module.sh), with the
 # project's modprobe.d snippet: `modprobe vfio-pci` must bring vfio_mdom in
-# after vfio_iommu_type1. Then binds the edu devices to vfio-pci, runs each
+# after vfio_iommu_type1. Then binds the edu devices, the e1000 NICs and
+# the NVMe controller to vfio-pci (bind_test_devices), runs each
 # TEST (a binary of tools/testing/selftests/vfio_mdom/) on vfio-mdom, then
 # again on this kernel's type1 as the reference (vfio_backend off,
 # VFIO_MDOM_TEST_BACKEND=type1) each TEST that can run there (its source
@@ -42,7 +43,7 @@ echo "vfio_mdom: $(modinfo -F filename -b "$modroot" vfio_mdom 2>&1)"
 # RAM behind VM_PFNMAP for devmem_test: Debian builds vgem as a module
 # (and udmabuf in).
 "${modprobe[@]}" vgem || setup_err "modprobe vgem failed"
-bind_edu_to_vfio
+bind_test_devices
 
 # run_tests DIR TEST...: each TEST, its output in OUT/DIR/.
 run_tests() {
@@ -60,7 +61,7 @@ run_tests() {
 			setup_err "$t not built (make selftests)"
 			continue
 		fi
-		(cd "$(dirname "$t")" && timeout -k 10 900 "./$name" ${args[@]+"${args[@]}"}) \
+		(cd "$(dirname "$t")" && timeout -k 10 1200 "./$name" ${args[@]+"${args[@]}"}) \
 			>"$dir/$name.tap" 2>&1
 		echo $? >"$dir/$name.rc"
 		grep -E '^(not )?ok |^# (Totals|FAIL)' "$dir/$name.tap"
