@@ -41,7 +41,8 @@ int params_set_both(struct params *ps, const char *name, const char *val)
 	return ret;
 }
 
-int _mdom_query(int container, struct mdom_state *st)
+static int mdom_query_flags(int container, struct mdom_state *st,
+			    uint32_t flags)
 {
 	memset(st, 0, sizeof(*st));
 	st->q.argsz = sizeof(st->q);
@@ -49,10 +50,22 @@ int _mdom_query(int container, struct mdom_state *st)
 	st->q.num_groups = MDOM_MAX_GROUPS;
 	st->q.domains = (uintptr_t)st->domains;
 	st->q.groups = (uintptr_t)st->groups;
-	st->q.flags = VFIO_MDOM_QUERY_WINDOWS;
-	st->q.num_windows = MDOM_MAX_WINDOWS;
-	st->q.windows = (uintptr_t)st->windows;
+	st->q.flags = flags;
+	if (flags & VFIO_MDOM_QUERY_WINDOWS) {
+		st->q.num_windows = MDOM_MAX_WINDOWS;
+		st->q.windows = (uintptr_t)st->windows;
+	}
 	return vfio_errno(ioctl(container, VFIO_MDOM_QUERY, &st->q));
+}
+
+int _mdom_query(int container, struct mdom_state *st)
+{
+	return mdom_query_flags(container, st, 0);
+}
+
+int _mdom_query_windows(int container, struct mdom_state *st)
+{
+	return mdom_query_flags(container, st, VFIO_MDOM_QUERY_WINDOWS);
 }
 
 int mdom_state_windows(struct mdom_state *st, uint32_t id,

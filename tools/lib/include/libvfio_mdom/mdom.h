@@ -63,8 +63,8 @@ int params_set_both(struct params *ps, const char *name, const char *val);
 #define MDOM_MAX_WINDOWS	64
 
 /*
- * VFIO_MDOM_QUERY with room for every domain, group and window
- * (VFIO_MDOM_QUERY_WINDOWS) a test makes.
+ * VFIO_MDOM_QUERY with room for every domain, group and window a test
+ * makes (the windows filled in by _mdom_query_windows() only).
  */
 struct mdom_state {
 	struct vfio_mdom_query q;
@@ -75,6 +75,9 @@ struct mdom_state {
 
 /* VFIO_MDOM_QUERY of @container into @st: 0 or -errno */
 int _mdom_query(int container, struct mdom_state *st);
+
+/* The same with the windows too (VFIO_MDOM_QUERY_WINDOWS) */
+int _mdom_query_windows(int container, struct mdom_state *st);
 
 struct vfio_mdom_domain_info *
 mdom_state_domain(struct mdom_state *st, uint32_t id);

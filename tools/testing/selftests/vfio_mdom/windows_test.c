@@ -129,7 +129,7 @@ static long group_domain(struct __test_metadata *_metadata, int container,
 {
 	struct mdom_state st;
 
-	mdom_query(container, &st);
+	mdom_query_windows(container, &st);
 	return mdom_state_group_domain(&st, group);
 }
 
@@ -140,7 +140,7 @@ static uint64_t domain_bytes(struct __test_metadata *_metadata, int container,
 	struct vfio_mdom_domain_info *d;
 	struct mdom_state st;
 
-	mdom_query(container, &st);
+	mdom_query_windows(container, &st);
 	d = mdom_state_domain(&st, mdom_state_group_domain(&st, group));
 	if (!d)
 		return ~0ULL;
@@ -151,7 +151,7 @@ static uint32_t query_mode(struct __test_metadata *_metadata, int container)
 {
 	struct mdom_state st;
 
-	mdom_query(container, &st);
+	mdom_query_windows(container, &st);
 	return st.q.mode;
 }
 
@@ -160,7 +160,7 @@ static uint32_t query_mappings(struct __test_metadata *_metadata,
 {
 	struct mdom_state st;
 
-	mdom_query(container, &st);
+	mdom_query_windows(container, &st);
 	return st.q.num_mappings;
 }
 
@@ -396,7 +396,7 @@ TEST_F_TIMEOUT(windows, union_of_two, WIN_TIMEOUT)
 	ASSERT_EQ(2, info_ranges(_metadata, self->container, r, 4));
 	expect_range(_metadata, &r[0], 0, MSI_FIRST - 1);
 	expect_range(_metadata, &r[1], MSI_LAST + 1, APERTURE_39);
-	mdom_query(self->container, &st);
+	mdom_query_windows(self->container, &st);
 	EXPECT_EQ(VFIO_MDOM_MODE_WINDOWS, st.q.mode);
 	EXPECT_EQ(3, st.q.num_windows);
 	ASSERT_EQ(2, mdom_state_windows(&st, dlow, w, 8));
@@ -555,7 +555,7 @@ TEST_F_TIMEOUT(windows, declared, WIN_TIMEOUT)
 	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, win, 2);
 	ASSERT_EQ(1, info_ranges(_metadata, self->container, r, 4));
 	expect_range(_metadata, &r[0], win[0].start, win[0].end);
-	mdom_query(self->container, &st);
+	mdom_query_windows(self->container, &st);
 	ASSERT_EQ(2, mdom_state_windows(&st, 0, w, 4));
 	expect_window(_metadata, &w[0], win[0].start, win[0].end);
 	expect_window(_metadata, &w[1], win[1].start, win[1].end);
@@ -583,7 +583,7 @@ TEST_F_TIMEOUT(windows, declared, WIN_TIMEOUT)
 	ASSERT_EQ(0, _vfio_unset_container(self->gfd[LOW]));
 	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, &cut, 1);
 	EXPECT_EQ(-EINVAL, join(self, LOW, false));
-	mdom_query(self->container, &st);
+	mdom_query_windows(self->container, &st);
 	EXPECT_EQ(1, st.q.num_groups);
 	EXPECT_EQ(1, st.q.num_domains);
 	/* Without the window it can */
@@ -778,7 +778,7 @@ TEST_F_TIMEOUT(intel, union_with_mocks, WIN_TIMEOUT)
 	vfio_map(self->container, EDU_IOVA + MAP_SIZE, MAP_SIZE, dst);
 	vfio_map(self->container, IOVA_HIGH, MAP_SIZE, high_buf);
 
-	mdom_query(self->container, &st);
+	mdom_query_windows(self->container, &st);
 	EXPECT_EQ(3, st.q.num_domains);
 	dintel = mdom_state_group_domain(&st, self->edu.group);
 	d = mdom_state_domain(&st, dintel);
