@@ -32,9 +32,9 @@ static void mock_show_instance(struct seq_file *s, struct mock_instance *inst)
 {
 	unsigned int i;
 
-	seq_printf(s, "inst %u iommu %s pgsizes 0x%lx aperture 0x0-0x%llx enforce_cc %d isolated_msi %d devices %u resv ",
+	seq_printf(s, "inst %u iommu %s pgsizes 0x%lx aperture 0x%llx-0x%llx enforce_cc %d isolated_msi %d devices %u resv ",
 		   inst->index, dev_name(inst->iommu.dev), inst->pgsize_bitmap,
-		   inst->aperture_end, inst->enforce_cc, inst->isolated_msi,
+		   inst->aperture_start, inst->aperture_end, inst->enforce_cc, inst->isolated_msi,
 		   inst->nr_devices);
 	if (!inst->nr_resv)
 		seq_puts(s, "none");

@@ -34,7 +34,8 @@ mock_dma_check(struct mock_domain *md, u64 iova, u64 last, int need,
 		void *pte;
 
 		*bad_iova = cur;
-		if (cur > md->domain.geometry.aperture_end)
+		if (cur < md->domain.geometry.aperture_start ||
+		    cur > md->domain.geometry.aperture_end)
 			return MOCK_IOMMU_FAULT_APERTURE;
 		pte = mock_pt_find(md, cur, &start);
 		if (!pte)

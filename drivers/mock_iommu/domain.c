@@ -281,7 +281,8 @@ static int mock_domain_map_pages(struct iommu_domain *domain,
 	    !IS_ALIGNED(iova | paddr, pgsize) || !pgcount ||
 	    check_mul_overflow(pgsize, pgcount, &size))
 		return -EINVAL;
-	if (iova > domain->geometry.aperture_end ||
+	if (iova < domain->geometry.aperture_start ||
+	    iova > domain->geometry.aperture_end ||
 	    size - 1 > domain->geometry.aperture_end - iova)
 		return -EINVAL;
 	if ((paddr + size - 1) >> MOCK_PHYS_BITS)
@@ -456,6 +457,7 @@ static bool mock_domain_compatible(struct mock_domain *md,
 	if (home == inst)
 		return true;
 	return home->pgsize_bitmap == inst->pgsize_bitmap &&
+	       home->aperture_start == inst->aperture_start &&
 	       home->aperture_end == inst->aperture_end &&
 	       home->enforce_cc == inst->enforce_cc;
 }
@@ -572,7 +574,7 @@ static struct iommu_domain *mock_domain_alloc(struct device *dev, bool dirty)
 	if (dirty)
 		md->domain.dirty_ops = &mock_dirty_ops;
 	md->domain.pgsize_bitmap = inst->pgsize_bitmap;
-	md->domain.geometry.aperture_start = 0;
+	md->domain.geometry.aperture_start = inst->aperture_start;
 	md->domain.geometry.aperture_end = inst->aperture_end;
 	md->domain.geometry.force_aperture = true;
 	mutex_init(&md->lock);

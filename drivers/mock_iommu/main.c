@@ -61,8 +61,12 @@
  *   nr_devices=A,B,..   devices per instance, 1-8 (default 2)
  *   pgsizes=A,B,..      page size bitmap (default 0x1000,0x40201000,
  *                       0x201000,0x1000; instances 4-7: 0x1000)
- *   aperture_bits=A,..  aperture is [0, 2^bits - 1], 32-64 (default
+ *   aperture_bits=A,..  aperture ends at 2^bits - 1, 32-64 (default
  *                       39,48,32,39; instances 4-7: 39)
+ *   aperture_start=S,.. aperture starts at S, 4 KiB aligned, below its end
+ *                       (default 0): aperture_start=0x100000000 with
+ *                       aperture_bits=39 is an IOMMU that translates only
+ *                       above 4 GiB
  *   enforce_cc=Y,N,..   can enforce cache coherency (default Y,N,Y,Y,Y..)
  *   isolated_msi=Y,..   MSIs are isolated (default Y,Y,N,Y,Y..)
  *   dirty_tracking=N,.. IOMMU dirty tracking (default N,Y,N,N,N..)
@@ -209,6 +213,10 @@ static unsigned int aperture_bits[MOCK_IOMMU_MAX_INSTANCES] = {
 module_param_array(aperture_bits, uint, NULL, 0444);
 MODULE_PARM_DESC(aperture_bits, "Aperture width in bits per instance, 32-64");
 
+static unsigned long long aperture_start[MOCK_IOMMU_MAX_INSTANCES];
+module_param_array(aperture_start, ullong, NULL, 0444);
+MODULE_PARM_DESC(aperture_start, "First IOVA of the aperture per instance, 4 KiB aligned, below its end (default 0)");
+
 static bool enforce_cc[MOCK_IOMMU_MAX_INSTANCES] = {
 	true, false, true, true, true, true, true, true,
 };
@@ -338,8 +346,10 @@ static struct mock_instance *mock_instance_alloc(unsigned int index)
 
 	if (!sizes || (sizes & (SZ_4K - 1)) || bits < 32 || bits > 64 ||
 	    __fls(sizes) >= bits || !nr_devices[index] ||
-	    nr_devices[index] > MOCK_IOMMU_MAX_DEVICES) {
-		pr_err("instance %u: bad pgsizes, aperture_bits or nr_devices\n",
+	    nr_devices[index] > MOCK_IOMMU_MAX_DEVICES ||
+	    !IS_ALIGNED(aperture_start[index], SZ_4K) ||
+	    (bits < 64 && aperture_start[index] >= BIT_ULL(bits))) {
+		pr_err("instance %u: bad pgsizes, aperture_bits, aperture_start or nr_devices\n",
 		       index);
 		return ERR_PTR(-EINVAL);
 	}
@@ -349,6 +359,7 @@ static struct mock_instance *mock_instance_alloc(unsigned int index)
 		return ERR_PTR(-ENOMEM);
 	inst->index = index;
 	inst->pgsize_bitmap = sizes;
+	inst->aperture_start = aperture_start[index];
 	inst->aperture_end = bits == 64 ? U64_MAX : BIT_ULL(bits) - 1;
 	inst->enforce_cc = enforce_cc[index];
 	inst->dirty_tracking = dirty_tracking[index];
@@ -555,6 +566,7 @@ int mock_iommu_instance_info(unsigned int index,
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
 	info->pgsize_bitmap = inst->pgsize_bitmap;
+	info->aperture_start = inst->aperture_start;
 	info->aperture_end = inst->aperture_end;
 	info->enforce_cc = inst->enforce_cc;
 	info->dirty_tracking = inst->dirty_tracking;

@@ -47,7 +47,8 @@ struct vfio_device;
 /**
  * struct mock_iommu_instance_info - capabilities of one mock IOMMU
  * @pgsize_bitmap: page sizes the instance's paging domains support
- * @aperture_end: last IOVA of the aperture (the aperture starts at 0)
+ * @aperture_start: first IOVA of the aperture
+ * @aperture_end: last IOVA of the aperture
  * @enforce_cc: domains can enforce cache coherency (block no-snoop)
  * @isolated_msi: devices sit behind an MSI controller that isolates MSIs
  *	(iommu_group_has_isolated_msi() is true for their groups)
@@ -61,6 +62,7 @@ struct vfio_device;
  */
 struct mock_iommu_instance_info {
 	unsigned long pgsize_bitmap;
+	u64 aperture_start;
 	u64 aperture_end;
 	bool enforce_cc;
 	bool isolated_msi;

@@ -78,7 +78,9 @@ struct mock_resv {
  * struct mock_instance - one mock IOMMU
  * @index: instance number, position in mock_instances[]
  * @pgsize_bitmap: page sizes of its paging domains
- * @aperture_end: last IOVA of the aperture, which starts at 0
+ * @aperture_start: first IOVA of the aperture (module parameter
+ *		    aperture_start, 0 by default)
+ * @aperture_end: last IOVA of the aperture
  * @enforce_cc: its domains can enforce cache coherency
  * @dirty_tracking: it has dirty bits: IOMMU_CAP_DIRTY_TRACKING, and
  *	domain_alloc_user() takes IOMMU_HWPT_ALLOC_DIRTY_TRACKING
@@ -114,6 +116,7 @@ struct mock_resv {
 struct mock_instance {
 	unsigned int index;
 	unsigned long pgsize_bitmap;
+	u64 aperture_start;
 	u64 aperture_end;
 	bool enforce_cc;
 	bool dirty_tracking;

@@ -7,16 +7,21 @@
  * detach that VFIO sends (main.c), the container is checked against what
  * its tree of mappings says:
  *
- *  - every domain translates each live mapping to the physical addresses
+ *  - every domain translates each live mapping it holds (every mapping,
+ *    but in windows mode: those its aperture holds, windows.c) to the
+ *    physical addresses
  *    of its pinned runs (no less): every page of a small mapping; for a
  *    large one the first and last page of its runs (at most
  *    MDOM_CHECK_RUNS of them, evenly spread) and MDOM_CHECK_SAMPLES pages
  *    at random;
  *  - and nothing else (no more): the page before and the page after each
  *    mapping, and the first and last page of every hole in the range the
- *    operation worked on, are not translated unless a mapping holds them
- *    or a reserved region (an MSI window) of the domain's groups does;
- *  - each domain's mapped_bytes, the container's mapped_bytes and its
+ *    operation worked on, are not translated unless a mapping the domain
+ *    holds has them or a reserved region (an MSI window) of the domain's
+ *    groups does; nor the first and last page of a mapping it does not
+ *    hold (windows mode);
+ *  - each domain's mapped_bytes (the bytes of the mappings it holds: all
+ *    of them but in windows mode), the container's mapped_bytes and its
  *    number of mappings agree with the tree;
  *  - pinned_pages is what the tree holds (each mapping's pinned pages,
  *    once whatever the domains) plus the pages emulated devices hold of
@@ -145,12 +150,13 @@ static void mdom_check_unmapped(struct mdom_check *chk, struct mdom_domain *d,
 				u64 iova)
 {
 	const struct iommu_domain_geometry *geo = &d->domain->geometry;
+	struct mdom_dma *dma;
 
 	iova &= PAGE_MASK;
 	if (iova < geo->aperture_start || iova > geo->aperture_end)
 		return;
-	if (mdom_dma_first(&chk->c->dmas, iova, iova) ||
-	    mdom_check_resv(d, iova))
+	dma = mdom_dma_first(&chk->c->dmas, iova, iova);
+	if ((dma && mdom_domain_holds_dma(d, dma)) || mdom_check_resv(d, iova))
 		return;
 	mdom_check_xlate(chk, d, iova, 0);
 }
@@ -229,8 +235,15 @@ static void mdom_check_dma(struct mdom_check *chk, struct mdom_dma *dma)
 				dma->iova, dma->last, npages, pages->npages);
 		return;
 	}
-	list_for_each_entry(d, &chk->c->domains, next)
-		mdom_check_dma_domain(chk, d, dma);
+	list_for_each_entry(d, &chk->c->domains, next) {
+		if (mdom_domain_holds_dma(d, dma)) {
+			mdom_check_dma_domain(chk, d, dma);
+			continue;
+		}
+		/* Windows mode: a domain that does not hold it has none of it. */
+		mdom_check_unmapped(chk, d, dma->iova);
+		mdom_check_unmapped(chk, d, dma->last);
+	}
 }
 
 /*
@@ -307,6 +320,35 @@ static unsigned long mdom_check_epins(struct mdom_check *chk,
 	return n;
 }
 
+/*
+ * Windows mode: each domain maps the bytes of the mappings it holds; a
+ * walk of the tree per domain (the checker is for tests).
+ */
+static void mdom_check_held_bytes(struct mdom_check *chk)
+{
+	struct mdom_container *c = chk->c;
+	struct mdom_domain *d;
+	struct mdom_dma *dma;
+	unsigned int n = 0;
+	u64 held;
+	s64 mapped;
+
+	list_for_each_entry(d, &c->domains, next) {
+		held = 0;
+		for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
+		     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+			if (mdom_domain_holds_dma(d, dma))
+				held += mdom_dma_size(dma);
+			if (!(++n % MDOM_CHECK_WALK))
+				cond_resched();
+		}
+		mapped = atomic64_read(&d->mapped_bytes);
+		if (mapped != held)
+			mdom_check_fail(chk, "domain %u maps %lld bytes, its mappings %llu\n",
+					d->id, mapped, held);
+	}
+}
+
 /* The whole tree against the counters; iova_lock is held. */
 static void mdom_check_walk(struct mdom_check *chk)
 {
@@ -332,6 +374,8 @@ static void mdom_check_walk(struct mdom_check *chk)
 		if (!(nr % MDOM_CHECK_WALK))
 			cond_resched();
 	}
+	if (c->mode == VFIO_MDOM_MODE_WINDOWS)
+		mdom_check_held_bytes(chk);
 	if (nr != c->nr_mappings || bytes != c->mapped_bytes)
 		mdom_check_fail(chk,
 				"the tree holds %u mappings of %llu bytes, the counters say %u of %llu\n",
@@ -358,7 +402,9 @@ static void mdom_check_counters(struct mdom_check *chk)
 				c->nr_mappings, c->dmas.count);
 	list_for_each_entry(d, &c->domains, next) {
 		mapped = atomic64_read(&d->mapped_bytes);
-		if (mapped != c->mapped_bytes)
+		/* Windows mode: against what it holds, in the walk */
+		if (c->mode != VFIO_MDOM_MODE_WINDOWS &&
+		    mapped != c->mapped_bytes)
 			mdom_check_fail(chk, "domain %u maps %lld bytes, the container %llu\n",
 					d->id, mapped, c->mapped_bytes);
 		if (!c->dirty_tracking && d->dirty_on)

@@ -142,6 +142,7 @@ void mdom_container_destroy(struct mdom_container *c)
 	if (c->acct)
 		mdom_acct_put(c->acct);
 	mdom_info_free(rcu_dereference_protected(c->info, true));
+	mdom_windows_free(c);
 	WARN_ON(!list_empty(&c->devices));
 	mdom_events_container_gone(c);
 	mutex_destroy(&c->devices_lock);
@@ -225,7 +226,7 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 		return -ENOSPC;
 	if (!mdom_info_iova_valid(info, iova, iova + size - 1))
 		return -EINVAL;
-	return 0;
+	return mdom_windows_map_check(c, iova, iova + size - 1);
 }
 
 /*
@@ -233,7 +234,8 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
  * charged with no lock held, then, under domains_rwsem (read), the checks
  * are repeated (a domain or an overlapping mapping may have appeared
  * meanwhile), the mapping is inserted as MAPPING, mapped into every domain
- * and made LIVE. Any failure leaves nothing.
+ * that holds it (every one but in windows mode) and made LIVE. Any
+ * failure leaves nothing.
  *
  * No container pins before it has an IOMMU domain (VFIO's own rule: no
  * pinning without a device that needs it): a mapping made while there is
@@ -318,6 +320,8 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		goto out_up;
 
 	list_for_each_entry(d, &c->domains, next) {
+		if (!mdom_domain_holds_dma(d, dma))
+			continue;
 		ret = mdom_domain_map_dma(d, dma);
 		if (ret) {
 			mdom_domains_map_unwind(c, d, dma);
@@ -683,7 +687,9 @@ int mdom_container_query(struct mdom_container *c, struct vfio_mdom_query *q)
 
 	info = mdom_info_get(c);
 	if (info->nr_domains > q->num_domains ||
-	    info->nr_groups > q->num_groups) {
+	    info->nr_groups > q->num_groups ||
+	    ((q->flags & VFIO_MDOM_QUERY_WINDOWS) &&
+	     info->nr_windows > q->num_windows)) {
 		ret = -EMSGSIZE;
 		goto out_counts;
 	}
@@ -710,11 +716,19 @@ int mdom_container_query(struct mdom_container *c, struct vfio_mdom_query *q)
 		ret = -EFAULT;
 		goto out_put;
 	}
+	if ((q->flags & VFIO_MDOM_QUERY_WINDOWS) && info->nr_windows &&
+	    copy_to_user(u64_to_user_ptr(q->windows), info->windows,
+			 array_size(info->nr_windows, sizeof(*info->windows)))) {
+		ret = -EFAULT;
+		goto out_put;
+	}
 
 	mdom_container_counts(c, q);
 out_counts:
 	q->num_domains = info->nr_domains;
 	q->num_groups = info->nr_groups;
+	q->num_windows = info->nr_windows;
+	q->mode = info->mode;
 out_put:
 	mdom_info_put(info);
 	kfree(dinfo);

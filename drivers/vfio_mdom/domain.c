@@ -3,7 +3,8 @@
  * vfio-mdom domains: one IOMMU paging domain of a container, and the
  * mapping of user mappings into it.
  *
- * Every mapping of the container is mapped into every domain, from the
+ * Every mapping of the container is mapped into every domain (in windows
+ * mode, every domain that holds it: mdom_domain_holds()), from the
  * pinned runs of its mdom_pages (one iommu_map() per contiguous run, so
  * the IOMMU can use large pages), always with IOMMU_CACHE as type1 and
  * iommufd do: VFIO only accepts devices whose IOMMU is cache coherent
@@ -76,6 +77,8 @@ void mdom_domains_map_unwind(struct mdom_container *c,
 	list_for_each_entry(d, &c->domains, next) {
 		if (d == stop)
 			break;
+		if (!mdom_domain_holds_dma(d, dma))
+			continue;
 		iommu_iotlb_gather_init(&gather);
 		mdom_domain_unmap_dma(d, dma, &gather);
 		iommu_iotlb_sync(d->domain, &gather);
@@ -94,6 +97,8 @@ void mdom_domain_unmap_list(struct mdom_domain *d, struct list_head *dmas)
 
 	iommu_iotlb_gather_init(&gather);
 	list_for_each_entry(dma, dmas, list) {
+		if (!mdom_domain_holds_dma(d, dma))
+			continue;
 		mdom_domain_unmap_dma(d, dma, &gather);
 		if (!(++n % MDOM_DMAS_RESCHED))
 			cond_resched();
@@ -117,6 +122,8 @@ static void mdom_domain_unmap_until(struct mdom_container *c,
 	iommu_iotlb_gather_init(&gather);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma && dma != stop;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+		if (!mdom_domain_holds_dma(d, dma))
+			continue;
 		mdom_domain_unmap_dma(d, dma, &gather);
 		if (!(++n % MDOM_DMAS_RESCHED))
 			cond_resched();
@@ -132,7 +139,8 @@ void mdom_domain_unmap_all(struct mdom_container *c, struct mdom_domain *d)
 }
 
 /*
- * Map every existing mapping into the new domain @d, from the pinned runs.
+ * Map every existing mapping that @d holds (all of them but in windows
+ * mode) into the new domain @d, from the pinned runs.
  * Mappings recorded while the container had no domain are pinned first
  * (this is their first domain). On failure whatever was replayed is
  * unmapped and whatever was pinned here unpinned again: @d is left empty
@@ -162,6 +170,9 @@ static int __mdom_domain_replay(struct mdom_container *c,
 
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+		/* In windows mode, only what fits the new domain. */
+		if (!mdom_domain_holds_dma(d, dma))
+			continue;
 		ret = mdom_domain_map_dma(d, dma);
 		if (ret) {
 			mdom_domain_unmap_until(c, d, dma);

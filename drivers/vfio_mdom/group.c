@@ -9,7 +9,8 @@
  *
  * Attach, under domains_rwsem (written):
  *  1. check MSI isolation, read the group's reserved regions and refuse
- *     them if an existing mapping overlaps one;
+ *     them if an existing mapping overlaps one, or (windows mode) a
+ *     declared window;
  *  2. try every existing domain whose cache-coherency enforcement is what
  *     the group's devices can have: the first one iommu_attach_group()
  *     accepts is shared (nothing to map, the mappings are there). -EINVAL
@@ -19,7 +20,8 @@
  *     devices can (failing to is a driver bug and fails the attach, as in
  *     iommufd: KVM believes such a group coherent), check the aperture and
  *     page sizes against the existing mappings, and replay every mapping
- *     into it from the pinned runs;
+ *     into it from the pinned runs (windows mode: the aperture is not
+ *     checked, and only the mappings it holds are replayed, windows.c);
  *  4. publish the new snapshot of the domains (info.c), built before the
  *     replay: nothing can fail after a replay, which would be more to undo
  *     (what a replay into the first domain pinned, the dirty tracking mode
@@ -31,6 +33,7 @@
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/vfio_mdom.h>
 
 #include "trace.h"
 #include "vfio_mdom.h"
@@ -135,6 +138,9 @@ static bool mdom_domain_conflicts(struct mdom_container *c,
 	lockdep_assert_held_write(&c->domains_rwsem);
 	if (geo->aperture_start > geo->aperture_end)
 		return true;
+	/* Windows mode: the domain gets what fits, the rest stays out. */
+	if (c->mode == VFIO_MDOM_MODE_WINDOWS)
+		goto pgsizes;
 	if (geo->aperture_start &&
 	    mdom_dma_first(&c->dmas, 0, geo->aperture_start - 1))
 		return true;
@@ -142,6 +148,7 @@ static bool mdom_domain_conflicts(struct mdom_container *c,
 	    mdom_dma_first(&c->dmas, geo->aperture_end + 1, U64_MAX))
 		return true;
 
+pgsizes:
 	/* The page sizes every domain, this one included, would share. */
 	bitmap = mdom_pgsize_bitmap(c, domain);
 	if (!bitmap)
@@ -157,13 +164,18 @@ static bool mdom_domain_conflicts(struct mdom_container *c,
 	return false;
 }
 
-/* Some IOVA must stay valid: an empty intersection is refused, as type1. */
+/*
+ * Some IOVA must stay valid: an empty intersection is refused, as type1.
+ * A union (windows mode) only grows with a domain.
+ */
 static int mdom_container_check_ranges(struct mdom_container *c)
 {
 	struct mdom_iova_range *ranges;
 	int nr;
 
 	lockdep_assert_held_write(&c->domains_rwsem);
+	if (c->mode == VFIO_MDOM_MODE_WINDOWS)
+		return 0;
 	nr = mdom_iova_ranges(c, GFP_KERNEL, &ranges);
 	if (nr < 0)
 		return nr;
@@ -351,6 +363,10 @@ static int __mdom_container_attach(struct mdom_container *c,
 			goto out_free;
 		}
 	}
+	/* Windows mode: a declared window must not be cut. */
+	ret = mdom_windows_attach_check(c, g);
+	if (ret)
+		goto out_free;
 
 	cc = mdom_group_can_enforce_cc(grp);
 	ret = mdom_group_join_domain(c, g, cc, &info);

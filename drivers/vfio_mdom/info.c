@@ -108,6 +108,7 @@ void mdom_info_free(struct mdom_info *info)
 	kfree(info->ranges);
 	kfree(info->domains);
 	kfree(info->groups);
+	kfree(info->windows);
 	kfree(info);
 }
 
@@ -170,8 +171,9 @@ static void mdom_info_fill_domain(struct mdom_domain *d,
 /*
  * The valid IOVA ranges of @c's domains as they are now: the intersection
  * of every domain's aperture minus every attached group's reserved
- * regions, sorted; [0, U64_MAX] with no domain. Returns their number
- * (possibly 0) in a kmalloc()ed *@out, or -ENOMEM.
+ * regions, sorted; [0, U64_MAX] with no domain. In windows mode the union
+ * instead (windows.c). Returns their number (possibly 0) in a kmalloc()ed
+ * *@out, or -ENOMEM.
  */
 int mdom_iova_ranges(struct mdom_container *c, gfp_t gfp,
 		     struct mdom_iova_range **out)
@@ -182,6 +184,8 @@ int mdom_iova_ranges(struct mdom_container *c, gfp_t gfp,
 	unsigned int nr, cap = 1, i;
 
 	lockdep_assert_held(&c->domains_rwsem);
+	if (c->mode == VFIO_MDOM_MODE_WINDOWS)
+		return mdom_windows_ranges(c, gfp, out);
 	list_for_each_entry(d, &c->domains, next)
 		list_for_each_entry(g, &d->groups, next)
 			cap += g->nresv;
@@ -240,8 +244,12 @@ struct mdom_info *mdom_info_build(struct mdom_container *c, gfp_t gfp)
 	}
 	if (ngrp)
 		info->groups = kcalloc(ngrp, sizeof(*info->groups), gfp);
+	info->mode = c->mode;
+	nr = mdom_windows_report(c, gfp, &info->windows);
+	if (nr > 0)
+		info->nr_windows = nr;
 	if (!info->ranges || (ndom && (!info->domains || !info->doms)) ||
-	    (ngrp && !info->groups)) {
+	    (ngrp && !info->groups) || nr < 0) {
 		mdom_info_free(info);
 		return NULL;
 	}

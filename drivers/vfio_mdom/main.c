@@ -107,6 +107,7 @@ union mdom_ucmd_buffer {
 	struct vfio_iommu_type1_dma_unmap unmap;
 	struct vfio_mdom_query query;
 	struct vfio_mdom_events events;
+	struct vfio_mdom_set_mode set_mode;
 };
 
 /**
@@ -325,7 +326,7 @@ static int mdom_query(struct mdom_ucmd *ucmd)
 	struct vfio_mdom_query *cmd = ucmd->cmd;
 	int ret, ret2;
 
-	if (cmd->flags || cmd->__reserved)
+	if ((cmd->flags & ~VFIO_MDOM_QUERY_WINDOWS) || cmd->__reserved)
 		return -EINVAL;
 	ret = mdom_container_query(ucmd->c, cmd);
 	if (ret && ret != -EMSGSIZE)
@@ -333,6 +334,11 @@ static int mdom_query(struct mdom_ucmd *ucmd)
 	/* On -EMSGSIZE too: the counts tell how much room is needed. */
 	ret2 = mdom_ucmd_respond(ucmd, sizeof(*cmd));
 	return ret ?: ret2;
+}
+
+static int mdom_set_mode(struct mdom_ucmd *ucmd)
+{
+	return mdom_container_set_mode(ucmd->c, ucmd->cmd);
 }
 
 /* The fd is installed only once the answer is written back. */
@@ -397,6 +403,8 @@ static const struct mdom_ioctl_op mdom_ioctl_ops[] = {
 		       struct vfio_mdom_query, dirty_mode),
 	MDOM_IOCTL_EXT(VFIO_MDOM_EVENTS, mdom_events_ioctl,
 		       struct vfio_mdom_events, __reserved),
+	MDOM_IOCTL_EXT(VFIO_MDOM_SET_MODE, mdom_set_mode,
+		       struct vfio_mdom_set_mode, windows),
 };
 
 /*

@@ -12,8 +12,10 @@
  *                        |              `-- groups: list of mdom_group
  *                        `-- info: RCU-published mdom_info snapshot
  *
- * Every mapping is mapped into every domain; the pages behind it are pinned
- * and charged once, when it is created, however many domains map them.
+ * Every mapping is mapped into every domain (in windows mode, into every
+ * domain whose aperture holds it: windows.c); the pages behind it are
+ * pinned and charged once, when it is created, however many domains map
+ * them.
  */
 #ifndef _VFIO_MDOM_H
 #define _VFIO_MDOM_H
@@ -41,6 +43,8 @@ struct vfio_device;
 struct vfio_mdom_domain_info;
 struct vfio_mdom_group_info;
 struct vfio_mdom_query;
+struct vfio_mdom_set_mode;
+struct vfio_mdom_window;
 
 /* An inclusive IOVA range [first, last]. */
 struct mdom_iova_range {
@@ -118,6 +122,10 @@ struct mdom_domain {
  * @nr_groups: number of entries in @groups
  * @groups: each attached group, the emulated ones last (domain_id 0)
  * @nr_emulated: the emulated groups among them
+ * @mode: the container's VFIO_MDOM_MODE_* when the snapshot was built
+ * @nr_windows: number of entries in @windows
+ * @windows: each domain's windows and the declared ones, as
+ *	     VFIO_MDOM_QUERY reports them (windows.c)
  *
  * Built after every change of the domain list and published in
  * mdom_container::info: GET_INFO, CHECK_EXTENSION and the query read it
@@ -136,6 +144,9 @@ struct mdom_info {
 	u32 nr_groups;
 	struct vfio_mdom_group_info *groups;
 	u32 nr_emulated;
+	u32 mode;
+	u32 nr_windows;
+	struct vfio_mdom_window *windows;
 };
 
 /**
@@ -180,6 +191,12 @@ struct mdom_info {
  * @check_walks: checks since the last one that walked the whole tree
  * @events: the VFIO_MDOM_EVENTS file's queue while one is open (events.h);
  *	    set under domains_rwsem written, read under RCU
+ * @mode: VFIO_MDOM_MODE_TYPE1 or VFIO_MDOM_MODE_WINDOWS (windows.c)
+ * @nr_declared: number of entries in @declared
+ * @declared: the windows the user declared, sorted (windows mode only)
+ *
+ * @mode, @nr_declared and @declared change under domains_rwsem written,
+ * while the container holds no mapping; holding it for reading keeps them.
  *
  * Locking order:
  *
@@ -275,6 +292,10 @@ struct mdom_container {
 	u32 check_walks;
 
 	struct mdom_events __rcu *events;
+
+	u32 mode;
+	u32 nr_declared;
+	struct mdom_iova_range *declared;
 };
 
 /* Take domains_rwsem for writing (attach, detach, dirty start and stop). */
@@ -394,6 +415,31 @@ int mdom_dirty_check(struct mdom_container *c, u64 pgsize);
 int mdom_dirty_report_victims(struct mdom_container *c, u64 iova, u64 size,
 			      u64 __user *data, struct list_head *victims);
 int mdom_dirty_bitmap_size_ok(u64 npages, u64 bitmap_size);
+
+/* windows.c: VFIO_MDOM_MODE_WINDOWS */
+bool mdom_domain_holds(const struct mdom_domain *d, u64 first, u64 last);
+bool mdom_domain_holds_dma(const struct mdom_domain *d,
+			   const struct mdom_dma *dma);
+int mdom_windows_map_check(struct mdom_container *c, u64 first, u64 last);
+int mdom_windows_ranges(struct mdom_container *c, gfp_t gfp,
+			struct mdom_iova_range **out);
+int mdom_windows_report(struct mdom_container *c, gfp_t gfp,
+			struct vfio_mdom_window **out);
+int mdom_windows_attach_check(struct mdom_container *c, struct mdom_group *g);
+int mdom_container_set_mode(struct mdom_container *c,
+			    const struct vfio_mdom_set_mode *cmd);
+void mdom_windows_free(struct mdom_container *c);
+#if IS_ENABLED(CONFIG_KUNIT)
+unsigned int mdom_iova_ranges_union(struct mdom_iova_range *ranges,
+				    unsigned int nr);
+unsigned int mdom_iova_ranges_intersect(const struct mdom_iova_range *a,
+					unsigned int na,
+					const struct mdom_iova_range *b,
+					unsigned int nb,
+					struct mdom_iova_range *out);
+bool mdom_iova_ranges_valid(const struct mdom_iova_range *r, unsigned int nr,
+			    u64 pgmask);
+#endif
 
 /* check.c: the invariant checker (module parameter check_invariants) */
 void mdom_check(struct mdom_container *c, u64 first, u64 last);

@@ -41,7 +41,8 @@ int params_set_both(struct params *ps, const char *name, const char *val)
 	return ret;
 }
 
-int _mdom_query(int container, struct mdom_state *st)
+static int mdom_query_flags(int container, struct mdom_state *st,
+			    uint32_t flags)
 {
 	memset(st, 0, sizeof(*st));
 	st->q.argsz = sizeof(st->q);
@@ -49,7 +50,51 @@ int _mdom_query(int container, struct mdom_state *st)
 	st->q.num_groups = MDOM_MAX_GROUPS;
 	st->q.domains = (uintptr_t)st->domains;
 	st->q.groups = (uintptr_t)st->groups;
+	st->q.flags = flags;
+	if (flags & VFIO_MDOM_QUERY_WINDOWS) {
+		st->q.num_windows = MDOM_MAX_WINDOWS;
+		st->q.windows = (uintptr_t)st->windows;
+	}
 	return vfio_errno(ioctl(container, VFIO_MDOM_QUERY, &st->q));
+}
+
+int _mdom_query(int container, struct mdom_state *st)
+{
+	return mdom_query_flags(container, st, 0);
+}
+
+int _mdom_query_windows(int container, struct mdom_state *st)
+{
+	return mdom_query_flags(container, st, VFIO_MDOM_QUERY_WINDOWS);
+}
+
+int mdom_state_windows(struct mdom_state *st, uint32_t id,
+		       struct vfio_mdom_window *out, int max)
+{
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < st->q.num_windows && i < MDOM_MAX_WINDOWS; i++) {
+		if (st->windows[i].domain_id != id)
+			continue;
+		if (n < max)
+			out[n] = st->windows[i];
+		n++;
+	}
+	return n;
+}
+
+int _mdom_set_mode(int container, uint32_t mode,
+		   const struct vfio_iova_range *win, uint32_t n)
+{
+	struct vfio_mdom_set_mode cmd = {
+		.argsz = sizeof(cmd),
+		.mode = mode,
+		.num_windows = n,
+		.windows = (uintptr_t)win,
+	};
+
+	return vfio_errno(ioctl(container, VFIO_MDOM_SET_MODE, &cmd));
 }
 
 struct vfio_mdom_domain_info *

@@ -1,9 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <limits.h>
+
 #include <libvfio_mdom/mock.h>
 
 bool mock_loaded(void)
 {
 	return !access(MOCK_DEBUGFS "/devices", R_OK);
+}
+
+int mock_module_path(char *path, size_t size)
+{
+	const char *dir = getenv("MDOM_MODULES");
+	char exe[PATH_MAX];
+	ssize_t len;
+	char *slash;
+
+	if (dir && dir[0] == '/') {
+		snprintf(path, size, "%s/%s", dir, MOCK_KO);
+		return access(path, R_OK) ? -errno : 0;
+	}
+	/* tools/testing/selftests/vfio_mdom/NAME: four levels below */
+	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (len < 0)
+		return -errno;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(path, size, "%s/../../../../%s", exe, MOCK_KO);
+	return access(path, R_OK) ? -errno : 0;
+}
+
+int mock_reload(const char *params)
+{
+	char path[PATH_MAX];
+	int fd, ret, tries;
+
+	ret = mock_module_path(path, sizeof(path));
+	if (ret)
+		return ret;
+	/* A closing fd may hold the module a moment longer */
+	for (tries = 0; mock_loaded() || !access(MOCK_SYSMOD, F_OK); tries++) {
+		if (!syscall(SYS_delete_module, MOCK_MOD, O_NONBLOCK))
+			break;
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EBUSY)
+			return -errno;
+		if (tries == 100)
+			return -EBUSY;
+		usleep(20000);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	if (!ret && !mock_loaded())
+		ret = -ENOENT;
+	return ret;
 }
 
 int mock_instances(struct mock_inst *out, int max)
@@ -26,7 +81,8 @@ int mock_instances(struct mock_inst *out, int max)
 		    !kv_u64(line, "devices", &v[5]))
 			return -EPROTO;
 		out[n] = (struct mock_inst){
-			.inst = v[0], .pgsizes = v[1], .aperture_end = v[2],
+			.inst = v[0], .pgsizes = v[1],
+			.aperture_start = start, .aperture_end = v[2],
 			.enforce_cc = v[3], .isolated_msi = v[4],
 			.devices = v[5],
 		};

@@ -111,11 +111,21 @@ struct vfio_mdom_group_info {
  * @num_vaddr_invalid: mappings whose user address was invalidated by
  *		       VFIO_DMA_UNMAP_FLAG_VADDR and not yet given a new one
  * @__reserved: must be 0
+ * @mode: out: VFIO_MDOM_MODE_TYPE1 or VFIO_MDOM_MODE_WINDOWS, as
+ *	  VFIO_MDOM_SET_MODE set it
+ * @num_windows: in: entries available at @windows (read only with
+ *		 VFIO_MDOM_QUERY_WINDOWS in @flags); out: number of windows
+ * @windows: user pointer to an array of &struct vfio_mdom_window: every
+ *	     domain's valid IOVA ranges, then the declared windows
  *
  * Describe the container. Both arrays are filled in up to the entries
  * given; if either is too small the ioctl fails with EMSGSIZE after
  * writing back the struct with the counts needed, so the caller can size
  * the arrays and retry. @pinned_pages is @locked_pages + @shared_pages.
+ * With VFIO_MDOM_QUERY_WINDOWS in @flags, the windows are filled in the
+ * same way (a third array that can give EMSGSIZE); without it they are
+ * only counted, so a caller that does not know them never gets EMSGSIZE
+ * for them.
  */
 struct vfio_mdom_query {
 	__u32 argsz;
@@ -137,9 +147,36 @@ struct vfio_mdom_query {
 	__aligned_u64 shared_pages;
 	__u32 num_vaddr_invalid;
 	__u32 __reserved;
+	__u32 mode;
+	__u32 num_windows;
+	__aligned_u64 windows;
 };
 
+#define VFIO_MDOM_QUERY_WINDOWS	(1 << 0)
+
 #define VFIO_MDOM_QUERY		_IO(VFIO_TYPE, VFIO_MDOM_BASE + 2)
+
+/**
+ * struct vfio_mdom_window - one IOVA window of a container (VFIO_MDOM_QUERY)
+ * @first: first IOVA of the window
+ * @last: last IOVA of the window (inclusive)
+ * @domain_id: the &struct vfio_mdom_domain_info id of the domain whose
+ *	       valid range this is (its aperture minus the reserved regions
+ *	       of its groups), or 0 for a window the user declared with
+ *	       VFIO_MDOM_SET_MODE
+ * @__reserved: 0
+ *
+ * The domains' windows come first, in container order and by IOVA within
+ * a domain; the declared windows last, by IOVA. In VFIO_MDOM_MODE_WINDOWS
+ * a mapping is mapped in exactly the domains of which one window holds it
+ * whole.
+ */
+struct vfio_mdom_window {
+	__aligned_u64 first;
+	__aligned_u64 last;
+	__u32 domain_id;
+	__u32 __reserved;
+};
 
 /**
  * struct vfio_mdom_events - ioctl(VFIO_MDOM_EVENTS)
@@ -318,5 +355,76 @@ struct vfio_mdom_event {
 		__u8 __pad[40];
 	};
 };
+
+/**
+ * struct vfio_mdom_set_mode - ioctl(VFIO_MDOM_SET_MODE)
+ * @argsz: sizeof(struct vfio_mdom_set_mode)
+ * @flags: must be 0
+ * @mode: VFIO_MDOM_MODE_TYPE1 (the default) or VFIO_MDOM_MODE_WINDOWS
+ * @num_windows: number of windows at @windows, at most
+ *		 VFIO_MDOM_MAX_WINDOWS; must be 0 for VFIO_MDOM_MODE_TYPE1
+ * @windows: user pointer to @num_windows &struct vfio_iova_range of
+ *	     <linux/vfio.h>: the windows the user declares, sorted, not
+ *	     overlapping, each starting and ending on a page boundary
+ *	     (@start and @end + 1 multiples of the CPU page size)
+ *
+ * Choose how the container's IOVA space is made of its domains'.
+ *
+ * VFIO_MDOM_MODE_TYPE1, the default: every mapping is mapped in every
+ * domain, so the valid IOVA space is the intersection of the domains'
+ * apertures minus every group's reserved regions, and an attach that
+ * would leave it empty fails; as type1.
+ *
+ * VFIO_MDOM_MODE_WINDOWS: each domain has its own valid ranges (its
+ * windows: its aperture minus the reserved regions of its groups) and the
+ * valid IOVA space is their union. A mapping is mapped in exactly the
+ * domains of which one window holds it whole, so a device sees only the
+ * mappings its IOMMU can hold. VFIO_IOMMU_MAP_DMA fails with EINVAL,
+ * changing nothing, for a mapping that no window of any domain holds
+ * whole: one that straddles two domains' windows cannot be half mapped
+ * and is refused unless a third domain holds it whole. With no IOMMU
+ * domain (no group yet, or emulated groups only) a mapping is recorded as
+ * type1 records it, and a domain attached later gets the mappings that
+ * fit it; a mapping that fits no domain (then, or after the domains that
+ * held it were detached) stays in the container, reachable by emulated
+ * devices, until it is unmapped or a domain that fits it is attached.
+ * Attaching a group never fails because of the windows, but for a
+ * reserved region that meets an existing mapping or a declared window.
+ *
+ * Declared windows (VFIO_MDOM_MODE_WINDOWS only, as iommufd's
+ * IOMMU_IOAS_ALLOW_IOVAS): a mapping must also lie whole in one of them
+ * (EINVAL otherwise), the valid IOVA space is the domains' union cut to
+ * them, and attaching a group with a reserved region that meets one of
+ * them fails with EINVAL. No declared window (@num_windows 0): no such
+ * limit.
+ *
+ * VFIO_IOMMU_GET_INFO's VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE reports the
+ * valid IOVA space of the mode, and VFIO_MDOM_QUERY every window and the
+ * domain it belongs to; a change of them is a VFIO_MDOM_EVENT_IOVA_RANGES
+ * record. Unmap, dirty page tracking, VFIO_DMA_MAP_FLAG_VADDR and
+ * emulated devices work the same in both modes.
+ *
+ * Errors, all of which change nothing: EINVAL for unknown @flags or
+ * @mode, windows in VFIO_MDOM_MODE_TYPE1, more than
+ * VFIO_MDOM_MAX_WINDOWS, a window that is empty, unaligned, unsorted or
+ * overlapping, a window that meets a reserved region of a group attached
+ * to the container, or VFIO_MDOM_MODE_TYPE1 while the domains' windows
+ * have no IOVA in common; EFAULT if @windows cannot be read; EBUSY while
+ * the container holds a mapping (or a map is in progress): the mode is
+ * chosen before the first map, and may be set again after the last unmap.
+ */
+struct vfio_mdom_set_mode {
+	__u32 argsz;
+	__u32 flags;
+	__u32 mode;
+#define VFIO_MDOM_MODE_TYPE1	0
+#define VFIO_MDOM_MODE_WINDOWS	1
+	__u32 num_windows;
+	__aligned_u64 windows;
+};
+
+#define VFIO_MDOM_MAX_WINDOWS	16
+
+#define VFIO_MDOM_SET_MODE	_IO(VFIO_TYPE, VFIO_MDOM_BASE + 4)
 
 #endif /* _UAPI_LINUX_VFIO_MDOM_H */

@@ -60,22 +60,44 @@ int params_set_both(struct params *ps, const char *name, const char *val);
 
 #define MDOM_MAX_DOMAINS	8
 #define MDOM_MAX_GROUPS		16
+#define MDOM_MAX_WINDOWS	64
 
-/* VFIO_MDOM_QUERY with room for every domain and group a test attaches. */
+/*
+ * VFIO_MDOM_QUERY with room for every domain, group and window a test
+ * makes (the windows filled in by _mdom_query_windows() only).
+ */
 struct mdom_state {
 	struct vfio_mdom_query q;
 	struct vfio_mdom_domain_info domains[MDOM_MAX_DOMAINS];
 	struct vfio_mdom_group_info groups[MDOM_MAX_GROUPS];
+	struct vfio_mdom_window windows[MDOM_MAX_WINDOWS];
 };
 
 /* VFIO_MDOM_QUERY of @container into @st: 0 or -errno */
 int _mdom_query(int container, struct mdom_state *st);
+
+/* The same with the windows too (VFIO_MDOM_QUERY_WINDOWS) */
+int _mdom_query_windows(int container, struct mdom_state *st);
 
 struct vfio_mdom_domain_info *
 mdom_state_domain(struct mdom_state *st, uint32_t id);
 
 /* The domain id group @group is attached to: >0, 0 (emulated), -1. */
 long mdom_state_group_domain(struct mdom_state *st, int group);
+
+/*
+ * The windows of @st that belong to domain @id (0: the declared ones),
+ * up to @max into @out: how many there are.
+ */
+int mdom_state_windows(struct mdom_state *st, uint32_t id,
+		       struct vfio_mdom_window *out, int max);
+
+/*
+ * VFIO_MDOM_SET_MODE: @mode VFIO_MDOM_MODE_*, with the @n declared
+ * windows @win (NULL for none). 0 or -errno.
+ */
+int _mdom_set_mode(int container, uint32_t mode,
+		   const struct vfio_iova_range *win, uint32_t n);
 
 /* ---- debugfs: containers ------------------------------------------------ */
 

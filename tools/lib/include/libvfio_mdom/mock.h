@@ -27,12 +27,32 @@
 /* Is the mock IOMMU (vfio_mdom_mock_iommu.ko) loaded, its debugfs there? */
 bool mock_loaded(void);
 
+#define MOCK_MOD		"vfio_mdom_mock_iommu"
+#define MOCK_SYSMOD		"/sys/module/" MOCK_MOD
+#define MOCK_KO			"drivers/mock_iommu/" MOCK_MOD ".ko"
+
+/*
+ * The mock's .ko into @path: $MDOM_MODULES/MOCK_KO when that is an
+ * absolute path (make coverage's build), else the repository's, four
+ * directories above the running selftest. 0 or -errno (-ENOENT: none).
+ */
+int mock_module_path(char *path, size_t size);
+
+/*
+ * Unload the mock IOMMU and load it again with the module parameters
+ * @params ("nr_instances=2 aperture_start=0,0x100000000 ...", see
+ * drivers/mock_iommu/main.c; "" for the defaults make check loads). Its
+ * devices, groups and counters are new. Nothing may hold the mock (no
+ * container with one of its groups). 0 or -errno.
+ */
+int mock_reload(const char *params);
+
 /* ---- instances and devices ------------------------------------------------ */
 
 struct mock_inst {
 	int inst;
 	uint64_t pgsizes;
-	uint64_t aperture_end;
+	uint64_t aperture_start, aperture_end;
 	bool enforce_cc;
 	bool isolated_msi;
 	int devices;

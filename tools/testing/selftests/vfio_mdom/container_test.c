@@ -884,8 +884,8 @@ TEST_F(container, query_argsz)
 	EXPECT_EQ(0, ioctl(t->fd, VFIO_MDOM_QUERY, &qx));
 	EXPECT_EQ(0, qx.extra[0]);
 	EXPECT_EQ(full.q.num_domains, qx.q.num_domains);
-	/* Flags, reserved */
-	qx.q.flags = 1;
+	/* Unknown flags, reserved */
+	qx.q.flags = ~(__u32)VFIO_MDOM_QUERY_WINDOWS;
 	EXPECT_EQ(-1, ioctl(t->fd, VFIO_MDOM_QUERY, &qx));
 	EXPECT_EQ(EINVAL, errno);
 	qx.q.flags = 0;

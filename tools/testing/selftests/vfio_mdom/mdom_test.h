@@ -54,6 +54,12 @@
 	ASSERT_EQ(0, _vfio_dirty_ctl(container, \
 				     VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP))
 #define mdom_query(container, st) ASSERT_EQ(0, _mdom_query(container, st))
+#define mdom_query_windows(container, st) \
+	ASSERT_EQ(0, _mdom_query_windows(container, st))
+#define mdom_set_mode(container, mode, win, n) \
+	ASSERT_EQ(0, _mdom_set_mode(container, mode, win, n))
+#define mdom_set_mode_err(err, container, mode, win, n) \
+	EXPECT_EQ(-(err), _mdom_set_mode(container, mode, win, n))
 
 /*
  * The driver serving @container must be @want: 0 for vfio-mdom, -ENOTTY
