@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <libvfio_mdom/edu.h>
 #include <libvfio_mdom/qemu.h>
 
 void qemu_init(struct qemu_vm *vm)
@@ -208,4 +209,47 @@ unsigned int str_count(const char *text, const char *what)
 		text += strlen(what);
 	}
 	return n;
+}
+
+pid_t nvme_msix_enabler(const char *bdf)
+{
+	char path[160];
+	uint16_t ctl;
+	uint8_t pos, cap[2];
+	pid_t pid;
+	int fd, n;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &pos, 1, 0x34) != 1)
+		goto out_close;
+	for (n = 0; pos && n < 48; n++) {
+		if (pread(fd, cap, 2, pos) != 2)
+			goto out_close;
+		if (cap[0] == 0x11)		/* MSI-X */
+			break;
+		pos = cap[1];
+	}
+	if (!pos || n == 48)
+		goto out_close;
+	pid = fork();
+	if (pid) {
+		close(fd);
+		return pid < 0 ? -errno : pid;
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (n = 0; n < 120 * 1000; n++) {
+		if (pread(fd, &ctl, 2, pos + 2) == 2 && !(ctl & 0x8000)) {
+			ctl |= 0x8000;
+			if (pwrite(fd, &ctl, 2, pos + 2) != 2)
+				_exit(1);
+		}
+		usleep(1000);
+	}
+	_exit(0);
+out_close:
+	close(fd);
+	return -ENOENT;
 }

@@ -87,6 +87,28 @@ int qemu_quit(struct qemu_vm *vm, int *status);
 /* Kill QEMU if it still runs, close the socket: for every exit path. */
 void qemu_stop(struct qemu_vm *vm);
 
+/* QEMU's emulated NVMe controller (-device nvme): QEMU's nvme:// driver */
+#define NVME_VENDOR		"0x1b36"
+#define NVME_DEVICE		"0x0010"
+
+/*
+ * nvme_msix_enabler(): QEMU 7.2's NVMe controller marks the admin completion queue's MSI-X
+ * vector used only if MSI-X is enabled when the driver sets CC.EN, and
+ * QEMU's nvme:// driver enables MSI-X (VFIO_DEVICE_SET_IRQS) later: a
+ * vector never used drops every interrupt, and qemu-io waits forever for
+ * its first admin command. It works on the first open after boot only
+ * (a use count left over), and the next qemu-io of the same boot hangs,
+ * on type1 and on vfio-mdom alike. A child keeps the MSI-X enable bit of
+ * the device's config space set (through sysfs, not VFIO) while qemu-io
+ * starts, so that it is set at CC.EN; it only ever sets the bit when it
+ * is clear, and stops once qemu-io has enabled MSI-X itself.
+ *
+ * Start it just before the nvme:// client on the NVMe controller @bdf
+ * (bound to vfio-pci) and kill it once the client has done its first
+ * I/O: its pid, -ENOENT if the device has no MSI-X capability, or -errno.
+ */
+pid_t nvme_msix_enabler(const char *bdf);
+
 /* How many times @what occurs in @text (QMP answers) */
 unsigned int str_count(const char *text, const char *what);
 

@@ -40,71 +40,7 @@
 /* QEMU's exit status when the payload writes 0x10 to isa-debug-exit */
 #define PAYLOAD_PASS_STATUS	33
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open		434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd		438
-#endif
-
 /* ---- which VFIO backend serves a process's containers -------------------- */
-
-struct backends {
-	int mdom;	/* containers vfio-mdom serves */
-	int type1;	/* containers type1 serves */
-	int other;	/* containers nobody serves yet, or unreadable */
-};
-
-/*
- * Every /dev/vfio/vfio fd of process @pid, duplicated into ours and asked
- * which driver serves it. 0 or -errno.
- */
-static int client_backends(pid_t pid, struct backends *b)
-{
-	char dir[64], path[320], target[64];
-	struct dirent *e;
-	int pidfd, fd, ret;
-	ssize_t n;
-	DIR *d;
-
-	memset(b, 0, sizeof(*b));
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	d = opendir(dir);
-	if (!d) {
-		close(pidfd);
-		return -errno;
-	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n < 0)
-			continue;
-		target[n] = '\0';
-		if (strcmp(target, "/dev/vfio/vfio"))
-			continue;
-		fd = syscall(SYS_pidfd_getfd, pidfd, atoi(e->d_name), 0);
-		if (fd < 0) {
-			b->other++;
-			continue;
-		}
-		ret = _mdom_backend(fd);
-		if (!ret)
-			b->mdom++;
-		else if (ret == -ENOTTY)
-			b->type1++;
-		else
-			b->other++;
-		close(fd);
-	}
-	closedir(d);
-	close(pidfd);
-	return 0;
-}
 
 /* @pid's @n containers are all served by the fixture's backend */
 #define expect_client_backend(pid, n) do {				\
@@ -724,30 +660,6 @@ TEST_F_TIMEOUT(clients, guest_nested, 900)
 /* testpmd's "start tx_first": a burst of 32 on each port */
 #define DPDK_BURST		32
 
-/* The first @max PCI devices @vendor:@device on vfio-pci, sorted */
-static int pci_vfio_devices(const char *vendor, const char *device,
-			    char (*bdf)[32], int max)
-{
-	struct dirent **names;
-	int i, n, found = 0;
-
-	n = scandir(PCI_DEVICES, &names, NULL, alphasort);
-	if (n < 0)
-		return -errno;
-	for (i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-
-		if (name[0] != '.' && pci_is_vfio_dev(name, vendor, device)) {
-			if (found < max)
-				str_copy(bdf[found], name, sizeof(bdf[found]));
-			found++;
-		}
-		free(names[i]);
-	}
-	free(names);
-	return found;
-}
-
 #define DPDK_LIB	"/usr/lib/x86_64-linux-gnu/dpdk"
 #define DPDK_PMDS	DPDK_LIB "/pmds-23.0"
 #define DPDK_PMDS_TMP	"/tmp/vfio-mdom-dpdk-pmds"
@@ -817,36 +729,6 @@ static int dpdk_plugins_only_needed(void)
 	    mount("hugetlbfs", DPDK_HUGE, "hugetlbfs", 0, "pagesize=2M"))
 		return -errno;
 	return 0;
-}
-
-/* Start @argv with its stdin a pipe (*@in) and its output to @log */
-static pid_t spawn(const char *const *argv, const char *log, int *in)
-{
-	int p[2], fd;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[0], STDIN_FILENO);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[0]);
-	*in = p[1];
-	return pid;
 }
 
 /* Wait until the file @log holds @what: 0, -ETIMEDOUT, -ECHILD */
@@ -1048,8 +930,6 @@ TEST_F_TIMEOUT(clients, dpdk, 600)
 /* ---- QEMU's user-space NVMe driver: qemu-io nvme:// ---------------------- */
 
 #define QEMU_IO			"/usr/bin/qemu-io"
-#define NVME_VENDOR		"0x1b36"
-#define NVME_DEVICE		"0x0010"
 #define NVME_SMALL		32		/* concurrent 4 KiB writes */
 #define NVME_SMALL_AT		(2 << 20)
 #define NVME_SMALL_STRIDE	(8 << 10)
@@ -1059,61 +939,6 @@ TEST_F_TIMEOUT(clients, dpdk, 600)
 static unsigned int nvme_small_pattern(bool mdom, unsigned int i)
 {
 	return (mdom ? 0x40 : 0x80) + i;
-}
-
-/*
- * QEMU 7.2's NVMe controller marks the admin completion queue's MSI-X
- * vector used only if MSI-X is enabled when the driver sets CC.EN, and
- * QEMU's nvme:// driver enables MSI-X (VFIO_DEVICE_SET_IRQS) later: a
- * vector never used drops every interrupt, and qemu-io waits forever for
- * its first admin command. It works on the first open after boot only
- * (a use count left over), and the next qemu-io of the same boot hangs,
- * on type1 and on vfio-mdom alike. A child keeps the MSI-X enable bit of
- * the device's config space set (through sysfs, not VFIO) while qemu-io
- * starts, so that it is set at CC.EN; it only ever sets the bit when it
- * is clear, and stops once qemu-io has enabled MSI-X itself.
- */
-static pid_t nvme_msix_enabler(const char *bdf)
-{
-	char path[160];
-	uint16_t ctl;
-	uint8_t pos, cap[2];
-	pid_t pid;
-	int fd, n;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (pread(fd, &pos, 1, 0x34) != 1)
-		goto out_close;
-	for (n = 0; pos && n < 48; n++) {
-		if (pread(fd, cap, 2, pos) != 2)
-			goto out_close;
-		if (cap[0] == 0x11)		/* MSI-X */
-			break;
-		pos = cap[1];
-	}
-	if (!pos || n == 48)
-		goto out_close;
-	pid = fork();
-	if (pid) {
-		close(fd);
-		return pid < 0 ? -errno : pid;
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	for (n = 0; n < 120 * 1000; n++) {
-		if (pread(fd, &ctl, 2, pos + 2) == 2 && !(ctl & 0x8000)) {
-			ctl |= 0x8000;
-			if (pwrite(fd, &ctl, 2, pos + 2) != 2)
-				_exit(1);
-		}
-		usleep(1000);
-	}
-	_exit(0);
-out_close:
-	close(fd);
-	return -ENOENT;
 }
 
 /*
