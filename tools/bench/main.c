@@ -29,6 +29,7 @@ enum bench_op {
 	OP_THREADS,
 	OP_TEARDOWN,
 	OP_VIOMMU,
+	OP_NVME,
 	NR_OPS,
 };
 
@@ -40,6 +41,7 @@ static const char * const op_names[NR_OPS] = {
 	[OP_THREADS] = "threads",
 	[OP_TEARDOWN] = "teardown",
 	[OP_VIOMMU] = "viommu",
+	[OP_NVME] = "nvme",
 };
 
 struct options {
@@ -69,7 +71,7 @@ static void print_usage(void)
 		"  -n  rounds (5)\n"
 		"  -p  peers: mdom,type1,iommufd\n"
 		"  -b  backings: anon,thp,hugetlb,memfd\n"
-		"  -o  operations: large,pin,replay,small,threads,teardown,viommu\n"
+		"  -o  operations: large,pin,replay,small,threads,teardown,viommu,nvme\n"
 		"  -c  4 KiB mapping counts of 'small' (1024,65536,1048576)\n"
 		"  -t  thread counts of 'threads' (1,2,4)\n"
 		"  -u  mappings of 'teardown' (65536)\n"
@@ -290,6 +292,8 @@ static int run_round(const struct options *o, struct bench_cfg *cfg,
 		for (i = 0; i < o->npeers && !ret; i++)
 			ret = op_viommu(cfg, peer_at(o, r, i),
 					&bufs[o->backings[j]]);
+	for (i = 0; o->ops[OP_NVME] && i < o->npeers && !ret; i++)
+		ret = op_nvme(cfg, peer_at(o, r, i));
 	return ret;
 }
 
