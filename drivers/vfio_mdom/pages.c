@@ -126,9 +126,8 @@ static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long pfn,
  * Return: 0, or -ENOMEM: then only the first pages of @batch were added,
  * as many as @pages->npages grew by; the caller still owns the others.
  */
-VISIBLE_IF_KUNIT int mdom_pages_add_batch(struct mdom_pages *pages,
-					  struct page **batch, unsigned long n,
-					  unsigned long remaining)
+int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
+			 unsigned long n, unsigned long remaining)
 {
 	struct mdom_run *run = NULL;
 	unsigned long next_pfn = 0;
@@ -438,6 +437,8 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
 	}
 
 	pages->npages = 0;
+	/* Maybe all of it, on several CPUs; the loop pins the rest */
+	mdom_pages_pin_parallel(pages, npages);
 	while (pages->npages < npages) {
 		unsigned long left = npages - pages->npages;
 		unsigned long n = min_t(unsigned long, left,

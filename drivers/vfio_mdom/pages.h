@@ -247,9 +247,14 @@ static inline phys_addr_t mdom_pages_phys(const struct mdom_pages *pages,
 	return mdom_pages_phys_at(pages, offset, NULL);
 }
 
-#if IS_ENABLED(CONFIG_KUNIT)
 int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
 			 unsigned long n, unsigned long remaining);
-#endif
+
+/*
+ * pin_parallel.c: with the parallel_pin parameter set, pin the first
+ * pages of a large range of current->mm on several CPUs and add them to
+ * the runs of @pages (none yet), up to all @npages of them.
+ */
+void mdom_pages_pin_parallel(struct mdom_pages *pages, unsigned long npages);
 
 #endif /* _VFIO_MDOM_PAGES_H */

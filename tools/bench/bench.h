@@ -70,6 +70,7 @@ const char *peer_name(enum peer_kind kind);
 int peer_from_name(const char *name);
 int set_entry_limit(unsigned long limit);
 int restore_entry_limit(void);
+int vfio_select_backend(enum peer_kind kind);
 int ctx_open(struct ctx *c, enum peer_kind kind, const struct bench_dev *dev);
 int ctx_add_dev(struct ctx *c, const struct bench_dev *dev);
 int ctx_attach_dev(struct ctx *c, int idx);
@@ -146,5 +147,12 @@ int op_teardown(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 int op_viommu(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b);
 int find_edu(const char *bdf, const char *skip, struct bench_dev *dev);
 long kernel_mem_kb(void);
+
+/* nvme.c: qemu-img bench on the NVMe disk through QEMU's nvme:// driver */
+int op_nvme(const struct bench_cfg *cfg, enum peer_kind kind);
+
+/* bigmap.c: one 2 GiB map, one thread or vfio-mdom's parallel_pin */
+int op_bigmap(const struct bench_cfg *cfg, enum peer_kind kind,
+	      const struct buf *memfd);
 
 #endif /* VFIO_MDOM_BENCH_H */

@@ -8,11 +8,11 @@
 # MODDIR holds the modules built against the performance kernel
 # (drivers/mock_iommu/vfio_mdom_mock_iommu.ko, and drivers/vfio_mdom/
 # vfio_mdom.ko when PEERS has mdom); OUT is the CSV the samples go to.
-# The edu devices go to vfio-pci, THP is allowed on madvise(), and enough
-# 2 MiB pages are reserved for the hugetlb buffer. With --profile, the
-# rounds (not the set-up before them) are recorded by perf (the bench's
-# threads, call graphs, cpu-clock) and its flat and inclusive profiles
-# written to FILE.
+# The edu devices and the NVMe controller go to vfio-pci, THP is allowed
+# on madvise(), and enough 2 MiB pages are reserved for the hugetlb
+# buffer. With --profile, the rounds (not the set-up before them) are
+# recorded by perf (the bench's threads, call graphs, cpu-clock) and its
+# flat and inclusive profiles written to FILE.
 set -uo pipefail
 profile=
 if [ "${1:-}" = --profile ]; then
@@ -26,6 +26,8 @@ shift 6
 
 . tools/vm/guest-setup.sh
 bind_edu_to_vfio
+# The NVMe disk: qemu-img bench through QEMU's nvme:// driver (op nvme)
+bind_nvme_to_vfio
 load_module "$moddir/drivers/mock_iommu/vfio_mdom_mock_iommu.ko"
 case ",$peers," in
 *,mdom,*) load_module "$moddir/drivers/vfio_mdom/vfio_mdom.ko" ;;

@@ -29,6 +29,8 @@ enum bench_op {
 	OP_THREADS,
 	OP_TEARDOWN,
 	OP_VIOMMU,
+	OP_NVME,
+	OP_BIGMAP,
 	NR_OPS,
 };
 
@@ -40,6 +42,8 @@ static const char * const op_names[NR_OPS] = {
 	[OP_THREADS] = "threads",
 	[OP_TEARDOWN] = "teardown",
 	[OP_VIOMMU] = "viommu",
+	[OP_NVME] = "nvme",
+	[OP_BIGMAP] = "bigmap",
 };
 
 struct options {
@@ -69,7 +73,8 @@ static void print_usage(void)
 		"  -n  rounds (5)\n"
 		"  -p  peers: mdom,type1,iommufd\n"
 		"  -b  backings: anon,thp,hugetlb,memfd\n"
-		"  -o  operations: large,pin,replay,small,threads,teardown,viommu\n"
+		"  -o  operations: large,pin,replay,small,threads,teardown,viommu,nvme,\n"
+		"      bigmap\n"
 		"  -c  4 KiB mapping counts of 'small' (1024,65536,1048576)\n"
 		"  -t  thread counts of 'threads' (1,2,4)\n"
 		"  -u  mappings of 'teardown' (65536)\n"
@@ -236,6 +241,9 @@ static bool needs_backing(const struct options *o, enum backing bk)
 	if (bk == BK_ANON && (o->ops[OP_SMALL] || o->ops[OP_THREADS] ||
 			      o->ops[OP_TEARDOWN]))
 		return true;
+	/* bigmap maps the memfd buffer again and again */
+	if (bk == BK_MEMFD && o->ops[OP_BIGMAP])
+		return true;
 	if (!o->ops[OP_LARGE] && !o->ops[OP_PIN] && !o->ops[OP_REPLAY] &&
 	    !o->ops[OP_VIOMMU])
 		return false;
@@ -290,6 +298,10 @@ static int run_round(const struct options *o, struct bench_cfg *cfg,
 		for (i = 0; i < o->npeers && !ret; i++)
 			ret = op_viommu(cfg, peer_at(o, r, i),
 					&bufs[o->backings[j]]);
+	for (i = 0; o->ops[OP_NVME] && i < o->npeers && !ret; i++)
+		ret = op_nvme(cfg, peer_at(o, r, i));
+	for (i = 0; o->ops[OP_BIGMAP] && i < o->npeers && !ret; i++)
+		ret = op_bigmap(cfg, peer_at(o, r, i), &bufs[BK_MEMFD]);
 	return ret;
 }
 

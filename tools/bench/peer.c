@@ -87,7 +87,7 @@ static int fail(const char *what, const struct ctx *c)
 }
 
 /* Let the next VFIO_SET_IOMMU pick the backend of @kind */
-static int vfio_select_backend(enum peer_kind kind)
+int vfio_select_backend(enum peer_kind kind)
 {
 	if (!mdom_loaded()) {
 		if (kind == PEER_MDOM) {

@@ -150,6 +150,8 @@ def table_rows(stats, meta):
             rows.append(Row("%s, %s mappings" % (op, var), op, var, "time"))
     sections.append(("Teardown", rows))
     sections += report21.viommu_sections(stats, size, Row)
+    sections += report21.nvme_sections(stats, Row)
+    sections += report21.bigmap_sections(stats, Row)
     return [(t, r) for t, r in sections if r]
 
 

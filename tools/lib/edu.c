@@ -21,6 +21,29 @@ bool pci_is_vfio_dev(const char *bdf, const char *vendor, const char *device)
 	       !strcmp(buf, "vfio-pci");
 }
 
+int pci_vfio_devices(const char *vendor, const char *device, char bdf[][32],
+		     int max)
+{
+	struct dirent **names;
+	int i, n, found = 0;
+
+	n = scandir(PCI_DEVICES, &names, NULL, alphasort);
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+
+		if (name[0] != '.' && pci_is_vfio_dev(name, vendor, device)) {
+			if (found < max)
+				str_copy(bdf[found], name, sizeof(bdf[found]));
+			found++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
+}
+
 bool edu_is_vfio_edu(const char *bdf)
 {
 	return pci_is_vfio_dev(bdf, EDU_VENDOR, EDU_DEVICE);

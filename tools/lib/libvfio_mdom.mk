@@ -7,15 +7,19 @@
 # $(LIBVFIO_MDOM_A) into each program and make it depend on it.
 #
 #   sys.c     files, debugfs "KEY VALUE" lines, module parameters, pinned
-#             and locked memory, capabilities, fd passing
+#             and locked memory, capabilities, fd passing, starting a
+#             program with its output to a log
 #   vfio.c    the VFIO container, groups, devices, dirty tracking
-#   mdom.c    VFIO_MDOM_QUERY, vfio-mdom's debugfs and parameters
+#   mdom.c    VFIO_MDOM_QUERY (also on another process's containers),
+#             vfio-mdom's debugfs and parameters
 #   mock.c    the mock IOMMU (drivers/mock_iommu): its debugfs, and its
 #             counters and knobs through mock_cmd.c
 #   mock_cmd.c  the mock's typed test interface (mock_iommu_test.h)
-#   edu.c     QEMU's edu device through VFIO, the kernel log
+#   edu.c     QEMU's edu device through VFIO, PCI devices on vfio-pci,
+#             the kernel log
 #   dmabuf.c  udmabuf and vgem: device-like memory behind VM_PFNMAP
-#   qemu.c    an unmodified QEMU with devices assigned through VFIO
+#   qemu.c    an unmodified QEMU with devices assigned through VFIO; the
+#             MSI-X work-around of QEMU 7.2's NVMe controller (nvme://)
 #   events.c  a container's event file (VFIO_MDOM_EVENTS)
 #   oracle.c  type1 as an oracle for vfio-mdom (oracle_test)
 #

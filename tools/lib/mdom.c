@@ -1,5 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+
 #include <libvfio_mdom/mdom.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open		434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd		438
+#endif
 
 bool mdom_loaded(void)
 {
@@ -20,6 +29,78 @@ int _mdom_backend(int container)
 	int err = vfio_errno(ioctl(container, VFIO_MDOM_QUERY, &q));
 
 	return err == -EMSGSIZE ? 0 : err;
+}
+
+/* VFIO_MDOM_QUERY on container @fd, added to @b: 0, or -ENOTTY from type1 */
+static int container_query(int fd, struct backends *b)
+{
+	static struct vfio_mdom_domain_info domains[16];
+	static struct vfio_mdom_group_info groups[16];
+	struct vfio_mdom_query q = {
+		.argsz = sizeof(q),
+		.num_domains = ARRAY_SIZE(domains),
+		.num_groups = ARRAY_SIZE(groups),
+		.domains = (uintptr_t)domains,
+		.groups = (uintptr_t)groups,
+	};
+	int ret = vfio_errno(ioctl(fd, VFIO_MDOM_QUERY, &q));
+
+	if (ret)
+		return ret;
+	b->v1 += q.iommu_type == VFIO_TYPE1_IOMMU;
+	b->empty += !q.num_mappings;
+	b->groups += q.num_groups;
+	b->mappings += q.num_mappings;
+	b->mapped_bytes += q.mapped_bytes;
+	b->pinned_pages += q.pinned_pages;
+	return 0;
+}
+
+int client_backends(pid_t pid, struct backends *b)
+{
+	char dir[64], path[320], target[64];
+	struct dirent *e;
+	int pidfd, fd, ret;
+	ssize_t n;
+	DIR *d;
+
+	memset(b, 0, sizeof(*b));
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return -errno;
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d) {
+		close(pidfd);
+		return -errno;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, "/dev/vfio/vfio"))
+			continue;
+		fd = syscall(SYS_pidfd_getfd, pidfd, atoi(e->d_name), 0);
+		if (fd < 0) {
+			b->other++;
+			continue;
+		}
+		ret = container_query(fd, b);
+		if (!ret)
+			b->mdom++;
+		else if (ret == -ENOTTY)
+			b->type1++;
+		else
+			b->other++;
+		close(fd);
+	}
+	closedir(d);
+	close(pidfd);
+	return 0;
 }
 
 int mdom_backend_enabled(void)

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <linux/pci_regs.h>
+
+#include <libvfio_mdom/edu.h>
 #include <libvfio_mdom/qemu.h>
 
 void qemu_init(struct qemu_vm *vm)
@@ -208,4 +211,61 @@ unsigned int str_count(const char *text, const char *what)
 		text += strlen(what);
 	}
 	return n;
+}
+
+int nvme_msix_at_cc_en(const char *bdf, char *saved, size_t size)
+{
+	char path[160];
+	uint16_t ctl;
+	uint8_t pos, cap[2];
+	int fd, n, ret;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/reset_method", bdf);
+	ret = read_line(path, saved, size);
+	if (ret)
+		return ret;
+	/* (an empty line: no reset method) */
+	ret = write_file(path, "\n");
+	if (ret)
+		return ret;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = -ENOENT;
+	if (pread(fd, &pos, 1, PCI_CAPABILITY_LIST) != 1)
+		goto out_close;
+	for (n = 0; pos && n < 48; n++) {
+		if (pread(fd, cap, 2, pos) != 2)
+			goto out_close;
+		if (cap[0] == PCI_CAP_ID_MSIX)
+			break;
+		pos = cap[1];
+	}
+	if (!pos || n == 48)
+		goto out_close;
+	ret = -EIO;
+	if (pread(fd, &ctl, 2, pos + PCI_MSIX_FLAGS) != 2)
+		goto out_close;
+	ctl |= PCI_MSIX_FLAGS_ENABLE;
+	if (pwrite(fd, &ctl, 2, pos + PCI_MSIX_FLAGS) != 2 ||
+	    pread(fd, &ctl, 2, pos + PCI_MSIX_FLAGS) != 2 ||
+	    !(ctl & PCI_MSIX_FLAGS_ENABLE))
+		goto out_close;
+	ret = 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
+void nvme_reset_restore(char *bdf)
+{
+	char path[160];
+
+	if (!bdf[0])
+		return;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/reset_method", bdf);
+	write_file(path, "default");
+	bdf[0] = '\0';
 }

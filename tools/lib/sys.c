@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
+#include <signal.h>
+#include <sys/prctl.h>
 
 #include <libvfio_mdom/sys.h>
 
@@ -498,4 +500,33 @@ int recv_fd(int sock)
 		return -EPROTO;
 	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
 	return fd;
+}
+
+pid_t spawn(const char *const *argv, const char *log, int *in)
+{
+	int p[2], fd;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[0], STDIN_FILENO);
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[0]);
+	*in = p[1];
+	return pid;
 }

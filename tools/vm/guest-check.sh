@@ -72,18 +72,39 @@ done)
 	echo "libvirt $(have -x /usr/sbin/libvirtd -a -x /usr/bin/virsh) 1"
 } >"$out/guest-env"
 
-# Selftests: every *_test binary, each in its own process with a time limit.
-for t in tools/testing/selftests/vfio_mdom/*_test; do
-	[ -x "$t" ] || continue
-	name=$(basename "$t")
+# Selftest binary T, in its own process with a time limit, its results
+# as NAME (default: T's own name).
+run_selftest() {
+	local t=$1 name=${2:-$(basename "$1")} start
+
 	echo "== selftest: $name"
 	start=$(date +%s)
-	(cd "$(dirname "$t")" && timeout -k 10 1200 "./$name") \
+	(cd "$(dirname "$t")" && timeout -k 10 1200 "./$(basename "$t")") \
 		>"$out/selftests/$name.tap" 2>&1
 	echo $? >"$out/selftests/$name.rc"
 	grep -E '^(not )?ok |^# (Totals|FAIL)' "$out/selftests/$name.tap"
 	echo "== selftest: $name: $(($(date +%s) - start)) s"
+}
+
+# Selftests: every *_test binary.
+for t in tools/testing/selftests/vfio_mdom/*_test; do
+	[ -x "$t" ] || continue
+	run_selftest "$t"
 done
+
+# The map, unmap and charge tests again with every map of two pages or
+# more pinned on all the CPUs (pin_parallel.c), as parallel_pin.NAME.
+params=/sys/module/vfio_mdom/parameters
+if echo 2 >$params/parallel_pin_min && echo Y >$params/parallel_pin; then
+	for name in api_test account_test oracle_test; do
+		run_selftest "tools/testing/selftests/vfio_mdom/$name" \
+			"parallel_pin.$name"
+	done
+	echo N >$params/parallel_pin
+	echo 16384 >$params/parallel_pin_min
+else
+	setup_err "cannot set vfio_mdom's parallel_pin"
+fi
 
 unload_project_modules
 

@@ -79,6 +79,13 @@ bool edu_is_vfio_edu(const char *bdf);
 bool pci_is_vfio_dev(const char *bdf, const char *vendor, const char *device);
 
 /*
+ * The first @max PCI devices @vendor:@device bound to vfio-pci, their
+ * addresses into @bdf in PCI address order: how many there are, or -errno.
+ */
+int pci_vfio_devices(const char *vendor, const char *device, char bdf[][32],
+		     int max);
+
+/*
  * The @nth edu device bound to vfio-pci, in PCI address order: fills
  * @dev->bdf and @dev->group, closed. -ENOENT if there is no such device.
  */

@@ -44,6 +44,24 @@ bool mdom_test_on_type1(void);
  */
 int _mdom_backend(int container);
 
+/* The containers of a process, by the driver that serves them */
+struct backends {
+	int mdom;	/* containers vfio-mdom serves */
+	int type1;	/* containers type1 serves */
+	int other;	/* containers nobody serves yet, or unreadable */
+	/* what VFIO_MDOM_QUERY says of vfio-mdom's, summed */
+	int v1;		/* VFIO_TYPE1_IOMMU (v1) containers */
+	int empty;	/* containers with no mapping */
+	uint64_t groups, mappings, mapped_bytes, pinned_pages;
+};
+
+/*
+ * Every /dev/vfio/vfio fd of process @pid (a VFIO client: QEMU,
+ * qemu-img, DPDK), duplicated into ours with pidfd_getfd() and asked
+ * which driver serves it. 0 or -errno.
+ */
+int client_backends(pid_t pid, struct backends *b);
+
 /* vfio_backend: 1 (new containers get vfio-mdom), 0, or -errno. */
 int mdom_backend_enabled(void);
 

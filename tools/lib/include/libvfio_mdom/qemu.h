@@ -87,6 +87,35 @@ int qemu_quit(struct qemu_vm *vm, int *status);
 /* Kill QEMU if it still runs, close the socket: for every exit path. */
 void qemu_stop(struct qemu_vm *vm);
 
+/* QEMU's emulated NVMe controller (-device nvme): QEMU's nvme:// driver */
+#define NVME_VENDOR		"0x1b36"
+#define NVME_DEVICE		"0x0010"
+
+/*
+ * QEMU 7.2's NVMe controller marks the admin completion queue's MSI-X
+ * vector used only if MSI-X is enabled when the driver sets CC.EN
+ * (nvme_init_cq()), and QEMU's nvme:// driver enables MSI-X
+ * (VFIO_DEVICE_SET_IRQS) only after CC.EN: msix_notify() drops every
+ * interrupt of a vector never used, and the client waits forever for its
+ * first admin command, on type1 and on vfio-mdom alike (Documentation/
+ * testing.rst has the trace).
+ *
+ * nvme_msix_at_cc_en() sets the MSI-X enable bit of the NVMe controller
+ * @bdf (bound to vfio-pci) in its config space, through sysfs and not
+ * VFIO, with its vector table masked as reset left it; nothing else
+ * writes the bit before the client's own VFIO_DEVICE_SET_IRQS, once
+ * vfio-pci does not reset the function when the client opens it (an FLR
+ * clears the bit). So the device's reset methods are emptied first; the
+ * old ones are saved in @saved (@size bytes). Call it just before the
+ * nvme:// client starts. 0, -ENOENT without an MSI-X capability, or
+ * -errno.
+ *
+ * nvme_reset_restore() puts the reset methods back ("default") on @bdf,
+ * if @bdf is not "", and empties @bdf: for every exit path.
+ */
+int nvme_msix_at_cc_en(const char *bdf, char *saved, size_t size);
+void nvme_reset_restore(char *bdf);
+
 /* How many times @what occurs in @text (QMP answers) */
 unsigned int str_count(const char *text, const char *what);
 

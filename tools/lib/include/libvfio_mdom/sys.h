@@ -232,6 +232,13 @@ ssize_t kmemleak_scan(char *buf, size_t size);
  */
 int cap_drop_effective(unsigned int cap);
 
+/*
+ * Start the program @argv (argv[0] its path, NULL-terminated) with its
+ * stdin a pipe (*@in, close it for EOF) and its stdout and stderr to the
+ * file @log, killed if this process dies: its pid, or -errno.
+ */
+pid_t spawn(const char *const *argv, const char *log, int *in);
+
 /* Send @fd over the AF_UNIX socket @sock (SCM_RIGHTS). */
 int send_fd(int sock, int fd);
 

@@ -42,100 +42,7 @@
 /* QEMU's exit status when the payload writes 0x10 to isa-debug-exit */
 #define PAYLOAD_PASS_STATUS	33
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open		434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd		438
-#endif
-
 /* ---- which VFIO backend serves a process's containers -------------------- */
-
-struct backends {
-	int mdom;	/* containers vfio-mdom serves */
-	int type1;	/* containers type1 serves */
-	int other;	/* containers nobody serves yet, or unreadable */
-	/* what VFIO_MDOM_QUERY says of vfio-mdom's, summed */
-	int v1;		/* VFIO_TYPE1_IOMMU (v1) containers */
-	int empty;	/* containers with no mapping */
-	uint64_t groups, mappings, mapped_bytes, pinned_pages;
-};
-
-/* VFIO_MDOM_QUERY on container @fd, into @b: 0, or -ENOTTY from type1 */
-static int container_query(int fd, struct backends *b)
-{
-	static struct vfio_mdom_domain_info domains[16];
-	static struct vfio_mdom_group_info groups[16];
-	struct vfio_mdom_query q = {
-		.argsz = sizeof(q),
-		.num_domains = ARRAY_SIZE(domains),
-		.num_groups = ARRAY_SIZE(groups),
-		.domains = (uintptr_t)domains,
-		.groups = (uintptr_t)groups,
-	};
-	int ret = ioctl(fd, VFIO_MDOM_QUERY, &q) ? -errno : 0;
-
-	if (ret)
-		return ret;
-	b->v1 += q.iommu_type == VFIO_TYPE1_IOMMU;
-	b->empty += !q.num_mappings;
-	b->groups += q.num_groups;
-	b->mappings += q.num_mappings;
-	b->mapped_bytes += q.mapped_bytes;
-	b->pinned_pages += q.pinned_pages;
-	return 0;
-}
-
-/*
- * Every /dev/vfio/vfio fd of process @pid, duplicated into ours and asked
- * which driver serves it. 0 or -errno.
- */
-static int client_backends(pid_t pid, struct backends *b)
-{
-	char dir[64], path[320], target[64];
-	struct dirent *e;
-	int pidfd, fd, ret;
-	ssize_t n;
-	DIR *d;
-
-	memset(b, 0, sizeof(*b));
-	pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
-	d = opendir(dir);
-	if (!d) {
-		close(pidfd);
-		return -errno;
-	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n < 0)
-			continue;
-		target[n] = '\0';
-		if (strcmp(target, "/dev/vfio/vfio"))
-			continue;
-		fd = syscall(SYS_pidfd_getfd, pidfd, atoi(e->d_name), 0);
-		if (fd < 0) {
-			b->other++;
-			continue;
-		}
-		ret = container_query(fd, b);
-		if (!ret)
-			b->mdom++;
-		else if (ret == -ENOTTY)
-			b->type1++;
-		else
-			b->other++;
-		close(fd);
-	}
-	closedir(d);
-	close(pidfd);
-	return 0;
-}
 
 /* @pid's @n containers are all served by the fixture's backend */
 #define expect_client_backend(pid, n) do {				\
@@ -265,7 +172,6 @@ FIXTURE(clients)
 	uint64_t t0;
 };
 
-static void nvme_reset_restore(struct _test_data_clients *self);
 
 FIXTURE_VARIANT(clients)
 {
@@ -345,7 +251,7 @@ FIXTURE_TEARDOWN(clients)
 		pci_bind_vfio(self->edu[i].bdf);
 	if (self->hugepages >= 0)
 		hugepages_set(self->hugepages);
-	nvme_reset_restore(self);
+	nvme_reset_restore(self->nvme_bdf);
 	TH_LOG("wall time %llu ms", ULL(now_ms() - self->t0));
 }
 
@@ -769,30 +675,6 @@ TEST_F_TIMEOUT(clients, guest_nested, 900)
 /* testpmd's "start tx_first": a burst of 32 on each port */
 #define DPDK_BURST		32
 
-/* The first @max PCI devices @vendor:@device on vfio-pci, sorted */
-static int pci_vfio_devices(const char *vendor, const char *device,
-			    char (*bdf)[32], int max)
-{
-	struct dirent **names;
-	int i, n, found = 0;
-
-	n = scandir(PCI_DEVICES, &names, NULL, alphasort);
-	if (n < 0)
-		return -errno;
-	for (i = 0; i < n; i++) {
-		const char *name = names[i]->d_name;
-
-		if (name[0] != '.' && pci_is_vfio_dev(name, vendor, device)) {
-			if (found < max)
-				str_copy(bdf[found], name, sizeof(bdf[found]));
-			found++;
-		}
-		free(names[i]);
-	}
-	free(names);
-	return found;
-}
-
 #define DPDK_LIB	"/usr/lib/x86_64-linux-gnu/dpdk"
 #define DPDK_PMDS	DPDK_LIB "/pmds-23.0"
 #define DPDK_PMDS_TMP	"/tmp/vfio-mdom-dpdk-pmds"
@@ -862,36 +744,6 @@ static int dpdk_plugins_only_needed(void)
 	    mount("hugetlbfs", DPDK_HUGE, "hugetlbfs", 0, "pagesize=2M"))
 		return -errno;
 	return 0;
-}
-
-/* Start @argv with its stdin a pipe (*@in) and its output to @log */
-static pid_t spawn(const char *const *argv, const char *log, int *in)
-{
-	int p[2], fd;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[0], STDIN_FILENO);
-		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[0]);
-	*in = p[1];
-	return pid;
 }
 
 /* Wait until the file @log holds @what: 0, -ETIMEDOUT, -ECHILD */
@@ -1093,8 +945,6 @@ TEST_F_TIMEOUT(clients, dpdk, 600)
 /* ---- QEMU's user-space NVMe driver: qemu-io nvme:// ---------------------- */
 
 #define QEMU_IO			"/usr/bin/qemu-io"
-#define NVME_VENDOR		"0x1b36"
-#define NVME_DEVICE		"0x0010"
 #define NVME_SMALL		32		/* concurrent 4 KiB writes */
 #define NVME_SMALL_AT		(2 << 20)
 #define NVME_SMALL_STRIDE	(8 << 10)
@@ -1104,82 +954,6 @@ TEST_F_TIMEOUT(clients, dpdk, 600)
 static unsigned int nvme_small_pattern(bool mdom, unsigned int i)
 {
 	return (mdom ? 0x40 : 0x80) + i;
-}
-
-/*
- * QEMU 7.2's NVMe controller marks the admin completion queue's MSI-X
- * vector used only if MSI-X is enabled when the driver sets CC.EN
- * (nvme_init_cq()), and QEMU's nvme:// driver enables MSI-X
- * (VFIO_DEVICE_SET_IRQS) only after CC.EN: msix_notify() drops every
- * interrupt of a vector never used, and qemu-io waits forever for its
- * first admin command, on type1 and on vfio-mdom alike (Documentation/
- * testing.rst has the trace). The device's MSI-X enable bit is set in
- * its config space (through sysfs, not VFIO) before qemu-io starts, with
- * its vector table masked as reset left it, and stays set until CC.EN:
- * nothing else writes it before qemu-io's own VFIO_DEVICE_SET_IRQS, once
- * vfio-pci does not reset the function when qemu-io opens it (an FLR
- * clears the bit). So the device's reset methods are emptied for the
- * test (sysfs reset_method; put back by the teardown). 0 or -errno.
- */
-static int nvme_msix_at_cc_en(struct _test_data_clients *self,
-			      const char *bdf)
-{
-	char path[160];
-	uint16_t ctl;
-	uint8_t pos, cap[2];
-	int fd, n, ret;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/reset_method", bdf);
-	ret = read_line(path, self->nvme_reset, sizeof(self->nvme_reset));
-	if (ret)
-		return ret;
-	str_copy(self->nvme_bdf, bdf, sizeof(self->nvme_bdf));
-	/* (an empty line: no reset method) */
-	ret = write_file(path, "\n");
-	if (ret)
-		return ret;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = -ENOENT;
-	if (pread(fd, &pos, 1, PCI_CAPABILITY_LIST) != 1)
-		goto out_close;
-	for (n = 0; pos && n < 48; n++) {
-		if (pread(fd, cap, 2, pos) != 2)
-			goto out_close;
-		if (cap[0] == PCI_CAP_ID_MSIX)
-			break;
-		pos = cap[1];
-	}
-	if (!pos || n == 48)
-		goto out_close;
-	ret = -EIO;
-	if (pread(fd, &ctl, 2, pos + PCI_MSIX_FLAGS) != 2)
-		goto out_close;
-	ctl |= PCI_MSIX_FLAGS_ENABLE;
-	if (pwrite(fd, &ctl, 2, pos + PCI_MSIX_FLAGS) != 2 ||
-	    pread(fd, &ctl, 2, pos + PCI_MSIX_FLAGS) != 2 ||
-	    !(ctl & PCI_MSIX_FLAGS_ENABLE))
-		goto out_close;
-	ret = 0;
-out_close:
-	close(fd);
-	return ret;
-}
-
-/* Put back the NVMe device's reset methods nvme_msix_at_cc_en() emptied */
-static void nvme_reset_restore(struct _test_data_clients *self)
-{
-	char path[160];
-
-	if (!self->nvme_bdf[0])
-		return;
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/reset_method",
-		 self->nvme_bdf);
-	write_file(path, "default");
-	self->nvme_bdf[0] = '\0';
 }
 
 /*
@@ -1239,7 +1013,9 @@ TEST_F_TIMEOUT(clients, nvme, 600)
 	argv[5] = target;
 	argv[6] = NULL;
 	t = now_ms();
-	n = nvme_msix_at_cc_en(self, nvme[0]);
+	str_copy(self->nvme_bdf, nvme[0], sizeof(self->nvme_bdf));
+	n = nvme_msix_at_cc_en(nvme[0], self->nvme_reset,
+			       sizeof(self->nvme_reset));
 	ASSERT_EQ(0, n) TH_LOG("%s: reset_method, MSI-X enable: %s", nvme[0],
 			       strerror(-n));
 	TH_LOG("%s: reset methods were \"%s\", now none; MSI-X enabled",
@@ -1268,7 +1044,7 @@ TEST_F_TIMEOUT(clients, nvme, 600)
 	}
 	ASSERT_GT(3000, i) TH_LOG("qemu-io did not finish (hung on a command?)");
 	self->client = -1;
-	nvme_reset_restore(self);
+	nvme_reset_restore(self->nvme_bdf);
 	n = read_file(log, text, sizeof(text));
 	ASSERT_LT(0, n);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) ||
