@@ -71,10 +71,7 @@ need_pkgs python3-matplotlib
 kdir=$("$VM_DIR/build-kernel.sh")
 make -s -C "$kdir" headers >/dev/null
 
-# The module sources as they are in the worktree, built out of the way.
-rsync -a --delete --include='*/' --include='*.c' --include='*.h' \
-	--include=Kbuild --include=Makefile --exclude='*' \
-	"$REPO_DIR/Kbuild" "$REPO_DIR/drivers" "$REPO_DIR/include" "$src/"
+copy_module_sources "$src"
 mods=(drivers/mock_iommu/vfio_mdom_mock_iommu.ko)
 case ",$peers," in
 *,mdom,*) mods+=(drivers/vfio_mdom/vfio_mdom.ko) ;;

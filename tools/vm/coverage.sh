@@ -28,9 +28,7 @@ grep -qx CONFIG_GCOV_KERNEL=y "$kdir/.config" ||
 cov=$REPO_DIR/.build/coverage
 src=$cov/src
 mkdir -p "$src"
-rsync -a --delete --include='*/' --include='*.c' --include='*.h' \
-	--include=Kbuild --include=Makefile --exclude='*' \
-	"$REPO_DIR/Kbuild" "$REPO_DIR/drivers" "$REPO_DIR/include" "$src/"
+copy_module_sources "$src"
 find "$src" -name '*.gcda' -delete
 echo "coverage: building the modules with gcov in $src" >&2
 make -s -C "$kdir" M="$src" VFIO_MDOM_GCOV=1 modules >&2 ||

@@ -53,6 +53,18 @@ kernel_dir() {
 	echo "$CACHE_DIR/$(kernel_key)"
 }
 
+# The module sources as they are in the worktree, copied to DEST to be
+# built out of the way (make bench, make coverage): Kbuild, drivers/,
+# include/ and the scripts Kbuild runs, without what a build generated
+# for another kernel (compat/probes.h, btf/).
+copy_module_sources() {
+	rsync -a --delete --exclude=compat/ --exclude=btf/ \
+		--include='*/' --include='*.c' --include='*.h' --include='*.sh' \
+		--include=Kbuild --include=Makefile --exclude='*' \
+		"$REPO_DIR/Kbuild" "$REPO_DIR/drivers" "$REPO_DIR/include" \
+		"$REPO_DIR/scripts" "$1/"
+}
+
 # Add the kselftest harness totals of one selftest binary's run ("# Totals:
 # pass:N fail:N xfail:N xpass:N skip:N error:N" in TAP; RC its exit
 # status) to passed, failed and skipped, and set ts to its skips. A binary
