@@ -2,44 +2,50 @@
 /*
  * vfio-mdom accounting: a pinned page is charged to its mm's locked_vm,
  * and counted against RLIMIT_MEMLOCK, once, however many vfio-mdom
- * containers of that mm pin it; and it is pinned once for all of them.
+ * containers of that mm pin it.
  *
  * type1 charges every page a container pins, so a process with two
  * containers mapping the same memory pays twice: a VMM with a vIOMMU gives
  * each device its own container and each charges all guest RAM again.
  * iommufd charges per IOAS. vfio-mdom keeps one account per mm instead.
  *
- * Every pinned mdom_pages is on its mm's account. While all of them belong
- * to one container (a VMM without vIOMMU: the common case) nothing is kept
- * but the list: each mapping holds its own pins and charges its pages, as
- * type1 does, so the pins an mm holds are bounded by its charge.
+ * Every pinned mdom_pages is on its mm's account, and holds its own pins:
+ * one per page frame its runs cover, given back when it goes, whatever
+ * the account does. While all of an mm's pinned mdom_pages belong to one
+ * container (a VMM without vIOMMU: the common case) nothing is kept but
+ * the list: each mapping charges its pages, as type1 does, so the pins an
+ * mm holds are bounded by its charge.
  *
  * When a second container pins pages of the same mm, the account starts
  * an index: an interval tree of disjoint page frame ranges (struct
  * mdom_acct_pin), each with the number of runs of pinned mdom_pages that
- * hold it. The account then holds the pins itself, ONE per page frame:
- * the mappings' own pins are taken over where a range is new and given
- * back at once where the account already holds it. A page is charged when
- * its range is created and uncharged (and unpinned) when its last holder
- * goes. So however many mappings and containers map a page, the mm holds
- * one pin on it and pays for it once, and the bookkeeping costs one node
- * per physically contiguous range, not per page: a 1 GiB page is one node.
+ * hold it, which is the number of pins they hold on each of its frames.
+ * A frame is charged when its range is created and uncharged when its
+ * last holder goes. So however many mappings and containers map a page,
+ * the mm pays for it once, and the bookkeeping costs one node per
+ * physically contiguous range, not per page: a 1 GiB page is one node. A
+ * mapping of pages the account knows already pins them (it has to look
+ * them up anyway) and keeps those pins: nothing is pinned twice to be
+ * given back at once, so a second container's map costs what the first
+ * one's does.
  *
- * Adding pages to the index is done in two steps so that a failure (no
- * memory for a node, RLIMIT_MEMLOCK) gives the caller back exactly the
- * pins it came with: first every run is counted in, the caller's pins
- * kept as the node's @extra pins; then, once the charge is taken, the
- * extra pins are dropped (mdom_acct_commit()). Nodes are split as runs
- * start and end inside them and merged again with an equal neighbour, so
- * their number stays bounded by the holders' runs.
+ * Pins are references on the folio (a small folio's refcount grows by
+ * GUP_PIN_COUNTING_BIAS per pin, a large folio's by one per page): what
+ * the charge no longer bounds, the index does. No frame may have more
+ * than MDOM_ACCT_MAX_HOLDERS holders (-ENOMEM past it), which keeps the
+ * pins of the mm's mappings far below a refcount overflow even on a
+ * 1 GiB folio.
  *
- * The index goes when the account has no pinned pages left.
+ * Nodes are split as runs start and end inside them and merged again
+ * with an equal neighbour, so their number stays bounded by the holders'
+ * runs. A failure while counting a mapping in (no memory for a node, too
+ * many holders, RLIMIT_MEMLOCK) counts it out again: the index is as it
+ * was, and the pins are the caller's to give back.
  *
- * A pin is at most as many per page frame as mappings hold it while the
- * account has one owner (each charged, as type1), and one once indexed,
- * plus those of maps in flight; a map in flight cannot be larger than
- * what the limit and the account's charge allow (mdom_acct_precheck()),
- * so the pin count of a page stays bounded by what the mm is charged.
+ * The index goes when the account has no pinned pages left. A map in
+ * flight pins its pages before they are counted in; it cannot be larger
+ * than what the limit and the account's charge allow
+ * (mdom_acct_precheck()), so its transient pins are bounded too.
  *
  * Locking: mdom_accts_lock protects the hash of accounts and their
  * refcounts' last drop; mdom_acct::lock everything in an account. It is
@@ -66,7 +72,7 @@
 #define MDOM_ACCT_RESCHED	256
 
 /**
- * struct mdom_acct - the charges (and, indexed, the pins) of one mm
+ * struct mdom_acct - the charges of one mm
  * @node: in mdom_accts
  * @mm: the mm, mmgrab()ed
  * @users: one per mdom_pages of this mm, pinned or not, and one per
@@ -75,7 +81,7 @@
  * @pages: the pinned mdom_pages of this mm, through their @link
  * @owner: while not @indexed, the container every pinned mdom_pages
  *	   belongs to; NULL when there is none
- * @indexed: @pins is kept, and holds the pins of every pinned mdom_pages
+ * @indexed: @pins is kept, and counts the pins of every pinned mdom_pages
  *	     on @pages: they belong to two or more containers, or did
  * @pins: struct mdom_acct_pin by page frame range, disjoint
  * @nr_pins: number of nodes in @pins
@@ -95,16 +101,15 @@ struct mdom_acct {
 };
 
 /**
- * struct mdom_acct_pin - page frames the account holds pinned, once
+ * struct mdom_acct_pin - page frames pinned by the mm's mappings, charged
+ *			  once
  * @rb: in mdom_acct::pins
  * @start: first page frame number
  * @last: last page frame number (inclusive)
  * @subtree_last: interval tree bookkeeping
  * @users: runs of pinned mdom_pages covering these frames (an mdom_pages
- *	   whose runs meet a frame twice counts twice)
- * @extra: pins of holders being added, not yet given back (0 outside
- *	   mdom_acct_count_in())
- * @dirty: a holder may write: dirty the pages when unpinning them
+ *	   whose runs meet a frame twice counts twice): the pins they hold
+ *	   on each frame, at most MDOM_ACCT_MAX_HOLDERS
  */
 struct mdom_acct_pin {
 	struct rb_node rb;
@@ -112,8 +117,6 @@ struct mdom_acct_pin {
 	unsigned long last;
 	unsigned long subtree_last;
 	unsigned long users;
-	unsigned long extra;
-	bool dirty;
 };
 
 #define MDOM_PIN_START(pin)	((pin)->start)
@@ -247,13 +250,6 @@ static void mdom_pin_remove(struct mdom_acct *acct, struct mdom_acct_pin *pin)
 	acct->nr_pins--;
 }
 
-/* Give back one pin on each page frame of @pin. */
-static void mdom_pin_unpin(const struct mdom_acct_pin *pin, bool dirty)
-{
-	unpin_user_page_range_dirty_lock(pfn_to_page(pin->start),
-					 mdom_pin_npages(pin), dirty);
-}
-
 /*
  * Make @pfn the first frame of a node, if a node holds it and @pfn - 1.
  * Only runs' ends are split at, so the nodes stay bounded by the runs.
@@ -284,8 +280,7 @@ static void mdom_pin_merge_next(struct mdom_acct *acct,
 	struct mdom_acct_pin *next = mdom_pin_next(pin);
 
 	if (!next || pin->last + 1 != next->start ||
-	    pin->users != next->users || pin->dirty != next->dirty ||
-	    pin->extra || next->extra)
+	    pin->users != next->users)
 		return;
 	mdom_pin_remove(acct, next);
 	mdom_pin_remove(acct, pin);
@@ -323,9 +318,9 @@ static int mdom_pin_split_range(struct mdom_acct *acct, unsigned long first,
 	return ret;
 }
 
-/* A node for the frames [@first, @last] no one held: the caller's pins. */
+/* A node for the frames [@first, @last] no one held, held once now. */
 static int mdom_pin_add_new(struct mdom_acct *acct, unsigned long first,
-			    unsigned long last, bool dirty)
+			    unsigned long last)
 {
 	struct mdom_acct_pin *pin = mdom_pin_alloc(MDOM_GFP_USER);
 
@@ -334,23 +329,21 @@ static int mdom_pin_add_new(struct mdom_acct *acct, unsigned long first,
 	pin->start = first;
 	pin->last = last;
 	pin->users = 1;
-	pin->extra = 0;
-	pin->dirty = dirty;
 	mdom_pin_insert(acct, pin);
 	return 0;
 }
 
 /*
- * Count one holder of [@first, @last], pinned by the caller, in: its pins
- * become the account's (new frames, charged: *@new grows by them) or the
- * nodes' @extra ones. On -ENOMEM *@done is the first frame not counted in.
+ * Count one holder of [@first, @last] in: *@new grows by the frames no
+ * one held (to be charged). On error (-ENOMEM: no memory for a node, or a
+ * frame with MDOM_ACCT_MAX_HOLDERS holders already) *@done is the first
+ * frame not counted in.
  */
 static int mdom_pin_add_range(struct mdom_acct *acct, unsigned long first,
-			      unsigned long last, bool dirty,
-			      unsigned long *new, unsigned long *done)
+			      unsigned long last, unsigned long *new,
+			      unsigned long *done)
 {
 	struct mdom_acct_pin *pin;
-	unsigned long pfn = first;
 	int ret;
 
 	*done = first;
@@ -359,38 +352,39 @@ static int mdom_pin_add_range(struct mdom_acct *acct, unsigned long first,
 		return ret;
 	for (pin = mdom_pin_it_iter_first(&acct->pins, first, last); pin;
 	     pin = mdom_pin_it_iter_next(pin, first, last)) {
-		if (pin->start > pfn) {
-			ret = mdom_pin_add_new(acct, pfn, pin->start - 1, dirty);
+		if (pin->start > *done) {
+			ret = mdom_pin_add_new(acct, *done, pin->start - 1);
 			if (ret)
-				return ret;
-			*new += pin->start - pfn;
+				goto out_merge;
+			*new += pin->start - *done;
+			*done = pin->start;
 		}
+		ret = -ENOMEM;
+		if (pin->users >= MDOM_ACCT_MAX_HOLDERS)
+			goto out_merge;
 		pin->users++;
-		pin->extra++;
-		pin->dirty |= dirty;
+		ret = 0;
 		/* The nodes end at @last at the latest: split there. */
 		if (pin->last == last)
-			return 0;
-		pfn = pin->last + 1;
-		*done = pfn;
+			goto out_merge;
+		*done = pin->last + 1;
 	}
-	ret = mdom_pin_add_new(acct, pfn, last, dirty);
-	if (ret)
-		return ret;
-	*new += last - pfn + 1;
-	return 0;
+	ret = mdom_pin_add_new(acct, *done, last);
+	if (!ret)
+		*new += last - *done + 1;
+out_merge:
+	/* Undone or not, the splits at either end go where they can. */
+	mdom_pin_merge_around(acct, first, last);
+	return ret;
 }
 
 /*
- * Count one holder of [@first, @last] out. @give_back: the holder is
- * being taken back out of mdom_acct_count_in() (its pins return to it:
- * extra pins first, else the node, which it alone held); otherwise the holder
- * goes, and a node no one holds any more is unpinned, *@gone counting its
- * frames. Never fails: a split needs a node, which is then waited for.
+ * Count one holder of [@first, @last] out; *@gone grows by the frames no
+ * one holds any more (to be uncharged). Never fails: a split needs a
+ * node, which is then waited for.
  */
 static void mdom_pin_del_range(struct mdom_acct *acct, unsigned long first,
-			       unsigned long last, bool give_back,
-			       unsigned long *gone)
+			       unsigned long last, unsigned long *gone)
 {
 	struct mdom_acct_pin *pin, *next;
 
@@ -401,33 +395,11 @@ static void mdom_pin_del_range(struct mdom_acct *acct, unsigned long first,
 		next = mdom_pin_it_iter_next(pin, first, last);
 		if (WARN_ON_ONCE(!pin->users))
 			continue;
-		pin->users--;
-		if (give_back && pin->extra) {
-			pin->extra--;
-			continue;
-		}
-		if (pin->users)
+		if (--pin->users)
 			continue;
 		mdom_pin_remove(acct, pin);
-		if (!give_back) {
-			mdom_pin_unpin(pin, pin->dirty);
-			*gone += mdom_pin_npages(pin);
-		}
+		*gone += mdom_pin_npages(pin);
 		kfree(pin);
-	}
-	mdom_pin_merge_around(acct, first, last);
-}
-
-/* Give back the extra pins of the nodes of [@first, @last]. */
-static void mdom_pin_commit_range(struct mdom_acct *acct, unsigned long first,
-				  unsigned long last)
-{
-	struct mdom_acct_pin *pin;
-
-	for (pin = mdom_pin_it_iter_first(&acct->pins, first, last); pin;
-	     pin = mdom_pin_it_iter_next(pin, first, last)) {
-		for (; pin->extra; pin->extra--)
-			mdom_pin_unpin(pin, false);
 	}
 	mdom_pin_merge_around(acct, first, last);
 }
@@ -438,30 +410,32 @@ static unsigned long mdom_run_last(const struct mdom_run *run)
 }
 
 /*
- * Take the runs of @pages before @nruns (and of run @nruns the frames
- * before @done) back out of the index: their pins return to @pages.
+ * Count the runs of @pages before @nruns (and of run @nruns the frames
+ * before @done) out of the index again; the frames no one holds any more
+ * (never charged, when undoing a count-in) in the return value.
  */
-static void mdom_acct_index_undo(struct mdom_acct *acct,
-				 struct mdom_pages *pages, unsigned int nruns,
-				 unsigned long done)
+static unsigned long mdom_acct_index_undo(struct mdom_acct *acct,
+					  struct mdom_pages *pages,
+					  unsigned int nruns, unsigned long done)
 {
+	unsigned long gone = 0;
 	unsigned int i;
 
 	if (nruns < pages->nruns && done > pages->runs[nruns].pfn)
 		mdom_pin_del_range(acct, pages->runs[nruns].pfn, done - 1,
-				   true, NULL);
+				   &gone);
 	for (i = 0; i < nruns; i++) {
 		mdom_pin_del_range(acct, pages->runs[i].pfn,
-				   mdom_run_last(&pages->runs[i]), true, NULL);
+				   mdom_run_last(&pages->runs[i]), &gone);
 		if (!((i + 1) % MDOM_ACCT_RESCHED))
 			cond_resched();
 	}
+	return gone;
 }
 
 /*
  * Count the runs of @pages, pinned by the caller, into the index; *@new
- * the frames no one held. On -ENOMEM the index and the caller's pins are
- * as they were. mdom_acct_index_commit() then makes it final.
+ * the frames no one held. On error the index is as it was.
  */
 static int mdom_acct_index_add(struct mdom_acct *acct,
 			       struct mdom_pages *pages, unsigned long *new)
@@ -475,7 +449,7 @@ static int mdom_acct_index_add(struct mdom_acct *acct,
 	for (i = 0; i < pages->nruns; i++) {
 		ret = mdom_pin_add_range(acct, pages->runs[i].pfn,
 					 mdom_run_last(&pages->runs[i]),
-					 pages->writable, new, &done);
+					 new, &done);
 		if (ret) {
 			mdom_acct_index_undo(acct, pages, i, done);
 			return ret;
@@ -486,42 +460,17 @@ static int mdom_acct_index_add(struct mdom_acct *acct,
 	return 0;
 }
 
-/* @pages was counted in for good: the account holds its pins now. */
-static void mdom_acct_index_commit(struct mdom_acct *acct,
-				   struct mdom_pages *pages)
-{
-	unsigned int i;
-
-	for (i = 0; i < pages->nruns; i++) {
-		mdom_pin_commit_range(acct, pages->runs[i].pfn,
-				      mdom_run_last(&pages->runs[i]));
-		if (!((i + 1) % MDOM_ACCT_RESCHED))
-			cond_resched();
-	}
-}
-
-/* @pages goes: unpin what only it held; the frames given back. */
+/* @pages goes: the frames no one else holds. */
 static unsigned long mdom_acct_index_del(struct mdom_acct *acct,
 					 struct mdom_pages *pages)
 {
-	unsigned long gone = 0;
-	unsigned int i;
-
-	for (i = 0; i < pages->nruns; i++) {
-		mdom_pin_del_range(acct, pages->runs[i].pfn,
-				   mdom_run_last(&pages->runs[i]), false,
-				   &gone);
-		if (!((i + 1) % MDOM_ACCT_RESCHED))
-			cond_resched();
-	}
-	return gone;
+	return mdom_acct_index_undo(acct, pages, pages->nruns, 0);
 }
 
 /*
- * A second container pins pages of this mm: take every pinned page into
- * the index, pinned once, and give back the charge (and the pins) of
- * those the first container held twice. On -ENOMEM the account is as it
- * was.
+ * A second container pins pages of this mm: count every pinned page into
+ * the index and give back the charge of those the first container held
+ * twice. On error the account is as it was.
  */
 static int mdom_acct_index_all(struct mdom_acct *acct)
 {
@@ -538,16 +487,14 @@ static int mdom_acct_index_all(struct mdom_acct *acct)
 		}
 		distinct += new;
 	}
-	list_for_each_entry(pages, &acct->pages, link) {
-		if (pages == failed)
-			break;
-		if (failed)
-			mdom_acct_index_undo(acct, pages, pages->nruns, 0);
-		else
-			mdom_acct_index_commit(acct, pages);
-	}
-	if (failed)
+	if (failed) {
+		list_for_each_entry(pages, &acct->pages, link) {
+			if (pages == failed)
+				break;
+			mdom_acct_index_del(acct, pages);
+		}
 		return ret;
+	}
 	acct->indexed = true;
 	acct->owner = NULL;
 	mdom_acct_unlock_vm(acct, acct->charged - distinct);
@@ -586,9 +533,8 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_precheck);
 /*
  * Count @pages (pinned by the caller) in @acct, charging @acct's mm for
  * its pages no other pinned mdom_pages of that mm holds, against @task's
- * RLIMIT_MEMLOCK unless @lock_cap. Indexed, the account takes the
- * caller's pins over. On error nothing changed, and the pins are still
- * the caller's. The caller puts @pages on @acct's list.
+ * RLIMIT_MEMLOCK unless @lock_cap. On error nothing changed. The caller
+ * puts @pages on @acct's list.
  */
 static int mdom_acct_count_in(struct mdom_acct *acct,
 			      struct mdom_pages *pages,
@@ -613,30 +559,24 @@ static int mdom_acct_count_in(struct mdom_acct *acct,
 	ret = mdom_acct_lock_vm(acct, new, task, lock_cap);
 	if (ret) {
 		if (acct->indexed)
-			mdom_acct_index_undo(acct, pages, pages->nruns, 0);
+			mdom_acct_index_del(acct, pages);
 		return ret;
 	}
-	if (acct->indexed)
-		mdom_acct_index_commit(acct, pages);
-	else
+	if (!acct->indexed)
 		acct->owner = pages->owner;
 	acct->charged += new;
 	return 0;
 }
 
-/*
- * Take @pages off @acct and give back the charge of what only it held.
- * Indexed, that is also unpinned, and false is returned; otherwise
- * @pages holds its own pins, which the caller gives back (true).
- */
-static bool mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages)
+/* Take @pages off @acct and give back the charge of what only it held. */
+static void mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages)
 {
-	bool own_pins = !acct->indexed;
 	unsigned long gone;
 
 	lockdep_assert_held(&acct->lock);
 	list_del(&pages->link);
-	gone = own_pins ? pages->npages : mdom_acct_index_del(acct, pages);
+	gone = acct->indexed ? mdom_acct_index_del(acct, pages) :
+			       pages->npages;
 	if (!WARN_ON(gone > acct->charged)) {
 		mdom_acct_unlock_vm(acct, gone);
 		acct->charged -= gone;
@@ -646,15 +586,13 @@ static bool mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages)
 		acct->indexed = false;
 		acct->owner = NULL;
 	}
-	return own_pins;
 }
 
 /*
  * @pages has just been pinned: charge its mm for the pages no other pinned
  * mdom_pages of the mm holds, against RLIMIT_MEMLOCK (-ENOMEM past it, or
- * if the index cannot grow; -EINTR if killed). On error nothing changed
- * and the pins are still @pages'. On success they may be the account's:
- * mdom_acct_uncharge() says who gives them back.
+ * if the index cannot grow; -EINTR if killed). On error nothing changed.
+ * The pins stay @pages' own either way.
  */
 int mdom_acct_charge(struct mdom_pages *pages)
 {
@@ -671,15 +609,14 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_charge);
 
 /*
  * @pages is to be unpinned: give back the charge of what only it held.
- * True if @pages holds its own pins, for the caller to give back; false
- * if the account held them (and has unpinned what no one else holds).
+ * The caller gives its pins back.
  */
-bool mdom_acct_uncharge(struct mdom_pages *pages)
+void mdom_acct_uncharge(struct mdom_pages *pages)
 {
 	struct mdom_acct *acct = pages->acct;
 
 	guard(mutex)(&acct->lock);
-	return mdom_acct_del(acct, pages);
+	mdom_acct_del(acct, pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_uncharge);
 
@@ -687,18 +624,13 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_uncharge);
  * Live update (VFIO_DMA_MAP_FLAG_VADDR from another process): the pinned
  * @pages are to be charged to @to (a referenced account, which @pages
  * takes over) against @task's limit instead of to their current mm, as
- * type1 moves a mapping's charge to its new owner. The new charge is
- * taken before the old one is given back.
- *
- * The pins go along when @pages holds its own; when its account holds
- * them (indexed), the caller brings @pages' frames pinned anew (@fresh),
- * and the old account lets go of its holder's pins. Without them, and the
- * account indexed: -EAGAIN. On error (-ENOMEM past the new owner's limit,
- * -EINTR, -EAGAIN) nothing changed, @to is still the caller's and so are
- * any fresh pins.
+ * type1 moves a mapping's charge to its new owner; the pins, @pages' own,
+ * go along. The new charge is taken before the old one is given back. On
+ * error (-ENOMEM past the new owner's limit, -EINTR) nothing changed and
+ * @to is still the caller's.
  */
 int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
-		   struct task_struct *task, bool lock_cap, bool fresh)
+		   struct task_struct *task, bool lock_cap)
 {
 	struct mdom_acct *from = pages->acct;
 	int ret;
@@ -706,37 +638,19 @@ int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
 	guard(mutex)(&mdom_acct_move_lock);
 	mutex_lock(&from->lock);
 	mutex_lock_nested(&to->lock, SINGLE_DEPTH_NESTING);
-	ret = -EAGAIN;
-	if (from->indexed != fresh)
-		goto out_unlock;
-	/*
-	 * The pins @to is given: @pages' own, or the fresh ones. @pages
-	 * stays on the old account's list until that has let it go.
-	 */
+	/* @pages stays on the old account's list until that lets it go. */
 	ret = mdom_acct_count_in(to, pages, task, lock_cap);
-	if (ret)
-		goto out_unlock;
-	if (fresh) {
+	if (!ret) {
 		mdom_acct_del(from, pages);
-	} else {
-		/* Its own pins went with @pages: only the charge stays. */
-		list_del(&pages->link);
-		mdom_acct_unlock_vm(from, pages->npages);
-		from->charged -= pages->npages;
-		if (list_empty(&from->pages))
-			from->owner = NULL;
+		list_add_tail(&pages->link, &to->pages);
 	}
-	list_add_tail(&pages->link, &to->pages);
 	mutex_unlock(&to->lock);
 	mutex_unlock(&from->lock);
+	if (ret)
+		return ret;
 	mdom_acct_put(from);
 	pages->acct = to;
 	return 0;
-
-out_unlock:
-	mutex_unlock(&to->lock);
-	mutex_unlock(&from->lock);
-	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_move);
 
@@ -802,8 +716,8 @@ static unsigned int mdom_acct_expect(bool ok, mdom_acct_report_fn report,
 /*
  * The invariant checker's view of an account (check.c): the charge is
  * what the pinned mdom_pages need (every page, or each frame once when
- * indexed), the nodes are disjoint, held, without extra pins, and hold
- * exactly the holders' pages. Returns the number of violations found,
+ * indexed), the nodes are disjoint, held, within the holders' bound, and
+ * hold exactly the holders' pages. Returns the number of violations found,
  * each also given to @report with @ctx if @report is not NULL.
  */
 unsigned int mdom_acct_verify(struct mdom_acct *acct,
@@ -823,9 +737,10 @@ unsigned int mdom_acct_verify(struct mdom_acct *acct,
 		bad += mdom_acct_expect(!nodes || pin->start >= end, report,
 					ctx, "index node start", end,
 					pin->start);
-		bad += mdom_acct_expect(pin->users && !pin->extra, report, ctx,
-					"index node extra pins", 0,
-					pin->extra);
+		bad += mdom_acct_expect(pin->users &&
+					pin->users <= MDOM_ACCT_MAX_HOLDERS,
+					report, ctx, "index node holders",
+					MDOM_ACCT_MAX_HOLDERS, pin->users);
 		frames += mdom_pin_npages(pin);
 		held += pin->users * mdom_pin_npages(pin);
 		end = pin->last + 1;

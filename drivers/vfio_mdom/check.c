@@ -433,7 +433,7 @@ static void mdom_check_acct_report(void *chk, const char *what,
 /*
  * The accounts of the mms the container's mappings belong to (account.c
  * verifies its own): each charge is what its pinned mappings need (each
- * page, or each page frame once when the account holds the pins), and
+ * page, or each page frame once when the account is indexed), and
  * its index holds exactly their pages. Every account is walked whole, so
  * this runs with the tree walk, not after every operation.
  */

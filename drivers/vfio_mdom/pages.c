@@ -402,8 +402,7 @@ static int mdom_pages_try_pfnmap(struct mdom_pages *pages, int err)
 
 /*
  * Pin the range and, if @charge, charge it (device memory is taken as
- * such then). Without @charge the pins are taken and nothing else: a live
- * update's fresh pins of memory already charged (mdom_pages_move()).
+ * such then). Without @charge the pins are taken and nothing else.
  */
 static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
 			     bool charge)
@@ -519,58 +518,15 @@ void mdom_pages_empty(struct mdom_pages *pages)
 {
 	if (!pages->pinned)
 		return;
-	/* Indexed, the account held the pins, and gave back its own. */
-	if (!pages->pfnmap && mdom_acct_uncharge(pages))
+	if (!pages->pfnmap) {
+		mdom_acct_uncharge(pages);
 		mdom_pages_unpin_runs(pages, pages->writable);
+	}
 	mdom_pages_free_runs(pages);
 	pages->pinned = false;
 	pages->pfnmap = false;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_empty);
-
-/*
- * Move the charge of the pinned @pages to @to, the account of current's
- * mm. Where the old account holds the pins (indexed), current pins the
- * same pages anew at @vaddr first, for @to: they must be the very same
- * page frames (-EINVAL otherwise: a live update's new address maps the
- * same memory).
- */
-static int mdom_pages_move_charge(struct mdom_pages *pages,
-				  struct mdom_acct *to, unsigned long vaddr,
-				  struct task_struct *task, bool lock_cap)
-{
-	struct mdom_pages fresh = {};
-	int ret;
-
-	ret = mdom_acct_move(pages, to, task, lock_cap, false);
-	if (ret != -EAGAIN)
-		return ret;
-
-	ret = mdom_pages_init_for(&fresh, current->mm, task, lock_cap, vaddr,
-				  (u64)pages->npages << PAGE_SHIFT,
-				  pages->writable, pages->owner,
-				  mdom_acct_ref(to));
-	if (ret) {
-		mdom_acct_put(to);
-		return ret;
-	}
-	ret = __mdom_pages_fill(&fresh, false, false);
-	if (ret)
-		goto out_release;
-	ret = -EINVAL;
-	if (fresh.nruns == pages->nruns &&
-	    !memcmp(fresh.runs, pages->runs,
-		    array_size(pages->nruns, sizeof(*pages->runs))))
-		ret = mdom_acct_move(pages, to, task, lock_cap, true);
-	if (ret)
-		mdom_pages_unpin_runs(&fresh, false);
-	/* On success the fresh pins are @to's, or @pages' own. */
-	mdom_pages_free_runs(&fresh);
-	fresh.pinned = false;
-out_release:
-	mdom_pages_release(&fresh);
-	return ret;
-}
 
 int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
 {
@@ -587,8 +543,8 @@ int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
 		if (!to)
 			return -ENOMEM;
 		if (mdom_pages_npinned(pages)) {
-			ret = mdom_pages_move_charge(pages, to, vaddr, task,
-						     lock_cap);
+			/* The pins, @pages' own, go along. */
+			ret = mdom_acct_move(pages, to, task, lock_cap);
 			if (ret) {
 				mdom_acct_put(to);
 				return ret;

@@ -82,11 +82,10 @@ struct mdom_run {
  *
  * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
  * the number of domains mapping the runs, and once across the containers
- * of the mm (account.c). The pins are @pages' own while its account has
- * one owner; once the account is indexed the account holds them, one per
- * page frame for all the mappings of the mm. Adjacent runs are never
- * physically contiguous with each other: each run is as long as it can
- * be.
+ * of the mm (account.c). The pins are @pages' own, one per page frame
+ * its runs cover, however many other mappings pin the same frames.
+ * Adjacent runs are never physically contiguous with each other: each run
+ * is as long as it can be.
  */
 struct mdom_pages {
 	struct task_struct *task;
@@ -181,14 +180,21 @@ struct mdom_pages *mdom_pages_pin(unsigned long vaddr, u64 size,
 				  bool writable, const void *owner);
 
 /* account.c: one charge per page and mm */
+/*
+ * Most pins the mm's mappings may hold on one page frame once two of its
+ * containers pin pages: a 1 GiB folio held that many times whole has 2^30
+ * references from them, a small one 2^22, both far from the 2^31 at which
+ * GUP refuses (and warns).
+ */
+#define MDOM_ACCT_MAX_HOLDERS	4096
 struct mdom_acct *mdom_acct_get(struct mm_struct *mm);
 struct mdom_acct *mdom_acct_ref(struct mdom_acct *acct);
 void mdom_acct_put(struct mdom_acct *acct);
 int mdom_acct_precheck(struct mdom_pages *pages);
 int mdom_acct_charge(struct mdom_pages *pages);
-bool mdom_acct_uncharge(struct mdom_pages *pages);
+void mdom_acct_uncharge(struct mdom_pages *pages);
 int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
-		   struct task_struct *task, bool lock_cap, bool fresh);
+		   struct task_struct *task, bool lock_cap);
 unsigned long mdom_acct_shared(struct mdom_pages *pages);
 unsigned long mdom_acct_charged(struct mdom_pages *pages);
 unsigned long mdom_acct_nr_pins(struct mdom_pages *pages);

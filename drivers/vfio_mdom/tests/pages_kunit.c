@@ -1065,41 +1065,60 @@ static void expect_acct_ok(struct kunit *test, struct mdom_pages *pages)
 }
 
 /*
- * One page mapped again and again by two containers: pinned once by the
- * account, not once per mapping (each pin adds GUP_PIN_COUNTING_BIAS to a
- * small folio's refcount, which ~2M pins would overflow), and charged
- * once.
+ * One page mapped again and again by two containers: charged once, and
+ * pinned by each mapping, which keeps its own pin (nothing is pinned to
+ * be given back at once). The index bounds those pins: past
+ * MDOM_ACCT_MAX_HOLDERS holders of a frame a map is refused, its pin
+ * given back, so ~2M pins (each adds GUP_PIN_COUNTING_BIAS to a small
+ * folio's refcount) can never overflow it.
  */
 static void mdom_account_pins_bounded(struct kunit *test)
 {
-	struct mdom_pages *held[64];
+	const int nheld = MDOM_ACCT_MAX_HOLDERS;
+	struct mdom_pages **held;
 	unsigned long addr, base;
 	int refs, i;
 
+	held = kunit_kcalloc(test, nheld, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
 	addr = user_alloc(test, PAGE_SIZE, PROT_READ | PROT_WRITE);
 	user_fill(test, addr, 1, 0);
 	base = locked_vm();
 	refs = user_page_refs(test, addr);
 
-	for (i = 0; i < ARRAY_SIZE(held); i++) {
-		held[i] = pin_owned(test, addr, PAGE_SIZE,
-				    i % 2 ? &container_b : &container_a);
-		KUNIT_EXPECT_EQ(test, locked_vm(), base + 1);
-		if (i)
+	for (i = 0; i < nheld; i++) {
+		held[i] = mdom_pages_pin(addr, PAGE_SIZE, true,
+					 i % 2 ? &container_b : &container_a);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, held[i]);
+		if (i == 1 || i == nheld - 1) {
+			KUNIT_EXPECT_EQ(test, locked_vm(), base + 1);
 			KUNIT_EXPECT_EQ(test, user_page_refs(test, addr),
-					refs + GUP_PIN_COUNTING_BIAS);
+					refs + (i + 1) * GUP_PIN_COUNTING_BIAS);
+		}
 	}
 	KUNIT_EXPECT_EQ(test, mdom_acct_nr_pins(held[0]), 1);
 	KUNIT_EXPECT_EQ(test, mdom_acct_shared(held[0]), 1);
 	expect_acct_ok(test, held[0]);
 
-	for (i = ARRAY_SIZE(held) - 1; i > 0; i--) {
-		unpin(test, held[i]);
-		KUNIT_EXPECT_TRUE(test, user_page_pinned(test, addr));
-		KUNIT_EXPECT_EQ(test, locked_vm(), base + 1);
-	}
+	/* One holder too many, for either container. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(mdom_pages_pin(addr, PAGE_SIZE, true,
+						     &container_a)), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, user_page_refs(test, addr),
+			refs + nheld * GUP_PIN_COUNTING_BIAS);
+	KUNIT_EXPECT_EQ(test, locked_vm(), base + 1);
 	expect_acct_ok(test, held[0]);
-	unpin(test, held[0]);
+
+	for (i = nheld - 1; i > 0; i--) {
+		mdom_pages_unpin(held[i]);
+		if (i == 1) {
+			KUNIT_EXPECT_TRUE(test, user_page_pinned(test, addr));
+			KUNIT_EXPECT_EQ(test, locked_vm(), base + 1);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, user_page_refs(test, addr),
+			refs + GUP_PIN_COUNTING_BIAS);
+	expect_acct_ok(test, held[0]);
+	mdom_pages_unpin(held[0]);
 	KUNIT_EXPECT_EQ(test, user_page_refs(test, addr), refs);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
 }

@@ -369,9 +369,8 @@ TEST_F_TIMEOUT(emu, unmap_kept_pinned, 120)
 
 /*
  * Pages a device pinned while the container had no IOMMU domain are
- * charged and pinned once with the mapping's own when an edu group brings
- * one (the account holds the pins of both), and shared between the two
- * until the device lets go.
+ * charged once with the mapping's own when an edu group brings one (each
+ * keeps its pins), and shared between the two until the device lets go.
  */
 TEST(emulated_then_edu_charged_once)
 {
@@ -392,18 +391,18 @@ TEST(emulated_then_edu_charged_once)
 	expect_pins(t.mark.pins + 4);
 
 	/*
-	 * A domain: A pinned whole, its 4 device pages charged once and, the
-	 * account holding the pins of both, pinned once
+	 * A domain: A pinned whole, its 4 device pages charged once, pinned
+	 * by the mapping and still by the device
 	 */
 	join_edu(_metadata, &t, false);
 	EXPECT_EQ(base + (long)(PAGES_A * PG / 1024), vmlck_kb());
-	expect_pins(t.mark.pins + PAGES_A);
+	expect_pins(t.mark.pins + PAGES_A + 4);
 	mdom_query(t.fd, &st);
 	EXPECT_EQ(1, st.q.num_domains);
 	EXPECT_LE(4, st.q.shared_pages);
 	/* Pinned for the device now only counts */
 	ASSERT_EQ(0, mock_emu_pin(EMU, IOVA_A, 2, "r"));
-	expect_pins(t.mark.pins + PAGES_A);
+	expect_pins(t.mark.pins + PAGES_A + 4);
 	EXPECT_EQ(base + (long)(PAGES_A * PG / 1024), vmlck_kb());
 
 	close(t.emu_dfd);
