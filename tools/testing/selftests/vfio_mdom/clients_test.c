@@ -172,7 +172,6 @@ FIXTURE(clients)
 	uint64_t t0;
 };
 
-
 FIXTURE_VARIANT(clients)
 {
 	bool mdom;
