@@ -22,6 +22,7 @@
 #             MSI-X work-around of QEMU 7.2's NVMe controller (nvme://)
 #   events.c  a container's event file (VFIO_MDOM_EVENTS)
 #   oracle.c  type1 as an oracle for vfio-mdom (oracle_test)
+#   dpdk.c    Debian's DPDK in the test guest: only the plugins it needs
 #
 # Every function returns a value >= 0 or a negative errno, and none
 # asserts: the asserting wrappers of the selftests are in
@@ -30,7 +31,7 @@
 LIBVFIO_MDOM_SRCDIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
 LIBVFIO_MDOM_C := sys.c vfio.c mdom.c mock.c mock_cmd.c edu.c dmabuf.c qemu.c \
-		  events.c oracle.c
+		  events.c oracle.c dpdk.c
 LIBVFIO_MDOM_H := $(wildcard $(LIBVFIO_MDOM_SRCDIR)/include/libvfio_mdom/*.h) \
 		  $(abspath $(LIBVFIO_MDOM_SRCDIR)/../../include/uapi/linux/vfio_mdom.h) \
 		  $(abspath $(LIBVFIO_MDOM_SRCDIR)/../../drivers/mock_iommu/mock_iommu_test.h)

@@ -15,5 +15,6 @@
 #include <libvfio_mdom/dmabuf.h>
 #include <libvfio_mdom/qemu.h>
 #include <libvfio_mdom/events.h>
+#include <libvfio_mdom/dpdk.h>
 
 #endif /* _LIBVFIO_MDOM_H */
