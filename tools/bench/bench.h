@@ -151,6 +151,9 @@ long kernel_mem_kb(void);
 /* nvme.c: qemu-img bench on the NVMe disk through QEMU's nvme:// driver */
 int op_nvme(const struct bench_cfg *cfg, enum peer_kind kind);
 
+/* extmem.c: DPDK maps, sends from and unmaps external memory in a loop */
+int op_extmem(const struct bench_cfg *cfg, enum peer_kind kind);
+
 /* bigmap.c: one 2 GiB map, one thread or vfio-mdom's parallel_pin */
 int op_bigmap(const struct bench_cfg *cfg, enum peer_kind kind,
 	      const struct buf *memfd);

@@ -8,9 +8,9 @@
 # MODDIR holds the modules built against the performance kernel
 # (drivers/mock_iommu/vfio_mdom_mock_iommu.ko, and drivers/vfio_mdom/
 # vfio_mdom.ko when PEERS has mdom); OUT is the CSV the samples go to.
-# The edu devices and the NVMe controller go to vfio-pci, THP is allowed
-# on madvise(), and enough 2 MiB pages are reserved for the hugetlb
-# buffer. With --profile, the rounds (not the set-up before them) are
+# The edu devices, the NVMe controller and the e1000 NICs go to vfio-pci,
+# THP is allowed on madvise(), and enough 2 MiB pages are reserved for the
+# hugetlb buffer (op extmem reserves DPDK's own). With --profile, the rounds (not the set-up before them) are
 # recorded by perf (the bench's threads, call graphs, cpu-clock) and its
 # flat and inclusive profiles written to FILE.
 set -uo pipefail
@@ -28,6 +28,8 @@ shift 6
 bind_edu_to_vfio
 # The NVMe disk: qemu-img bench through QEMU's nvme:// driver (op nvme)
 bind_nvme_to_vfio
+# The e1000 NICs: DPDK maps its own memory for them in a loop (op extmem)
+bind_e1000_to_vfio
 load_module "$moddir/drivers/mock_iommu/vfio_mdom_mock_iommu.ko"
 case ",$peers," in
 *,mdom,*) load_module "$moddir/drivers/vfio_mdom/vfio_mdom.ko" ;;

@@ -31,6 +31,7 @@ enum bench_op {
 	OP_VIOMMU,
 	OP_NVME,
 	OP_BIGMAP,
+	OP_EXTMEM,
 	NR_OPS,
 };
 
@@ -44,6 +45,7 @@ static const char * const op_names[NR_OPS] = {
 	[OP_VIOMMU] = "viommu",
 	[OP_NVME] = "nvme",
 	[OP_BIGMAP] = "bigmap",
+	[OP_EXTMEM] = "extmem",
 };
 
 struct options {
@@ -74,7 +76,7 @@ static void print_usage(void)
 		"  -p  peers: mdom,type1,iommufd\n"
 		"  -b  backings: anon,thp,hugetlb,memfd\n"
 		"  -o  operations: large,pin,replay,small,threads,teardown,viommu,nvme,\n"
-		"      bigmap\n"
+		"      bigmap,extmem\n"
 		"  -c  4 KiB mapping counts of 'small' (1024,65536,1048576)\n"
 		"  -t  thread counts of 'threads' (1,2,4)\n"
 		"  -u  mappings of 'teardown' (65536)\n"
@@ -302,6 +304,8 @@ static int run_round(const struct options *o, struct bench_cfg *cfg,
 		ret = op_nvme(cfg, peer_at(o, r, i));
 	for (i = 0; o->ops[OP_BIGMAP] && i < o->npeers && !ret; i++)
 		ret = op_bigmap(cfg, peer_at(o, r, i), &bufs[BK_MEMFD]);
+	for (i = 0; o->ops[OP_EXTMEM] && i < o->npeers && !ret; i++)
+		ret = op_extmem(cfg, peer_at(o, r, i));
 	return ret;
 }
 

@@ -151,6 +151,7 @@ def table_rows(stats, meta):
     sections.append(("Teardown", rows))
     sections += report21.viommu_sections(stats, size, Row)
     sections += report21.nvme_sections(stats, Row)
+    sections += report21.extmem_sections(stats, Row)
     sections += report21.bigmap_sections(stats, Row)
     return [(t, r) for t, r in sections if r]
 

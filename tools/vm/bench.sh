@@ -19,7 +19,7 @@
 #                   is not loaded and type1 serves /dev/vfio/vfio
 #   BENCH_BACKINGS  anon,thp,hugetlb,memfd [all]
 #   BENCH_OPS       large,pin,replay,small,threads,teardown,viommu,nvme,
-#                   bigmap [all]
+#                   bigmap,extmem [all]
 #   BENCH_COUNTS    4 KiB mappings per 'small' run [1024,65536,1048576]
 #   BENCH_THREADS   thread counts [1,2,4]
 #   BENCH_TIMEOUT   seconds the guest may take [3600]
@@ -35,7 +35,7 @@ size=${BENCH_SIZE:-512}
 rounds=${BENCH_ROUNDS:-5}
 peers=${BENCH_PEERS:-mdom,type1,iommufd}
 backings=${BENCH_BACKINGS:-anon,thp,hugetlb,memfd}
-ops=${BENCH_OPS:-large,pin,replay,small,threads,teardown,viommu,nvme,bigmap}
+ops=${BENCH_OPS:-large,pin,replay,small,threads,teardown,viommu,nvme,bigmap,extmem}
 counts=${BENCH_COUNTS:-1024,65536,1048576}
 threads=${BENCH_THREADS:-1,2,4}
 timeout=${BENCH_TIMEOUT:-3600}
