@@ -21,58 +21,35 @@
 
 FIXTURE(fault)
 {
-	int container;
-	int gfd[2];
-	struct mock_dev dev[2];
+	struct mock_pair m;	/* instances 0 and 1 never share a domain */
 	int efd;
-	void *buf;
 	struct leak_mark mark;
 };
 
 FIXTURE_SETUP(fault)
 {
-	int i;
-
-	self->container = -1;
-	self->gfd[0] = -1;
-	self->gfd[1] = -1;
+	mock_pair_init(&self->m);
 	self->efd = -1;
-	self->buf = MAP_FAILED;
 	if (!mdom_loaded())
 		SKIP(return, "vfio_mdom.ko is not loaded");
 	if (!mock_loaded())
 		SKIP(return, "the mock IOMMU is not loaded");
 	leak_mark(&self->mark);
-	/* Instances 0 and 1 never share a domain */
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, mock_find_dev(i, 0, &self->dev[i]));
-		self->gfd[i] = vfio_open_group(self->dev[i].group);
-		ASSERT_LE(0, self->gfd[i]);
-	}
-	self->container = vfio_open_container();
-	ASSERT_LE(0, self->container);
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[0], true,
+	ASSERT_EQ(0, mock_pair_open(&self->m, false, MAP_SIZE));
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[0], true,
 				 VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[1], false, 0));
-	self->buf = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	vfio_map(self->container, MAP_IOVA, MAP_SIZE, self->buf);
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[1], false, 0));
+	vfio_map(self->m.container, MAP_IOVA, MAP_SIZE, self->m.buf);
 }
 
 FIXTURE_TEARDOWN(fault)
 {
+	bool opened = self->m.container >= 0;
+
 	if (self->efd >= 0)
 		close(self->efd);
-	if (self->container >= 0)
-		close(self->container);
-	if (self->gfd[0] >= 0)
-		close(self->gfd[0]);
-	if (self->gfd[1] >= 0)
-		close(self->gfd[1]);
-	if (self->buf != MAP_FAILED)
-		munmap(self->buf, MAP_SIZE);
-	if (self->container >= 0)
+	mock_pair_close(&self->m);
+	if (opened)
 		expect_no_leak(&self->mark, false);
 }
 
@@ -82,7 +59,7 @@ static int dev_dma(struct _test_data_fault *self, int i, uint64_t iova,
 {
 	char data[64] = {};
 
-	return mock_dma(self->dev[i].name, iova, data, sizeof(data),
+	return mock_dma(self->m.dev[i].name, iova, data, sizeof(data),
 			write_mem);
 }
 
@@ -92,8 +69,8 @@ static long dev_domain(struct __test_metadata *_metadata,
 {
 	struct mdom_state st;
 
-	mdom_query(self->container, &st);
-	return mdom_state_group_domain(&st, self->dev[i].group);
+	mdom_query(self->m.container, &st);
+	return mdom_state_group_domain(&st, self->m.dev[i].group);
 }
 
 /*
@@ -106,7 +83,7 @@ TEST_F(fault, unmapped_iova_reported)
 	struct vfio_mdom_event ev[EV_MAX];
 	int i, n;
 
-	self->efd = events_open(self->container, 0, 0);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, dev_dma(self, i, MAP_IOVA, true));
@@ -121,7 +98,7 @@ TEST_F(fault, unmapped_iova_reported)
 		EXPECT_EQ(VFIO_MDOM_EVENT_DMA_FAULT, ev[i].type);
 		EXPECT_EQ(i, ev[i].seq);
 		EXPECT_EQ(dev_domain(_metadata, self, d), ev[i].domain_id);
-		EXPECT_EQ(self->dev[d].group, ev[i].fault.group_id);
+		EXPECT_EQ(self->m.dev[d].group, ev[i].fault.group_id);
 		EXPECT_EQ(HOLE_IOVA + d * SZ_4K, ev[i].fault.iova);
 		EXPECT_EQ(i % 2 ? 0 : VFIO_MDOM_FAULT_WRITE,
 			  ev[i].fault.flags);
@@ -135,11 +112,11 @@ TEST_F(fault, no_file_no_record)
 	struct vfio_mdom_event ev[EV_MAX];
 
 	ASSERT_EQ(-EIO, dev_dma(self, 0, HOLE_IOVA, true));
-	self->efd = events_open(self->container, 0, 0);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd);
 	EXPECT_EQ(0, events_drain(self->efd, ev, EV_MAX, NULL));
 	/* An unmapped IOVA faults the same with the file open */
-	vfio_unmap(self->container, MAP_IOVA, MAP_SIZE);
+	vfio_unmap(self->m.container, MAP_IOVA, MAP_SIZE);
 	ASSERT_EQ(-EIO, dev_dma(self, 1, MAP_IOVA, false));
 	ASSERT_EQ(1, events_drain(self->efd, ev, EV_MAX, NULL));
 	EXPECT_EQ(MAP_IOVA, ev[0].fault.iova);
@@ -156,7 +133,7 @@ TEST_F(fault, rate_limited)
 	uint64_t faults = 0, suppressed = 0;
 	int i, n, lost = 0;
 
-	self->efd = events_open(self->container, 0, 2);
+	self->efd = events_open(self->m.container, 0, 2);
 	ASSERT_LE(0, self->efd);
 	for (i = 0; i < 20; i++)
 		ASSERT_EQ(-EIO, dev_dma(self, 0, HOLE_IOVA, true));
@@ -189,7 +166,7 @@ TEST_F(fault, queue_overflow_counted)
 	struct vfio_mdom_event ev[EV_MAX];
 	int i, n;
 
-	self->efd = events_open(self->container, 4, 1000);
+	self->efd = events_open(self->m.container, 4, 1000);
 	ASSERT_LE(0, self->efd);
 	for (i = 0; i < 10; i++)
 		ASSERT_EQ(-EIO, dev_dma(self, 0, HOLE_IOVA + i * SZ_4K, true));
