@@ -205,16 +205,49 @@ int mdom_windows_map_check(struct mdom_container *c, u64 first, u64 last)
 
 /* ---- the valid IOVA ranges ------------------------------------------------ */
 
+/*
+ * A walk over every reserved region of a container's groups, domain by
+ * domain and group by group, domains_rwsem held:
+ *
+ *	struct mdom_resv_pos pos = {};
+ *
+ *	while ((resv = mdom_resv_next(c, &pos)))
+ */
+struct mdom_resv_pos {
+	struct mdom_domain *d;		/* NULL: not started */
+	struct mdom_group *g;		/* NULL: d's first, from region 0 */
+	unsigned int i;			/* g's next region */
+};
+
+static const struct mdom_iova_range *
+mdom_resv_next(struct mdom_container *c, struct mdom_resv_pos *pos)
+{
+	lockdep_assert_held(&c->domains_rwsem);
+	if (!pos->d)
+		pos->d = list_first_entry(&c->domains, struct mdom_domain, next);
+	for (; !list_entry_is_head(pos->d, &c->domains, next);
+	     pos->d = list_next_entry(pos->d, next), pos->g = NULL) {
+		if (!pos->g) {
+			pos->g = list_first_entry(&pos->d->groups,
+						  struct mdom_group, next);
+			pos->i = 0;
+		}
+		for (; !list_entry_is_head(pos->g, &pos->d->groups, next);
+		     pos->g = list_next_entry(pos->g, next), pos->i = 0)
+			if (pos->i < pos->g->nresv)
+				return &pos->g->resv[pos->i++];
+	}
+	return NULL;
+}
+
 /* Every reserved region of the container's groups. */
 static unsigned int mdom_container_nresv(struct mdom_container *c)
 {
-	struct mdom_domain *d;
-	struct mdom_group *g;
+	struct mdom_resv_pos pos = {};
 	unsigned int n = 0;
 
-	list_for_each_entry(d, &c->domains, next)
-		list_for_each_entry(g, &d->groups, next)
-			n += g->nresv;
+	while (mdom_resv_next(c, &pos))
+		n++;
 	return n;
 }
 
@@ -223,15 +256,11 @@ static unsigned int mdom_container_subtract_resv(struct mdom_container *c,
 						 struct mdom_iova_range *r,
 						 unsigned int nr)
 {
-	struct mdom_domain *d;
-	struct mdom_group *g;
-	unsigned int i;
+	const struct mdom_iova_range *resv;
+	struct mdom_resv_pos pos = {};
 
-	list_for_each_entry(d, &c->domains, next)
-		list_for_each_entry(g, &d->groups, next)
-			for (i = 0; i < g->nresv; i++)
-				nr = mdom_iova_ranges_subtract(r, nr,
-							       &g->resv[i]);
+	while ((resv = mdom_resv_next(c, &pos)))
+		nr = mdom_iova_ranges_subtract(r, nr, resv);
 	return nr;
 }
 
@@ -397,17 +426,12 @@ static bool mdom_windows_meet_resv(struct mdom_container *c,
 				   const struct mdom_iova_range *win,
 				   unsigned int nr)
 {
-	struct mdom_domain *d;
-	struct mdom_group *g;
-	unsigned int i;
+	const struct mdom_iova_range *resv;
+	struct mdom_resv_pos pos = {};
 
-	list_for_each_entry(d, &c->domains, next)
-		list_for_each_entry(g, &d->groups, next)
-			for (i = 0; i < g->nresv; i++)
-				if (mdom_iova_ranges_meet(win, nr,
-							  g->resv[i].first,
-							  g->resv[i].last))
-					return true;
+	while ((resv = mdom_resv_next(c, &pos)))
+		if (mdom_iova_ranges_meet(win, nr, resv->first, resv->last))
+			return true;
 	return false;
 }
 

@@ -21,6 +21,22 @@ bool pci_is_vfio_dev(const char *bdf, const char *vendor, const char *device)
 	       !strcmp(buf, "vfio-pci");
 }
 
+int pci_iommu_driver(const char *bdf, char *name, size_t size)
+{
+	char path[320];
+	size_t len;
+	int ret;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu", bdf);
+	ret = read_link_name(path, name, size);
+	if (ret)
+		return ret;
+	len = strlen(name);
+	while (len > 1 && name[len - 1] >= '0' && name[len - 1] <= '9')
+		name[--len] = '\0';
+	return 0;
+}
+
 int pci_vfio_devices(const char *vendor, const char *device, char bdf[][32],
 		     int max)
 {

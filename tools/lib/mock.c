@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <limits.h>
+#include <sys/mman.h>
 
 #include <libvfio_mdom/mock.h>
+#include <libvfio_mdom/vfio.h>
 
 bool mock_loaded(void)
 {
@@ -640,4 +642,65 @@ int mock_domain_dirty(unsigned int id, bool *tracking, bool *capable)
 	}
 	free(text);
 	return ret;
+}
+
+/* ---- two devices that never share a domain ------------------------------- */
+
+void mock_pair_init(struct mock_pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->gfd[0] = -1;
+	p->gfd[1] = -1;
+	p->egroup = -1;
+	p->egfd = -1;
+	p->container = -1;
+	p->buf = MAP_FAILED;
+}
+
+int mock_pair_open(struct mock_pair *p, bool emulated, size_t len)
+{
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		ret = mock_find_dev(i, 0, &p->dev[i]);
+		if (ret)
+			return ret;
+		p->gfd[i] = vfio_open_group(p->dev[i].group);
+		if (p->gfd[i] < 0)
+			return p->gfd[i];
+	}
+	if (emulated) {
+		p->egroup = mock_emu_group(0);
+		if (p->egroup < 0)
+			return p->egroup;
+		p->egfd = vfio_open_group(p->egroup);
+		if (p->egfd < 0)
+			return p->egfd;
+	}
+	p->container = vfio_open_container();
+	if (p->container < 0)
+		return p->container;
+	p->buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p->buf == MAP_FAILED)
+		return -errno;
+	p->len = len;
+	memset(p->buf, 0, len);
+	return 0;
+}
+
+void mock_pair_close(struct mock_pair *p)
+{
+	int i;
+
+	if (p->container >= 0)
+		close(p->container);
+	for (i = 0; i < 2; i++)
+		if (p->gfd[i] >= 0)
+			close(p->gfd[i]);
+	if (p->egfd >= 0)
+		close(p->egfd);
+	if (p->buf != MAP_FAILED)
+		munmap(p->buf, p->len);
+	mock_pair_init(p);
 }

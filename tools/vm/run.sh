@@ -4,7 +4,7 @@
 #
 #   tools/vm/run.sh [--timeout SECONDS] [--out DIR] [--allow-log RE]
 #                   [--kernel BZIMAGE --initrd INITRAMFS] [--qemu-arg ARG]...
-#                   -- COMMAND [ARGS...]
+#                   [--iommu intel|amd] -- COMMAND [ARGS...]
 #
 # The guest is a q35 machine with an emulated Intel IOMMU (interrupt
 # remapping on) and two QEMU edu PCI devices behind it, and two e1000
@@ -27,6 +27,12 @@
 #
 # --qemu-arg adds ARG to QEMU's command line (-trace pci_nvme_irq_msix).
 #
+# --iommu amd gives the guest QEMU's AMD IOMMU (amd-iommu, interrupt
+# remapping on) instead of the Intel one. Its PCI function takes the first
+# free slot when it is created, before the other devices (which must be
+# behind it): the machine has no VGA then, so that it gets 00:01.0 and every
+# other device keeps its address.
+#
 # The kernel is the test kernel (tools/vm/build-kernel.sh), or BZIMAGE with
 # the INITRAMFS that mounts the 9p root for it (tools/vm/stock/ boots
 # Debian's own kernel that way).
@@ -39,6 +45,7 @@ allow=()
 kernel=
 initrd=()
 qemu_args=()
+iommu=intel
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) timeout=$2; shift 2 ;;
@@ -47,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--kernel) kernel=$2; shift 2 ;;
 	--initrd) initrd=(-initrd "$2"); shift 2 ;;
 	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
+	--iommu) iommu=$2; shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option $1 (usage: run.sh [--timeout S] [--out DIR] [--kernel BZIMAGE --initrd FILE] -- CMD...)" ;;
 	esac
@@ -76,9 +84,19 @@ append=(
 	root=hostroot rootfstype=9p ro
 	rootflags=trans=virtio,version=9p2000.L,msize=512000,cache=loose
 	init="$VM_DIR/guest-init.sh"
-	intel_iommu=on intremap=on
 	VM_REPO="$REPO_DIR" VM_OUT="$out"
 )
+
+case "$iommu" in
+intel)
+	append+=(intel_iommu=on intremap=on)
+	iommu_dev=(-device intel-iommu,intremap=on)
+	;;
+amd)
+	iommu_dev=(-vga none -device amd-iommu,intremap=on)
+	;;
+*) die "--iommu: intel or amd, not $iommu" ;;
+esac
 
 echo "vm: booting $kernel (log: $out/console.log)" >&2
 set +e
@@ -86,7 +104,7 @@ timeout -k 10 "$timeout" qemu-system-x86_64 \
 	-accel tcg,thread=multi -M q35 -cpu max,la57=off -smp 2 -m 4G \
 	-nographic -no-reboot -monitor none -serial "file:$out/console.log" \
 	-kernel "$kernel" ${initrd[@]+"${initrd[@]}"} -append "${append[*]}" \
-	-device intel-iommu,intremap=on \
+	"${iommu_dev[@]}" \
 	-netdev hubport,id=hub0,hubid=0 -netdev hubport,id=hub1,hubid=0 \
 	-device e1000,netdev=hub0,addr=0x2.0,multifunction=on \
 	-device e1000,netdev=hub1,addr=0x2.1 \

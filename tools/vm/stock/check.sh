@@ -13,23 +13,35 @@
 # on vfio-mdom, and again on the same kernel's type1 as the reference
 # (those that can run there: their source asks mdom_test_on_type1()).
 #
-# Prints one line per kernel, "check-stock: RELEASE: N passed, N failed,
+# Then the kernel of STOCK_AMD_IMAGE (6.12) once more, on QEMU's AMD IOMMU
+# instead of the Intel one (run.sh --iommu amd), with the names listed in
+# tools/vm/stock/selftests-amd (or each TEST): its pass is "RELEASE/amd-iommu"
+# in what follows, and in tools/vm/stock/skips.
+#
+# Prints one line per pass, "check-stock: RELEASE: N passed, N failed,
 # N skipped (...)", then "N passed, N failed, N skipped" summing them
 # (kselftest totals, plus one failure for each set-up step, crashed test or
 # VM failure), and fails unless all passed. A skip is a failure unless
 # tools/vm/stock/skips lists it (a feature that kernel, or type1, does not
 # have), and then it is printed with its reason; a listed skip that did
 # not happen is a failure too, so the list stays true.
-# CHECK_STOCK_KERNELS="PATTERN..." tests only the releases matching one of
-# the shell patterns (6.1.*).
+# CHECK_STOCK_KERNELS="PATTERN..." tests only the passes matching one of
+# the shell patterns (6.1.*; */amd-iommu: the AMD pass alone).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-tests=("$@")
-if [ ${#tests[@]} -eq 0 ]; then
-	mapfile -t tests < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' \
-		"$STOCK_DIR/selftests")
+# The selftests of list file $1, one a line
+list_tests() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$1"
+}
+
+intel_tests=("$@")
+amd_tests=("$@")
+if [ $# -eq 0 ]; then
+	mapfile -t intel_tests < <(list_tests "$STOCK_DIR/selftests")
+	mapfile -t amd_tests < <(list_tests "$STOCK_DIR/selftests-amd")
 fi
+tests=()
 
 failed=0
 passed=0
@@ -56,8 +68,10 @@ mapfile -t kvers < <(stock_kvers) || true
 # kselftest harness, so that another selftest that does not build does
 # not stop this run.
 kdir=$("$VM_DIR/build-kernel.sh") || fail_all "no test kernel tree"
+mapfile -t binaries < <(printf '%s\n' "${intel_tests[@]%% *}" \
+	"${amd_tests[@]%% *}" | sort -u)
 make -s -C "$REPO_DIR/tools/testing/selftests/vfio_mdom" KDIR="$kdir" \
-	"${tests[@]%% *}" || fail_all "building the selftests failed"
+	"${binaries[@]}" || fail_all "building the selftests failed"
 
 # The skips of tools/vm/stock/skips for KVER and BACKEND: "SELFTEST TEST
 # REASON" lines.
@@ -120,26 +134,35 @@ check_skips() {
 	done <<<"$listed"
 }
 
-# One kernel: build, boot, count. Sets passed, failed, skipped.
+# The module root of each release built in this run (build-module.sh)
+declare -A modroots
+
+# One pass: build (once per release), boot KVER on IOMMU (intel, amd),
+# run the tests of the array tests, count. PASS names it (RELEASE, or
+# RELEASE/amd-iommu). Sets passed, failed, skipped.
 check_kernel() {
-	local kver=$1 modroot out t0 vm_rc entry name backend dir errs
+	local kver=$1 pass=$2 iommu=$3 modroot out t0 vm_rc entry name backend dir errs
 	passed=0 failed=0 skipped=0
 	t0=$(date +%s)
-	if ! modroot=$("$STOCK_DIR/build-module.sh" "$kver"); then
-		echo "check-stock: $kver: the DKMS build failed" >&2
-		failed=1
-		return
+	modroot=${modroots[$kver]:-}
+	if [ -z "$modroot" ]; then
+		if ! modroot=$("$STOCK_DIR/build-module.sh" "$kver"); then
+			echo "check-stock: $kver: the DKMS build failed" >&2
+			failed=1
+			return
+		fi
+		modroots[$kver]=$modroot
+		echo "check-stock: $kver: DKMS build and install: $(($(date +%s) - t0)) s"
 	fi
-	echo "check-stock: $kver: DKMS build and install: $(($(date +%s) - t0)) s"
 
-	out=$REPO_DIR/.build/check-stock-$(date +%Y%m%d-%H%M%S)-$kver
+	out=$REPO_DIR/.build/check-stock-$(date +%Y%m%d-%H%M%S)-${pass//\//-}
 	mkdir -p "$out"
 	t0=$(date +%s)
 	"$STOCK_DIR/run.sh" "$kver" --timeout "${CHECK_STOCK_TIMEOUT:-1800}" \
-		--out "$out" -- \
+		--out "$out" --iommu "$iommu" -- \
 		tools/vm/stock/guest-check.sh "$out" "$modroot" "${tests[@]}"
 	vm_rc=$?
-	echo "check-stock: $kver: VM run: $(($(date +%s) - t0)) s"
+	echo "check-stock: $pass: VM run: $(($(date +%s) - t0)) s"
 
 	# kselftest totals; a binary that died without them is a failure.
 	for backend in vfio-mdom type1; do
@@ -152,35 +175,47 @@ check_kernel() {
 				! grep -q mdom_test_on_type1 \
 					"$REPO_DIR/tools/testing/selftests/vfio_mdom/$name.c" &&
 				continue
-			selftest_count "check-stock: $kver: $backend" "$name" \
+			selftest_count "check-stock: $pass: $backend" "$name" \
 				"$dir/$name.tap" \
 				"$(cat "$dir/$name.rc" 2>/dev/null || echo 1)"
 		done
-		check_skips "$kver" "$backend" "$dir"
+		check_skips "$pass" "$backend" "$dir"
 	done
 	errs=$(cat "$out/setup-errors" 2>/dev/null || echo 1)
 	if [ "$errs" != 0 ]; then
-		echo "check-stock: $kver: $errs set-up step(s) failed in the guest" >&2
+		echo "check-stock: $pass: $errs set-up step(s) failed in the guest" >&2
 		failed=$((failed + 1))
 	fi
 	if [ $vm_rc -ne 0 ]; then
-		echo "check-stock: $kver: the VM run failed (see above; logs in $out)" >&2
+		echo "check-stock: $pass: the VM run failed (see above; logs in $out)" >&2
 		failed=$((failed + 1))
 	fi
-	echo "check-stock: $kver: results in $out"
+	echo "check-stock: $pass: results in $out"
 }
 
-for kver in "${kvers[@]}"; do
+# run_pass KVER PASS IOMMU: check_kernel unless CHECK_STOCK_KERNELS leaves
+# PASS out; adds its counts to the totals.
+run_pass() {
+	local t0 k
 	if [ -n "${CHECK_STOCK_KERNELS:-}" ]; then
 		for k in $CHECK_STOCK_KERNELS; do
-			matches "$kver" "$k" && break
-		done || continue
+			matches "$2" "$k" && break
+		done || return 0
 	fi
 	t0=$(date +%s)
-	check_kernel "$kver"
-	echo "check-stock: $kver: $passed passed, $failed failed, $skipped skipped (vfio-mdom and the type1 reference, $(($(date +%s) - t0)) s)"
+	check_kernel "$@"
+	echo "check-stock: $2: $passed passed, $failed failed, $skipped skipped (vfio-mdom and the type1 reference, $(($(date +%s) - t0)) s)"
 	total_passed=$((total_passed + passed))
 	total_failed=$((total_failed + failed))
 	total_skipped=$((total_skipped + skipped))
+}
+
+tests=("${intel_tests[@]}")
+for kver in "${kvers[@]}"; do
+	run_pass "$kver" "$kver" intel
 done
+amd_kver=$(stock_kver "$STOCK_AMD_IMAGE") ||
+	fail_all "$STOCK_AMD_IMAGE is not installed"
+tests=("${amd_tests[@]}")
+run_pass "$amd_kver" "$amd_kver/amd-iommu" amd
 summary

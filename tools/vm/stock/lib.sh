@@ -11,6 +11,10 @@ STOCK_KERNELS=(
 	"linux-image-amd64 linux-headers-amd64"
 	"linux-image-6.12-amd64 linux-headers-6.12-amd64"
 )
+# The kernel (its image metapackage) that check-stock boots once more on
+# QEMU's AMD IOMMU (run.sh --iommu amd) for the selftests of
+# tools/vm/stock/selftests-amd: a second real IOMMU driver under vfio-mdom.
+STOCK_AMD_IMAGE=linux-image-6.12-amd64
 # DKMS trees and the guests' module roots, one directory per kernel
 # release: inside the repo, which the guest reads over 9p.
 STOCK_BUILD_ROOT=$REPO_DIR/.build/stock

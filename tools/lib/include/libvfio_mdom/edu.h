@@ -79,6 +79,14 @@ bool edu_is_vfio_edu(const char *bdf);
 bool pci_is_vfio_dev(const char *bdf, const char *vendor, const char *device);
 
 /*
+ * The IOMMU driver of PCI device @bdf as VFIO_MDOM_QUERY names a built-in
+ * one, from sysfs: its IOMMU instance (the iommu link: dmar0, ivhd0)
+ * without the number ("dmar" for Intel VT-d, "ivhd" for AMD-Vi). 0 or
+ * -errno (-ENOENT: the device has no IOMMU).
+ */
+int pci_iommu_driver(const char *bdf, char *name, size_t size);
+
+/*
  * The first @max PCI devices @vendor:@device bound to vfio-pci, their
  * addresses into @bdf in PCI address order: how many there are, or -errno.
  */

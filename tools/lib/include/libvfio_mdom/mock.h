@@ -299,4 +299,33 @@ int mock_emu_pinned(int emu, struct mock_emu_run *out, int max);
  */
 int mock_domain_dirty(unsigned int id, bool *tracking, bool *capable);
 
+/* ---- two devices that never share a domain ------------------------------- */
+
+/*
+ * The set-up that the events, fault and windows selftests share: device 0
+ * of mock instances 0 and 1 (which never share a domain) with their
+ * groups open, optionally the group of emulated device 0 open too, an
+ * empty container (no IOMMU set) and @len bytes of anonymous memory,
+ * populated and zeroed. mock_pair_init() makes it closed (fds -1, no
+ * memory), so that mock_pair_close() may follow any mock_pair_open(),
+ * whole, failed or never made.
+ */
+struct mock_pair {
+	struct mock_dev dev[2];
+	int gfd[2];
+	int egroup;		/* the emulated device's group, or -1 */
+	int egfd;
+	int container;
+	uint8_t *buf;		/* MAP_FAILED: none */
+	size_t len;
+};
+
+void mock_pair_init(struct mock_pair *p);
+
+/* Open @p (after mock_pair_init()), with the emulated group if @emulated */
+int mock_pair_open(struct mock_pair *p, bool emulated, size_t len);
+
+/* Close what @p holds: the container first, then the groups */
+void mock_pair_close(struct mock_pair *p);
+
 #endif /* _LIBVFIO_MDOM_MOCK_H */

@@ -276,7 +276,7 @@ TEST_F_TIMEOUT(edu, copy_a_to_b, 180)
 		ASSERT_EQ(1, st.q.num_domains);
 		d = domain_of(&st, ctx->edu[0].group);
 		ASSERT_NE(NULL, d);
-		EXPECT_STREQ("dmar", d->driver);
+		expect_edu_driver(&ctx->edu[0], d->driver);
 		EXPECT_EQ(1, d->num_groups);
 	}
 
@@ -524,7 +524,7 @@ TEST_F_TIMEOUT(edu, two_edus_and_mock, 240)
 		d = domain_of(&st, ctx->edu[0].group);
 		ASSERT_NE(NULL, d);
 		EXPECT_EQ(2, d->num_groups);
-		EXPECT_STREQ("dmar", d->driver);
+		expect_edu_driver(&ctx->edu[0], d->driver);
 		EXPECT_EQ(d, domain_of(&st, ctx->edu[1].group));
 		d = domain_of(&st, ctx->mock[0].group);
 		ASSERT_NE(NULL, d);

@@ -18,64 +18,32 @@
 
 FIXTURE(events)
 {
-	int container;
-	int gfd[2];		/* mock instance 0 and 1, device 0 */
-	int group[2];
-	int egfd;		/* the emulated device's group */
-	int egroup;
+	/* mock instances 0 and 1, device 0, and the emulated device's group */
+	struct mock_pair m;
 	int efd;
-	void *buf;
 	struct leak_mark mark;
 };
 
 FIXTURE_SETUP(events)
 {
-	struct mock_dev dev;
-	int i;
-
-	self->container = -1;
-	self->gfd[0] = -1;
-	self->gfd[1] = -1;
-	self->egfd = -1;
+	mock_pair_init(&self->m);
 	self->efd = -1;
-	self->buf = MAP_FAILED;
 	if (!mdom_loaded())
 		SKIP(return, "vfio_mdom.ko is not loaded");
 	if (!mock_loaded())
 		SKIP(return, "the mock IOMMU is not loaded");
 	leak_mark(&self->mark);
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, mock_find_dev(i, 0, &dev));
-		self->group[i] = dev.group;
-		self->gfd[i] = vfio_open_group(dev.group);
-		ASSERT_LE(0, self->gfd[i]);
-	}
-	self->egroup = mock_emu_group(0);
-	ASSERT_LE(0, self->egroup) TH_LOG("the mock has no emulated device");
-	self->egfd = vfio_open_group(self->egroup);
-	ASSERT_LE(0, self->egfd);
-	self->container = vfio_open_container();
-	ASSERT_LE(0, self->container);
-	self->buf = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
+	ASSERT_EQ(0, mock_pair_open(&self->m, true, MAP_SIZE));
 }
 
 FIXTURE_TEARDOWN(events)
 {
+	bool opened = self->m.container >= 0;
+
 	if (self->efd >= 0)
 		close(self->efd);
-	if (self->container >= 0)
-		close(self->container);
-	if (self->gfd[0] >= 0)
-		close(self->gfd[0]);
-	if (self->gfd[1] >= 0)
-		close(self->gfd[1]);
-	if (self->egfd >= 0)
-		close(self->egfd);
-	if (self->buf != MAP_FAILED)
-		munmap(self->buf, MAP_SIZE);
-	if (self->container >= 0)
+	mock_pair_close(&self->m);
+	if (opened)
 		expect_no_leak(&self->mark, false);
 }
 
@@ -103,21 +71,21 @@ TEST_F(events, domains_one_two_one_zero)
 	bool eof;
 	int n, i;
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[0], true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[0], true,
 				 VFIO_TYPE1v2_IOMMU));
-	self->efd = events_open(self->container, 0, 0);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd) TH_LOG("VFIO_MDOM_EVENTS: %s",
 				       strerror(-self->efd));
 	/* One file per container */
-	EXPECT_EQ(-EBUSY, events_open(self->container, 0, 0));
+	EXPECT_EQ(-EBUSY, events_open(self->m.container, 0, 0));
 	EXPECT_EQ(0, events_poll(self->efd));
 	EXPECT_EQ(0, events_drain(self->efd, ev, EV_MAX, &eof));
 	EXPECT_FALSE(eof);
-	vfio_map(self->container, MAP_IOVA, MAP_SIZE, self->buf);
-	d0 = group_domain(_metadata, self->container, self->group[0]);
+	vfio_map(self->m.container, MAP_IOVA, MAP_SIZE, self->m.buf);
+	d0 = group_domain(_metadata, self->m.container, self->m.dev[0].group);
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[1], false, 0));
-	d1 = group_domain(_metadata, self->container, self->group[1]);
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[1], false, 0));
+	d1 = group_domain(_metadata, self->m.container, self->m.dev[1].group);
 	ASSERT_NE(d0, d1);
 	EXPECT_EQ(POLLIN, events_poll(self->efd));
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
@@ -136,7 +104,7 @@ TEST_F(events, domains_one_two_one_zero)
 	EXPECT_LE(ev[0].time_ns, ev[1].time_ns);
 
 	/* The 4K-only, 39-bit domain with the MSI hole leaves */
-	ASSERT_EQ(0, _vfio_unset_container(self->gfd[0]));
+	ASSERT_EQ(0, _vfio_unset_container(self->m.gfd[0]));
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
 	ASSERT_EQ(3, n);
 	EXPECT_EQ(VFIO_MDOM_EVENT_DOMAIN_REMOVED, ev[0].type);
@@ -155,8 +123,8 @@ TEST_F(events, domains_one_two_one_zero)
 		EXPECT_EQ(2 + i, ev[i].seq);
 
 	/* The last group leaves: the container is released, then EOF */
-	vfio_unmap_all(self->container);
-	ASSERT_EQ(0, _vfio_unset_container(self->gfd[1]));
+	vfio_unmap_all(self->m.container);
+	ASSERT_EQ(0, _vfio_unset_container(self->m.gfd[1]));
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
 	ASSERT_LE(1, n);
 	EXPECT_EQ(VFIO_MDOM_EVENT_DOMAIN_REMOVED, ev[0].type);
@@ -183,15 +151,15 @@ TEST_F(events, domains_zero_one_zero)
 	bool eof;
 	long d;
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->egfd, true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.egfd, true,
 				 VFIO_TYPE1v2_IOMMU));
-	self->efd = events_open(self->container, 0, 0);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd);
-	vfio_map(self->container, MAP_IOVA, MAP_SIZE, self->buf);
+	vfio_map(self->m.container, MAP_IOVA, MAP_SIZE, self->m.buf);
 	EXPECT_EQ(0, events_drain(self->efd, ev, EV_MAX, NULL));
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[1], false, 0));
-	d = group_domain(_metadata, self->container, self->group[1]);
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[1], false, 0));
+	d = group_domain(_metadata, self->m.container, self->m.dev[1].group);
 	ASSERT_LT(0, d);
 	n = events_drain(self->efd, ev, EV_MAX, NULL);
 	replay = events_find(ev, n, 0, VFIO_MDOM_EVENT_REPLAY);
@@ -212,7 +180,7 @@ TEST_F(events, domains_zero_one_zero)
 	ASSERT_LT(added, pgsizes);
 	EXPECT_EQ(SZ_4K | SZ_2M | SZ_1G, ev[pgsizes].pgsizes.after);
 
-	ASSERT_EQ(0, _vfio_unset_container(self->gfd[1]));
+	ASSERT_EQ(0, _vfio_unset_container(self->m.gfd[1]));
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
 	ASSERT_LE(1, n);
 	EXPECT_EQ(VFIO_MDOM_EVENT_DOMAIN_REMOVED, ev[0].type);
@@ -221,8 +189,8 @@ TEST_F(events, domains_zero_one_zero)
 	EXPECT_EQ(0, ev[0].domain.nr_after);
 	EXPECT_FALSE(eof);
 
-	vfio_unmap_all(self->container);
-	ASSERT_EQ(0, _vfio_unset_container(self->egfd));
+	vfio_unmap_all(self->m.container);
+	ASSERT_EQ(0, _vfio_unset_container(self->m.egfd));
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
 	EXPECT_EQ(0, n);
 	EXPECT_TRUE(eof);
@@ -234,14 +202,14 @@ TEST_F(events, replay_failed)
 	struct vfio_mdom_event ev[EV_MAX];
 	int n;
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[0], true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[0], true,
 				 VFIO_TYPE1v2_IOMMU));
-	self->efd = events_open(self->container, 0, 0);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd);
-	vfio_map(self->container, MAP_IOVA, MAP_SIZE, self->buf);
+	vfio_map(self->m.container, MAP_IOVA, MAP_SIZE, self->m.buf);
 	/* Instance 1's first map fails: the replay into its new domain */
 	ASSERT_EQ(0, mock_fail_nth_map(1, 1, -ENOMEM));
-	EXPECT_NE(0, _vfio_set_container(self->gfd[1], self->container));
+	EXPECT_NE(0, _vfio_set_container(self->m.gfd[1], self->m.container));
 	mock_fail_nth_map(1, 0, 0);
 	n = events_drain(self->efd, ev, EV_MAX, NULL);
 	ASSERT_EQ(1, n);
@@ -249,7 +217,7 @@ TEST_F(events, replay_failed)
 	EXPECT_EQ(-ENOMEM, ev[0].replay.error);
 	EXPECT_NE(0, ev[0].domain_id);
 	EXPECT_EQ(-ENOENT, events_find(ev, n, 0, VFIO_MDOM_EVENT_DOMAIN_ADDED));
-	vfio_unmap_all(self->container);
+	vfio_unmap_all(self->m.container);
 }
 
 /*
@@ -261,17 +229,17 @@ TEST_F(events, file_closed_first)
 	struct vfio_mdom_event ev[EV_MAX];
 	int fd, n;
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[0], true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[0], true,
 				 VFIO_TYPE1v2_IOMMU));
-	fd = events_open(self->container, 0, 0);
+	fd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[1], false, 0));
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[1], false, 0));
 	ASSERT_EQ(0, close(fd));
 	/* The release of the file is done when close() returns */
-	self->efd = events_open(self->container, 0, 0);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd);
 	EXPECT_EQ(0, events_drain(self->efd, ev, EV_MAX, NULL));
-	ASSERT_EQ(0, _vfio_unset_container(self->gfd[1]));
+	ASSERT_EQ(0, _vfio_unset_container(self->m.gfd[1]));
 	n = events_drain(self->efd, ev, EV_MAX, NULL);
 	ASSERT_LE(1, n);
 	EXPECT_EQ(VFIO_MDOM_EVENT_DOMAIN_REMOVED, ev[0].type);
@@ -305,26 +273,26 @@ TEST_F(events, container_closed_first)
 	bool eof;
 	int n;
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[0], true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[0], true,
 				 VFIO_TYPE1v2_IOMMU));
-	self->efd = events_open(self->container, 0, 0);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd);
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[1], false, 0));
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[1], false, 0));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, blocked_reader,
 				    &self->efd));
 	usleep(100 * 1000);
-	close(self->gfd[0]);
-	close(self->gfd[1]);
-	close(self->container);
-	self->gfd[0] = -1;
-	self->gfd[1] = -1;
+	close(self->m.gfd[0]);
+	close(self->m.gfd[1]);
+	close(self->m.container);
+	self->m.gfd[0] = -1;
+	self->m.gfd[1] = -1;
 	ASSERT_EQ(0, pthread_join(thread, &ret));
 	EXPECT_EQ(0, (long)ret);
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
 	EXPECT_EQ(0, n);
 	EXPECT_TRUE(eof);
 	EXPECT_EQ(POLLHUP, events_poll(self->efd));
-	self->container = -1;
+	self->m.container = -1;
 	expect_no_leak(&self->mark, false);
 }
 
@@ -342,29 +310,29 @@ TEST_F(events, bad_arguments)
 	char small[sizeof(struct vfio_mdom_event) - 1];
 	struct vfio_mdom_event rec;
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[0], true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[0], true,
 				 VFIO_TYPE1v2_IOMMU));
 	ev.argsz = sizeof(ev) - 1;
-	EXPECT_EQ(-1, ioctl(self->container, VFIO_MDOM_EVENTS, &ev));
+	EXPECT_EQ(-1, ioctl(self->m.container, VFIO_MDOM_EVENTS, &ev));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, ioctl(self->container, VFIO_MDOM_EVENTS, &big));
+	EXPECT_EQ(-1, ioctl(self->m.container, VFIO_MDOM_EVENTS, &big));
 	EXPECT_EQ(E2BIG, errno);
 	ev.argsz = sizeof(ev);
 	ev.flags = 1;
-	EXPECT_EQ(-1, ioctl(self->container, VFIO_MDOM_EVENTS, &ev));
+	EXPECT_EQ(-1, ioctl(self->m.container, VFIO_MDOM_EVENTS, &ev));
 	EXPECT_EQ(EINVAL, errno);
 	ev.flags = 0;
 	ev.__reserved = 1;
-	EXPECT_EQ(-1, ioctl(self->container, VFIO_MDOM_EVENTS, &ev));
+	EXPECT_EQ(-1, ioctl(self->m.container, VFIO_MDOM_EVENTS, &ev));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-EINVAL, events_open(self->container, 3, 0));
-	EXPECT_EQ(-EINVAL, events_open(self->container, 4097, 0));
+	EXPECT_EQ(-EINVAL, events_open(self->m.container, 3, 0));
+	EXPECT_EQ(-EINVAL, events_open(self->m.container, 4097, 0));
 
 	/* 5 is rounded up to 8, and extra trailing zeros are fine */
 	big.extra = 0;
 	big.ev.queue_len = 5;
 	big.ev.fd = -1;
-	ASSERT_EQ(0, ioctl(self->container, VFIO_MDOM_EVENTS, &big));
+	ASSERT_EQ(0, ioctl(self->m.container, VFIO_MDOM_EVENTS, &big));
 	self->efd = big.ev.fd;
 	ASSERT_LE(0, self->efd);
 	EXPECT_NE(0, fcntl(self->efd, F_GETFD) & FD_CLOEXEC);

@@ -127,6 +127,24 @@ static inline void check_leak_mark(struct __test_metadata *_metadata,
 } while (0)
 
 /*
+ * @driver, the IOMMU driver VFIO_MDOM_QUERY or debugfs names for the domain
+ * of edu device @edu, is what sysfs says of the device's IOMMU: "dmar" on
+ * the Intel vIOMMU, "ivhd" on the AMD one (tools/vm/run.sh --iommu amd).
+ */
+static inline void check_edu_driver(struct __test_metadata *_metadata,
+				    const struct edu_dev *edu,
+				    const char *driver)
+{
+	char want[64];
+
+	ASSERT_EQ(0, pci_iommu_driver(edu->bdf, want, sizeof(want)));
+	EXPECT_STREQ(want, driver);
+}
+
+#define expect_edu_driver(edu, driver) \
+	check_edu_driver(_metadata, edu, driver)
+
+/*
  * After every container of the test is closed: nothing pinned, charged,
  * mapped or left in vfio-mdom's debugfs. @allow_leaks lets the mock's
  * leaked_translations move (type1 frees domains that are still mapped).

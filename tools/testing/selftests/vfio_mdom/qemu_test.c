@@ -159,6 +159,8 @@ static void dump_qemu_log(struct __test_metadata *_metadata,
 static void check_dbg_container(struct __test_metadata *_metadata,
 				const struct mdom_dbg_container *dbg)
 {
+	struct edu_dev edu;
+
 	EXPECT_STREQ("qemu-system-x86", dbg->comm);
 	EXPECT_EQ(VFIO_TYPE1v2_IOMMU, dbg->type);
 	EXPECT_LE(QEMU_RAM, dbg->mapped_bytes);
@@ -166,7 +168,8 @@ static void check_dbg_container(struct __test_metadata *_metadata,
 	EXPECT_LE(QEMU_RAM / SZ_4K, dbg->pinned_pages);
 	EXPECT_EQ(dbg->pinned_pages, dbg->locked_pages + dbg->shared_pages);
 	ASSERT_EQ(1, dbg->ndomains);
-	EXPECT_STREQ("dmar", dbg->domains[0].driver);
+	ASSERT_EQ(0, edu_find(0, &edu));
+	expect_edu_driver(&edu, dbg->domains[0].driver);
 	EXPECT_EQ(dbg->mapped_bytes, dbg->domains[0].mapped_bytes);
 }
 

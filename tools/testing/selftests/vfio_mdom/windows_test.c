@@ -168,27 +168,20 @@ static uint32_t query_mappings(struct __test_metadata *_metadata,
 
 FIXTURE(windows)
 {
-	int container;
-	struct mock_dev dev[2];	/* low and high, device 0 */
-	int gfd[2];
-	int egfd;		/* the emulated device's group */
-	int edfd;		/* its device fd */
+	/* low and high, device 0, and the emulated device's group */
+	struct mock_pair m;
+	int edfd;		/* the emulated device's fd */
 	int efd;
-	uint8_t *buf;
 	struct leak_mark mark;
 };
 
 FIXTURE_SETUP(windows)
 {
-	int i, ret, egroup;
+	int ret;
 
-	self->container = -1;
-	self->gfd[LOW] = -1;
-	self->gfd[HIGH] = -1;
-	self->egfd = -1;
+	mock_pair_init(&self->m);
 	self->edfd = -1;
 	self->efd = -1;
-	self->buf = MAP_FAILED;
 	if (!mdom_loaded())
 		SKIP(return, "vfio_mdom.ko is not loaded");
 	if (!mock_loaded())
@@ -196,47 +189,26 @@ FIXTURE_SETUP(windows)
 	ret = mock_windows();
 	ASSERT_EQ(0, ret) TH_LOG("reloading the mock: %s", strerror(-ret));
 	leak_mark(&self->mark);
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, mock_find_dev(i, 0, &self->dev[i]));
-		self->gfd[i] = vfio_open_group(self->dev[i].group);
-		ASSERT_LE(0, self->gfd[i]);
-	}
-	egroup = mock_emu_group(0);
-	ASSERT_LE(0, egroup);
-	self->egfd = vfio_open_group(egroup);
-	ASSERT_LE(0, self->egfd);
-	self->container = vfio_open_container();
-	ASSERT_LE(0, self->container);
-	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	memset(self->buf, 0, BUF_SIZE);
+	ASSERT_EQ(0, mock_pair_open(&self->m, true, BUF_SIZE));
 }
 
 FIXTURE_TEARDOWN(windows)
 {
+	bool opened = self->m.container >= 0;
+
 	if (self->efd >= 0)
 		close(self->efd);
 	if (self->edfd >= 0)
 		close(self->edfd);
-	if (self->container >= 0)
-		close(self->container);
-	if (self->gfd[LOW] >= 0)
-		close(self->gfd[LOW]);
-	if (self->gfd[HIGH] >= 0)
-		close(self->gfd[HIGH]);
-	if (self->egfd >= 0)
-		close(self->egfd);
-	if (self->buf != MAP_FAILED)
-		munmap(self->buf, BUF_SIZE);
-	if (self->container >= 0)
+	mock_pair_close(&self->m);
+	if (opened)
 		expect_no_leak(&self->mark, false);
 }
 
 /* Group @i (LOW, HIGH) joins; @first sets the IOMMU, type1 v2 */
 static int join(struct _test_data_windows *self, int i, bool first)
 {
-	return vfio_attach(self->container, self->gfd[i], first,
+	return vfio_attach(self->m.container, self->m.gfd[i], first,
 			   VFIO_TYPE1v2_IOMMU);
 }
 
@@ -251,8 +223,8 @@ static int dev_write(struct _test_data_windows *self, int i, uint64_t iova,
 	int ret;
 
 	pattern_fill(data, sizeof(data), seed);
-	ret = mock_dma_write(self->dev[i].name, iova, data, sizeof(data));
-	if (!ret && memcmp(self->buf + off, data, sizeof(data)))
+	ret = mock_dma_write(self->m.dev[i].name, iova, data, sizeof(data));
+	if (!ret && memcmp(self->m.buf + off, data, sizeof(data)))
 		return -EILSEQ;
 	return ret;
 }
@@ -264,10 +236,10 @@ TEST_F_TIMEOUT(windows, type1_by_default, WIN_TIMEOUT)
 
 	ASSERT_EQ(0, join(self, LOW, true));
 	EXPECT_EQ(VFIO_MDOM_MODE_TYPE1, query_mode(_metadata,
-						   self->container));
+						   self->m.container));
 	/* The intersection of [0, 4G) and [4G, 2^39) is empty */
 	EXPECT_EQ(-EINVAL, join(self, HIGH, false));
-	ASSERT_EQ(2, info_ranges(_metadata, self->container, r, 4));
+	ASSERT_EQ(2, info_ranges(_metadata, self->m.container, r, 4));
 	expect_range(_metadata, &r[0], 0, MSI_FIRST - 1);
 	expect_range(_metadata, &r[1], MSI_LAST + 1, SZ_4G - 1);
 }
@@ -296,76 +268,76 @@ TEST_F_TIMEOUT(windows, set_mode_args, WIN_TIMEOUT)
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.argsz = sizeof(cmd);
 	cmd.flags = 1;
-	EXPECT_EQ(-1, ioctl(self->container, VFIO_MDOM_SET_MODE, &cmd));
+	EXPECT_EQ(-1, ioctl(self->m.container, VFIO_MDOM_SET_MODE, &cmd));
 	EXPECT_EQ(EINVAL, errno);
 	cmd.flags = 0;
 	cmd.argsz = offsetof(struct vfio_mdom_set_mode, windows);
-	EXPECT_EQ(-1, ioctl(self->container, VFIO_MDOM_SET_MODE, &cmd));
+	EXPECT_EQ(-1, ioctl(self->m.container, VFIO_MDOM_SET_MODE, &cmd));
 	EXPECT_EQ(EINVAL, errno);
 	memset(&big, 0, sizeof(big));
 	big.cmd.argsz = sizeof(big);
 	big.cmd.mode = VFIO_MDOM_MODE_WINDOWS;
 	big.extra = 1;
-	EXPECT_EQ(-1, ioctl(self->container, VFIO_MDOM_SET_MODE, &big));
+	EXPECT_EQ(-1, ioctl(self->m.container, VFIO_MDOM_SET_MODE, &big));
 	EXPECT_EQ(E2BIG, errno);
 
-	mdom_set_mode_err(EINVAL, self->container, 2, NULL, 0);
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_TYPE1,
+	mdom_set_mode_err(EINVAL, self->m.container, 2, NULL, 0);
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_TYPE1,
 			  win, 1);
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  win, VFIO_MDOM_MAX_WINDOWS + 1);
-	mdom_set_mode_err(EFAULT, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EFAULT, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  (void *)8, 1);
 	/* Unaligned, empty, overlapping, unsorted */
 	win[0].start = SZ_1M + 1;
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  win, 1);
 	win[0].start = SZ_1M;
 	win[0].end = SZ_1M + SZ_64K;
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  win, 1);
 	win[0].end = SZ_1M - 1;
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  win, 1);
 	win[0].end = 3 * SZ_1M;
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  win, 2);
 	win[0].end = SZ_1M + SZ_64K - 1;
 	rev[0] = win[1];
 	rev[1] = win[0];
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  rev, 2);
 	/* A window the low group's MSI region would cut */
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  &cut, 1);
 	EXPECT_EQ(VFIO_MDOM_MODE_TYPE1, query_mode(_metadata,
-						   self->container));
+						   self->m.container));
 
 	/* Good ones; then a mapping makes the mode stick */
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, win,
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, win,
 		      VFIO_MDOM_MAX_WINDOWS);
 	EXPECT_EQ(VFIO_MDOM_MODE_WINDOWS, query_mode(_metadata,
-						     self->container));
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
-	vfio_map(self->container, IOVA_LOW, MAP_SIZE, self->buf);
-	mdom_set_mode_err(EBUSY, self->container, VFIO_MDOM_MODE_TYPE1,
+						     self->m.container));
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
+	vfio_map(self->m.container, IOVA_LOW, MAP_SIZE, self->m.buf);
+	mdom_set_mode_err(EBUSY, self->m.container, VFIO_MDOM_MODE_TYPE1,
 			  NULL, 0);
-	mdom_set_mode_err(EBUSY, self->container, VFIO_MDOM_MODE_WINDOWS,
+	mdom_set_mode_err(EBUSY, self->m.container, VFIO_MDOM_MODE_WINDOWS,
 			  win, 1);
 	EXPECT_EQ(VFIO_MDOM_MODE_WINDOWS, query_mode(_metadata,
-						     self->container));
-	vfio_unmap(self->container, IOVA_LOW, MAP_SIZE);
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_TYPE1, NULL, 0);
+						     self->m.container));
+	vfio_unmap(self->m.container, IOVA_LOW, MAP_SIZE);
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_TYPE1, NULL, 0);
 	EXPECT_EQ(VFIO_MDOM_MODE_TYPE1, query_mode(_metadata,
-						   self->container));
+						   self->m.container));
 
 	/* Back to type1 with disjoint domains: no IOVA in common */
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
 	ASSERT_EQ(0, join(self, HIGH, false));
-	mdom_set_mode_err(EINVAL, self->container, VFIO_MDOM_MODE_TYPE1,
+	mdom_set_mode_err(EINVAL, self->m.container, VFIO_MDOM_MODE_TYPE1,
 			  NULL, 0);
 	EXPECT_EQ(VFIO_MDOM_MODE_WINDOWS, query_mode(_metadata,
-						     self->container));
+						     self->m.container));
 }
 
 /*
@@ -380,23 +352,23 @@ TEST_F_TIMEOUT(windows, union_of_two, WIN_TIMEOUT)
 	struct mdom_state st;
 	long dlow, dhigh;
 	unsigned int mlow, mhigh;
-	uint8_t *high_buf = self->buf + MAP_SIZE;
+	uint8_t *high_buf = self->m.buf + MAP_SIZE;
 
 	ASSERT_EQ(0, join(self, LOW, true));
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
 	ASSERT_EQ(0, join(self, HIGH, false));
-	dlow = group_domain(_metadata, self->container, self->dev[LOW].group);
-	dhigh = group_domain(_metadata, self->container,
-			     self->dev[HIGH].group);
+	dlow = group_domain(_metadata, self->m.container, self->m.dev[LOW].group);
+	dhigh = group_domain(_metadata, self->m.container,
+			     self->m.dev[HIGH].group);
 	ASSERT_LT(0, dlow);
 	ASSERT_LT(0, dhigh);
 	ASSERT_NE(dlow, dhigh);
 
 	/* GET_INFO: the union; the query: who covers what */
-	ASSERT_EQ(2, info_ranges(_metadata, self->container, r, 4));
+	ASSERT_EQ(2, info_ranges(_metadata, self->m.container, r, 4));
 	expect_range(_metadata, &r[0], 0, MSI_FIRST - 1);
 	expect_range(_metadata, &r[1], MSI_LAST + 1, APERTURE_39);
-	mdom_query_windows(self->container, &st);
+	mdom_query_windows(self->m.container, &st);
 	EXPECT_EQ(VFIO_MDOM_MODE_WINDOWS, st.q.mode);
 	EXPECT_EQ(3, st.q.num_windows);
 	ASSERT_EQ(2, mdom_state_windows(&st, dlow, w, 8));
@@ -406,32 +378,32 @@ TEST_F_TIMEOUT(windows, union_of_two, WIN_TIMEOUT)
 	expect_window(_metadata, &w[0], SZ_4G, APERTURE_39);
 	EXPECT_EQ(0, mdom_state_windows(&st, 0, w, 8));
 
-	vfio_map(self->container, IOVA_LOW, MAP_SIZE, self->buf);
-	vfio_map(self->container, IOVA_HIGH, MAP_SIZE, high_buf);
+	vfio_map(self->m.container, IOVA_LOW, MAP_SIZE, self->m.buf);
+	vfio_map(self->m.container, IOVA_HIGH, MAP_SIZE, high_buf);
 	/* Straddling the two windows, in the MSI hole, past the apertures */
-	vfio_map_err(EINVAL, self->container, SZ_4G - SZ_64K, 2 * SZ_64K,
-		     self->buf + 2 * MAP_SIZE, VFIO_RW);
-	vfio_map_err(EINVAL, self->container, MSI_FIRST, SZ_64K,
-		     self->buf + 2 * MAP_SIZE, VFIO_RW);
-	vfio_map_err(EINVAL, self->container, APERTURE_39 + 1, SZ_64K,
-		     self->buf + 2 * MAP_SIZE, VFIO_RW);
-	EXPECT_EQ(2, query_mappings(_metadata, self->container));
+	vfio_map_err(EINVAL, self->m.container, SZ_4G - SZ_64K, 2 * SZ_64K,
+		     self->m.buf + 2 * MAP_SIZE, VFIO_RW);
+	vfio_map_err(EINVAL, self->m.container, MSI_FIRST, SZ_64K,
+		     self->m.buf + 2 * MAP_SIZE, VFIO_RW);
+	vfio_map_err(EINVAL, self->m.container, APERTURE_39 + 1, SZ_64K,
+		     self->m.buf + 2 * MAP_SIZE, VFIO_RW);
+	EXPECT_EQ(2, query_mappings(_metadata, self->m.container));
 
 	/* Each domain holds its own and nothing of the other */
 	mlow = mock_dev_domain(LOW, 0);
 	mhigh = mock_dev_domain(HIGH, 0);
 	EXPECT_EQ(0, mock_domain_covers(mlow, IOVA_LOW, MAP_SIZE,
 					MOCK_PROT_RW | MOCK_PROT_CACHE,
-					self->buf));
+					self->m.buf));
 	EXPECT_EQ(0, mock_domain_covers(mhigh, IOVA_HIGH, MAP_SIZE,
 					MOCK_PROT_RW | MOCK_PROT_CACHE,
 					high_buf));
 	EXPECT_EQ(MAP_SIZE / SZ_4K, mock_domain_xlates_in(mlow, 0, SZ_4G));
 	EXPECT_EQ(0, mock_domain_xlates_in(mhigh, 0, SZ_4G));
-	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->container,
-					 self->dev[LOW].group));
-	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->container,
-					 self->dev[HIGH].group));
+	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->m.container,
+					 self->m.dev[LOW].group));
+	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->m.container,
+					 self->m.dev[HIGH].group));
 
 	/* DMA: each device reaches its own mapping, faults on the other */
 	EXPECT_EQ(0, dev_write(self, LOW, IOVA_LOW + 128, 128, 1));
@@ -442,20 +414,20 @@ TEST_F_TIMEOUT(windows, union_of_two, WIN_TIMEOUT)
 				  MAP_SIZE + 256, 4));
 
 	/* Live update of the high one: its translations stay */
-	vfio_unmap_err(0, self->container, IOVA_HIGH, MAP_SIZE,
+	vfio_unmap_err(0, self->m.container, IOVA_HIGH, MAP_SIZE,
 		       VFIO_DMA_UNMAP_FLAG_VADDR);
-	EXPECT_EQ(0, _vfio_map(self->container, IOVA_HIGH, MAP_SIZE,
+	EXPECT_EQ(0, _vfio_map(self->m.container, IOVA_HIGH, MAP_SIZE,
 			       high_buf, VFIO_DMA_MAP_FLAG_VADDR));
 	EXPECT_EQ(0, dev_write(self, HIGH, IOVA_HIGH + 512, MAP_SIZE + 512,
 			       5));
 
 	/* Unmap: gone from the domain that had it */
-	vfio_unmap(self->container, IOVA_HIGH, MAP_SIZE);
+	vfio_unmap(self->m.container, IOVA_HIGH, MAP_SIZE);
 	EXPECT_EQ(0, mock_domain_xlates_in(mhigh, SZ_4G, SZ_8G + MAP_SIZE));
-	EXPECT_EQ(0, domain_bytes(_metadata, self->container,
-				  self->dev[HIGH].group));
+	EXPECT_EQ(0, domain_bytes(_metadata, self->m.container,
+				  self->m.dev[HIGH].group));
 	EXPECT_EQ(-EIO, dev_write(self, HIGH, IOVA_HIGH, MAP_SIZE, 6));
-	vfio_unmap_all(self->container);
+	vfio_unmap_all(self->m.container);
 	EXPECT_EQ(0, mock_domain_xlates_in(mlow, 0, SZ_4G));
 }
 
@@ -467,32 +439,32 @@ TEST_F_TIMEOUT(windows, union_of_two, WIN_TIMEOUT)
 TEST_F_TIMEOUT(windows, replay_what_fits, WIN_TIMEOUT)
 {
 	struct vfio_mdom_event ev[EV_MAX];
-	uint8_t *high_buf = self->buf + MAP_SIZE;
+	uint8_t *high_buf = self->m.buf + MAP_SIZE;
 	uint8_t data[64], got[64];
 	bool eof;
 	int n, i;
 
 	/* Emulated group only: no IOMMU domain yet */
-	ASSERT_EQ(0, vfio_attach(self->container, self->egfd, true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.egfd, true,
 				 VFIO_TYPE1v2_IOMMU));
-	self->edfd = vfio_device_fd(self->egfd, MOCK_EMU_NAME "0");
+	self->edfd = vfio_device_fd(self->m.egfd, MOCK_EMU_NAME "0");
 	ASSERT_LE(0, self->edfd);
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
-	vfio_map(self->container, IOVA_LOW, MAP_SIZE, self->buf);
-	vfio_map(self->container, IOVA_HIGH, MAP_SIZE, high_buf);
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
+	vfio_map(self->m.container, IOVA_LOW, MAP_SIZE, self->m.buf);
+	vfio_map(self->m.container, IOVA_HIGH, MAP_SIZE, high_buf);
 	/* With no domain, a straddling mapping is only recorded, as type1 */
-	vfio_map(self->container, SZ_4G - SZ_64K, 2 * SZ_64K,
-		 self->buf + 2 * MAP_SIZE);
-	self->efd = events_open(self->container, 0, 0);
+	vfio_map(self->m.container, SZ_4G - SZ_64K, 2 * SZ_64K,
+		 self->m.buf + 2 * MAP_SIZE);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd);
 
 	ASSERT_EQ(0, join(self, LOW, false));
-	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->container,
-					 self->dev[LOW].group));
+	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->m.container,
+					 self->m.dev[LOW].group));
 	EXPECT_EQ(0, mock_domain_covers(mock_dev_domain(LOW, 0), IOVA_LOW,
 					MAP_SIZE,
 					MOCK_PROT_RW | MOCK_PROT_CACHE,
-					self->buf));
+					self->m.buf));
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
 	i = events_find(ev, n, 0, VFIO_MDOM_EVENT_REPLAY);
 	ASSERT_LE(0, i);
@@ -501,8 +473,8 @@ TEST_F_TIMEOUT(windows, replay_what_fits, WIN_TIMEOUT)
 	EXPECT_EQ(MAP_SIZE, ev[i].replay.bytes);
 
 	ASSERT_EQ(0, join(self, HIGH, false));
-	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->container,
-					 self->dev[HIGH].group));
+	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->m.container,
+					 self->m.dev[HIGH].group));
 	EXPECT_EQ(0, mock_domain_covers(mock_dev_domain(HIGH, 0), IOVA_HIGH,
 					MAP_SIZE,
 					MOCK_PROT_RW | MOCK_PROT_CACHE,
@@ -513,25 +485,25 @@ TEST_F_TIMEOUT(windows, replay_what_fits, WIN_TIMEOUT)
 	EXPECT_EQ(-EIO, dev_write(self, HIGH, SZ_4G, 0, 8));
 
 	/* The high domain leaves: its mapping stays, in no domain */
-	ASSERT_EQ(0, _vfio_unset_container(self->gfd[HIGH]));
-	EXPECT_EQ(3, query_mappings(_metadata, self->container));
+	ASSERT_EQ(0, _vfio_unset_container(self->m.gfd[HIGH]));
+	EXPECT_EQ(3, query_mappings(_metadata, self->m.container));
 	pattern_fill(data, sizeof(data), 9);
 	ASSERT_EQ(0, mock_emu_dma(0, IOVA_HIGH + 4096, data, sizeof(data),
 				  true));
 	EXPECT_EQ(0, memcmp(high_buf + 4096, data, sizeof(data)));
 	ASSERT_EQ(0, mock_emu_dma(0, IOVA_LOW + 4096, got, sizeof(got),
 				  false));
-	EXPECT_EQ(0, memcmp(self->buf + 4096, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(self->m.buf + 4096, got, sizeof(got)));
 	ASSERT_EQ(0, mock_emu_pin(0, IOVA_HIGH, 2, "rw"));
 	ASSERT_EQ(0, mock_emu_unpin(0, IOVA_HIGH, 2));
 
 	/* ... and comes back with the next domain that holds it */
 	ASSERT_EQ(0, join(self, HIGH, false));
-	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->container,
-					 self->dev[HIGH].group));
+	EXPECT_EQ(MAP_SIZE, domain_bytes(_metadata, self->m.container,
+					 self->m.dev[HIGH].group));
 	EXPECT_EQ(0, dev_write(self, HIGH, IOVA_HIGH + 64, MAP_SIZE + 64,
 			       10));
-	vfio_unmap_all(self->container);
+	vfio_unmap_all(self->m.container);
 }
 
 /*
@@ -552,42 +524,42 @@ TEST_F_TIMEOUT(windows, declared, WIN_TIMEOUT)
 	struct mdom_state st;
 
 	ASSERT_EQ(0, join(self, LOW, true));
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, win, 2);
-	ASSERT_EQ(1, info_ranges(_metadata, self->container, r, 4));
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, win, 2);
+	ASSERT_EQ(1, info_ranges(_metadata, self->m.container, r, 4));
 	expect_range(_metadata, &r[0], win[0].start, win[0].end);
-	mdom_query_windows(self->container, &st);
+	mdom_query_windows(self->m.container, &st);
 	ASSERT_EQ(2, mdom_state_windows(&st, 0, w, 4));
 	expect_window(_metadata, &w[0], win[0].start, win[0].end);
 	expect_window(_metadata, &w[1], win[1].start, win[1].end);
 
 	/* In the low domain but outside the windows; beyond the window */
-	vfio_map_err(EINVAL, self->container, 32 * SZ_1M, MAP_SIZE,
-		     self->buf, VFIO_RW);
-	vfio_map_err(EINVAL, self->container, 16 * SZ_1M - SZ_64K, MAP_SIZE,
-		     self->buf, VFIO_RW);
-	vfio_map(self->container, IOVA_LOW, MAP_SIZE, self->buf);
+	vfio_map_err(EINVAL, self->m.container, 32 * SZ_1M, MAP_SIZE,
+		     self->m.buf, VFIO_RW);
+	vfio_map_err(EINVAL, self->m.container, 16 * SZ_1M - SZ_64K, MAP_SIZE,
+		     self->m.buf, VFIO_RW);
+	vfio_map(self->m.container, IOVA_LOW, MAP_SIZE, self->m.buf);
 	/* In a window, but no domain holds it yet */
-	vfio_map_err(EINVAL, self->container, SZ_8G, MAP_SIZE,
-		     self->buf + MAP_SIZE, VFIO_RW);
+	vfio_map_err(EINVAL, self->m.container, SZ_8G, MAP_SIZE,
+		     self->m.buf + MAP_SIZE, VFIO_RW);
 	ASSERT_EQ(0, join(self, HIGH, false));
-	ASSERT_EQ(2, info_ranges(_metadata, self->container, r, 4));
+	ASSERT_EQ(2, info_ranges(_metadata, self->m.container, r, 4));
 	expect_range(_metadata, &r[1], win[1].start, win[1].end);
-	vfio_map(self->container, SZ_8G, MAP_SIZE, self->buf + MAP_SIZE);
+	vfio_map(self->m.container, SZ_8G, MAP_SIZE, self->m.buf + MAP_SIZE);
 	EXPECT_EQ(0, dev_write(self, HIGH, SZ_8G, MAP_SIZE, 11));
-	vfio_unmap_all(self->container);
+	vfio_unmap_all(self->m.container);
 
 	/*
 	 * The low group leaves; a window over its MSI region is declared;
 	 * the low group cannot come back: it would cut it.
 	 */
-	ASSERT_EQ(0, _vfio_unset_container(self->gfd[LOW]));
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, &cut, 1);
+	ASSERT_EQ(0, _vfio_unset_container(self->m.gfd[LOW]));
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, &cut, 1);
 	EXPECT_EQ(-EINVAL, join(self, LOW, false));
-	mdom_query_windows(self->container, &st);
+	mdom_query_windows(self->m.container, &st);
 	EXPECT_EQ(1, st.q.num_groups);
 	EXPECT_EQ(1, st.q.num_domains);
 	/* Without the window it can */
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
 	ASSERT_EQ(0, join(self, LOW, false));
 }
 
@@ -600,11 +572,11 @@ TEST_F_TIMEOUT(windows, events, WIN_TIMEOUT)
 	int n, i;
 
 	ASSERT_EQ(0, join(self, LOW, true));
-	self->efd = events_open(self->container, 0, 0);
+	self->efd = events_open(self->m.container, 0, 0);
 	ASSERT_LE(0, self->efd);
 
 	/* The low domain alone: the same ranges either way */
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
 	EXPECT_EQ(0, events_drain(self->efd, ev, EV_MAX, &eof));
 
 	ASSERT_EQ(0, join(self, HIGH, false));
@@ -616,13 +588,13 @@ TEST_F_TIMEOUT(windows, events, WIN_TIMEOUT)
 	EXPECT_EQ(0, ev[i].ranges.first);
 	EXPECT_EQ(APERTURE_39, ev[i].ranges.last);
 
-	ASSERT_EQ(0, _vfio_unset_container(self->gfd[HIGH]));
+	ASSERT_EQ(0, _vfio_unset_container(self->m.gfd[HIGH]));
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
 	i = events_find(ev, n, 0, VFIO_MDOM_EVENT_IOVA_RANGES);
 	ASSERT_LE(0, i);
 	EXPECT_EQ(SZ_4G - 1, ev[i].ranges.last);
 
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, &win, 1);
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, &win, 1);
 	n = events_drain(self->efd, ev, EV_MAX, &eof);
 	i = events_find(ev, n, 0, VFIO_MDOM_EVENT_IOVA_RANGES);
 	ASSERT_LE(0, i);
@@ -638,25 +610,25 @@ TEST_F_TIMEOUT(windows, dirty, WIN_TIMEOUT)
 	unsigned int i;
 
 	ASSERT_EQ(0, join(self, LOW, true));
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
 	ASSERT_EQ(0, join(self, HIGH, false));
-	vfio_map(self->container, IOVA_LOW, MAP_SIZE, self->buf);
-	vfio_map(self->container, IOVA_HIGH, MAP_SIZE, self->buf + MAP_SIZE);
-	vfio_dirty_start(self->container);
+	vfio_map(self->m.container, IOVA_LOW, MAP_SIZE, self->m.buf);
+	vfio_map(self->m.container, IOVA_HIGH, MAP_SIZE, self->m.buf + MAP_SIZE);
+	vfio_dirty_start(self->m.container);
 	EXPECT_EQ(0, dev_write(self, HIGH, IOVA_HIGH, MAP_SIZE, 12));
 	/* No IOMMU here tracks: every pinned page is dirty, as type1 */
 	memset(bitmap, 0, sizeof(bitmap));
-	ASSERT_EQ(0, _vfio_dirty_get(self->container, IOVA_HIGH, MAP_SIZE,
+	ASSERT_EQ(0, _vfio_dirty_get(self->m.container, IOVA_HIGH, MAP_SIZE,
 				     SZ_4K, bitmap, sizeof(bitmap)));
 	for (i = 0; i < ARRAY_SIZE(bitmap); i++)
 		EXPECT_EQ(~0ULL, bitmap[i]);
 	memset(bitmap, 0, sizeof(bitmap));
-	ASSERT_EQ(0, _vfio_unmap_dirty(self->container, IOVA_LOW, MAP_SIZE,
+	ASSERT_EQ(0, _vfio_unmap_dirty(self->m.container, IOVA_LOW, MAP_SIZE,
 				       SZ_4K, bitmap, sizeof(bitmap), NULL));
 	for (i = 0; i < ARRAY_SIZE(bitmap); i++)
 		EXPECT_EQ(~0ULL, bitmap[i]);
-	vfio_dirty_stop(self->container);
-	vfio_unmap_all(self->container);
+	vfio_dirty_stop(self->m.container);
+	vfio_unmap_all(self->m.container);
 }
 
 /* ---- the Intel domain, with the edu device's DMA ------------------------- */
@@ -669,23 +641,17 @@ FIXTURE(intel)
 {
 	struct edu_dev edu;
 	int edu_gfd;
-	struct mock_dev dev[2];
-	int gfd[2];
-	int container;
-	uint8_t *buf;
+	struct mock_pair m;	/* low and high, device 0 */
 	struct leak_mark mark;
 };
 
 FIXTURE_SETUP(intel)
 {
-	int i, ret;
+	int ret;
 
 	self->edu.device_fd = -1;
 	self->edu_gfd = -1;
-	self->gfd[LOW] = -1;
-	self->gfd[HIGH] = -1;
-	self->container = -1;
-	self->buf = MAP_FAILED;
+	mock_pair_init(&self->m);
 	if (edu_find(0, &self->edu))
 		SKIP(return, "no edu device bound to vfio-pci");
 	if (!mdom_loaded())
@@ -697,33 +663,18 @@ FIXTURE_SETUP(intel)
 	leak_mark(&self->mark);
 	self->edu_gfd = vfio_open_group(self->edu.group);
 	ASSERT_LE(0, self->edu_gfd);
-	for (i = 0; i < 2; i++) {
-		ASSERT_EQ(0, mock_find_dev(i, 0, &self->dev[i]));
-		self->gfd[i] = vfio_open_group(self->dev[i].group);
-		ASSERT_LE(0, self->gfd[i]);
-	}
-	self->container = vfio_open_container();
-	ASSERT_LE(0, self->container);
-	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf);
-	memset(self->buf, 0, BUF_SIZE);
+	ASSERT_EQ(0, mock_pair_open(&self->m, false, BUF_SIZE));
 }
 
 FIXTURE_TEARDOWN(intel)
 {
+	bool opened = self->m.container >= 0;
+
 	edu_close(&self->edu);
-	if (self->container >= 0)
-		close(self->container);
+	mock_pair_close(&self->m);
 	if (self->edu_gfd >= 0)
 		close(self->edu_gfd);
-	if (self->gfd[LOW] >= 0)
-		close(self->gfd[LOW]);
-	if (self->gfd[HIGH] >= 0)
-		close(self->gfd[HIGH]);
-	if (self->buf != MAP_FAILED)
-		munmap(self->buf, BUF_SIZE);
-	if (self->container >= 0)
+	if (opened)
 		expect_no_leak(&self->mark, false);
 }
 
@@ -741,10 +692,10 @@ static void edu_copy(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(intel, type1_intersection, WIN_TIMEOUT)
 {
-	ASSERT_EQ(0, vfio_attach(self->container, self->edu_gfd, true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->edu_gfd, true,
 				 VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[HIGH], false, 0));
-	vfio_map_err(EINVAL, self->container, EDU_IOVA, MAP_SIZE, self->buf,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[HIGH], false, 0));
+	vfio_map_err(EINVAL, self->m.container, EDU_IOVA, MAP_SIZE, self->m.buf,
 		     VFIO_RW);
 }
 
@@ -757,39 +708,39 @@ TEST_F_TIMEOUT(intel, type1_intersection, WIN_TIMEOUT)
  */
 TEST_F_TIMEOUT(intel, union_with_mocks, WIN_TIMEOUT)
 {
-	uint8_t *src = self->buf, *dst = self->buf + MAP_SIZE;
-	uint8_t *high_buf = self->buf + 2 * MAP_SIZE;
+	uint8_t *src = self->m.buf, *dst = self->m.buf + MAP_SIZE;
+	uint8_t *high_buf = self->m.buf + 2 * MAP_SIZE;
 	struct vfio_mdom_domain_info *d;
 	struct intel_pte pte;
 	struct mdom_state st;
 	uint8_t data[64];
 	long dintel;
 
-	ASSERT_EQ(0, vfio_attach(self->container, self->edu_gfd, true,
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->edu_gfd, true,
 				 VFIO_TYPE1v2_IOMMU));
-	mdom_set_mode(self->container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[HIGH], false, 0));
-	ASSERT_EQ(0, vfio_attach(self->container, self->gfd[LOW], false, 0));
+	mdom_set_mode(self->m.container, VFIO_MDOM_MODE_WINDOWS, NULL, 0);
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[HIGH], false, 0));
+	ASSERT_EQ(0, vfio_attach(self->m.container, self->m.gfd[LOW], false, 0));
 	ASSERT_EQ(0, edu_open(&self->edu, self->edu_gfd));
 	ASSERT_EQ(0, edu_bus_master(&self->edu, true));
 
 	/* Two pages of source and destination, in the edu's reach */
-	vfio_map(self->container, EDU_IOVA, MAP_SIZE, src);
-	vfio_map(self->container, EDU_IOVA + MAP_SIZE, MAP_SIZE, dst);
-	vfio_map(self->container, IOVA_HIGH, MAP_SIZE, high_buf);
+	vfio_map(self->m.container, EDU_IOVA, MAP_SIZE, src);
+	vfio_map(self->m.container, EDU_IOVA + MAP_SIZE, MAP_SIZE, dst);
+	vfio_map(self->m.container, IOVA_HIGH, MAP_SIZE, high_buf);
 
-	mdom_query_windows(self->container, &st);
+	mdom_query_windows(self->m.container, &st);
 	EXPECT_EQ(3, st.q.num_domains);
 	dintel = mdom_state_group_domain(&st, self->edu.group);
 	d = mdom_state_domain(&st, dintel);
 	ASSERT_NE(NULL, d);
 	EXPECT_EQ(3 * MAP_SIZE, d->mapped_bytes);
 	d = mdom_state_domain(&st, mdom_state_group_domain(&st,
-							   self->dev[LOW].group));
+							   self->m.dev[LOW].group));
 	ASSERT_NE(NULL, d);
 	EXPECT_EQ(2 * MAP_SIZE, d->mapped_bytes);
 	d = mdom_state_domain(&st, mdom_state_group_domain(&st,
-							   self->dev[HIGH].group));
+							   self->m.dev[HIGH].group));
 	ASSERT_NE(NULL, d);
 	EXPECT_EQ(MAP_SIZE, d->mapped_bytes);
 
@@ -800,15 +751,15 @@ TEST_F_TIMEOUT(intel, union_with_mocks, WIN_TIMEOUT)
 
 	/* The mock devices, each through its own */
 	pattern_fill(data, sizeof(data), 22);
-	EXPECT_EQ(0, mock_dma_write(self->dev[LOW].name, EDU_IOVA, data,
+	EXPECT_EQ(0, mock_dma_write(self->m.dev[LOW].name, EDU_IOVA, data,
 				    sizeof(data)));
 	EXPECT_EQ(0, memcmp(src, data, sizeof(data)));
-	EXPECT_EQ(-EIO, mock_dma_write(self->dev[HIGH].name, EDU_IOVA, data,
+	EXPECT_EQ(-EIO, mock_dma_write(self->m.dev[HIGH].name, EDU_IOVA, data,
 				       sizeof(data)));
-	EXPECT_EQ(0, mock_dma_write(self->dev[HIGH].name, IOVA_HIGH, data,
+	EXPECT_EQ(0, mock_dma_write(self->m.dev[HIGH].name, IOVA_HIGH, data,
 				    sizeof(data)));
 	EXPECT_EQ(0, memcmp(high_buf, data, sizeof(data)));
-	EXPECT_EQ(-EIO, mock_dma_write(self->dev[LOW].name, IOVA_HIGH, data,
+	EXPECT_EQ(-EIO, mock_dma_write(self->m.dev[LOW].name, IOVA_HIGH, data,
 				       sizeof(data)));
 
 	/* The Intel page table holds the high mapping too */
@@ -820,13 +771,13 @@ TEST_F_TIMEOUT(intel, union_with_mocks, WIN_TIMEOUT)
 	}
 
 	/* Unmapped: gone from the Intel and the low domain */
-	vfio_unmap(self->container, EDU_IOVA, MAP_SIZE);
-	EXPECT_EQ(-EIO, mock_dma_write(self->dev[LOW].name, EDU_IOVA,
+	vfio_unmap(self->m.container, EDU_IOVA, MAP_SIZE);
+	EXPECT_EQ(-EIO, mock_dma_write(self->m.dev[LOW].name, EDU_IOVA,
 				       src, 64));
 	if (intel_pt_available(self->edu.bdf))
 		EXPECT_EQ(-ENOENT, intel_translation(self->edu.bdf, EDU_IOVA,
 						     &pte));
-	vfio_unmap_all(self->container);
+	vfio_unmap_all(self->m.container);
 }
 
 TEST_HARNESS_MAIN
