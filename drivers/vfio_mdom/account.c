@@ -418,15 +418,15 @@ static unsigned long mdom_acct_index_undo(struct mdom_acct *acct,
 					  struct mdom_pages *pages,
 					  unsigned int nruns, unsigned long done)
 {
+	struct mdom_run *runs = mdom_pages_runs(pages);
 	unsigned long gone = 0;
 	unsigned int i;
 
-	if (nruns < pages->nruns && done > pages->runs[nruns].pfn)
-		mdom_pin_del_range(acct, pages->runs[nruns].pfn, done - 1,
-				   &gone);
+	if (nruns < pages->nruns && done > runs[nruns].pfn)
+		mdom_pin_del_range(acct, runs[nruns].pfn, done - 1, &gone);
 	for (i = 0; i < nruns; i++) {
-		mdom_pin_del_range(acct, pages->runs[i].pfn,
-				   mdom_run_last(&pages->runs[i]), &gone);
+		mdom_pin_del_range(acct, runs[i].pfn, mdom_run_last(&runs[i]),
+				   &gone);
 		if (!((i + 1) % MDOM_ACCT_RESCHED))
 			cond_resched();
 	}
@@ -440,6 +440,7 @@ static unsigned long mdom_acct_index_undo(struct mdom_acct *acct,
 static int mdom_acct_index_add(struct mdom_acct *acct,
 			       struct mdom_pages *pages, unsigned long *new)
 {
+	struct mdom_run *runs = mdom_pages_runs(pages);
 	unsigned long done;
 	unsigned int i;
 	int ret;
@@ -447,9 +448,8 @@ static int mdom_acct_index_add(struct mdom_acct *acct,
 	lockdep_assert_held(&acct->lock);
 	*new = 0;
 	for (i = 0; i < pages->nruns; i++) {
-		ret = mdom_pin_add_range(acct, pages->runs[i].pfn,
-					 mdom_run_last(&pages->runs[i]),
-					 new, &done);
+		ret = mdom_pin_add_range(acct, runs[i].pfn,
+					 mdom_run_last(&runs[i]), new, &done);
 		if (ret) {
 			mdom_acct_index_undo(acct, pages, i, done);
 			return ret;
@@ -670,8 +670,8 @@ unsigned long mdom_acct_shared(struct mdom_pages *pages)
 	if (!acct->indexed)
 		return 0;
 	for (i = 0; i < pages->nruns; i++) {
-		first = pages->runs[i].pfn;
-		last = mdom_run_last(&pages->runs[i]);
+		first = mdom_pages_runs(pages)[i].pfn;
+		last = mdom_run_last(&mdom_pages_runs(pages)[i]);
 		for (pin = mdom_pin_it_iter_first(&acct->pins, first, last);
 		     pin; pin = mdom_pin_it_iter_next(pin, first, last)) {
 			if (pin->users > 1)

@@ -39,10 +39,18 @@
  */
 #define MDOM_RUNS_MAX		((unsigned long)INT_MAX / sizeof(struct mdom_run))
 
+/* Room for this many runs: one inline, or the array's. */
+static unsigned int mdom_pages_maxruns(const struct mdom_pages *pages)
+{
+	return pages->nruns > 1 ? pages->maxruns : 1;
+}
+
 /*
- * Grow @pages->runs for at least one more run. @remaining pages are still to
- * be added (counting the one that needs the new run), which bounds how many
- * runs can ever be needed.
+ * Grow the runs of @pages (all of them full) for at least one more run.
+ * @remaining pages are still to be added (counting the one that needs the
+ * new run), which bounds how many runs can ever be needed. The caller adds
+ * that run next: with one run, the grown array is read through @runs only
+ * once @nruns is 2.
  */
 static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 {
@@ -53,14 +61,14 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 		      (unsigned long)pages->nruns + remaining);
 	if (pages->nruns >= limit)
 		return -ENOMEM;
-	want = max_t(unsigned long, 2UL * pages->maxruns, MDOM_RUNS_MIN);
+	want = max_t(unsigned long, 2UL * mdom_pages_maxruns(pages),
+		     MDOM_RUNS_MIN);
 	want = min(want, limit);
 
-	if (pages->runs == pages->inline_runs) {
+	if (pages->nruns <= 1) {
 		runs = kvmalloc_array(want, sizeof(*runs), MDOM_GFP_USER);
 		if (runs)
-			memcpy(runs, pages->inline_runs,
-			       array_size(pages->nruns, sizeof(*runs)));
+			runs[0] = pages->run;
 	} else {
 		runs = mdom_kvrealloc(pages->runs,
 				      array_size(pages->maxruns, sizeof(*runs)),
@@ -74,13 +82,20 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 	return 0;
 }
 
-/* Back to no run at all, in the inline array. */
+/*
+ * Take the next run, for which there is room: the inline one for the
+ * first, the array's after (grown at the second).
+ */
+static struct mdom_run *mdom_pages_new_run(struct mdom_pages *pages)
+{
+	return pages->nruns++ ? &pages->runs[pages->nruns - 1] : &pages->run;
+}
+
+/* Back to no run at all. */
 static void mdom_pages_free_runs(struct mdom_pages *pages)
 {
-	if (pages->runs != pages->inline_runs)
+	if (pages->nruns > 1)
 		kvfree(pages->runs);
-	pages->runs = pages->inline_runs;
-	pages->maxruns = MDOM_INLINE_RUNS;
 	pages->nruns = 0;
 }
 
@@ -96,18 +111,18 @@ static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long pfn,
 	int ret;
 
 	if (pages->nruns) {
-		run = &pages->runs[pages->nruns - 1];
+		run = &mdom_pages_runs(pages)[pages->nruns - 1];
 		if (run->pfn + run->npages == pfn) {
 			run->npages++;
 			return 0;
 		}
 	}
-	if (pages->nruns == pages->maxruns) {
+	if (pages->nruns == mdom_pages_maxruns(pages)) {
 		ret = mdom_pages_grow(pages, remaining);
 		if (ret)
 			return ret;
 	}
-	run = &pages->runs[pages->nruns++];
+	run = mdom_pages_new_run(pages);
 	run->pfn = pfn;
 	run->npages = 1;
 	return 0;
@@ -135,7 +150,7 @@ int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
 	int ret;
 
 	if (pages->nruns) {
-		run = &pages->runs[pages->nruns - 1];
+		run = &mdom_pages_runs(pages)[pages->nruns - 1];
 		next_pfn = run->pfn + run->npages;
 	}
 
@@ -147,14 +162,14 @@ int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
 			next_pfn++;
 			continue;
 		}
-		if (pages->nruns == pages->maxruns) {
+		if (pages->nruns == mdom_pages_maxruns(pages)) {
 			ret = mdom_pages_grow(pages, remaining - i);
 			if (ret) {
 				pages->npages += i;
 				return ret;
 			}
 		}
-		run = &pages->runs[pages->nruns++];
+		run = mdom_pages_new_run(pages);
 		run->pfn = pfn;
 		run->npages = 1;
 		next_pfn = pfn + 1;
@@ -169,7 +184,7 @@ static void mdom_pages_trim(struct mdom_pages *pages)
 {
 	struct mdom_run *runs;
 
-	if (pages->runs == pages->inline_runs ||
+	if (pages->nruns <= 1 ||
 	    pages->maxruns - pages->nruns <= pages->nruns ||
 	    array_size(pages->maxruns, sizeof(*runs)) <= PAGE_SIZE)
 		return;
@@ -184,10 +199,11 @@ static void mdom_pages_trim(struct mdom_pages *pages)
 
 static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 {
+	struct mdom_run *runs = mdom_pages_runs(pages);
 	unsigned int i;
 
 	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &pages->runs[i];
+		struct mdom_run *run = &runs[i];
 
 		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
 						 run->npages, dirty);
@@ -221,8 +237,6 @@ int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
 	}
 	pages->acct = acct;
 	pages->owner = owner;
-	pages->runs = pages->inline_runs;
-	pages->maxruns = MDOM_INLINE_RUNS;
 	pages->vaddr = vaddr;
 	pages->npages = size >> PAGE_SHIFT;
 	pages->writable = writable;
@@ -602,12 +616,13 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_pages_pin);
 int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
 		   unsigned long iova, int prot, gfp_t gfp)
 {
+	const struct mdom_run *runs = mdom_pages_runs(pages);
 	size_t mapped = 0;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &pages->runs[i];
+		const struct mdom_run *run = &runs[i];
 		size_t len = run->npages << PAGE_SHIFT;
 
 		/* mapped < size: no wrap even for a range ending at the top */
@@ -641,7 +656,7 @@ phys_addr_t mdom_pages_phys_at(const struct mdom_pages *pages, u64 offset,
 	if (cursor && cursor->run < pages->nruns && index >= cursor->index)
 		start = *cursor;
 	for (i = start.run; i < pages->nruns; i++) {
-		const struct mdom_run *run = &pages->runs[i];
+		const struct mdom_run *run = &mdom_pages_runs_const(pages)[i];
 
 		if (index - start.index < run->npages) {
 			if (cursor) {

@@ -51,8 +51,6 @@ struct mdom_run {
 	unsigned long npages;
 };
 
-#define MDOM_INLINE_RUNS	1
-
 /**
  * struct mdom_pages - the pinned pages of one user mapping
  * @task: the mapping process (its group leader, referenced), whose
@@ -71,14 +69,17 @@ struct mdom_run {
  *	  outlive its users: see mdom_pages_mm()
  * @owner: the container the mapping belongs to, for the account
  * @link: on the account's list while @pinned
- * @runs: contiguous runs, in user address order, covering @npages;
- *	  @inline_runs or kvmalloc()ed
- * @nruns: number of entries in @runs
- * @maxruns: number of entries @runs has room for
- * @inline_runs: the first run, so that small mappings allocate nothing
+ * @run: the one run of a mapping of at most one run (@nruns <= 1): small
+ *	 mappings allocate nothing; read every run through mdom_pages_runs()
+ * @runs: kvmalloc()ed run array while @nruns > 1: the runs, in user
+ *	  address order, covering @npages
+ * @maxruns: number of entries @runs has room for (while @nruns > 1)
+ * @nruns: number of runs
  *
  * The fields are ordered so that a mapping (struct mdom_dma) costs as few
- * bytes as it can: a container may hold a million of them.
+ * bytes as it can: a container may hold a million of them. The flags are
+ * bits of one word with @nruns; each is written only by the owner of
+ * @pages (under its container's rules), never concurrently with another.
  *
  * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
  * the number of domains mapping the runs, and once across the containers
@@ -94,15 +95,31 @@ struct mdom_pages {
 	struct mdom_acct *acct;
 	const void *owner;
 	struct list_head link;
-	struct mdom_run *runs;
+	union {
+		struct mdom_run run;
+		struct {
+			struct mdom_run *runs;
+			unsigned int maxruns;
+		};
+	};
 	unsigned int nruns;
-	unsigned int maxruns;
-	struct mdom_run inline_runs[MDOM_INLINE_RUNS];
-	bool writable;
-	bool lock_cap;
-	bool pinned;
-	bool pfnmap;
+	bool writable:1;
+	bool lock_cap:1;
+	bool pinned:1;
+	bool pfnmap:1;
 };
+
+/* The runs of @pages, @pages->nruns of them: inline or an array. */
+static inline struct mdom_run *mdom_pages_runs(struct mdom_pages *pages)
+{
+	return pages->nruns > 1 ? pages->runs : &pages->run;
+}
+
+static inline const struct mdom_run *
+mdom_pages_runs_const(const struct mdom_pages *pages)
+{
+	return pages->nruns > 1 ? pages->runs : &pages->run;
+}
 
 /*
  * Record [@vaddr, @vaddr + @size) of current->mm for the container @owner
