@@ -450,19 +450,19 @@ static void mdom_check_accounts(struct mdom_check *chk)
 	guard(mutex)(&c->iova_lock);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
-		for (i = 0; i < nseen && seen[i] != dma->pages.acct; i++)
+		for (i = 0; i < nseen && seen[i] != dma->pages.mapper->acct; i++)
 			;
 		if (i < nseen)
 			continue;
 		if (nseen == ARRAY_SIZE(seen))
 			break;
-		seen[nseen++] = dma->pages.acct;
+		seen[nseen++] = dma->pages.mapper->acct;
 		/* mdom_check_fail() counts what it reports: count once */
 		if (chk->quiet)
-			chk->violations += mdom_acct_verify(dma->pages.acct,
+			chk->violations += mdom_acct_verify(dma->pages.mapper->acct,
 							    NULL, NULL);
 		else
-			mdom_acct_verify(dma->pages.acct,
+			mdom_acct_verify(dma->pages.mapper->acct,
 					 mdom_check_acct_report, chk);
 	}
 }

@@ -106,7 +106,7 @@ struct mdom_dma {
 };
 
 /* See struct mdom_dma: what a mapping may cost on 64-bit, at most. */
-#define MDOM_DMA_MAX_SIZE	152
+#define MDOM_DMA_MAX_SIZE	136
 
 /* The emulated device pins of @dma, NULL if none was ever taken. */
 static inline struct xarray *mdom_dma_epins(const struct mdom_dma *dma)

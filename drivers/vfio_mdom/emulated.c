@@ -206,7 +206,8 @@ static struct mdom_epin *mdom_epin_alloc(struct mdom_container *c,
 	if (!epin)
 		return ERR_PTR(-ENOMEM);
 	ret = mdom_pages_init_for(&epin->pages, mdom_pages_mm(&dma->pages),
-				  dma->pages.task, dma->pages.lock_cap,
+				  dma->pages.mapper->task,
+				  dma->pages.mapper->lock_cap,
 				  dma->pages.vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
 				  dma->prot & IOMMU_WRITE, &c->epin_owner,
 				  NULL);

@@ -212,13 +212,42 @@ static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 	}
 }
 
-int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
-			struct task_struct *task, bool lock_cap,
-			unsigned long vaddr, u64 size, bool writable,
-			const void *owner, struct mdom_acct *acct)
+struct mdom_mapper *mdom_mapper_new(struct mm_struct *mm,
+				    struct task_struct *task, bool lock_cap,
+				    const void *owner, struct mdom_acct *acct)
 {
-	if (!mm)
-		return -ESRCH;
+	struct mdom_mapper *mapper;
+
+	mapper = kmalloc(sizeof(*mapper), MDOM_GFP_USER);
+	if (!mapper)
+		return NULL;
+	if (!acct) {
+		acct = mdom_acct_get(mm);
+		if (!acct) {
+			kfree(mapper);
+			return NULL;
+		}
+	}
+	refcount_set(&mapper->users, 1);
+	mapper->lock_cap = lock_cap;
+	mapper->task = get_task_struct(task);
+	mapper->acct = acct;
+	mapper->owner = owner;
+	return mapper;
+}
+
+void mdom_mapper_put(struct mdom_mapper *mapper)
+{
+	if (!mapper || !refcount_dec_and_test(&mapper->users))
+		return;
+	mdom_acct_put(mapper->acct);
+	put_task_struct(mapper->task);
+	kfree(mapper);
+}
+
+/* Is [@vaddr, @vaddr + @size) a range of user pages one may pin? */
+static int mdom_pages_check_range(unsigned long vaddr, u64 size)
+{
 	if (!size || !PAGE_ALIGNED(vaddr) || !PAGE_ALIGNED(size) ||
 	    size - 1 > ULONG_MAX - vaddr)
 		return -EINVAL;
@@ -228,21 +257,43 @@ int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
 	 */
 	if (vaddr + (size - 1) >= TASK_SIZE)
 		return -EFAULT;
-	if (!acct) {
-		acct = mdom_acct_get(mm);
-		if (!acct)
-			return -ENOMEM;
-	} else if (WARN_ON_ONCE(mdom_acct_mm(acct) != mm)) {
-		return -EINVAL;
-	}
-	pages->acct = acct;
-	pages->owner = owner;
+	return 0;
+}
+
+int mdom_pages_init_mapper(struct mdom_pages *pages,
+			   struct mdom_mapper *mapper, unsigned long vaddr,
+			   u64 size, bool writable)
+{
+	int ret = mdom_pages_check_range(vaddr, size);
+
+	if (ret)
+		return ret;
+	pages->mapper = mapper;
 	pages->vaddr = vaddr;
 	pages->npages = size >> PAGE_SHIFT;
 	pages->writable = writable;
-	pages->lock_cap = lock_cap;
-	pages->task = get_task_struct(task);
 	return 0;
+}
+
+int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
+			struct task_struct *task, bool lock_cap,
+			unsigned long vaddr, u64 size, bool writable,
+			const void *owner, struct mdom_acct *acct)
+{
+	struct mdom_mapper *mapper;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	ret = mdom_pages_check_range(vaddr, size);
+	if (ret)
+		return ret;
+	if (acct && WARN_ON_ONCE(mdom_acct_mm(acct) != mm))
+		return -EINVAL;
+	mapper = mdom_mapper_new(mm, task, lock_cap, owner, acct);
+	if (!mapper)
+		return -ENOMEM;
+	return mdom_pages_init_mapper(pages, mapper, vaddr, size, writable);
 }
 
 int mdom_pages_init(struct mdom_pages *pages, unsigned long vaddr, u64 size,
@@ -544,35 +595,32 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_pages_empty);
 
 int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
 {
-	struct task_struct *task = current->group_leader;
 	struct mm_struct *mm = current->mm;
-	bool lock_cap = capable(CAP_IPC_LOCK);
-	struct mdom_acct *to;
+	struct mdom_acct *acct = NULL;
+	struct mdom_mapper *to;
 	int ret;
 
 	if (!mm)
 		return -ESRCH;
-	if (mm != mdom_pages_mm(pages)) {
-		to = mdom_acct_get(mm);
-		if (!to)
-			return -ENOMEM;
-		if (mdom_pages_npinned(pages)) {
-			/* The pins, @pages' own, go along. */
-			ret = mdom_acct_move(pages, to, task, lock_cap);
-			if (ret) {
-				mdom_acct_put(to);
-				return ret;
-			}
-		} else {
-			mdom_acct_put(pages->acct);
-			pages->acct = to;
+	if (mm == mdom_pages_mm(pages))
+		acct = mdom_acct_ref(pages->mapper->acct);
+	to = mdom_mapper_new(mm, current->group_leader,
+			     capable(CAP_IPC_LOCK), pages->mapper->owner, acct);
+	if (!to) {
+		if (acct)
+			mdom_acct_put(acct);
+		return -ENOMEM;
+	}
+	if (mm != mdom_pages_mm(pages) && mdom_pages_npinned(pages)) {
+		/* The pins, @pages' own, go along. */
+		ret = mdom_acct_move(pages, to);
+		if (ret) {
+			mdom_mapper_put(to);
+			return ret;
 		}
 	}
-	if (pages->task != task) {
-		put_task_struct(pages->task);
-		pages->task = get_task_struct(task);
-	}
-	pages->lock_cap = lock_cap;
+	swap(pages->mapper, to);
+	mdom_mapper_put(to);
 	pages->vaddr = vaddr;
 	return 0;
 }
@@ -581,8 +629,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_pages_move);
 void mdom_pages_release(struct mdom_pages *pages)
 {
 	mdom_pages_empty(pages);
-	mdom_acct_put(pages->acct);
-	put_task_struct(pages->task);
+	mdom_mapper_put(pages->mapper);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_release);
 

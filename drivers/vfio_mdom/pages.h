@@ -19,6 +19,8 @@
 
 #include <linux/gfp_types.h>
 #include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 
 #include "compat.h"
@@ -52,22 +54,66 @@ struct mdom_run {
 };
 
 /**
- * struct mdom_pages - the pinned pages of one user mapping
+ * struct mdom_mapper - who made mappings: shared by those of one caller
+ * @users: the struct mdom_pages (and container caches) holding it
+ * @lock_cap: the mapper had CAP_IPC_LOCK: charged but not limited
  * @task: the mapping process (its group leader, referenced), whose
  *	  RLIMIT_MEMLOCK applies when the pages are pinned later, by another
  *	  task (see mdom_pages_fill())
+ * @acct: the account (account.c) of the mm the pages come from and are
+ *	  charged to, referenced; it keeps the mm (mmgrab()ed), which may
+ *	  outlive its users: see mdom_pages_mm()
+ * @owner: the container the mappings belong to, for the account
+ *
+ * Immutable once made: a mapping that changes hands (mdom_pages_move())
+ * gets another one. A container keeps the one of its last map, so a
+ * process's many small maps share one and each costs a pointer.
+ */
+struct mdom_mapper {
+	refcount_t users;
+	bool lock_cap;
+	struct task_struct *task;
+	struct mdom_acct *acct;
+	const void *owner;
+};
+
+/*
+ * A new mapper (@users 1) of @mm for @owner, mapping as @task with
+ * @lock_cap; it takes over @acct (a reference on @mm's account), or
+ * looks it up if NULL. NULL on -ENOMEM; @acct is then still the caller's.
+ */
+struct mdom_mapper *mdom_mapper_new(struct mm_struct *mm,
+				    struct task_struct *task, bool lock_cap,
+				    const void *owner, struct mdom_acct *acct);
+void mdom_mapper_put(struct mdom_mapper *mapper);
+
+static inline struct mdom_mapper *mdom_mapper_get(struct mdom_mapper *mapper)
+{
+	refcount_inc(&mapper->users);
+	return mapper;
+}
+
+/* Is @mapper what current, mapping for @owner with @lock_cap, would be? */
+static inline bool mdom_mapper_is_current(const struct mdom_mapper *mapper,
+					  const void *owner, bool lock_cap)
+{
+	return mapper->task == current->group_leader &&
+	       mdom_acct_mm(mapper->acct) == current->mm &&
+	       mapper->owner == owner && mapper->lock_cap == lock_cap;
+}
+
+/**
+ * struct mdom_pages - the pinned pages of one user mapping
+ * @mapper: who mapped them (referenced): the task whose RLIMIT_MEMLOCK
+ *	    applies, the account of the mm they come from and are charged
+ *	    to, the container they belong to
  * @vaddr: user address of the range in @mm
  * @npages: number of PAGE_SIZE pages in the range
  * @writable: pinned with FOLL_WRITE; pages are dirtied on unpin
- * @lock_cap: the mapper had CAP_IPC_LOCK: charged but not limited
  * @pinned: @runs hold all @npages pages, pinned and charged; false for a
  *	    mapping recorded while its container had no IOMMU domain
  * @pfnmap: device memory (VM_PFNMAP, not RAM): @runs hold its page
  *	    frames, neither pinned nor charged (no struct page, or reserved)
- * @acct: the account (account.c) of the mm the pages come from and are
- *	  charged to, referenced; it keeps the mm (mmgrab()ed), which may
- *	  outlive its users: see mdom_pages_mm()
- * @owner: the container the mapping belongs to, for the account
  * @link: on the account's list while @pinned
  * @run: the one run of a mapping of at most one run (@nruns <= 1): small
  *	 mappings allocate nothing; read every run through mdom_pages_runs()
@@ -89,11 +135,9 @@ struct mdom_run {
  * is as long as it can be.
  */
 struct mdom_pages {
-	struct task_struct *task;
+	struct mdom_mapper *mapper;
 	unsigned long vaddr;
 	unsigned long npages;
-	struct mdom_acct *acct;
-	const void *owner;
 	struct list_head link;
 	union {
 		struct mdom_run run;
@@ -104,7 +148,6 @@ struct mdom_pages {
 	};
 	unsigned int nruns;
 	bool writable:1;
-	bool lock_cap:1;
 	bool pinned:1;
 	bool pfnmap:1;
 };
@@ -138,6 +181,10 @@ int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
 			struct task_struct *task, bool lock_cap,
 			unsigned long vaddr, u64 size, bool writable,
 			const void *owner, struct mdom_acct *acct);
+/* The same for @mapper's mm, taking over the reference @mapper is. */
+int mdom_pages_init_mapper(struct mdom_pages *pages,
+			   struct mdom_mapper *mapper, unsigned long vaddr,
+			   u64 size, bool writable);
 void mdom_pages_release(struct mdom_pages *pages);
 
 /*
@@ -180,7 +227,7 @@ int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr);
 /* The mm the pages come from: their account's. */
 static inline struct mm_struct *mdom_pages_mm(const struct mdom_pages *pages)
 {
-	return mdom_acct_mm(pages->acct);
+	return mdom_acct_mm(pages->mapper->acct);
 }
 
 /* Pages pinned (and charged) for @pages: none for device memory. */
@@ -210,8 +257,7 @@ void mdom_acct_put(struct mdom_acct *acct);
 int mdom_acct_precheck(struct mdom_pages *pages);
 int mdom_acct_charge(struct mdom_pages *pages);
 void mdom_acct_uncharge(struct mdom_pages *pages);
-int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
-		   struct task_struct *task, bool lock_cap);
+int mdom_acct_move(struct mdom_pages *pages, struct mdom_mapper *to);
 unsigned long mdom_acct_shared(struct mdom_pages *pages);
 unsigned long mdom_acct_charged(struct mdom_pages *pages);
 unsigned long mdom_acct_nr_pins(struct mdom_pages *pages);

@@ -234,7 +234,7 @@ static void mdom_pages_pin_basic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pages->vaddr, addr);
 	KUNIT_EXPECT_EQ(test, pages->npages, npages);
 	KUNIT_EXPECT_TRUE(test, pages->writable);
-	KUNIT_EXPECT_TRUE(test, pages->lock_cap);	/* kthreads have it */
+	KUNIT_EXPECT_TRUE(test, pages->mapper->lock_cap);	/* kthreads have it */
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + npages);
 	expect_runs(test, pages, tag, true);
 
@@ -359,7 +359,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 
 	/* Up to the limit exactly is fine. */
 	pages = pin_ok(test, addr, 3 * PAGE_SIZE, true);
-	KUNIT_EXPECT_FALSE(test, pages->lock_cap);
+	KUNIT_EXPECT_FALSE(test, pages->mapper->lock_cap);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 3);
 	/* One more page is one too many. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr + 3 * PAGE_SIZE,
@@ -375,7 +375,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	memlock_cap_restore(saved);
 	KUNIT_EXPECT_TRUE(test, capable(CAP_IPC_LOCK));
 	pages = pin_ok(test, addr, 4 * PAGE_SIZE, true);
-	KUNIT_EXPECT_TRUE(test, pages->lock_cap);
+	KUNIT_EXPECT_TRUE(test, pages->mapper->lock_cap);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 4);
 	unpin(test, pages);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
@@ -1063,7 +1063,7 @@ static void acct_report(void *ctx, const char *what, unsigned long want,
 /* The account's own invariants hold (what the checker verifies). */
 static void expect_acct_ok(struct kunit *test, struct mdom_pages *pages)
 {
-	KUNIT_EXPECT_EQ(test, mdom_acct_verify(pages->acct, acct_report, NULL),
+	KUNIT_EXPECT_EQ(test, mdom_acct_verify(pages->mapper->acct, acct_report, NULL),
 			0);
 }
 
