@@ -121,6 +121,9 @@ static inline bool mdom_mapper_is_current(const struct mdom_mapper *mapper,
  *	  address order, covering @npages
  * @maxruns: number of entries @runs has room for (while @nruns > 1)
  * @nruns: number of runs
+ * @owner_data: three bytes for the holder of @pages, never touched here:
+ *		they would be padding otherwise (struct mdom_dma keeps its
+ *		prot, state and vaddr_invalid in them)
  *
  * The fields are ordered so that a mapping (struct mdom_dma) costs as few
  * bytes as it can: a container may hold a million of them. The flags are
@@ -150,6 +153,7 @@ struct mdom_pages {
 	bool writable:1;
 	bool pinned:1;
 	bool pfnmap:1;
+	u8 owner_data[3];
 };
 
 /* The runs of @pages, @pages->nruns of them: inline or an array. */
