@@ -418,15 +418,15 @@ static unsigned long mdom_acct_index_undo(struct mdom_acct *acct,
 					  struct mdom_pages *pages,
 					  unsigned int nruns, unsigned long done)
 {
+	struct mdom_run *runs = mdom_pages_runs(pages);
 	unsigned long gone = 0;
 	unsigned int i;
 
-	if (nruns < pages->nruns && done > pages->runs[nruns].pfn)
-		mdom_pin_del_range(acct, pages->runs[nruns].pfn, done - 1,
-				   &gone);
+	if (nruns < pages->nruns && done > runs[nruns].pfn)
+		mdom_pin_del_range(acct, runs[nruns].pfn, done - 1, &gone);
 	for (i = 0; i < nruns; i++) {
-		mdom_pin_del_range(acct, pages->runs[i].pfn,
-				   mdom_run_last(&pages->runs[i]), &gone);
+		mdom_pin_del_range(acct, runs[i].pfn, mdom_run_last(&runs[i]),
+				   &gone);
 		if (!((i + 1) % MDOM_ACCT_RESCHED))
 			cond_resched();
 	}
@@ -440,6 +440,7 @@ static unsigned long mdom_acct_index_undo(struct mdom_acct *acct,
 static int mdom_acct_index_add(struct mdom_acct *acct,
 			       struct mdom_pages *pages, unsigned long *new)
 {
+	struct mdom_run *runs = mdom_pages_runs(pages);
 	unsigned long done;
 	unsigned int i;
 	int ret;
@@ -447,9 +448,8 @@ static int mdom_acct_index_add(struct mdom_acct *acct,
 	lockdep_assert_held(&acct->lock);
 	*new = 0;
 	for (i = 0; i < pages->nruns; i++) {
-		ret = mdom_pin_add_range(acct, pages->runs[i].pfn,
-					 mdom_run_last(&pages->runs[i]),
-					 new, &done);
+		ret = mdom_pin_add_range(acct, runs[i].pfn,
+					 mdom_run_last(&runs[i]), new, &done);
 		if (ret) {
 			mdom_acct_index_undo(acct, pages, i, done);
 			return ret;
@@ -512,18 +512,19 @@ static int mdom_acct_index_all(struct mdom_acct *acct)
  */
 int mdom_acct_precheck(struct mdom_pages *pages)
 {
-	struct mdom_acct *acct = pages->acct;
+	struct mdom_mapper *mapper = pages->mapper;
+	struct mdom_acct *acct = mapper->acct;
 	unsigned long limit, charged;
 	bool all_new;
 
-	if (pages->lock_cap)
+	if (mapper->lock_cap)
 		return 0;
 	scoped_guard(mutex, &acct->lock) {
 		all_new = !acct->indexed &&
-			  (!acct->owner || acct->owner == pages->owner);
+			  (!acct->owner || acct->owner == mapper->owner);
 		charged = all_new ? 0 : acct->charged;
 	}
-	limit = task_rlimit(pages->task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	limit = task_rlimit(mapper->task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	if (READ_ONCE(acct->mm->locked_vm) + pages->npages > limit + charged)
 		return -ENOMEM;
 	return 0;
@@ -544,7 +545,8 @@ static int mdom_acct_count_in(struct mdom_acct *acct,
 	int ret;
 
 	lockdep_assert_held(&acct->lock);
-	if (!acct->indexed && acct->owner && acct->owner != pages->owner) {
+	if (!acct->indexed && acct->owner &&
+	    acct->owner != pages->mapper->owner) {
 		ret = mdom_acct_index_all(acct);
 		if (ret)
 			return ret;
@@ -563,7 +565,7 @@ static int mdom_acct_count_in(struct mdom_acct *acct,
 		return ret;
 	}
 	if (!acct->indexed)
-		acct->owner = pages->owner;
+		acct->owner = pages->mapper->owner;
 	acct->charged += new;
 	return 0;
 }
@@ -596,11 +598,12 @@ static void mdom_acct_del(struct mdom_acct *acct, struct mdom_pages *pages)
  */
 int mdom_acct_charge(struct mdom_pages *pages)
 {
-	struct mdom_acct *acct = pages->acct;
+	struct mdom_acct *acct = pages->mapper->acct;
 	int ret;
 
 	guard(mutex)(&acct->lock);
-	ret = mdom_acct_count_in(acct, pages, pages->task, pages->lock_cap);
+	ret = mdom_acct_count_in(acct, pages, pages->mapper->task,
+				 pages->mapper->lock_cap);
 	if (!ret)
 		list_add_tail(&pages->link, &acct->pages);
 	return ret;
@@ -613,7 +616,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_charge);
  */
 void mdom_acct_uncharge(struct mdom_pages *pages)
 {
-	struct mdom_acct *acct = pages->acct;
+	struct mdom_acct *acct = pages->mapper->acct;
 
 	guard(mutex)(&acct->lock);
 	mdom_acct_del(acct, pages);
@@ -622,17 +625,18 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_uncharge);
 
 /*
  * Live update (VFIO_DMA_MAP_FLAG_VADDR from another process): the pinned
- * @pages are to be charged to @to (a referenced account, which @pages
- * takes over) against @task's limit instead of to their current mm, as
- * type1 moves a mapping's charge to its new owner; the pins, @pages' own,
- * go along. The new charge is taken before the old one is given back. On
- * error (-ENOMEM past the new owner's limit, -EINTR) nothing changed and
- * @to is still the caller's.
+ * @pages are to be charged to the account of @mapper, another mm, against
+ * its task's limit instead of to their current mm, as type1 moves a
+ * mapping's charge to its new owner; the pins, @pages' own, go along. The
+ * new charge is taken before the old one is given back. On success the
+ * caller makes @mapper the one of @pages; on error (-ENOMEM past the new
+ * owner's limit, -EINTR) nothing changed.
  */
-int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
-		   struct task_struct *task, bool lock_cap)
+int mdom_acct_move(struct mdom_pages *pages, struct mdom_mapper *mapper)
 {
-	struct mdom_acct *from = pages->acct;
+	struct mdom_acct *from = pages->mapper->acct, *to = mapper->acct;
+	struct task_struct *task = mapper->task;
+	bool lock_cap = mapper->lock_cap;
 	int ret;
 
 	guard(mutex)(&mdom_acct_move_lock);
@@ -646,11 +650,7 @@ int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
 	}
 	mutex_unlock(&to->lock);
 	mutex_unlock(&from->lock);
-	if (ret)
-		return ret;
-	mdom_acct_put(from);
-	pages->acct = to;
-	return 0;
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_move);
 
@@ -661,7 +661,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_move);
  */
 unsigned long mdom_acct_shared(struct mdom_pages *pages)
 {
-	struct mdom_acct *acct = pages->acct;
+	struct mdom_acct *acct = pages->mapper->acct;
 	unsigned long shared = 0, first, last;
 	struct mdom_acct_pin *pin;
 	unsigned int i;
@@ -670,8 +670,8 @@ unsigned long mdom_acct_shared(struct mdom_pages *pages)
 	if (!acct->indexed)
 		return 0;
 	for (i = 0; i < pages->nruns; i++) {
-		first = pages->runs[i].pfn;
-		last = mdom_run_last(&pages->runs[i]);
+		first = mdom_pages_runs(pages)[i].pfn;
+		last = mdom_run_last(&mdom_pages_runs(pages)[i]);
 		for (pin = mdom_pin_it_iter_first(&acct->pins, first, last);
 		     pin; pin = mdom_pin_it_iter_next(pin, first, last)) {
 			if (pin->users > 1)
@@ -688,16 +688,16 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_shared);
 /* Pages charged through the account of @pages' mm (for tests). */
 unsigned long mdom_acct_charged(struct mdom_pages *pages)
 {
-	guard(mutex)(&pages->acct->lock);
-	return pages->acct->charged;
+	guard(mutex)(&pages->mapper->acct->lock);
+	return pages->mapper->acct->charged;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_charged);
 
 /* Nodes of the index of @pages' mm (for tests). */
 unsigned long mdom_acct_nr_pins(struct mdom_pages *pages)
 {
-	guard(mutex)(&pages->acct->lock);
-	return pages->acct->nr_pins;
+	guard(mutex)(&pages->mapper->acct->lock);
+	return pages->mapper->acct->nr_pins;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_acct_nr_pins);
 

@@ -184,7 +184,7 @@ static void mdom_check_dma_domain(struct mdom_check *chk,
 	} else {
 		step = DIV_ROUND_UP(pages->nruns, MDOM_CHECK_RUNS);
 		for (r = 0; r < pages->nruns; r++) {
-			struct mdom_run *run = &pages->runs[r];
+			struct mdom_run *run = &mdom_pages_runs(pages)[r];
 
 			if (r % step == 0 || r == pages->nruns - 1) {
 				mdom_check_xlate(chk, d, dma->iova +
@@ -228,7 +228,7 @@ static void mdom_check_dma(struct mdom_check *chk, struct mdom_dma *dma)
 		return;
 	}
 	for (r = 0; r < pages->nruns; r++)
-		npages += pages->runs[r].npages;
+		npages += mdom_pages_runs(pages)[r].npages;
 	if (npages != pages->npages ||
 	    mdom_dma_size(dma) != (u64)pages->npages << PAGE_SHIFT) {
 		mdom_check_fail(chk, "mapping %#llx-%#llx: runs hold %lu pages, the mapping %lu\n",
@@ -450,19 +450,19 @@ static void mdom_check_accounts(struct mdom_check *chk)
 	guard(mutex)(&c->iova_lock);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
-		for (i = 0; i < nseen && seen[i] != dma->pages.acct; i++)
+		for (i = 0; i < nseen && seen[i] != dma->pages.mapper->acct; i++)
 			;
 		if (i < nseen)
 			continue;
 		if (nseen == ARRAY_SIZE(seen))
 			break;
-		seen[nseen++] = dma->pages.acct;
+		seen[nseen++] = dma->pages.mapper->acct;
 		/* mdom_check_fail() counts what it reports: count once */
 		if (chk->quiet)
-			chk->violations += mdom_acct_verify(dma->pages.acct,
+			chk->violations += mdom_acct_verify(dma->pages.mapper->acct,
 							    NULL, NULL);
 		else
-			mdom_acct_verify(dma->pages.acct,
+			mdom_acct_verify(dma->pages.mapper->acct,
 					 mdom_check_acct_report, chk);
 	}
 }

@@ -9,6 +9,7 @@
  * reading, so maps and unmaps of disjoint ranges proceed in parallel; the
  * tree is only touched under iova_lock (see struct mdom_container).
  */
+#include <linux/capability.h>
 #include <linux/err.h>
 #include <linux/iommu.h>
 #include <linux/lockdep.h>
@@ -139,8 +140,7 @@ void mdom_container_destroy(struct mdom_container *c)
 	mdom_domains_unlock(c);
 
 	mdom_dma_free_list(&victims);
-	if (c->acct)
-		mdom_acct_put(c->acct);
+	mdom_mapper_put(c->mapper);
 	mdom_info_free(rcu_dereference_protected(c->info, true));
 	mdom_windows_free(c);
 	WARN_ON(!list_empty(&c->devices));
@@ -244,11 +244,11 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 				unsigned long vaddr, int prot)
 {
-	struct mdom_acct *acct = NULL;
+	struct mdom_mapper *mapper = NULL;
 	struct mdom_pages *pages;
 	struct mdom_domain *d;
 	struct mdom_dma *dma;
-	bool has_domain;
+	bool has_domain, lock_cap;
 	int ret;
 
 	if (!prot || (prot & ~(IOMMU_READ | IOMMU_WRITE)))
@@ -257,32 +257,46 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	down_read(&c->domains_rwsem);
 	mutex_lock(&c->iova_lock);
 	ret = mdom_container_map_check(c, iova, size, vaddr);
-	/* The mapper's account is usually the one used last. */
-	if (!ret && c->acct && mdom_acct_mm(c->acct) == current->mm)
-		acct = mdom_acct_ref(c->acct);
+	/* The mapper is usually the one of the last map. */
+	if (!ret && c->mapper)
+		mapper = mdom_mapper_get(c->mapper);
 	mutex_unlock(&c->iova_lock);
 	has_domain = !list_empty(&c->domains);
 	up_read(&c->domains_rwsem);
 	if (ret)
 		return ret;
 
+	lock_cap = capable(CAP_IPC_LOCK);
+	if (mapper && !mdom_mapper_is_current(mapper, c, lock_cap)) {
+		mdom_mapper_put(mapper);
+		mapper = NULL;
+	}
+	if (!mapper) {
+		struct mdom_mapper *old;
+
+		if (!current->mm)
+			return -ESRCH;
+		mapper = mdom_mapper_new(current->mm, current->group_leader,
+					 lock_cap, c, NULL);
+		if (!mapper)
+			return -ENOMEM;
+		/* A second reference, for the container to keep. */
+		old = mdom_mapper_get(mapper);
+		scoped_guard(mutex, &c->iova_lock)
+			swap(c->mapper, old);
+		mdom_mapper_put(old);
+	}
 	dma = mdom_dma_alloc();
 	if (!dma) {
 		ret = -ENOMEM;
-		goto out_put_acct;
+		goto out_put_mapper;
 	}
 	pages = &dma->pages;
-	ret = mdom_pages_init(pages, vaddr, size, prot & IOMMU_WRITE, c, acct);
+	ret = mdom_pages_init_mapper(pages, mapper, vaddr, size,
+				     prot & IOMMU_WRITE);
 	if (ret)
 		goto out_free;
-	if (!acct) {
-		acct = mdom_acct_ref(pages->acct);
-		scoped_guard(mutex, &c->iova_lock)
-			swap(c->acct, acct);
-		if (acct)
-			mdom_acct_put(acct);
-	}
-	acct = NULL;	/* @pages holds the reference now */
+	mapper = NULL;	/* @pages holds the reference now */
 	if (has_domain) {
 		ret = mdom_pages_fill(pages);
 		if (ret)
@@ -352,9 +366,8 @@ out_release:
 	mdom_pages_release(pages);
 out_free:
 	mdom_dma_free(dma);
-out_put_acct:
-	if (acct)
-		mdom_acct_put(acct);
+out_put_mapper:
+	mdom_mapper_put(mapper);
 	return ret;
 }
 

@@ -28,6 +28,7 @@
 
 #include <linux/list.h>
 #include <linux/rbtree.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -76,22 +77,25 @@ struct mdom_dma_extra {
  *		   and translations stay until a new one is given
  * @pages: the pages backing the whole mapping, and its user address
  *	   (@pages.vaddr)
+ * @pages_own: what of @pages comes before its owner_data, where the three
+ *	       byte fields live
  *
  * Size: a container may hold a million mappings, and a VMM with a vIOMMU
  * makes and drops small ones all the time, so a mapping costs what the
  * common one needs and no more. It comes from a kmem_cache of its own
  * (charged to the mapper's memory cgroup), a 4 KiB mapping allocates
- * nothing else (its one run is inline in @pages), and what only emulated
+ * nothing else (its one run is inline in @pages), who mapped is shared
+ * with the caller's other mappings (@pages.mapper), and what only emulated
  * devices and dirty tracking use hangs off @extra. The three byte fields
- * share one word: keep them together when adding fields. On x86_64 the
- * layout is (pahole)::
+ * fill what would be the padding of @pages. On x86_64 the layout is
+ * (pahole)::
  *
- *	node 24 | iova 8 | last 8 | extra 8 | list 16 | prot, state,
- *	vaddr_invalid 3 (+5) | pages 96                        = 168 bytes
+ *	node 24 | iova 8 | last 8 | extra 8 | list 16 | pages 64 = 128 bytes
  *
- * where struct mdom_pages is task, vaddr, npages, acct, owner 8 each,
- * link 16, runs 8, nruns and maxruns 4 each, the inline run 16 and four
- * flags. MDOM_DMA_MAX_SIZE, checked at build time, catches growth.
+ * where struct mdom_pages is mapper, vaddr, npages 8 each, link 16, the
+ * inline run or the run array and its room 16, nruns 4, three flag bits
+ * and then prot, state and vaddr_invalid. MDOM_DMA_MAX_SIZE, checked at
+ * build time, catches growth.
  */
 struct mdom_dma {
 	struct rb_node node;
@@ -99,14 +103,23 @@ struct mdom_dma {
 	u64 last;
 	struct mdom_dma_extra *extra;
 	struct list_head list;
-	u8 prot;
-	u8 state;		/* enum mdom_dma_state */
-	bool vaddr_invalid;
-	struct mdom_pages pages;
+	union {
+		struct mdom_pages pages;
+		struct {	/* in mdom_pages::owner_data */
+			u8 pages_own[offsetof(struct mdom_pages, owner_data)];
+			u8 prot;
+			u8 state;		/* enum mdom_dma_state */
+			bool vaddr_invalid;
+		};
+	};
 };
 
+static_assert(offsetofend(struct mdom_dma, vaddr_invalid) <=
+	      offsetof(struct mdom_dma, pages) +
+	      offsetofend(struct mdom_pages, owner_data));
+
 /* See struct mdom_dma: what a mapping may cost on 64-bit, at most. */
-#define MDOM_DMA_MAX_SIZE	168
+#define MDOM_DMA_MAX_SIZE	128
 
 /* The emulated device pins of @dma, NULL if none was ever taken. */
 static inline struct xarray *mdom_dma_epins(const struct mdom_dma *dma)

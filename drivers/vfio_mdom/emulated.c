@@ -206,7 +206,8 @@ static struct mdom_epin *mdom_epin_alloc(struct mdom_container *c,
 	if (!epin)
 		return ERR_PTR(-ENOMEM);
 	ret = mdom_pages_init_for(&epin->pages, mdom_pages_mm(&dma->pages),
-				  dma->pages.task, dma->pages.lock_cap,
+				  dma->pages.mapper->task,
+				  dma->pages.mapper->lock_cap,
 				  dma->pages.vaddr + (index << PAGE_SHIFT), PAGE_SIZE,
 				  dma->prot & IOMMU_WRITE, &c->epin_owner,
 				  NULL);
@@ -255,7 +256,7 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 	if (entry && !xa_is_value(entry)) {
 		epin = entry;
 		epin->count++;
-		return pfn_to_page(epin->pages.runs[0].pfn);
+		return pfn_to_page(epin->pages.run.pfn);
 	}
 	if (entry || mdom_pages_npinned(&dma->pages)) {
 		/* The mapping holds the page pinned: only count. */
@@ -279,7 +280,7 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 	}
 	epin->count = 1;
 	c->pinned_pages++;
-	return pfn_to_page(epin->pages.runs[0].pfn);
+	return pfn_to_page(epin->pages.run.pfn);
 }
 
 /* Drop a device's pin of the page of @dma holding @iova: false if none. */
@@ -340,7 +341,7 @@ static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 		if (IS_ERR(epin))
 			return PTR_ERR(epin);
 		/* The user address may map another page by now. */
-		if (pfn_to_page(epin->pages.runs[0].pfn) != page) {
+		if (pfn_to_page(epin->pages.run.pfn) != page) {
 			mdom_epin_free(epin);
 			return -EBUSY;
 		}

@@ -39,10 +39,18 @@
  */
 #define MDOM_RUNS_MAX		((unsigned long)INT_MAX / sizeof(struct mdom_run))
 
+/* Room for this many runs: one inline, or the array's. */
+static unsigned int mdom_pages_maxruns(const struct mdom_pages *pages)
+{
+	return pages->nruns > 1 ? pages->maxruns : 1;
+}
+
 /*
- * Grow @pages->runs for at least one more run. @remaining pages are still to
- * be added (counting the one that needs the new run), which bounds how many
- * runs can ever be needed.
+ * Grow the runs of @pages (all of them full) for at least one more run.
+ * @remaining pages are still to be added (counting the one that needs the
+ * new run), which bounds how many runs can ever be needed. The caller adds
+ * that run next: with one run, the grown array is read through @runs only
+ * once @nruns is 2.
  */
 static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 {
@@ -53,14 +61,14 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 		      (unsigned long)pages->nruns + remaining);
 	if (pages->nruns >= limit)
 		return -ENOMEM;
-	want = max_t(unsigned long, 2UL * pages->maxruns, MDOM_RUNS_MIN);
+	want = max_t(unsigned long, 2UL * mdom_pages_maxruns(pages),
+		     MDOM_RUNS_MIN);
 	want = min(want, limit);
 
-	if (pages->runs == pages->inline_runs) {
+	if (pages->nruns <= 1) {
 		runs = kvmalloc_array(want, sizeof(*runs), MDOM_GFP_USER);
 		if (runs)
-			memcpy(runs, pages->inline_runs,
-			       array_size(pages->nruns, sizeof(*runs)));
+			runs[0] = pages->run;
 	} else {
 		runs = mdom_kvrealloc(pages->runs,
 				      array_size(pages->maxruns, sizeof(*runs)),
@@ -74,13 +82,20 @@ static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
 	return 0;
 }
 
-/* Back to no run at all, in the inline array. */
+/*
+ * Take the next run, for which there is room: the inline one for the
+ * first, the array's after (grown at the second).
+ */
+static struct mdom_run *mdom_pages_new_run(struct mdom_pages *pages)
+{
+	return pages->nruns++ ? &pages->runs[pages->nruns - 1] : &pages->run;
+}
+
+/* Back to no run at all. */
 static void mdom_pages_free_runs(struct mdom_pages *pages)
 {
-	if (pages->runs != pages->inline_runs)
+	if (pages->nruns > 1)
 		kvfree(pages->runs);
-	pages->runs = pages->inline_runs;
-	pages->maxruns = MDOM_INLINE_RUNS;
 	pages->nruns = 0;
 }
 
@@ -96,18 +111,18 @@ static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long pfn,
 	int ret;
 
 	if (pages->nruns) {
-		run = &pages->runs[pages->nruns - 1];
+		run = &mdom_pages_runs(pages)[pages->nruns - 1];
 		if (run->pfn + run->npages == pfn) {
 			run->npages++;
 			return 0;
 		}
 	}
-	if (pages->nruns == pages->maxruns) {
+	if (pages->nruns == mdom_pages_maxruns(pages)) {
 		ret = mdom_pages_grow(pages, remaining);
 		if (ret)
 			return ret;
 	}
-	run = &pages->runs[pages->nruns++];
+	run = mdom_pages_new_run(pages);
 	run->pfn = pfn;
 	run->npages = 1;
 	return 0;
@@ -135,7 +150,7 @@ int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
 	int ret;
 
 	if (pages->nruns) {
-		run = &pages->runs[pages->nruns - 1];
+		run = &mdom_pages_runs(pages)[pages->nruns - 1];
 		next_pfn = run->pfn + run->npages;
 	}
 
@@ -147,14 +162,14 @@ int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
 			next_pfn++;
 			continue;
 		}
-		if (pages->nruns == pages->maxruns) {
+		if (pages->nruns == mdom_pages_maxruns(pages)) {
 			ret = mdom_pages_grow(pages, remaining - i);
 			if (ret) {
 				pages->npages += i;
 				return ret;
 			}
 		}
-		run = &pages->runs[pages->nruns++];
+		run = mdom_pages_new_run(pages);
 		run->pfn = pfn;
 		run->npages = 1;
 		next_pfn = pfn + 1;
@@ -169,7 +184,7 @@ static void mdom_pages_trim(struct mdom_pages *pages)
 {
 	struct mdom_run *runs;
 
-	if (pages->runs == pages->inline_runs ||
+	if (pages->nruns <= 1 ||
 	    pages->maxruns - pages->nruns <= pages->nruns ||
 	    array_size(pages->maxruns, sizeof(*runs)) <= PAGE_SIZE)
 		return;
@@ -184,10 +199,11 @@ static void mdom_pages_trim(struct mdom_pages *pages)
 
 static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 {
+	struct mdom_run *runs = mdom_pages_runs(pages);
 	unsigned int i;
 
 	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &pages->runs[i];
+		struct mdom_run *run = &runs[i];
 
 		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
 						 run->npages, dirty);
@@ -196,13 +212,42 @@ static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 	}
 }
 
-int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
-			struct task_struct *task, bool lock_cap,
-			unsigned long vaddr, u64 size, bool writable,
-			const void *owner, struct mdom_acct *acct)
+struct mdom_mapper *mdom_mapper_new(struct mm_struct *mm,
+				    struct task_struct *task, bool lock_cap,
+				    const void *owner, struct mdom_acct *acct)
 {
-	if (!mm)
-		return -ESRCH;
+	struct mdom_mapper *mapper;
+
+	mapper = kmalloc(sizeof(*mapper), MDOM_GFP_USER);
+	if (!mapper)
+		return NULL;
+	if (!acct) {
+		acct = mdom_acct_get(mm);
+		if (!acct) {
+			kfree(mapper);
+			return NULL;
+		}
+	}
+	refcount_set(&mapper->users, 1);
+	mapper->lock_cap = lock_cap;
+	mapper->task = get_task_struct(task);
+	mapper->acct = acct;
+	mapper->owner = owner;
+	return mapper;
+}
+
+void mdom_mapper_put(struct mdom_mapper *mapper)
+{
+	if (!mapper || !refcount_dec_and_test(&mapper->users))
+		return;
+	mdom_acct_put(mapper->acct);
+	put_task_struct(mapper->task);
+	kfree(mapper);
+}
+
+/* Is [@vaddr, @vaddr + @size) a range of user pages one may pin? */
+static int mdom_pages_check_range(unsigned long vaddr, u64 size)
+{
 	if (!size || !PAGE_ALIGNED(vaddr) || !PAGE_ALIGNED(size) ||
 	    size - 1 > ULONG_MAX - vaddr)
 		return -EINVAL;
@@ -212,23 +257,43 @@ int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
 	 */
 	if (vaddr + (size - 1) >= TASK_SIZE)
 		return -EFAULT;
-	if (!acct) {
-		acct = mdom_acct_get(mm);
-		if (!acct)
-			return -ENOMEM;
-	} else if (WARN_ON_ONCE(mdom_acct_mm(acct) != mm)) {
-		return -EINVAL;
-	}
-	pages->acct = acct;
-	pages->owner = owner;
-	pages->runs = pages->inline_runs;
-	pages->maxruns = MDOM_INLINE_RUNS;
+	return 0;
+}
+
+int mdom_pages_init_mapper(struct mdom_pages *pages,
+			   struct mdom_mapper *mapper, unsigned long vaddr,
+			   u64 size, bool writable)
+{
+	int ret = mdom_pages_check_range(vaddr, size);
+
+	if (ret)
+		return ret;
+	pages->mapper = mapper;
 	pages->vaddr = vaddr;
 	pages->npages = size >> PAGE_SHIFT;
 	pages->writable = writable;
-	pages->lock_cap = lock_cap;
-	pages->task = get_task_struct(task);
 	return 0;
+}
+
+int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
+			struct task_struct *task, bool lock_cap,
+			unsigned long vaddr, u64 size, bool writable,
+			const void *owner, struct mdom_acct *acct)
+{
+	struct mdom_mapper *mapper;
+	int ret;
+
+	if (!mm)
+		return -ESRCH;
+	ret = mdom_pages_check_range(vaddr, size);
+	if (ret)
+		return ret;
+	if (acct && WARN_ON_ONCE(mdom_acct_mm(acct) != mm))
+		return -EINVAL;
+	mapper = mdom_mapper_new(mm, task, lock_cap, owner, acct);
+	if (!mapper)
+		return -ENOMEM;
+	return mdom_pages_init_mapper(pages, mapper, vaddr, size, writable);
 }
 
 int mdom_pages_init(struct mdom_pages *pages, unsigned long vaddr, u64 size,
@@ -530,35 +595,32 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_pages_empty);
 
 int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr)
 {
-	struct task_struct *task = current->group_leader;
 	struct mm_struct *mm = current->mm;
-	bool lock_cap = capable(CAP_IPC_LOCK);
-	struct mdom_acct *to;
+	struct mdom_acct *acct = NULL;
+	struct mdom_mapper *to;
 	int ret;
 
 	if (!mm)
 		return -ESRCH;
-	if (mm != mdom_pages_mm(pages)) {
-		to = mdom_acct_get(mm);
-		if (!to)
-			return -ENOMEM;
-		if (mdom_pages_npinned(pages)) {
-			/* The pins, @pages' own, go along. */
-			ret = mdom_acct_move(pages, to, task, lock_cap);
-			if (ret) {
-				mdom_acct_put(to);
-				return ret;
-			}
-		} else {
-			mdom_acct_put(pages->acct);
-			pages->acct = to;
+	if (mm == mdom_pages_mm(pages))
+		acct = mdom_acct_ref(pages->mapper->acct);
+	to = mdom_mapper_new(mm, current->group_leader,
+			     capable(CAP_IPC_LOCK), pages->mapper->owner, acct);
+	if (!to) {
+		if (acct)
+			mdom_acct_put(acct);
+		return -ENOMEM;
+	}
+	if (mm != mdom_pages_mm(pages) && mdom_pages_npinned(pages)) {
+		/* The pins, @pages' own, go along. */
+		ret = mdom_acct_move(pages, to);
+		if (ret) {
+			mdom_mapper_put(to);
+			return ret;
 		}
 	}
-	if (pages->task != task) {
-		put_task_struct(pages->task);
-		pages->task = get_task_struct(task);
-	}
-	pages->lock_cap = lock_cap;
+	swap(pages->mapper, to);
+	mdom_mapper_put(to);
 	pages->vaddr = vaddr;
 	return 0;
 }
@@ -567,8 +629,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_pages_move);
 void mdom_pages_release(struct mdom_pages *pages)
 {
 	mdom_pages_empty(pages);
-	mdom_acct_put(pages->acct);
-	put_task_struct(pages->task);
+	mdom_mapper_put(pages->mapper);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_release);
 
@@ -602,12 +663,13 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_pages_pin);
 int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
 		   unsigned long iova, int prot, gfp_t gfp)
 {
+	const struct mdom_run *runs = mdom_pages_runs(pages);
 	size_t mapped = 0;
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &pages->runs[i];
+		const struct mdom_run *run = &runs[i];
 		size_t len = run->npages << PAGE_SHIFT;
 
 		/* mapped < size: no wrap even for a range ending at the top */
@@ -641,7 +703,7 @@ phys_addr_t mdom_pages_phys_at(const struct mdom_pages *pages, u64 offset,
 	if (cursor && cursor->run < pages->nruns && index >= cursor->index)
 		start = *cursor;
 	for (i = start.run; i < pages->nruns; i++) {
-		const struct mdom_run *run = &pages->runs[i];
+		const struct mdom_run *run = &mdom_pages_runs_const(pages)[i];
 
 		if (index - start.index < run->npages) {
 			if (cursor) {

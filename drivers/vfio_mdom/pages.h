@@ -19,6 +19,8 @@
 
 #include <linux/gfp_types.h>
 #include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 
 #include "compat.h"
@@ -51,34 +53,82 @@ struct mdom_run {
 	unsigned long npages;
 };
 
-#define MDOM_INLINE_RUNS	1
-
 /**
- * struct mdom_pages - the pinned pages of one user mapping
+ * struct mdom_mapper - who made mappings: shared by those of one caller
+ * @users: the struct mdom_pages (and container caches) holding it
+ * @lock_cap: the mapper had CAP_IPC_LOCK: charged but not limited
  * @task: the mapping process (its group leader, referenced), whose
  *	  RLIMIT_MEMLOCK applies when the pages are pinned later, by another
  *	  task (see mdom_pages_fill())
+ * @acct: the account (account.c) of the mm the pages come from and are
+ *	  charged to, referenced; it keeps the mm (mmgrab()ed), which may
+ *	  outlive its users: see mdom_pages_mm()
+ * @owner: the container the mappings belong to, for the account
+ *
+ * Immutable once made: a mapping that changes hands (mdom_pages_move())
+ * gets another one. A container keeps the one of its last map, so a
+ * process's many small maps share one and each costs a pointer.
+ */
+struct mdom_mapper {
+	refcount_t users;
+	bool lock_cap;
+	struct task_struct *task;
+	struct mdom_acct *acct;
+	const void *owner;
+};
+
+/*
+ * A new mapper (@users 1) of @mm for @owner, mapping as @task with
+ * @lock_cap; it takes over @acct (a reference on @mm's account), or
+ * looks it up if NULL. NULL on -ENOMEM; @acct is then still the caller's.
+ */
+struct mdom_mapper *mdom_mapper_new(struct mm_struct *mm,
+				    struct task_struct *task, bool lock_cap,
+				    const void *owner, struct mdom_acct *acct);
+void mdom_mapper_put(struct mdom_mapper *mapper);
+
+static inline struct mdom_mapper *mdom_mapper_get(struct mdom_mapper *mapper)
+{
+	refcount_inc(&mapper->users);
+	return mapper;
+}
+
+/* Is @mapper what current, mapping for @owner with @lock_cap, would be? */
+static inline bool mdom_mapper_is_current(const struct mdom_mapper *mapper,
+					  const void *owner, bool lock_cap)
+{
+	return mapper->task == current->group_leader &&
+	       mdom_acct_mm(mapper->acct) == current->mm &&
+	       mapper->owner == owner && mapper->lock_cap == lock_cap;
+}
+
+/**
+ * struct mdom_pages - the pinned pages of one user mapping
+ * @mapper: who mapped them (referenced): the task whose RLIMIT_MEMLOCK
+ *	    applies, the account of the mm they come from and are charged
+ *	    to, the container they belong to
  * @vaddr: user address of the range in @mm
  * @npages: number of PAGE_SIZE pages in the range
  * @writable: pinned with FOLL_WRITE; pages are dirtied on unpin
- * @lock_cap: the mapper had CAP_IPC_LOCK: charged but not limited
  * @pinned: @runs hold all @npages pages, pinned and charged; false for a
  *	    mapping recorded while its container had no IOMMU domain
  * @pfnmap: device memory (VM_PFNMAP, not RAM): @runs hold its page
  *	    frames, neither pinned nor charged (no struct page, or reserved)
- * @acct: the account (account.c) of the mm the pages come from and are
- *	  charged to, referenced; it keeps the mm (mmgrab()ed), which may
- *	  outlive its users: see mdom_pages_mm()
- * @owner: the container the mapping belongs to, for the account
  * @link: on the account's list while @pinned
- * @runs: contiguous runs, in user address order, covering @npages;
- *	  @inline_runs or kvmalloc()ed
- * @nruns: number of entries in @runs
- * @maxruns: number of entries @runs has room for
- * @inline_runs: the first run, so that small mappings allocate nothing
+ * @run: the one run of a mapping of at most one run (@nruns <= 1): small
+ *	 mappings allocate nothing; read every run through mdom_pages_runs()
+ * @runs: kvmalloc()ed run array while @nruns > 1: the runs, in user
+ *	  address order, covering @npages
+ * @maxruns: number of entries @runs has room for (while @nruns > 1)
+ * @nruns: number of runs
+ * @owner_data: three bytes for the holder of @pages, never touched here:
+ *		they would be padding otherwise (struct mdom_dma keeps its
+ *		prot, state and vaddr_invalid in them)
  *
  * The fields are ordered so that a mapping (struct mdom_dma) costs as few
- * bytes as it can: a container may hold a million of them.
+ * bytes as it can: a container may hold a million of them. The flags are
+ * bits of one word with @nruns; each is written only by the owner of
+ * @pages (under its container's rules), never concurrently with another.
  *
  * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
  * the number of domains mapping the runs, and once across the containers
@@ -88,21 +138,35 @@ struct mdom_run {
  * is as long as it can be.
  */
 struct mdom_pages {
-	struct task_struct *task;
+	struct mdom_mapper *mapper;
 	unsigned long vaddr;
 	unsigned long npages;
-	struct mdom_acct *acct;
-	const void *owner;
 	struct list_head link;
-	struct mdom_run *runs;
+	union {
+		struct mdom_run run;
+		struct {
+			struct mdom_run *runs;
+			unsigned int maxruns;
+		};
+	};
 	unsigned int nruns;
-	unsigned int maxruns;
-	struct mdom_run inline_runs[MDOM_INLINE_RUNS];
-	bool writable;
-	bool lock_cap;
-	bool pinned;
-	bool pfnmap;
+	bool writable:1;
+	bool pinned:1;
+	bool pfnmap:1;
+	u8 owner_data[3];
 };
+
+/* The runs of @pages, @pages->nruns of them: inline or an array. */
+static inline struct mdom_run *mdom_pages_runs(struct mdom_pages *pages)
+{
+	return pages->nruns > 1 ? pages->runs : &pages->run;
+}
+
+static inline const struct mdom_run *
+mdom_pages_runs_const(const struct mdom_pages *pages)
+{
+	return pages->nruns > 1 ? pages->runs : &pages->run;
+}
 
 /*
  * Record [@vaddr, @vaddr + @size) of current->mm for the container @owner
@@ -121,6 +185,10 @@ int mdom_pages_init_for(struct mdom_pages *pages, struct mm_struct *mm,
 			struct task_struct *task, bool lock_cap,
 			unsigned long vaddr, u64 size, bool writable,
 			const void *owner, struct mdom_acct *acct);
+/* The same for @mapper's mm, taking over the reference @mapper is. */
+int mdom_pages_init_mapper(struct mdom_pages *pages,
+			   struct mdom_mapper *mapper, unsigned long vaddr,
+			   u64 size, bool writable);
 void mdom_pages_release(struct mdom_pages *pages);
 
 /*
@@ -163,7 +231,7 @@ int mdom_pages_move(struct mdom_pages *pages, unsigned long vaddr);
 /* The mm the pages come from: their account's. */
 static inline struct mm_struct *mdom_pages_mm(const struct mdom_pages *pages)
 {
-	return mdom_acct_mm(pages->acct);
+	return mdom_acct_mm(pages->mapper->acct);
 }
 
 /* Pages pinned (and charged) for @pages: none for device memory. */
@@ -193,8 +261,7 @@ void mdom_acct_put(struct mdom_acct *acct);
 int mdom_acct_precheck(struct mdom_pages *pages);
 int mdom_acct_charge(struct mdom_pages *pages);
 void mdom_acct_uncharge(struct mdom_pages *pages);
-int mdom_acct_move(struct mdom_pages *pages, struct mdom_acct *to,
-		   struct task_struct *task, bool lock_cap);
+int mdom_acct_move(struct mdom_pages *pages, struct mdom_mapper *to);
 unsigned long mdom_acct_shared(struct mdom_pages *pages);
 unsigned long mdom_acct_charged(struct mdom_pages *pages);
 unsigned long mdom_acct_nr_pins(struct mdom_pages *pages);

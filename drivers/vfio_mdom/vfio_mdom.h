@@ -170,9 +170,9 @@ struct mdom_info {
  * @dirty_mode: VFIO_MDOM_DIRTY_* (dirty.c)
  * @dirty_pgshift: page size of the dirty bitmaps
  * @info: the current mdom_info
- * @iova_lock: the mapping tree, the counters below and @acct
- * @acct: the account (account.c) of the mm that mapped last, referenced:
- *	  the next map from that mm needs no lookup
+ * @iova_lock: the mapping tree, the counters below and @mapper
+ * @mapper: who mapped last (struct mdom_mapper: task, account, lock_cap),
+ *	    referenced: the next maps of that process share it
  * @dmas: the user mappings, struct mdom_dma
  * @dma_wq: woken when a mapping being mapped into the domains is done
  * @map_seq: counts the maps that are done (LIVE, or failed and gone)
@@ -273,7 +273,7 @@ struct mdom_container {
 	struct mdom_info __rcu *info;
 
 	struct mutex iova_lock;		/* the tree, the counters */
-	struct mdom_acct *acct;
+	struct mdom_mapper *mapper;
 	struct mdom_dma_tree dmas;
 	wait_queue_head_t dma_wq;
 	u64 map_seq;

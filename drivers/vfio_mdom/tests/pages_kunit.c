@@ -193,9 +193,10 @@ static void expect_runs(struct kunit *test, struct mdom_pages *pages,
 	unsigned int i;
 
 	KUNIT_ASSERT_GE(test, pages->nruns, 1);
-	KUNIT_EXPECT_LE(test, pages->nruns, pages->maxruns);
+	if (pages->nruns > 1)
+		KUNIT_EXPECT_LE(test, pages->nruns, pages->maxruns);
 	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &pages->runs[i];
+		struct mdom_run *run = &mdom_pages_runs(pages)[i];
 		unsigned long j, pfn = run->pfn;
 
 		KUNIT_EXPECT_GE(test, run->npages, 1);
@@ -233,7 +234,7 @@ static void mdom_pages_pin_basic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pages->vaddr, addr);
 	KUNIT_EXPECT_EQ(test, pages->npages, npages);
 	KUNIT_EXPECT_TRUE(test, pages->writable);
-	KUNIT_EXPECT_TRUE(test, pages->lock_cap);	/* kthreads have it */
+	KUNIT_EXPECT_TRUE(test, pages->mapper->lock_cap);	/* kthreads have it */
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + npages);
 	expect_runs(test, pages, tag, true);
 
@@ -329,11 +330,10 @@ static void mdom_pages_pin_thp(struct kunit *test)
 	expect_runs(test, pages, 0, true);
 	KUNIT_EXPECT_LE(test, pages->nruns, 2);
 	for (i = 0; i < pages->nruns; i++) {
-		KUNIT_EXPECT_EQ(test, pages->runs[i].npages % (SZ_2M / PAGE_SIZE),
-				0);
-		KUNIT_EXPECT_TRUE(test,
-				  IS_ALIGNED(PFN_PHYS(pages->runs[i].pfn),
-					     SZ_2M));
+		struct mdom_run *run = &mdom_pages_runs(pages)[i];
+
+		KUNIT_EXPECT_EQ(test, run->npages % (SZ_2M / PAGE_SIZE), 0);
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED(PFN_PHYS(run->pfn), SZ_2M));
 	}
 	unpin(test, pages);
 }
@@ -359,7 +359,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 
 	/* Up to the limit exactly is fine. */
 	pages = pin_ok(test, addr, 3 * PAGE_SIZE, true);
-	KUNIT_EXPECT_FALSE(test, pages->lock_cap);
+	KUNIT_EXPECT_FALSE(test, pages->mapper->lock_cap);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 3);
 	/* One more page is one too many. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pin_for(addr + 3 * PAGE_SIZE,
@@ -375,7 +375,7 @@ static void mdom_pages_pin_memlock(struct kunit *test)
 	memlock_cap_restore(saved);
 	KUNIT_EXPECT_TRUE(test, capable(CAP_IPC_LOCK));
 	pages = pin_ok(test, addr, 4 * PAGE_SIZE, true);
-	KUNIT_EXPECT_TRUE(test, pages->lock_cap);
+	KUNIT_EXPECT_TRUE(test, pages->mapper->lock_cap);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 4);
 	unpin(test, pages);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base);
@@ -435,7 +435,7 @@ static void mdom_pages_pin_readonly(struct kunit *test)
 	pages = pin_ok(test, addr, 8 * PAGE_SIZE, false);
 	KUNIT_EXPECT_EQ(test, pages->npages, 8);
 	KUNIT_EXPECT_FALSE(test, pages->writable);
-	KUNIT_EXPECT_FALSE(test, is_zero_pfn(pages->runs[0].pfn));
+	KUNIT_EXPECT_FALSE(test, is_zero_pfn(mdom_pages_runs(pages)[0].pfn));
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 8);
 	expect_runs(test, pages, 0, false);
 	unpin(test, pages);
@@ -510,9 +510,12 @@ static struct page *block_alloc(struct kunit *test)
 	return block;
 }
 
-static void runs_free(void *pages)
+static void runs_free(void *data)
 {
-	kvfree(((struct mdom_pages *)pages)->runs);
+	struct mdom_pages *pages = data;
+
+	if (pages->nruns > 1)
+		kvfree(pages->runs);
 }
 
 /* An empty store to fill with mdom_pages_add_batch(); nothing is pinned. */
@@ -558,7 +561,7 @@ static void expect_cursor(struct kunit *test, struct mdom_pages *pages)
 				mdom_pages_phys(pages, i * PAGE_SIZE + 7));
 	KUNIT_EXPECT_EQ(test, cursor.run, pages->nruns - 1);
 	KUNIT_EXPECT_EQ(test, mdom_pages_phys_at(pages, 0, &cursor),
-			PFN_PHYS(pages->runs[0].pfn));
+			PFN_PHYS(mdom_pages_runs(pages)[0].pfn));
 	KUNIT_EXPECT_EQ(test, cursor.run, 0);
 }
 
@@ -591,9 +594,9 @@ static void mdom_pages_fold(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, pages->nruns, ARRAY_SIZE(expect));
 	KUNIT_EXPECT_LE(test, pages->maxruns, 24);
 	for (i = 0; i < ARRAY_SIZE(expect); i++) {
-		KUNIT_EXPECT_EQ(test, pages->runs[i].pfn,
+		KUNIT_EXPECT_EQ(test, mdom_pages_runs(pages)[i].pfn,
 				page_to_pfn(nth_page(block, expect[i].first)));
-		KUNIT_EXPECT_EQ(test, pages->runs[i].npages,
+		KUNIT_EXPECT_EQ(test, mdom_pages_runs(pages)[i].npages,
 				expect[i].npages);
 	}
 	KUNIT_EXPECT_EQ(test, mdom_pages_phys(pages, 17 * PAGE_SIZE + 5),
@@ -621,9 +624,9 @@ static void mdom_pages_fold_scattered(struct kunit *test)
 	/* Doubling from 16 would give 128: capped by the pages left. */
 	KUNIT_EXPECT_EQ(test, pages->maxruns, total);
 	for (i = 0; i < total; i++) {
-		KUNIT_EXPECT_EQ(test, pages->runs[i].pfn,
+		KUNIT_EXPECT_EQ(test, mdom_pages_runs(pages)[i].pfn,
 				page_to_pfn(nth_page(block, (2 * i) % 32)));
-		KUNIT_EXPECT_EQ(test, pages->runs[i].npages, 1);
+		KUNIT_EXPECT_EQ(test, mdom_pages_runs(pages)[i].npages, 1);
 	}
 	expect_cursor(test, pages);
 }
@@ -1060,7 +1063,7 @@ static void acct_report(void *ctx, const char *what, unsigned long want,
 /* The account's own invariants hold (what the checker verifies). */
 static void expect_acct_ok(struct kunit *test, struct mdom_pages *pages)
 {
-	KUNIT_EXPECT_EQ(test, mdom_acct_verify(pages->acct, acct_report, NULL),
+	KUNIT_EXPECT_EQ(test, mdom_acct_verify(pages->mapper->acct, acct_report, NULL),
 			0);
 }
 
