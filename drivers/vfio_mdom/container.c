@@ -230,6 +230,38 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 }
 
 /*
+ * mdom_container_map_check() again for @dma, about to go into the tree (a
+ * domain, with its page sizes and reserved ranges, or an overlapping
+ * mapping may have come meanwhile), in one descent of the tree: the insert
+ * finds any mapping in the way (-EEXIST), then the checks that come after
+ * that one in type1's order take @dma out again if they fail.
+ */
+static int mdom_container_map_insert(struct mdom_container *c,
+				     struct mdom_dma *dma, unsigned long vaddr)
+{
+	struct mdom_info *info = mdom_container_info(c);
+	u64 pgmask = mdom_info_min_pgsize(info) - 1;
+	int ret;
+
+	lockdep_assert_held(&c->iova_lock);
+	if ((mdom_dma_size(dma) | dma->iova | vaddr) & pgmask)
+		return -EINVAL;
+	ret = mdom_dma_insert(&c->dmas, dma);
+	if (ret)
+		return ret;
+	/* Counted in already: over the limit, not at it. */
+	if (c->dmas.count > c->dma_limit)
+		ret = -ENOSPC;
+	else if (!mdom_info_iova_valid(info, dma->iova, dma->last))
+		ret = -EINVAL;
+	else
+		ret = mdom_windows_map_check(c, dma->iova, dma->last);
+	if (ret)
+		mdom_dma_remove(&c->dmas, dma);
+	return ret;
+}
+
+/*
  * VFIO_IOMMU_MAP_DMA. The arguments are checked, the pages pinned and
  * charged with no lock held, then, under domains_rwsem (read), the checks
  * are repeated (a domain or an overlapping mapping may have appeared
@@ -326,9 +358,7 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	if (ret)
 		goto out_up;
 	mutex_lock(&c->iova_lock);
-	ret = mdom_container_map_check(c, iova, size, vaddr);
-	if (!ret)
-		ret = mdom_dma_insert(&c->dmas, dma);
+	ret = mdom_container_map_insert(c, dma, vaddr);
 	mutex_unlock(&c->iova_lock);
 	if (ret)
 		goto out_up;

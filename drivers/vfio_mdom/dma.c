@@ -31,7 +31,11 @@ static struct mdom_dma *mdom_dma_entry(struct rb_node *node)
 	return node ? rb_entry(node, struct mdom_dma, node) : NULL;
 }
 
-/* The leftmost mapping whose last IOVA is @first or above, or NULL. */
+/*
+ * The leftmost mapping whose last IOVA is @first or above, or NULL. The
+ * one holding @first is that mapping (those left of it end before its
+ * start): the descent stops there, as an unmap of a whole mapping does.
+ */
 static struct mdom_dma *mdom_dma_lower(struct mdom_dma_tree *tree, u64 first)
 {
 	struct rb_node *node = tree->root.rb_root.rb_node;
@@ -43,6 +47,8 @@ static struct mdom_dma *mdom_dma_lower(struct mdom_dma_tree *tree, u64 first)
 		if (dma->last < first) {
 			node = node->rb_right;
 		} else {
+			if (dma->iova <= first)
+				return dma;
 			found = dma;
 			node = node->rb_left;
 		}

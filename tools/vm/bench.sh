@@ -24,6 +24,9 @@
 #   BENCH_THREADS   thread counts [1,2,4]
 #   BENCH_TIMEOUT   seconds the guest may take [3600]
 #   BENCH_STRICT    1: fail when a target is not met [0]
+#   BENCH_ICOUNT    1: the guest's clock counts instructions (run.sh
+#                   --icount): times are guest instructions (1 us = 1000),
+#                   free of the host's load, QEMU's own work not counted [0]
 #   BENCH_PROFILE   1: record the guest run with perf and write the kernel
 #                   profile to .build/bench/profile.txt; timings are then
 #                   perturbed (narrow BENCH_OPS and BENCH_PEERS for it) [0]
@@ -81,6 +84,8 @@ make -s -C "$kdir" M="$src" "${mods[@]}" >&2 ||
 	die "the modules do not build against $kdir (BENCH_PEERS=type1,iommufd measures without vfio_mdom.ko)"
 make -s -C "$REPO_DIR/tools/bench" KDIR="$kdir" >&2
 
+vmopts=()
+[ "${BENCH_ICOUNT:-0}" = 1 ] && vmopts=(--icount)
 profile=()
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
 	profile=(--profile "$out/profile.txt")
@@ -95,7 +100,7 @@ trap 'kill "$tailpid" 2>/dev/null || true' EXIT
 start=$(date +%s)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 rc=0
-"$VM_DIR/run.sh" --timeout "$timeout" --out "$out/vm" -- \
+"$VM_DIR/run.sh" ${vmopts[@]+"${vmopts[@]}"} --timeout "$timeout" --out "$out/vm" -- \
 	tools/bench/guest-bench.sh ${profile[@]+"${profile[@]}"} "$src" "$out/raw.csv" "$size" "$peers" "$backings" -- \
 	-n "$rounds" -o "$ops" -c "$counts" -t "$threads" >/dev/null || rc=$?
 sleep 1

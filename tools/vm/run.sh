@@ -4,7 +4,7 @@
 #
 #   tools/vm/run.sh [--timeout SECONDS] [--out DIR] [--allow-log RE]
 #                   [--kernel BZIMAGE --initrd INITRAMFS] [--qemu-arg ARG]...
-#                   [--iommu intel|amd] -- COMMAND [ARGS...]
+#                   [--iommu intel|amd] [--icount] -- COMMAND [ARGS...]
 #
 # The guest is a q35 machine with an emulated Intel IOMMU (interrupt
 # remapping on) and two QEMU edu PCI devices behind it, and two e1000
@@ -33,6 +33,11 @@
 # behind it): the machine has no VGA then, so that it gets 00:01.0 and every
 # other device keeps its address.
 #
+# --icount runs the guest's clock on instructions (-icount shift=0: one
+# virtual ns per guest instruction, one TCG thread for both vCPUs): times
+# measured inside count guest instructions, whatever the host's load;
+# what QEMU itself does (an IOTLB invalidation, an MMIO access) is free.
+#
 # The kernel is the test kernel (tools/vm/build-kernel.sh), or BZIMAGE with
 # the INITRAMFS that mounts the 9p root for it (tools/vm/stock/ boots
 # Debian's own kernel that way).
@@ -46,6 +51,7 @@ kernel=
 initrd=()
 qemu_args=()
 iommu=intel
+accel=(-accel tcg,thread=multi)
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--timeout) timeout=$2; shift 2 ;;
@@ -55,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--initrd) initrd=(-initrd "$2"); shift 2 ;;
 	--qemu-arg) qemu_args+=("$2"); shift 2 ;;
 	--iommu) iommu=$2; shift 2 ;;
+	--icount) accel=(-accel tcg,thread=single -icount shift=0,sleep=off); shift ;;
 	--) shift; break ;;
 	*) die "unknown option $1 (usage: run.sh [--timeout S] [--out DIR] [--kernel BZIMAGE --initrd FILE] -- CMD...)" ;;
 	esac
@@ -101,7 +108,7 @@ esac
 echo "vm: booting $kernel (log: $out/console.log)" >&2
 set +e
 timeout -k 10 "$timeout" qemu-system-x86_64 \
-	-accel tcg,thread=multi -M q35 -cpu max,la57=off -smp 2 -m 4G \
+	"${accel[@]}" -M q35 -cpu max,la57=off -smp 2 -m 4G \
 	-nographic -no-reboot -monitor none -serial "file:$out/console.log" \
 	-kernel "$kernel" ${initrd[@]+"${initrd[@]}"} -append "${append[*]}" \
 	"${iommu_dev[@]}" \
