@@ -50,12 +50,14 @@ static int bigmap_alias(const struct buf *b)
 		}
 	}
 	/*
-	 * Every page table entry there before the clock starts: a volatile
-	 * access, which the compiler may not drop as it did a plain
+	 * Every page table entry there before the clock starts: an atomic
+	 * load and store, which the compiler may not drop as it did a plain
 	 * base[i] = base[i] (the first round then timed the page faults).
 	 */
 	for (done = 0; done < BIGMAP_SIZE; done += SZ_4K)
-		((volatile char *)base)[done] = ((volatile char *)base)[done];
+		__atomic_store_n(&base[done],
+				 __atomic_load_n(&base[done], __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
 	bigmap_va = base;
 	return 0;
 }
