@@ -207,6 +207,23 @@ unsigned int mdom_container_dma_avail(struct mdom_container *c)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_dma_avail);
 
+/*
+ * The checks of VFIO_IOMMU_MAP_DMA that come after the overlap one, in
+ * type1's order, for [@iova, @last] with @others mappings in the tree
+ * besides it.
+ */
+static int mdom_container_map_fits(struct mdom_container *c,
+				   struct mdom_info *info, u64 iova, u64 last,
+				   unsigned int others)
+{
+	lockdep_assert_held(&c->iova_lock);
+	if (others >= c->dma_limit)
+		return -ENOSPC;
+	if (!mdom_info_iova_valid(info, iova, last))
+		return -EINVAL;
+	return mdom_windows_map_check(c, iova, last);
+}
+
 /* The checks of VFIO_IOMMU_MAP_DMA, in type1's order. */
 static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 				    u64 size, unsigned long vaddr)
@@ -222,11 +239,8 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 		return -EINVAL;
 	if (mdom_dma_first(&c->dmas, iova, iova + size - 1))
 		return -EEXIST;
-	if (!mdom_container_dma_avail(c))
-		return -ENOSPC;
-	if (!mdom_info_iova_valid(info, iova, iova + size - 1))
-		return -EINVAL;
-	return mdom_windows_map_check(c, iova, iova + size - 1);
+	return mdom_container_map_fits(c, info, iova, iova + size - 1,
+				       c->dmas.count);
 }
 
 /*
@@ -249,13 +263,9 @@ static int mdom_container_map_insert(struct mdom_container *c,
 	ret = mdom_dma_insert(&c->dmas, dma);
 	if (ret)
 		return ret;
-	/* Counted in already: over the limit, not at it. */
-	if (c->dmas.count > c->dma_limit)
-		ret = -ENOSPC;
-	else if (!mdom_info_iova_valid(info, dma->iova, dma->last))
-		ret = -EINVAL;
-	else
-		ret = mdom_windows_map_check(c, dma->iova, dma->last);
+	/* @dma is counted in already */
+	ret = mdom_container_map_fits(c, info, dma->iova, dma->last,
+				      c->dmas.count - 1);
 	if (ret)
 		mdom_dma_remove(&c->dmas, dma);
 	return ret;
