@@ -418,15 +418,18 @@ static unsigned long mdom_acct_index_undo(struct mdom_acct *acct,
 					  struct mdom_pages *pages,
 					  unsigned int nruns, unsigned long done)
 {
-	struct mdom_run *runs = mdom_pages_runs(pages);
 	unsigned long gone = 0;
+	struct mdom_run run;
 	unsigned int i;
 
-	if (nruns < pages->nruns && done > runs[nruns].pfn)
-		mdom_pin_del_range(acct, runs[nruns].pfn, done - 1, &gone);
+	if (nruns < mdom_pages_nruns(pages)) {
+		run = mdom_pages_run(pages, nruns);
+		if (done > run.pfn)
+			mdom_pin_del_range(acct, run.pfn, done - 1, &gone);
+	}
 	for (i = 0; i < nruns; i++) {
-		mdom_pin_del_range(acct, runs[i].pfn, mdom_run_last(&runs[i]),
-				   &gone);
+		run = mdom_pages_run(pages, i);
+		mdom_pin_del_range(acct, run.pfn, mdom_run_last(&run), &gone);
 		if (!((i + 1) % MDOM_ACCT_RESCHED))
 			cond_resched();
 	}
@@ -440,16 +443,17 @@ static unsigned long mdom_acct_index_undo(struct mdom_acct *acct,
 static int mdom_acct_index_add(struct mdom_acct *acct,
 			       struct mdom_pages *pages, unsigned long *new)
 {
-	struct mdom_run *runs = mdom_pages_runs(pages);
+	unsigned int i, nr = mdom_pages_nruns(pages);
 	unsigned long done;
-	unsigned int i;
+	struct mdom_run run;
 	int ret;
 
 	lockdep_assert_held(&acct->lock);
 	*new = 0;
-	for (i = 0; i < pages->nruns; i++) {
-		ret = mdom_pin_add_range(acct, runs[i].pfn,
-					 mdom_run_last(&runs[i]), new, &done);
+	for (i = 0; i < nr; i++) {
+		run = mdom_pages_run(pages, i);
+		ret = mdom_pin_add_range(acct, run.pfn, mdom_run_last(&run),
+					 new, &done);
 		if (ret) {
 			mdom_acct_index_undo(acct, pages, i, done);
 			return ret;
@@ -464,7 +468,7 @@ static int mdom_acct_index_add(struct mdom_acct *acct,
 static unsigned long mdom_acct_index_del(struct mdom_acct *acct,
 					 struct mdom_pages *pages)
 {
-	return mdom_acct_index_undo(acct, pages, pages->nruns, 0);
+	return mdom_acct_index_undo(acct, pages, mdom_pages_nruns(pages), 0);
 }
 
 /*
@@ -662,16 +666,18 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_acct_move);
 unsigned long mdom_acct_shared(struct mdom_pages *pages)
 {
 	struct mdom_acct *acct = pages->mapper->acct;
+	unsigned int i, nr = mdom_pages_nruns(pages);
 	unsigned long shared = 0, first, last;
 	struct mdom_acct_pin *pin;
-	unsigned int i;
+	struct mdom_run run;
 
 	guard(mutex)(&acct->lock);
 	if (!acct->indexed)
 		return 0;
-	for (i = 0; i < pages->nruns; i++) {
-		first = mdom_pages_runs(pages)[i].pfn;
-		last = mdom_run_last(&mdom_pages_runs(pages)[i]);
+	for (i = 0; i < nr; i++) {
+		run = mdom_pages_run(pages, i);
+		first = run.pfn;
+		last = mdom_run_last(&run);
 		for (pin = mdom_pin_it_iter_first(&acct->pins, first, last);
 		     pin; pin = mdom_pin_it_iter_next(pin, first, last)) {
 			if (pin->users > 1)

@@ -176,26 +176,26 @@ static void mdom_check_dma_domain(struct mdom_check *chk,
 {
 	struct mdom_pages *pages = &dma->pages;
 	unsigned long index = 0, i, step;
-	unsigned int r;
+	unsigned int r, nr = mdom_pages_nruns(pages);
 
 	if (pages->npages <= MDOM_CHECK_SMALL) {
 		for (i = 0; i < pages->npages; i++)
 			mdom_check_page(chk, d, dma, i);
 	} else {
-		step = DIV_ROUND_UP(pages->nruns, MDOM_CHECK_RUNS);
-		for (r = 0; r < pages->nruns; r++) {
-			struct mdom_run *run = &mdom_pages_runs(pages)[r];
+		step = DIV_ROUND_UP(nr, MDOM_CHECK_RUNS);
+		for (r = 0; r < nr; r++) {
+			struct mdom_run run = mdom_pages_run(pages, r);
 
-			if (r % step == 0 || r == pages->nruns - 1) {
+			if (r % step == 0 || r == nr - 1) {
 				mdom_check_xlate(chk, d, dma->iova +
 						 ((u64)index << PAGE_SHIFT),
-						 PFN_PHYS(run->pfn));
+						 PFN_PHYS(run.pfn));
 				mdom_check_xlate(chk, d, dma->iova +
-						 ((u64)(index + run->npages - 1) <<
+						 ((u64)(index + run.npages - 1) <<
 						  PAGE_SHIFT),
-						 PFN_PHYS(run->pfn + run->npages - 1));
+						 PFN_PHYS(run.pfn + run.npages - 1));
 			}
-			index += run->npages;
+			index += run.npages;
 		}
 		for (i = 0; i < MDOM_CHECK_SAMPLES; i++)
 			mdom_check_page(chk, d, dma,
@@ -227,12 +227,13 @@ static void mdom_check_dma(struct mdom_check *chk, struct mdom_dma *dma)
 				dma->iova, dma->last);
 		return;
 	}
-	for (r = 0; r < pages->nruns; r++)
-		npages += mdom_pages_runs(pages)[r].npages;
+	for (r = 0; r < mdom_pages_nruns(pages); r++)
+		npages += mdom_pages_run(pages, r).npages;
 	if (npages != pages->npages ||
 	    mdom_dma_size(dma) != (u64)pages->npages << PAGE_SHIFT) {
 		mdom_check_fail(chk, "mapping %#llx-%#llx: runs hold %lu pages, the mapping %lu\n",
-				dma->iova, dma->last, npages, pages->npages);
+				dma->iova, dma->last, npages,
+				(unsigned long)pages->npages);
 		return;
 	}
 	list_for_each_entry(d, &chk->c->domains, next) {

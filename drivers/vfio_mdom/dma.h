@@ -105,18 +105,14 @@ struct mdom_dma {
 	struct list_head list;
 	union {
 		struct mdom_pages pages;
-		struct {	/* in mdom_pages::owner_data */
+		struct {	/* bits of mdom_pages::owner_data */
 			u8 pages_own[offsetof(struct mdom_pages, owner_data)];
-			u8 prot;
-			u8 state;		/* enum mdom_dma_state */
-			bool vaddr_invalid;
+			u8 prot:2;		/* IOMMU_READ | IOMMU_WRITE */
+			u8 state:2;		/* enum mdom_dma_state */
+			u8 vaddr_invalid:1;
 		};
 	};
 };
-
-static_assert(offsetofend(struct mdom_dma, vaddr_invalid) <=
-	      offsetof(struct mdom_dma, pages) +
-	      offsetofend(struct mdom_pages, owner_data));
 
 /* See struct mdom_dma: what a mapping may cost on 64-bit, at most. */
 #define MDOM_DMA_MAX_SIZE	128

@@ -256,7 +256,7 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 	if (entry && !xa_is_value(entry)) {
 		epin = entry;
 		epin->count++;
-		return pfn_to_page(epin->pages.run.pfn);
+		return pfn_to_page(epin->pages.pfn);
 	}
 	if (entry || mdom_pages_npinned(&dma->pages)) {
 		/* The mapping holds the page pinned: only count. */
@@ -280,7 +280,7 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 	}
 	epin->count = 1;
 	c->pinned_pages++;
-	return pfn_to_page(epin->pages.run.pfn);
+	return pfn_to_page(epin->pages.pfn);
 }
 
 /* Drop a device's pin of the page of @dma holding @iova: false if none. */
@@ -341,7 +341,7 @@ static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 		if (IS_ERR(epin))
 			return PTR_ERR(epin);
 		/* The user address may map another page by now. */
-		if (pfn_to_page(epin->pages.run.pfn) != page) {
+		if (pfn_to_page(epin->pages.pfn) != page) {
 			mdom_epin_free(epin);
 			return -EBUSY;
 		}

@@ -34,98 +34,135 @@
 /*
  * Most runs one mapping may hold: kvmalloc() refuses (and warns about)
  * anything over INT_MAX bytes, and the size here comes from user input.
- * That is 2^27 runs: 512 GiB of 4 KiB pages with no two physically
+ * That is about 2^27 runs: 512 GiB of 4 KiB pages with no two physically
  * contiguous; a mapping that needs more fails with -ENOMEM.
  */
-#define MDOM_RUNS_MAX		((unsigned long)INT_MAX / sizeof(struct mdom_run))
+#define MDOM_RUNS_MAX		(((unsigned long)INT_MAX - \
+				  sizeof(struct mdom_runs)) / \
+				 sizeof(struct mdom_run))
 
-/* Room for this many runs: one inline, or the array's. */
-static unsigned int mdom_pages_maxruns(const struct mdom_pages *pages)
+/* Is there room for one more run: the inline one, or the array's? */
+static bool mdom_pages_have_room(const struct mdom_pages *pages)
 {
-	return pages->nruns > 1 ? pages->maxruns : 1;
+	return pages->many_runs ? pages->runs->nr < pages->runs->max :
+				  !pages->one_run;
 }
 
 /*
- * Grow the runs of @pages (all of them full) for at least one more run.
- * @remaining pages are still to be added (counting the one that needs the
- * new run), which bounds how many runs can ever be needed. The caller adds
- * that run next: with one run, the grown array is read through @runs only
- * once @nruns is 2.
+ * Grow the runs of @pages (all of them full: at least the inline one) for
+ * at least one more run. @filled pages are in the runs so far, and
+ * @remaining are still to be added (counting the one that needs the new
+ * run), which bounds how many runs can ever be needed.
  */
-static int mdom_pages_grow(struct mdom_pages *pages, unsigned long remaining)
+static int mdom_pages_grow(struct mdom_pages *pages, unsigned long filled,
+			   unsigned long remaining)
 {
+	unsigned int nr = mdom_pages_nruns(pages);
+	unsigned int max = pages->many_runs ? pages->runs->max : 1;
 	unsigned long want, limit;
-	struct mdom_run *runs;
+	struct mdom_runs *runs;
 
-	limit = min_t(unsigned long, MDOM_RUNS_MAX,
-		      (unsigned long)pages->nruns + remaining);
-	if (pages->nruns >= limit)
+	limit = min_t(unsigned long, MDOM_RUNS_MAX, nr + remaining);
+	if (nr >= limit)
 		return -ENOMEM;
-	want = max_t(unsigned long, 2UL * mdom_pages_maxruns(pages),
-		     MDOM_RUNS_MIN);
+	want = max_t(unsigned long, 2UL * max, MDOM_RUNS_MIN);
 	want = min(want, limit);
 
-	if (pages->nruns <= 1) {
-		runs = kvmalloc_array(want, sizeof(*runs), MDOM_GFP_USER);
-		if (runs)
-			runs[0] = pages->run;
-	} else {
-		runs = mdom_kvrealloc(pages->runs,
-				      array_size(pages->maxruns, sizeof(*runs)),
-				      array_size(want, sizeof(*runs)),
-				      MDOM_GFP_USER);
+	if (!pages->many_runs) {
+		runs = kvmalloc(struct_size(runs, run, want), MDOM_GFP_USER);
+		if (!runs)
+			return -ENOMEM;
+		runs->max = want;
+		runs->nr = 1;
+		runs->run[0].pfn = pages->pfn;
+		runs->run[0].npages = filled;
+		pages->runs = runs;
+		pages->one_run = false;
+		pages->many_runs = true;
+		return 0;
 	}
+	runs = mdom_kvrealloc(pages->runs, struct_size(runs, run, max),
+			      struct_size(runs, run, want), MDOM_GFP_USER);
 	if (!runs)
 		return -ENOMEM;
+	runs->max = want;
 	pages->runs = runs;
-	pages->maxruns = want;
 	return 0;
 }
 
 /*
- * Take the next run, for which there is room: the inline one for the
- * first, the array's after (grown at the second).
+ * Start a run at the page frame @pfn after the @filled pages in the runs
+ * so far, growing the runs if need be; @remaining frames are still to come,
+ * counting this one. -ENOMEM leaves the runs as they were.
  */
-static struct mdom_run *mdom_pages_new_run(struct mdom_pages *pages)
+static int mdom_pages_new_run(struct mdom_pages *pages, unsigned long pfn,
+			      unsigned long filled, unsigned long remaining)
 {
-	return pages->nruns++ ? &pages->runs[pages->nruns - 1] : &pages->run;
+	struct mdom_run *run;
+	int ret;
+
+	if (!mdom_pages_have_room(pages)) {
+		ret = mdom_pages_grow(pages, filled, remaining);
+		if (ret)
+			return ret;
+	}
+	if (!pages->many_runs) {
+		pages->pfn = pfn;
+		pages->one_run = true;
+		return 0;
+	}
+	run = &pages->runs->run[pages->runs->nr++];
+	run->pfn = pfn;
+	run->npages = 1;
+	return 0;
+}
+
+/*
+ * The page frame after the last run, where the next page extends it: the
+ * runs hold @filled pages, at least one.
+ */
+static unsigned long mdom_pages_next_pfn(const struct mdom_pages *pages,
+					 unsigned long filled)
+{
+	const struct mdom_run *run;
+
+	if (!pages->many_runs)
+		return pages->pfn + filled;
+	run = &pages->runs->run[pages->runs->nr - 1];
+	return run->pfn + run->npages;
+}
+
+/* Extend the last run by one page (the inline one grows with @npages). */
+static void mdom_pages_extend(struct mdom_pages *pages)
+{
+	if (pages->many_runs)
+		pages->runs->run[pages->runs->nr - 1].npages++;
 }
 
 /* Back to no run at all. */
 static void mdom_pages_free_runs(struct mdom_pages *pages)
 {
-	if (pages->nruns > 1)
+	if (pages->many_runs)
 		kvfree(pages->runs);
-	pages->nruns = 0;
+	pages->many_runs = false;
+	pages->one_run = false;
 }
 
 /*
- * Append the page frame @pfn to the runs (not counted in @pages->npages);
- * @remaining frames are still to come, counting this one. -ENOMEM leaves
- * the runs as they were.
+ * Append the page frame @pfn to the runs (not counted in @pages->npages
+ * yet); @remaining frames are still to come, counting this one. -ENOMEM
+ * leaves the runs as they were.
  */
 static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long pfn,
 			      unsigned long remaining)
 {
-	struct mdom_run *run;
-	int ret;
+	unsigned long filled = pages->npages;
 
-	if (pages->nruns) {
-		run = &mdom_pages_runs(pages)[pages->nruns - 1];
-		if (run->pfn + run->npages == pfn) {
-			run->npages++;
-			return 0;
-		}
+	if (filled && pfn == mdom_pages_next_pfn(pages, filled)) {
+		mdom_pages_extend(pages);
+		return 0;
 	}
-	if (pages->nruns == mdom_pages_maxruns(pages)) {
-		ret = mdom_pages_grow(pages, remaining);
-		if (ret)
-			return ret;
-	}
-	run = mdom_pages_new_run(pages);
-	run->pfn = pfn;
-	run->npages = 1;
-	return 0;
+	return mdom_pages_new_run(pages, pfn, filled, remaining);
 }
 
 /**
@@ -144,34 +181,25 @@ static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long pfn,
 int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
 			 unsigned long n, unsigned long remaining)
 {
-	struct mdom_run *run = NULL;
-	unsigned long next_pfn = 0;
-	unsigned long i;
+	unsigned long filled = pages->npages, next_pfn = 0, i;
 	int ret;
 
-	if (pages->nruns) {
-		run = &mdom_pages_runs(pages)[pages->nruns - 1];
-		next_pfn = run->pfn + run->npages;
-	}
-
+	if (filled)
+		next_pfn = mdom_pages_next_pfn(pages, filled);
 	for (i = 0; i < n; i++) {
 		unsigned long pfn = page_to_pfn(batch[i]);
 
-		if (run && pfn == next_pfn) {
-			run->npages++;
+		if (filled + i && pfn == next_pfn) {
+			mdom_pages_extend(pages);
 			next_pfn++;
 			continue;
 		}
-		if (pages->nruns == mdom_pages_maxruns(pages)) {
-			ret = mdom_pages_grow(pages, remaining - i);
-			if (ret) {
-				pages->npages += i;
-				return ret;
-			}
+		ret = mdom_pages_new_run(pages, pfn, filled + i,
+					 remaining - i);
+		if (ret) {
+			pages->npages += i;
+			return ret;
 		}
-		run = mdom_pages_new_run(pages);
-		run->pfn = pfn;
-		run->npages = 1;
 		next_pfn = pfn + 1;
 	}
 	pages->npages += n;
@@ -182,31 +210,34 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_pages_add_batch);
 /* Give back a run array that is mostly empty, if that can be done cheaply. */
 static void mdom_pages_trim(struct mdom_pages *pages)
 {
-	struct mdom_run *runs;
+	struct mdom_runs *runs;
+	unsigned int nr;
 
-	if (pages->nruns <= 1 ||
-	    pages->maxruns - pages->nruns <= pages->nruns ||
-	    array_size(pages->maxruns, sizeof(*runs)) <= PAGE_SIZE)
+	if (!pages->many_runs)
 		return;
-	runs = kvmalloc_array(pages->nruns, sizeof(*runs), MDOM_GFP_USER);
+	nr = pages->runs->nr;
+	if (pages->runs->max - nr <= nr ||
+	    struct_size(runs, run, pages->runs->max) <= PAGE_SIZE)
+		return;
+	runs = kvmalloc(struct_size(runs, run, nr), MDOM_GFP_USER);
 	if (!runs)
 		return;		/* keep the larger array */
-	memcpy(runs, pages->runs, array_size(pages->nruns, sizeof(*runs)));
+	runs->max = nr;
+	runs->nr = nr;
+	memcpy(runs->run, pages->runs->run, array_size(nr, sizeof(*runs->run)));
 	kvfree(pages->runs);
 	pages->runs = runs;
-	pages->maxruns = pages->nruns;
 }
 
 static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
 {
-	struct mdom_run *runs = mdom_pages_runs(pages);
-	unsigned int i;
+	unsigned int i, nr = mdom_pages_nruns(pages);
 
-	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &runs[i];
+	for (i = 0; i < nr; i++) {
+		struct mdom_run run = mdom_pages_run(pages, i);
 
-		unpin_user_page_range_dirty_lock(pfn_to_page(run->pfn),
-						 run->npages, dirty);
+		unpin_user_page_range_dirty_lock(pfn_to_page(run.pfn),
+						 run.npages, dirty);
 		if (!((i + 1) % MDOM_RUNS_RESCHED))
 			cond_resched();
 	}
@@ -573,7 +604,8 @@ int mdom_pages_fill(struct mdom_pages *pages)
 	int ret;
 
 	ret = __mdom_pages_fill(pages, remote, true);
-	trace_mdom_pin(pages->vaddr, pages->npages, pages->nruns, remote, ret,
+	trace_mdom_pin(pages->vaddr, pages->npages, mdom_pages_nruns(pages),
+		       remote, ret,
 		       mdom_trace_ns(start));
 	return ret;
 }
@@ -663,18 +695,17 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_pages_pin);
 int mdom_pages_map(struct mdom_pages *pages, struct iommu_domain *domain,
 		   unsigned long iova, int prot, gfp_t gfp)
 {
-	const struct mdom_run *runs = mdom_pages_runs(pages);
+	unsigned int i, nr = mdom_pages_nruns(pages);
 	size_t mapped = 0;
-	unsigned int i;
 	int ret;
 
-	for (i = 0; i < pages->nruns; i++) {
-		const struct mdom_run *run = &runs[i];
-		size_t len = run->npages << PAGE_SHIFT;
+	for (i = 0; i < nr; i++) {
+		struct mdom_run run = mdom_pages_run(pages, i);
+		size_t len = run.npages << PAGE_SHIFT;
 
 		/* mapped < size: no wrap even for a range ending at the top */
 		ret = mdom_iommu_map(domain, iova + mapped,
-				     PFN_PHYS(run->pfn), len, prot, gfp);
+				     PFN_PHYS(run.pfn), len, prot, gfp);
 		if (ret)
 			goto out_unmap;
 		mapped += len;
@@ -696,24 +727,24 @@ phys_addr_t mdom_pages_phys_at(const struct mdom_pages *pages, u64 offset,
 {
 	struct mdom_pages_cursor start = {};
 	unsigned long index = offset >> PAGE_SHIFT;
-	unsigned int i;
+	unsigned int i, nr = mdom_pages_nruns(pages);
 
 	if (WARN_ON_ONCE(index >= pages->npages))
 		return 0;
-	if (cursor && cursor->run < pages->nruns && index >= cursor->index)
+	if (cursor && cursor->run < nr && index >= cursor->index)
 		start = *cursor;
-	for (i = start.run; i < pages->nruns; i++) {
-		const struct mdom_run *run = &mdom_pages_runs_const(pages)[i];
+	for (i = start.run; i < nr; i++) {
+		struct mdom_run run = mdom_pages_run(pages, i);
 
-		if (index - start.index < run->npages) {
+		if (index - start.index < run.npages) {
 			if (cursor) {
 				cursor->run = i;
 				cursor->index = start.index;
 			}
-			return PFN_PHYS(run->pfn + index - start.index) +
+			return PFN_PHYS(run.pfn + index - start.index) +
 			       offset_in_page(offset);
 		}
-		start.index += run->npages;
+		start.index += run.npages;
 	}
 	return 0;	/* not reached: the runs cover npages */
 }

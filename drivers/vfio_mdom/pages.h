@@ -17,10 +17,12 @@
 #ifndef _VFIO_MDOM_PAGES_H
 #define _VFIO_MDOM_PAGES_H
 
+#include <linux/build_bug.h>
 #include <linux/gfp_types.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 
 #include "compat.h"
@@ -103,32 +105,52 @@ static inline bool mdom_mapper_is_current(const struct mdom_mapper *mapper,
 }
 
 /**
+ * struct mdom_runs - the runs of a mapping of two or more
+ * @nr: number of runs
+ * @max: number of entries @run has room for
+ * @run: the runs, in user address order
+ */
+struct mdom_runs {
+	unsigned int nr;
+	unsigned int max;
+	struct mdom_run run[] __counted_by(max);
+};
+
+/*
+ * Bits of mdom_pages::npages (64-bit only): 2^48 pages is more than any
+ * user address space holds.
+ */
+#define MDOM_NPAGES_BITS	48
+
+/**
  * struct mdom_pages - the pinned pages of one user mapping
  * @mapper: who mapped them (referenced): the task whose RLIMIT_MEMLOCK
  *	    applies, the account of the mm they come from and are charged
  *	    to, the container they belong to
  * @vaddr: user address of the range in @mm
- * @npages: number of PAGE_SIZE pages in the range
+ * @npages: number of PAGE_SIZE pages in the range (while the range is
+ *	    being pinned: the pages the runs hold so far)
  * @writable: pinned with FOLL_WRITE; pages are dirtied on unpin
- * @pinned: @runs hold all @npages pages, pinned and charged; false for a
- *	    mapping recorded while its container had no IOMMU domain
- * @pfnmap: device memory (VM_PFNMAP, not RAM): @runs hold its page
+ * @pinned: the runs hold all @npages pages, pinned and charged; false for
+ *	    a mapping recorded while its container had no IOMMU domain
+ * @pfnmap: device memory (VM_PFNMAP, not RAM): the runs hold its page
  *	    frames, neither pinned nor charged (no struct page, or reserved)
+ * @one_run: the pages are one run, of @npages frames from @pfn
+ * @many_runs: the pages are the runs of @runs
+ * @owner_data: a byte for the holder of @pages, never touched here: it
+ *		would be padding otherwise (struct mdom_dma keeps its prot,
+ *		state and vaddr_invalid in it)
  * @link: on the account's list while @pinned
- * @run: the one run of a mapping of at most one run (@nruns <= 1): small
- *	 mappings allocate nothing; read every run through mdom_pages_runs()
- * @runs: kvmalloc()ed run array while @nruns > 1: the runs, in user
- *	  address order, covering @npages
- * @maxruns: number of entries @runs has room for (while @nruns > 1)
- * @nruns: number of runs
- * @owner_data: three bytes for the holder of @pages, never touched here:
- *		they would be padding otherwise (struct mdom_dma keeps its
- *		prot, state and vaddr_invalid in them)
+ * @pfn: the first page frame of the one run (@one_run): a mapping of one
+ *	 run, such as every 4 KiB one, allocates nothing for it
+ * @runs: kvmalloc()ed runs (@many_runs), covering @npages
  *
- * The fields are ordered so that a mapping (struct mdom_dma) costs as few
- * bytes as it can: a container may hold a million of them. The flags are
- * bits of one word with @nruns; each is written only by the owner of
- * @pages (under its container's rules), never concurrently with another.
+ * Read the runs through mdom_pages_nruns() and mdom_pages_run().
+ *
+ * The fields are packed so that a mapping (struct mdom_dma) costs as few
+ * bytes as it can: a container may hold a million of them. @npages and
+ * the flags share one word; each is written only by the owner of @pages
+ * (under its container's rules), never concurrently with another.
  *
  * While @pinned, the pages are charged to @mm's locked_vm, once, whatever
  * the number of domains mapping the runs, and once across the containers
@@ -140,32 +162,37 @@ static inline bool mdom_mapper_is_current(const struct mdom_mapper *mapper,
 struct mdom_pages {
 	struct mdom_mapper *mapper;
 	unsigned long vaddr;
-	unsigned long npages;
+	unsigned long npages:MDOM_NPAGES_BITS;
+	unsigned long writable:1;
+	unsigned long pinned:1;
+	unsigned long pfnmap:1;
+	unsigned long one_run:1;
+	unsigned long many_runs:1;
+	u8 owner_data;
 	struct list_head link;
 	union {
-		struct mdom_run run;
-		struct {
-			struct mdom_run *runs;
-			unsigned int maxruns;
-		};
+		unsigned long pfn;
+		struct mdom_runs *runs;
 	};
-	unsigned int nruns;
-	bool writable:1;
-	bool pinned:1;
-	bool pfnmap:1;
-	u8 owner_data[3];
 };
 
-/* The runs of @pages, @pages->nruns of them: inline or an array. */
-static inline struct mdom_run *mdom_pages_runs(struct mdom_pages *pages)
+/* @owner_data is the last byte of the word of @npages: no padding. */
+static_assert(offsetof(struct mdom_pages, owner_data) + 1 ==
+	      offsetof(struct mdom_pages, link));
+
+/* The number of runs of @pages. */
+static inline unsigned int mdom_pages_nruns(const struct mdom_pages *pages)
 {
-	return pages->nruns > 1 ? pages->runs : &pages->run;
+	return pages->many_runs ? pages->runs->nr : pages->one_run;
 }
 
-static inline const struct mdom_run *
-mdom_pages_runs_const(const struct mdom_pages *pages)
+/* Run @i (< mdom_pages_nruns()) of @pages. */
+static inline struct mdom_run mdom_pages_run(const struct mdom_pages *pages,
+					     unsigned int i)
 {
-	return pages->nruns > 1 ? pages->runs : &pages->run;
+	if (pages->many_runs)
+		return pages->runs->run[i];
+	return (struct mdom_run){ .pfn = pages->pfn, .npages = pages->npages };
 }
 
 /*

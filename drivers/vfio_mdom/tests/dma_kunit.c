@@ -61,7 +61,7 @@ static int collect(struct kunit *test, struct mdom_dma_tree *tree, u64 first,
 				     unmapped);
 	KUNIT_EXPECT_EQ(test, tree->count, count);
 	list_for_each_entry(dma, victims, list) {
-		KUNIT_EXPECT_EQ(test, dma->state, MDOM_DMA_UNMAPPING);
+		KUNIT_EXPECT_EQ(test, (unsigned int)dma->state, MDOM_DMA_UNMAPPING);
 		KUNIT_EXPECT_FALSE(test, RB_EMPTY_NODE(&dma->node));
 	}
 	mdom_dma_remove_list(tree, victims);
@@ -723,14 +723,14 @@ static void mdom_dma_unmap_states(struct kunit *test)
 							     &unmapped),
 				-EAGAIN);
 		KUNIT_EXPECT_TRUE(test, list_empty(&victims));
-		KUNIT_EXPECT_EQ(test, a->state, MDOM_DMA_LIVE);
+		KUNIT_EXPECT_EQ(test, (unsigned int)a->state, MDOM_DMA_LIVE);
 		/* A range that does not meet it is decided. */
 		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x10000,
 							     0x1ffff, v2, false,
 							     &victims,
 							     &unmapped), 0);
 		KUNIT_EXPECT_EQ(test, unmapped, SZ_64K);
-		KUNIT_EXPECT_EQ(test, a->state, MDOM_DMA_UNMAPPING);
+		KUNIT_EXPECT_EQ(test, (unsigned int)a->state, MDOM_DMA_UNMAPPING);
 
 		/*
 		 * @a is on its way out: another unmap does not see it, not
@@ -752,7 +752,7 @@ static void mdom_dma_unmap_states(struct kunit *test)
 		list_add(&a->list, &victims);
 		mdom_dma_remove_list(&tree, &victims);
 		expect_tree(test, &tree, rest, ARRAY_SIZE(rest));
-		KUNIT_EXPECT_EQ(test, c->state, MDOM_DMA_LIVE);
+		KUNIT_EXPECT_EQ(test, (unsigned int)c->state, MDOM_DMA_LIVE);
 		INIT_LIST_HEAD(&victims);
 	}
 }

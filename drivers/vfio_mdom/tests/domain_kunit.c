@@ -324,7 +324,7 @@ static void expect_domain_holds_all(struct kunit *test,
 			KUNIT_EXPECT_EQ_MSG(test, t.phys + (iova - t.iova),
 					    mdom_pages_phys(&dma->pages, off),
 					    "iova %llx", iova);
-			KUNIT_EXPECT_EQ(test, t.prot & RW, dma->prot);
+			KUNIT_EXPECT_EQ(test, t.prot & RW, (int)dma->prot);
 			KUNIT_EXPECT_TRUE_MSG(test, t.prot & IOMMU_CACHE,
 					      "iova %llx", iova);
 		}
@@ -854,9 +854,9 @@ static void mdom_replay_fails_halfway(struct kunit *test)
 	id = attach(test, c, INST_CC, 0, true);
 	locked = locked_vm();
 	dma = mdom_dma_first(&c->dmas, 0, U64_MAX);
-	nth += dma->pages.nruns;
+	nth += mdom_pages_nruns(&dma->pages);
 	dma = mdom_dma_next(dma, 0, U64_MAX);
-	nth += dma->pages.nruns;
+	nth += mdom_pages_nruns(&dma->pages);
 	inject(test, MOCK_IOMMU_KNOB_FAIL_MAP, INST_BIG, nth, -ENOMEM);
 	KUNIT_EXPECT_EQ(test, try_attach(test, c, INST_BIG, 0), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, nr_domains(c), 1);

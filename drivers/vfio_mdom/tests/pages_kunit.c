@@ -192,14 +192,14 @@ static void expect_runs(struct kunit *test, struct mdom_pages *pages,
 	unsigned long total = 0, next_pfn = 0, index = 0;
 	unsigned int i;
 
-	KUNIT_ASSERT_GE(test, pages->nruns, 1);
-	if (pages->nruns > 1)
-		KUNIT_EXPECT_LE(test, pages->nruns, pages->maxruns);
-	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &mdom_pages_runs(pages)[i];
+	KUNIT_ASSERT_GE(test, mdom_pages_nruns(pages), 1);
+	if (mdom_pages_nruns(pages) > 1)
+		KUNIT_EXPECT_LE(test, mdom_pages_nruns(pages), pages->runs->max);
+	for (i = 0; i < mdom_pages_nruns(pages); i++) {
+		struct mdom_run r = mdom_pages_run(pages, i), *run = &r;
 		unsigned long j, pfn = run->pfn;
 
-		KUNIT_EXPECT_GE(test, run->npages, 1);
+		KUNIT_EXPECT_GE(test, (unsigned long)run->npages, 1);
 		if (i)
 			KUNIT_EXPECT_NE_MSG(test, pfn, next_pfn,
 					    "runs %u and %u are contiguous",
@@ -214,7 +214,7 @@ static void expect_runs(struct kunit *test, struct mdom_pages *pages,
 			kunmap_local(va);
 		}
 	}
-	KUNIT_EXPECT_EQ(test, total, pages->npages);
+	KUNIT_EXPECT_EQ(test, total, (unsigned long)pages->npages);
 }
 
 static void mdom_pages_pin_basic(struct kunit *test)
@@ -232,7 +232,7 @@ static void mdom_pages_pin_basic(struct kunit *test)
 	pages = pin_ok(test, addr, npages * PAGE_SIZE, true);
 	KUNIT_EXPECT_PTR_EQ(test, mdom_pages_mm(pages), current->mm);
 	KUNIT_EXPECT_EQ(test, pages->vaddr, addr);
-	KUNIT_EXPECT_EQ(test, pages->npages, npages);
+	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, npages);
 	KUNIT_EXPECT_TRUE(test, pages->writable);
 	KUNIT_EXPECT_TRUE(test, pages->mapper->lock_cap);	/* kthreads have it */
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + npages);
@@ -296,7 +296,7 @@ static void mdom_pages_pin_batches(struct kunit *test)
 	base = locked_vm();
 
 	pages = pin_ok(test, addr, npages * PAGE_SIZE, true);
-	KUNIT_EXPECT_EQ(test, pages->npages, npages);
+	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, npages);
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + npages);
 	expect_runs(test, pages, 0x1234, true);
 	unpin(test, pages);
@@ -328,9 +328,9 @@ static void mdom_pages_pin_thp(struct kunit *test)
 
 	pages = pin_ok(test, start, 2 * SZ_2M, true);
 	expect_runs(test, pages, 0, true);
-	KUNIT_EXPECT_LE(test, pages->nruns, 2);
-	for (i = 0; i < pages->nruns; i++) {
-		struct mdom_run *run = &mdom_pages_runs(pages)[i];
+	KUNIT_EXPECT_LE(test, mdom_pages_nruns(pages), 2);
+	for (i = 0; i < mdom_pages_nruns(pages); i++) {
+		struct mdom_run r = mdom_pages_run(pages, i), *run = &r;
 
 		KUNIT_EXPECT_EQ(test, run->npages % (SZ_2M / PAGE_SIZE), 0);
 		KUNIT_EXPECT_TRUE(test, IS_ALIGNED(PFN_PHYS(run->pfn), SZ_2M));
@@ -433,9 +433,9 @@ static void mdom_pages_pin_readonly(struct kunit *test)
 
 	/* Never touched: a long-term pin gets real pages, not the zero page */
 	pages = pin_ok(test, addr, 8 * PAGE_SIZE, false);
-	KUNIT_EXPECT_EQ(test, pages->npages, 8);
+	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, 8);
 	KUNIT_EXPECT_FALSE(test, pages->writable);
-	KUNIT_EXPECT_FALSE(test, is_zero_pfn(mdom_pages_runs(pages)[0].pfn));
+	KUNIT_EXPECT_FALSE(test, is_zero_pfn(mdom_pages_run(pages, 0).pfn));
 	KUNIT_EXPECT_EQ(test, locked_vm(), base + 8);
 	expect_runs(test, pages, 0, false);
 	unpin(test, pages);
@@ -514,7 +514,7 @@ static void runs_free(void *data)
 {
 	struct mdom_pages *pages = data;
 
-	if (pages->nruns > 1)
+	if (mdom_pages_nruns(pages) > 1)
 		kvfree(pages->runs);
 }
 
@@ -559,9 +559,9 @@ static void expect_cursor(struct kunit *test, struct mdom_pages *pages)
 				mdom_pages_phys_at(pages, i * PAGE_SIZE + 7,
 						   &cursor),
 				mdom_pages_phys(pages, i * PAGE_SIZE + 7));
-	KUNIT_EXPECT_EQ(test, cursor.run, pages->nruns - 1);
+	KUNIT_EXPECT_EQ(test, cursor.run, mdom_pages_nruns(pages) - 1);
 	KUNIT_EXPECT_EQ(test, mdom_pages_phys_at(pages, 0, &cursor),
-			PFN_PHYS(mdom_pages_runs(pages)[0].pfn));
+			PFN_PHYS(mdom_pages_run(pages, 0).pfn));
 	KUNIT_EXPECT_EQ(test, cursor.run, 0);
 }
 
@@ -583,20 +583,20 @@ static void mdom_pages_fold(struct kunit *test)
 	unsigned int i;
 
 	store_add(test, pages, block, b1, ARRAY_SIZE(b1), 24);
-	KUNIT_EXPECT_EQ(test, pages->nruns, 1);
-	KUNIT_EXPECT_EQ(test, pages->npages, 10);
+	KUNIT_EXPECT_EQ(test, mdom_pages_nruns(pages), 1);
+	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, 10);
 	/* The run goes on across the batch boundary. */
 	store_add(test, pages, block, b2, ARRAY_SIZE(b2), 14);
-	KUNIT_EXPECT_EQ(test, pages->nruns, 2);
+	KUNIT_EXPECT_EQ(test, mdom_pages_nruns(pages), 2);
 	store_add(test, pages, block, b3, ARRAY_SIZE(b3), 4);
 
-	KUNIT_EXPECT_EQ(test, pages->npages, 24);
-	KUNIT_ASSERT_EQ(test, pages->nruns, ARRAY_SIZE(expect));
-	KUNIT_EXPECT_LE(test, pages->maxruns, 24);
+	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, 24);
+	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), ARRAY_SIZE(expect));
+	KUNIT_EXPECT_LE(test, pages->runs->max, 24);
 	for (i = 0; i < ARRAY_SIZE(expect); i++) {
-		KUNIT_EXPECT_EQ(test, mdom_pages_runs(pages)[i].pfn,
+		KUNIT_EXPECT_EQ(test, mdom_pages_run(pages, i).pfn,
 				page_to_pfn(nth_page(block, expect[i].first)));
-		KUNIT_EXPECT_EQ(test, mdom_pages_runs(pages)[i].npages,
+		KUNIT_EXPECT_EQ(test, mdom_pages_run(pages, i).npages,
 				expect[i].npages);
 	}
 	KUNIT_EXPECT_EQ(test, mdom_pages_phys(pages, 17 * PAGE_SIZE + 5),
@@ -619,14 +619,14 @@ static void mdom_pages_fold_scattered(struct kunit *test)
 			index[i] = (2 * (done + i)) % 32;
 		store_add(test, pages, block, index, i, total - done);
 	}
-	KUNIT_EXPECT_EQ(test, pages->npages, total);
-	KUNIT_ASSERT_EQ(test, pages->nruns, total);
+	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, total);
+	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), total);
 	/* Doubling from 16 would give 128: capped by the pages left. */
-	KUNIT_EXPECT_EQ(test, pages->maxruns, total);
+	KUNIT_EXPECT_EQ(test, pages->runs->max, total);
 	for (i = 0; i < total; i++) {
-		KUNIT_EXPECT_EQ(test, mdom_pages_runs(pages)[i].pfn,
+		KUNIT_EXPECT_EQ(test, mdom_pages_run(pages, i).pfn,
 				page_to_pfn(nth_page(block, (2 * i) % 32)));
-		KUNIT_EXPECT_EQ(test, mdom_pages_runs(pages)[i].npages, 1);
+		KUNIT_EXPECT_EQ(test, mdom_pages_run(pages, i).npages, 1);
 	}
 	expect_cursor(test, pages);
 }
@@ -749,7 +749,7 @@ static void expect_mapped(struct kunit *test, struct fake_domain *fake,
 {
 	unsigned long i;
 
-	KUNIT_EXPECT_EQ(test, fake_count(fake), pages->npages);
+	KUNIT_EXPECT_EQ(test, fake_count(fake), (unsigned long)pages->npages);
 	for (i = 0; i < pages->npages; i++) {
 		void *entry = xa_load(&fake->pfns, (iova >> PAGE_SHIFT) + i);
 
@@ -770,7 +770,7 @@ static void mdom_pages_map_runs(struct kunit *test)
 
 	store_add(test, pages, block_alloc(test), b, ARRAY_SIZE(b),
 		  ARRAY_SIZE(b));
-	KUNIT_ASSERT_EQ(test, pages->nruns, 3);
+	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), 3);
 
 	KUNIT_EXPECT_EQ(test, mdom_pages_map(pages, &fake->domain, iova,
 					     IOMMU_READ | IOMMU_WRITE,
@@ -806,9 +806,9 @@ static void mdom_pages_map_fail(struct kunit *test)
 
 	store_add(test, pages, block_alloc(test), b, ARRAY_SIZE(b),
 		  ARRAY_SIZE(b));
-	KUNIT_ASSERT_EQ(test, pages->nruns, 5);
+	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), 5);
 
-	for (n = 1; n <= pages->nruns; n++) {
+	for (n = 1; n <= mdom_pages_nruns(pages); n++) {
 		fake->map_calls = 0;
 		fake->syncs = 0;
 		fake->fail_map = n;
@@ -846,7 +846,7 @@ static void mdom_pages_map_top(struct kunit *test)
 
 	store_add(test, pages, block_alloc(test), b, ARRAY_SIZE(b),
 		  ARRAY_SIZE(b));
-	KUNIT_ASSERT_EQ(test, pages->nruns, 2);
+	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), 2);
 	KUNIT_EXPECT_EQ(test, mdom_pages_map(pages, &fake->domain, iova,
 					     IOMMU_READ, GFP_KERNEL), 0);
 	expect_mapped(test, fake, pages, iova);
@@ -881,7 +881,7 @@ static void mdom_pages_map_thp(struct kunit *test)
 	put_page(page);
 
 	pages = pin_ok(test, start, SZ_2M, true);
-	KUNIT_ASSERT_EQ(test, pages->nruns, 1);
+	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), 1);
 	KUNIT_EXPECT_EQ(test, mdom_pages_map(pages, &fake->domain, SZ_1G,
 					     IOMMU_READ | IOMMU_WRITE,
 					     GFP_KERNEL), 0);
@@ -1143,12 +1143,12 @@ static void mdom_account_nodes_by_runs(struct kunit *test)
 	b = pin_owned(test, addr, 16 * PAGE_SIZE, &container_b);
 	nodes = mdom_acct_nr_pins(a);
 	KUNIT_EXPECT_GE(test, nodes, 1);
-	KUNIT_EXPECT_LE(test, nodes, a->nruns);
+	KUNIT_EXPECT_LE(test, nodes, mdom_pages_nruns(a));
 	expect_acct_ok(test, a);
 
 	c = pin_owned(test, addr + 4 * PAGE_SIZE, 4 * PAGE_SIZE,
 		      &container_b);
-	KUNIT_EXPECT_LE(test, mdom_acct_nr_pins(a), nodes + 2 * c->nruns);
+	KUNIT_EXPECT_LE(test, mdom_acct_nr_pins(a), nodes + 2 * mdom_pages_nruns(c));
 	KUNIT_EXPECT_EQ(test, mdom_acct_shared(c), 4);
 	expect_acct_ok(test, a);
 	unpin(test, c);
