@@ -203,8 +203,8 @@ static void mdom_check_dma_domain(struct mdom_check *chk,
 	}
 	if (dma->iova)
 		mdom_check_unmapped(chk, d, dma->iova - 1);
-	if (dma->last != U64_MAX)
-		mdom_check_unmapped(chk, d, dma->last + 1);
+	if (mdom_dma_last(dma) != U64_MAX)
+		mdom_check_unmapped(chk, d, mdom_dma_last(dma) + 1);
 }
 
 /* The pages of @dma are what every domain translates. */
@@ -218,13 +218,13 @@ static void mdom_check_dma(struct mdom_check *chk, struct mdom_dma *dma)
 	if (dma->state != MDOM_DMA_LIVE)
 		mdom_check_fail(chk,
 				"mapping %#llx-%#llx is in state %u with domains_rwsem written\n",
-				dma->iova, dma->last, dma->state);
+				dma->iova, mdom_dma_last(dma), dma->state);
 	if (list_empty(&chk->c->domains))
 		return;
 	if (!pages->pinned) {
 		mdom_check_fail(chk,
 				"mapping %#llx-%#llx is not pinned but the container has domains\n",
-				dma->iova, dma->last);
+				dma->iova, mdom_dma_last(dma));
 		return;
 	}
 	for (r = 0; r < mdom_pages_nruns(pages); r++)
@@ -232,7 +232,7 @@ static void mdom_check_dma(struct mdom_check *chk, struct mdom_dma *dma)
 	if (npages != pages->npages ||
 	    mdom_dma_size(dma) != (u64)pages->npages << PAGE_SHIFT) {
 		mdom_check_fail(chk, "mapping %#llx-%#llx: runs hold %lu pages, the mapping %lu\n",
-				dma->iova, dma->last, npages,
+				dma->iova, mdom_dma_last(dma), npages,
 				(unsigned long)pages->npages);
 		return;
 	}
@@ -243,7 +243,7 @@ static void mdom_check_dma(struct mdom_check *chk, struct mdom_dma *dma)
 		}
 		/* Windows mode: a domain that does not hold it has none of it. */
 		mdom_check_unmapped(chk, d, dma->iova);
-		mdom_check_unmapped(chk, d, dma->last);
+		mdom_check_unmapped(chk, d, mdom_dma_last(dma));
 	}
 }
 
@@ -268,10 +268,10 @@ static void mdom_check_range(struct mdom_check *chk, u64 first, u64 last)
 			}
 		if (n++ < MDOM_CHECK_DMAS)
 			mdom_check_dma(chk, dma);
-		if (dma->last >= last ||
+		if (mdom_dma_last(dma) >= last ||
 		    (n >= MDOM_CHECK_DMAS && holes >= MDOM_CHECK_HOLES))
 			return;
-		at = dma->last + 1;
+		at = mdom_dma_last(dma) + 1;
 	}
 	if (holes < MDOM_CHECK_HOLES)
 		list_for_each_entry(d, &c->domains, next) {
@@ -310,13 +310,13 @@ static unsigned long mdom_check_epins(struct mdom_check *chk,
 		if (index >= dma->pages.npages)
 			mdom_check_fail(chk,
 					"mapping %#llx-%#llx: a device pins page %lu past its end\n",
-					dma->iova, dma->last, index);
+					dma->iova, mdom_dma_last(dma), index);
 		if (!xa_is_value(entry))
 			n++;
 		else if (!mdom_pages_npinned(&dma->pages))
 			mdom_check_fail(chk,
 					"mapping %#llx-%#llx: a device counts a pin of page %lu, which the mapping does not hold\n",
-					dma->iova, dma->last, index);
+					dma->iova, mdom_dma_last(dma), index);
 	}
 	return n;
 }
@@ -369,7 +369,7 @@ static void mdom_check_walk(struct mdom_check *chk)
 		if (!mdom_dma_dirty(dma) != !c->dirty_tracking)
 			mdom_check_fail(chk,
 					"mapping %#llx-%#llx: dirty bitmap %s while tracking is %s\n",
-					dma->iova, dma->last,
+					dma->iova, mdom_dma_last(dma),
 					mdom_dma_dirty(dma) ? "present" : "missing",
 					c->dirty_tracking ? "on" : "off");
 		if (!(nr % MDOM_CHECK_WALK))

@@ -264,7 +264,7 @@ static int mdom_container_map_insert(struct mdom_container *c,
 	if (ret)
 		return ret;
 	/* @dma is counted in already */
-	ret = mdom_container_map_fits(c, info, dma->iova, dma->last,
+	ret = mdom_container_map_fits(c, info, dma->iova, mdom_dma_last(dma),
 				      c->dmas.count - 1);
 	if (ret)
 		mdom_dma_remove(&c->dmas, dma);
@@ -344,8 +344,7 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		if (ret)
 			goto out_release;
 	}
-	dma->iova = iova;
-	dma->last = iova + size - 1;
+	dma->iova = iova;	/* its size is @pages' */
 	dma->prot = prot;
 	dma->state = MDOM_DMA_MAPPING;
 

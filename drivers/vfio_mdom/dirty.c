@@ -368,7 +368,7 @@ static struct mdom_dma *mdom_dirty_walk_next(struct mdom_dirty_walk *walk,
 					     list);
 		for (; !list_entry_is_head(dma, walk->victims, list);
 		     dma = list_next_entry(dma, list))
-			if (dma->iova <= last && dma->last >= first)
+			if (dma->iova <= last && mdom_dma_last(dma) >= first)
 				return dma;
 		return NULL;
 	}
@@ -402,7 +402,7 @@ static int mdom_dirty_read_fn(struct iova_bitmap *bitmap, unsigned long iova,
 
 		mdom_dirty_set_emulated(c, dma, bitmap, iova, last);
 		if (run && first == run_last + 1) {
-			run_last = min_t(u64, dma->last, last);
+			run_last = min_t(u64, mdom_dma_last(dma), last);
 			continue;
 		}
 		if (run) {
@@ -413,7 +413,7 @@ static int mdom_dirty_read_fn(struct iova_bitmap *bitmap, unsigned long iova,
 		}
 		run = true;
 		run_first = first;
-		run_last = min_t(u64, dma->last, last);
+		run_last = min_t(u64, mdom_dma_last(dma), last);
 	}
 	return run ? mdom_dirty_read_domains(c, bitmap, run_first, run_last) :
 		     0;
@@ -542,7 +542,7 @@ static int mdom_dirty_get_bitmap(struct mdom_container *c,
 	if (dma && dma->iova != iova)
 		return -EINVAL;
 	dma = mdom_dma_first(&c->dmas, last, last);
-	if (dma && dma->last != last)
+	if (dma && mdom_dma_last(dma) != last)
 		return -EINVAL;
 
 	if (c->dirty_mode == VFIO_MDOM_DIRTY_IOMMU) {

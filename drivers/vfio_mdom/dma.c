@@ -44,7 +44,7 @@ static struct mdom_dma *mdom_dma_lower(struct mdom_dma_tree *tree, u64 first)
 	while (node) {
 		struct mdom_dma *dma = mdom_dma_entry(node);
 
-		if (dma->last < first) {
+		if (mdom_dma_last(dma) < first) {
 			node = node->rb_right;
 		} else {
 			if (dma->iova <= first)
@@ -131,17 +131,18 @@ int mdom_dma_insert(struct mdom_dma_tree *tree, struct mdom_dma *dma)
 	struct rb_node **link = &tree->root.rb_root.rb_node, *parent = NULL;
 	bool leftmost = true;
 
-	if (WARN_ON_ONCE(dma->last < dma->iova))
+	if (WARN_ON_ONCE(!dma->pages.npages ||
+			 mdom_dma_last(dma) < dma->iova))
 		return -EINVAL;
 	/* One descent: find the place, and any mapping in the way. */
 	while (*link) {
 		struct mdom_dma *cur = mdom_dma_entry(*link);
 
 		parent = *link;
-		if (cur->last < dma->iova) {
+		if (mdom_dma_last(cur) < dma->iova) {
 			link = &parent->rb_right;
 			leftmost = false;
-		} else if (cur->iova > dma->last) {
+		} else if (cur->iova > mdom_dma_last(dma)) {
 			link = &parent->rb_left;
 		} else {
 			return -EEXIST;
@@ -234,7 +235,7 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 			total = U64_MAX;
 	}
 	/* v2: the last one must not go on past the range. */
-	if (v2 && !all && tail && tail->last > last) {
+	if (v2 && !all && tail && mdom_dma_last(tail) > last) {
 		mdom_dma_unchoose(victims, mark);
 		return -EINVAL;
 	}

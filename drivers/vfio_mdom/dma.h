@@ -4,8 +4,9 @@
  * at their original granularity in an rbtree keyed by IOVA (they never
  * overlap, so no interval tree is needed to find a range's mappings).
  *
- * Ranges are [iova, last] with an inclusive last, so a mapping that ends at
- * the top of the 64-bit IOVA space needs no overflowing "iova + size".
+ * Ranges are [iova, last] with an inclusive last. A mapping keeps no last
+ * of its own (its size is its pages'): mdom_dma_last() computes it in u64,
+ * which gives U64_MAX for one that ends at the top of the IOVA space.
  *
  * Locking: every function here requires the lock that owns the tree
  * (mdom_container::iova_lock, asserted by the callers in the container
@@ -68,7 +69,6 @@ struct mdom_dma_extra {
  * struct mdom_dma - one user mapping
  * @node: in the tree (rb_root_cached), keyed by @iova
  * @iova: first IOVA
- * @last: last IOVA (inclusive): @iova + size - 1
  * @extra: the rarely used state (struct mdom_dma_extra), NULL until used
  * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
@@ -100,7 +100,6 @@ struct mdom_dma_extra {
 struct mdom_dma {
 	struct rb_node node;
 	u64 iova;
-	u64 last;
 	struct mdom_dma_extra *extra;
 	struct list_head list;
 	union {
@@ -138,9 +137,19 @@ static inline unsigned long *mdom_dma_dirty(const struct mdom_dma *dma)
 /* @dma's extra state, allocated if need be; NULL on -ENOMEM. */
 struct mdom_dma_extra *mdom_dma_extra(struct mdom_dma *dma);
 
+/* The size of @dma: its pages', set when it is made. */
 static inline u64 mdom_dma_size(const struct mdom_dma *dma)
 {
-	return dma->last - dma->iova + 1;	/* never 0: size <= 2^64 - 1 */
+	return (u64)dma->pages.npages << PAGE_SHIFT;
+}
+
+/*
+ * The last IOVA of @dma (inclusive): @iova + size - 1, which is U64_MAX,
+ * not an overflow, for a mapping that ends at the top of the IOVA space.
+ */
+static inline u64 mdom_dma_last(const struct mdom_dma *dma)
+{
+	return dma->iova + mdom_dma_size(dma) - 1;
 }
 
 /**

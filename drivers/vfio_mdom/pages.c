@@ -149,60 +149,64 @@ static void mdom_pages_free_runs(struct mdom_pages *pages)
 }
 
 /*
- * Append the page frame @pfn to the runs (not counted in @pages->npages
- * yet); @remaining frames are still to come, counting this one. -ENOMEM
- * leaves the runs as they were.
+ * Append the page frame @pfn to the runs, after the *@filled pages they
+ * hold (counted in *@filled). -ENOMEM leaves the runs as they were.
  */
-static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long pfn,
-			      unsigned long remaining)
+static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long *filled,
+			      unsigned long pfn)
 {
-	unsigned long filled = pages->npages;
+	int ret = 0;
 
-	if (filled && pfn == mdom_pages_next_pfn(pages, filled)) {
+	if (*filled && pfn == mdom_pages_next_pfn(pages, *filled))
 		mdom_pages_extend(pages);
-		return 0;
-	}
-	return mdom_pages_new_run(pages, pfn, filled, remaining);
+	else
+		ret = mdom_pages_new_run(pages, pfn, *filled,
+					 pages->npages - *filled);
+	if (!ret)
+		(*filled)++;
+	return ret;
 }
 
 /**
  * mdom_pages_add_batch() - append pinned pages to the runs
  * @pages: the store being filled
+ * @filled: the pages the runs hold so far, counting those added here
  * @batch: @n pinned pages, following the pages already added
- * @n: number of pages in @batch
- * @remaining: pages still to be added, counting these @n
+ * @n: number of pages in @batch, at most @pages->npages - *@filled
  *
  * Extends the last run while the page frame numbers follow on, across
- * batches, otherwise starts a new run.
+ * batches, otherwise starts a new run. @pages->npages, the size of the
+ * whole range, bounds how many runs can ever be needed. The one run of a
+ * store of one is as long as *@filled until the store is full.
  *
  * Return: 0, or -ENOMEM: then only the first pages of @batch were added,
- * as many as @pages->npages grew by; the caller still owns the others.
+ * as many as *@filled grew by; the caller still owns the others.
  */
-int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
-			 unsigned long n, unsigned long remaining)
+int mdom_pages_add_batch(struct mdom_pages *pages, unsigned long *filled,
+			 struct page **batch, unsigned long n)
 {
-	unsigned long filled = pages->npages, next_pfn = 0, i;
+	unsigned long done = *filled, next_pfn = 0, i;
 	int ret;
 
-	if (filled)
-		next_pfn = mdom_pages_next_pfn(pages, filled);
+	if (done)
+		next_pfn = mdom_pages_next_pfn(pages, done);
 	for (i = 0; i < n; i++) {
 		unsigned long pfn = page_to_pfn(batch[i]);
 
-		if (filled + i && pfn == next_pfn) {
+		if (done + i && pfn == next_pfn) {
 			mdom_pages_extend(pages);
 			next_pfn++;
 			continue;
 		}
-		ret = mdom_pages_new_run(pages, pfn, filled + i,
-					 remaining - i);
+		ret = mdom_pages_new_run(pages, pfn, done + i,
+					 pages->npages - (done + i));
 		if (ret) {
-			pages->npages += i;
+			*filled += i;
 			return ret;
 		}
 		next_pfn = pfn + 1;
 	}
-	pages->npages += n;
+	*filled += n;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_pages_add_batch);
@@ -229,13 +233,20 @@ static void mdom_pages_trim(struct mdom_pages *pages)
 	pages->runs = runs;
 }
 
-static void mdom_pages_unpin_runs(struct mdom_pages *pages, bool dirty)
+/*
+ * Unpin the runs, which hold @filled pages: all of them (@pages->npages)
+ * unless the range is being pinned.
+ */
+static void mdom_pages_unpin_runs(struct mdom_pages *pages,
+				  unsigned long filled, bool dirty)
 {
 	unsigned int i, nr = mdom_pages_nruns(pages);
 
 	for (i = 0; i < nr; i++) {
 		struct mdom_run run = mdom_pages_run(pages, i);
 
+		if (!pages->many_runs)
+			run.npages = filled;
 		unpin_user_page_range_dirty_lock(pfn_to_page(run.pfn),
 						 run.npages, dirty);
 		if (!((i + 1) % MDOM_RUNS_RESCHED))
@@ -404,7 +415,7 @@ static bool mdom_pfn_is_devmem(unsigned long pfn)
 static int mdom_pages_fill_pfnmap(struct mdom_pages *pages)
 {
 	unsigned int fault_flags = pages->writable ? FAULT_FLAG_WRITE : 0;
-	unsigned long addr, npages = pages->npages, i;
+	unsigned long addr, npages = pages->npages, i, filled = 0;
 	struct vm_area_struct *vma = NULL;
 	struct mm_struct *mm = mdom_pages_mm(pages);
 	bool unlocked;
@@ -412,7 +423,6 @@ static int mdom_pages_fill_pfnmap(struct mdom_pages *pages)
 
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
-	pages->npages = 0;
 	for (i = 0; i < npages; i++) {
 		struct mdom_pfnmap args = {};
 		bool faulted = false;
@@ -461,10 +471,9 @@ retry:
 			ret = 0;
 		mdom_follow_pfnmap_end(&args);
 		if (!ret)
-			ret = mdom_pages_add_pfn(pages, pfn, npages - i);
+			ret = mdom_pages_add_pfn(pages, &filled, pfn);
 		if (ret)
 			goto out_unlock;
-		pages->npages++;
 	}
 	mmap_read_unlock(mm);
 	pages->pfnmap = true;
@@ -474,7 +483,6 @@ out_unlock:
 	mmap_read_unlock(mm);
 out_free_runs:
 	mdom_pages_free_runs(pages);
-	pages->npages = npages;
 	return ret;
 }
 
@@ -504,7 +512,7 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
 			     bool charge)
 {
 	struct page *stack_batch[MDOM_PIN_STACK], **batch = stack_batch;
-	unsigned long npages = pages->npages, done;
+	unsigned long npages = pages->npages, filled, done;
 	int ret;
 
 	if (WARN_ON_ONCE(pages->pinned))
@@ -531,24 +539,21 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
 		goto out_filled;
 	}
 
-	pages->npages = 0;
 	/* Maybe all of it, on several CPUs; the loop pins the rest */
-	mdom_pages_pin_parallel(pages, npages);
-	while (pages->npages < npages) {
-		unsigned long left = npages - pages->npages;
+	filled = mdom_pages_pin_parallel(pages);
+	while (filled < npages) {
+		unsigned long left = npages - filled;
 		unsigned long n = min_t(unsigned long, left,
 					batch == stack_batch ? MDOM_PIN_STACK :
 							       MDOM_PIN_BATCH);
 		long pinned;
 
 		pinned = mdom_pages_pin_batch(pages, remote,
-					      pages->vaddr +
-					      (pages->npages << PAGE_SHIFT),
+					      pages->vaddr + (filled << PAGE_SHIFT),
 					      n, batch);
 		if (pinned <= 0) {
 			ret = pinned ? pinned : -EFAULT;
-			if (ret == -EFAULT && !pages->npages && charge) {
-				pages->npages = npages;
+			if (ret == -EFAULT && !filled && charge) {
 				ret = mdom_pages_try_pfnmap(pages, ret);
 				if (ret)
 					goto out_free_batch;
@@ -556,14 +561,14 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
 			}
 			goto out_unpin;
 		}
-		done = pages->npages;
-		ret = mdom_pages_add_batch(pages, batch, pinned, left);
+		done = filled;
+		ret = mdom_pages_add_batch(pages, &filled, batch, pinned);
 		if (ret) {
-			done = pages->npages - done;
+			done = filled - done;
 			unpin_user_pages(batch + done, pinned - done);
 			goto out_unpin;
 		}
-		if (pages->npages < npages) {
+		if (filled < npages) {
 			if (fatal_signal_pending(current)) {
 				ret = -EINTR;
 				goto out_unpin;
@@ -585,9 +590,8 @@ out_filled:
 
 out_unpin:
 	/* Nothing was written through these pages: do not dirty them. */
-	mdom_pages_unpin_runs(pages, false);
+	mdom_pages_unpin_runs(pages, filled, false);
 	mdom_pages_free_runs(pages);
-	pages->npages = npages;
 out_free_batch:
 	if (batch != stack_batch)
 		kfree(batch);
@@ -617,7 +621,7 @@ void mdom_pages_empty(struct mdom_pages *pages)
 		return;
 	if (!pages->pfnmap) {
 		mdom_acct_uncharge(pages);
-		mdom_pages_unpin_runs(pages, pages->writable);
+		mdom_pages_unpin_runs(pages, pages->npages, pages->writable);
 	}
 	mdom_pages_free_runs(pages);
 	pages->pinned = false;

@@ -128,8 +128,8 @@ struct mdom_runs {
  *	    applies, the account of the mm they come from and are charged
  *	    to, the container they belong to
  * @vaddr: user address of the range in @mm
- * @npages: number of PAGE_SIZE pages in the range (while the range is
- *	    being pinned: the pages the runs hold so far)
+ * @npages: number of PAGE_SIZE pages in the range, set once: a mapping's
+ *	    size is read from it
  * @writable: pinned with FOLL_WRITE; pages are dirtied on unpin
  * @pinned: the runs hold all @npages pages, pinned and charged; false for
  *	    a mapping recorded while its container had no IOMMU domain
@@ -347,14 +347,15 @@ static inline phys_addr_t mdom_pages_phys(const struct mdom_pages *pages,
 	return mdom_pages_phys_at(pages, offset, NULL);
 }
 
-int mdom_pages_add_batch(struct mdom_pages *pages, struct page **batch,
-			 unsigned long n, unsigned long remaining);
+int mdom_pages_add_batch(struct mdom_pages *pages, unsigned long *filled,
+			 struct page **batch, unsigned long n);
 
 /*
  * pin_parallel.c: with the parallel_pin parameter set, pin the first
  * pages of a large range of current->mm on several CPUs and add them to
- * the runs of @pages (none yet), up to all @npages of them.
+ * the runs of @pages (none yet), up to all @pages->npages of them.
+ * Returns how many were added (0: none, the caller pins them all).
  */
-void mdom_pages_pin_parallel(struct mdom_pages *pages, unsigned long npages);
+unsigned long mdom_pages_pin_parallel(struct mdom_pages *pages);
 
 #endif /* _VFIO_MDOM_PAGES_H */

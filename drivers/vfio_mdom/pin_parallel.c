@@ -188,23 +188,22 @@ static unsigned long mdom_pin_window(struct mdom_pages *pages,
 }
 
 /*
- * Add the @n pages of @batch to the runs of @pages, @remaining pages
- * being still to add (these counted). On -ENOMEM the pages the runs did
- * not take are unpinned again.
+ * Add the @n pages of @batch to the runs of @pages, after the *@filled
+ * pages they hold (counted in *@filled). On -ENOMEM the pages the runs
+ * did not take are unpinned again.
  */
-static int mdom_pin_fold(struct mdom_pages *pages, struct page **batch,
-			 unsigned long n, unsigned long remaining)
+static int mdom_pin_fold(struct mdom_pages *pages, unsigned long *filled,
+			 struct page **batch, unsigned long n)
 {
 	unsigned long done, k, before;
 	int ret;
 
 	for (done = 0; done < n; done += k) {
 		k = min_t(unsigned long, MDOM_PIN_PART_BATCH, n - done);
-		before = pages->npages;
-		ret = mdom_pages_add_batch(pages, batch + done, k,
-					   remaining - done);
+		before = *filled;
+		ret = mdom_pages_add_batch(pages, filled, batch + done, k);
 		if (ret) {
-			done += pages->npages - before;
+			done += *filled - before;
 			unpin_user_pages(batch + done, n - done);
 			return ret;
 		}
@@ -212,9 +211,9 @@ static int mdom_pin_fold(struct mdom_pages *pages, struct page **batch,
 	return 0;
 }
 
-void mdom_pages_pin_parallel(struct mdom_pages *pages, unsigned long npages)
+unsigned long mdom_pages_pin_parallel(struct mdom_pages *pages)
 {
-	unsigned long left, win, good;
+	unsigned long npages = pages->npages, filled = 0, left, win, good;
 	struct mdom_pin_part *parts;
 	struct page **batch;
 	unsigned int nparts;
@@ -222,28 +221,27 @@ void mdom_pages_pin_parallel(struct mdom_pages *pages, unsigned long npages)
 	if (!READ_ONCE(mdom_parallel_pin) ||
 	    npages < max(READ_ONCE(mdom_parallel_pin_min), 2U) ||
 	    current->mm != mdom_pages_mm(pages))
-		return;
+		return 0;
 	nparts = min(mdom_pin_cpus(), MDOM_PIN_PARTS_MAX);
 	if (nparts < 2)
-		return;
+		return 0;
 
 	parts = kcalloc(nparts, sizeof(*parts), GFP_KERNEL);
 	if (!parts)
-		return;
+		return 0;
 	batch = kvmalloc_array(min_t(unsigned long, npages, MDOM_PIN_WINDOW),
 			       sizeof(*batch), GFP_KERNEL_ACCOUNT);
 	if (!batch)
 		goto out_free_parts;
 
-	while (pages->npages < npages) {
-		left = npages - pages->npages;
+	while (filled < npages) {
+		left = npages - filled;
 		win = min_t(unsigned long, left, MDOM_PIN_WINDOW);
 		good = mdom_pin_window(pages, parts,
 				       min_t(unsigned long, nparts, win),
-				       pages->vaddr +
-				       (pages->npages << PAGE_SHIFT),
+				       pages->vaddr + (filled << PAGE_SHIFT),
 				       win, batch);
-		if (mdom_pin_fold(pages, batch, good, left) || good < win)
+		if (mdom_pin_fold(pages, &filled, batch, good) || good < win)
 			break;
 		cond_resched();
 	}
@@ -251,4 +249,5 @@ void mdom_pages_pin_parallel(struct mdom_pages *pages, unsigned long npages)
 	kvfree(batch);
 out_free_parts:
 	kfree(parts);
+	return filled;
 }

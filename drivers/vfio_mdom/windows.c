@@ -176,7 +176,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_domain_holds);
 bool mdom_domain_holds_dma(const struct mdom_domain *d,
 			   const struct mdom_dma *dma)
 {
-	return mdom_domain_holds(d, dma->iova, dma->last);
+	return mdom_domain_holds(d, dma->iova, mdom_dma_last(dma));
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_domain_holds_dma);
 

@@ -18,8 +18,9 @@ static struct mdom_dma *dma_new(struct kunit *test, u64 iova, u64 last)
 	struct mdom_dma *dma = kunit_kzalloc(test, sizeof(*dma), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, dma);
+	KUNIT_ASSERT_TRUE(test, PAGE_ALIGNED(last - iova + 1));
 	dma->iova = iova;
-	dma->last = last;
+	dma->pages.npages = ((last - iova) >> PAGE_SHIFT) + 1;
 	INIT_LIST_HEAD(&dma->list);
 	return dma;
 }
@@ -80,11 +81,11 @@ static void expect_tree(struct kunit *test, struct mdom_dma_tree *tree,
 	     dma = mdom_dma_next(dma, 0, U64_MAX), i++) {
 		if (i >= n) {
 			KUNIT_FAIL(test, "extra mapping [%#llx, %#llx]",
-				   dma->iova, dma->last);
+				   dma->iova, mdom_dma_last(dma));
 			return;
 		}
 		KUNIT_EXPECT_EQ(test, dma->iova, expect[i].iova);
-		KUNIT_EXPECT_EQ(test, dma->last, expect[i].last);
+		KUNIT_EXPECT_EQ(test, mdom_dma_last(dma), expect[i].last);
 	}
 	KUNIT_EXPECT_EQ(test, i, n);
 }
@@ -99,11 +100,11 @@ static void expect_list(struct kunit *test, struct list_head *list,
 	list_for_each_entry(dma, list, list) {
 		if (i >= n) {
 			KUNIT_FAIL(test, "extra victim [%#llx, %#llx]",
-				   dma->iova, dma->last);
+				   dma->iova, mdom_dma_last(dma));
 			return;
 		}
 		KUNIT_EXPECT_EQ(test, dma->iova, expect[i].iova);
-		KUNIT_EXPECT_EQ(test, dma->last, expect[i].last);
+		KUNIT_EXPECT_EQ(test, mdom_dma_last(dma), expect[i].last);
 		KUNIT_EXPECT_TRUE(test, RB_EMPTY_NODE(&dma->node));
 		i++;
 	}
@@ -207,7 +208,7 @@ static void mdom_dma_iterate(struct kunit *test)
 	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
 		KUNIT_ASSERT_LT(test, i, ARRAY_SIZE(sorted));
 		KUNIT_EXPECT_EQ(test, dma->iova, sorted[i] * SZ_64K);
-		KUNIT_EXPECT_EQ(test, dma->last, sorted[i] * SZ_64K + SZ_4K - 1);
+		KUNIT_EXPECT_EQ(test, mdom_dma_last(dma), sorted[i] * SZ_64K + SZ_4K - 1);
 		i++;
 	}
 	KUNIT_EXPECT_EQ(test, i, ARRAY_SIZE(sorted));

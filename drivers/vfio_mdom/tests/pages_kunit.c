@@ -514,25 +514,30 @@ static void runs_free(void *data)
 {
 	struct mdom_pages *pages = data;
 
-	if (mdom_pages_nruns(pages) > 1)
+	if (pages->many_runs)
 		kvfree(pages->runs);
 }
 
-/* An empty store to fill with mdom_pages_add_batch(); nothing is pinned. */
-static struct mdom_pages *store_alloc(struct kunit *test)
+/*
+ * An empty store of @npages pages to fill with mdom_pages_add_batch();
+ * nothing is pinned.
+ */
+static struct mdom_pages *store_alloc(struct kunit *test,
+				      unsigned long npages)
 {
 	struct mdom_pages *pages = kunit_kzalloc(test, sizeof(*pages),
 						 GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, pages);
+	pages->npages = npages;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, runs_free,
 							pages), 0);
 	return pages;
 }
 
 static void store_add(struct kunit *test, struct mdom_pages *pages,
-		      struct page *block, const unsigned int *index,
-		      unsigned int n, unsigned long remaining)
+		      unsigned long *filled, struct page *block,
+		      const unsigned int *index, unsigned int n)
 {
 	struct page *batch[16];
 	unsigned int i;
@@ -540,8 +545,18 @@ static void store_add(struct kunit *test, struct mdom_pages *pages,
 	KUNIT_ASSERT_LE(test, n, ARRAY_SIZE(batch));
 	for (i = 0; i < n; i++)
 		batch[i] = nth_page(block, index[i]);
-	KUNIT_ASSERT_EQ(test, mdom_pages_add_batch(pages, batch, n, remaining),
-			0);
+	KUNIT_ASSERT_EQ(test, mdom_pages_add_batch(pages, filled, batch, n), 0);
+}
+
+/* A store of the @n pages @index of a new block, full. */
+static struct mdom_pages *store_of(struct kunit *test,
+				   const unsigned int *index, unsigned int n)
+{
+	struct mdom_pages *pages = store_alloc(test, n);
+	unsigned long filled = 0;
+
+	store_add(test, pages, &filled, block_alloc(test), index, n);
+	return pages;
 }
 
 /*
@@ -578,19 +593,22 @@ static void mdom_pages_fold(struct kunit *test)
 	static const struct { unsigned int first, npages; } expect[] = {
 		{ 0, 16 }, { 20, 4 }, { 16, 1 }, { 16, 1 }, { 30, 1 }, { 29, 1 },
 	};
-	struct mdom_pages *pages = store_alloc(test);
+	struct mdom_pages *pages = store_alloc(test, 24);
 	struct page *block = block_alloc(test);
+	unsigned long filled = 0;
 	unsigned int i;
 
-	store_add(test, pages, block, b1, ARRAY_SIZE(b1), 24);
+	store_add(test, pages, &filled, block, b1, ARRAY_SIZE(b1));
 	KUNIT_EXPECT_EQ(test, mdom_pages_nruns(pages), 1);
-	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, 10);
+	KUNIT_EXPECT_EQ(test, filled, 10);
 	/* The run goes on across the batch boundary. */
-	store_add(test, pages, block, b2, ARRAY_SIZE(b2), 14);
+	store_add(test, pages, &filled, block, b2, ARRAY_SIZE(b2));
 	KUNIT_EXPECT_EQ(test, mdom_pages_nruns(pages), 2);
-	store_add(test, pages, block, b3, ARRAY_SIZE(b3), 4);
+	/* The inline run became the array's first, as long as it was. */
+	KUNIT_EXPECT_EQ(test, mdom_pages_run(pages, 0).npages, 16);
+	store_add(test, pages, &filled, block, b3, ARRAY_SIZE(b3));
 
-	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, 24);
+	KUNIT_EXPECT_EQ(test, filled, 24);
 	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), ARRAY_SIZE(expect));
 	KUNIT_EXPECT_LE(test, pages->runs->max, 24);
 	for (i = 0; i < ARRAY_SIZE(expect); i++) {
@@ -610,16 +628,17 @@ static void mdom_pages_fold(struct kunit *test)
 static void mdom_pages_fold_scattered(struct kunit *test)
 {
 	const unsigned int total = 100;
-	struct mdom_pages *pages = store_alloc(test);
+	struct mdom_pages *pages = store_alloc(test, total);
 	struct page *block = block_alloc(test);
 	unsigned int index[16], done, i;
+	unsigned long filled = 0;
 
 	for (done = 0; done < total; done += i) {
 		for (i = 0; i < ARRAY_SIZE(index) && done + i < total; i++)
 			index[i] = (2 * (done + i)) % 32;
-		store_add(test, pages, block, index, i, total - done);
+		store_add(test, pages, &filled, block, index, i);
 	}
-	KUNIT_EXPECT_EQ(test, (unsigned long)pages->npages, total);
+	KUNIT_EXPECT_EQ(test, filled, total);
 	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), total);
 	/* Doubling from 16 would give 128: capped by the pages left. */
 	KUNIT_EXPECT_EQ(test, pages->runs->max, total);
@@ -764,12 +783,10 @@ static void expect_mapped(struct kunit *test, struct fake_domain *fake,
 static void mdom_pages_map_runs(struct kunit *test)
 {
 	static const unsigned int b[] = { 0, 1, 2, 3, 8, 9, 4, 5, 6, 7 };
-	struct mdom_pages *pages = store_alloc(test);
+	struct mdom_pages *pages = store_of(test, b, ARRAY_SIZE(b));
 	struct fake_domain *fake = fake_domain_alloc(test);
 	const unsigned long iova = SZ_1G;
 
-	store_add(test, pages, block_alloc(test), b, ARRAY_SIZE(b),
-		  ARRAY_SIZE(b));
 	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), 3);
 
 	KUNIT_EXPECT_EQ(test, mdom_pages_map(pages, &fake->domain, iova,
@@ -799,13 +816,11 @@ static void mdom_pages_map_runs(struct kunit *test)
 static void mdom_pages_map_fail(struct kunit *test)
 {
 	static const unsigned int b[] = { 0, 2, 3, 5, 6, 7, 9, 11 };
-	struct mdom_pages *pages = store_alloc(test);
+	struct mdom_pages *pages = store_of(test, b, ARRAY_SIZE(b));
 	struct fake_domain *fake = fake_domain_alloc(test);
 	const unsigned long iova = SZ_2M;
 	unsigned int n;
 
-	store_add(test, pages, block_alloc(test), b, ARRAY_SIZE(b),
-		  ARRAY_SIZE(b));
 	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), 5);
 
 	for (n = 1; n <= mdom_pages_nruns(pages); n++) {
@@ -840,12 +855,10 @@ static void mdom_pages_map_fail(struct kunit *test)
 static void mdom_pages_map_top(struct kunit *test)
 {
 	static const unsigned int b[] = { 4, 5, 6, 7, 0, 1 };
-	struct mdom_pages *pages = store_alloc(test);
+	struct mdom_pages *pages = store_of(test, b, ARRAY_SIZE(b));
 	struct fake_domain *fake = fake_domain_alloc(test);
 	unsigned long iova = ULONG_MAX - 6 * PAGE_SIZE + 1;
 
-	store_add(test, pages, block_alloc(test), b, ARRAY_SIZE(b),
-		  ARRAY_SIZE(b));
 	KUNIT_ASSERT_EQ(test, mdom_pages_nruns(pages), 2);
 	KUNIT_EXPECT_EQ(test, mdom_pages_map(pages, &fake->domain, iova,
 					     IOMMU_READ, GFP_KERNEL), 0);
