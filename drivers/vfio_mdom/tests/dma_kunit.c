@@ -6,7 +6,6 @@
  */
 #include <kunit/test.h>
 #include <linux/limits.h>
-#include <linux/list.h>
 #include <linux/prandom.h>
 #include <linux/sizes.h>
 
@@ -20,7 +19,6 @@ static struct mdom_dma *dma_new(struct kunit *test, u64 iova, u64 last)
 	KUNIT_ASSERT_NOT_NULL(test, dma);
 	dma->iova = iova;
 	dma->last = last;
-	INIT_LIST_HEAD(&dma->list);
 	return dma;
 }
 
@@ -50,7 +48,7 @@ struct dma_range {
  * the tree, UNMAPPING, until they are gone from the domains and removed.
  */
 static int collect(struct kunit *test, struct mdom_dma_tree *tree, u64 first,
-		   u64 last, bool v2, bool all, struct list_head *victims,
+		   u64 last, bool v2, bool all, struct mdom_dma_list *victims,
 		   u64 *unmapped)
 {
 	unsigned int count = tree->count;
@@ -60,7 +58,7 @@ static int collect(struct kunit *test, struct mdom_dma_tree *tree, u64 first,
 	ret = mdom_dma_unmap_collect(tree, first, last, v2, all, victims,
 				     unmapped);
 	KUNIT_EXPECT_EQ(test, tree->count, count);
-	list_for_each_entry(dma, victims, list) {
+	mdom_dma_list_for_each(dma, victims) {
 		KUNIT_EXPECT_EQ(test, dma->state, MDOM_DMA_UNMAPPING);
 		KUNIT_EXPECT_FALSE(test, RB_EMPTY_NODE(&dma->node));
 	}
@@ -90,13 +88,13 @@ static void expect_tree(struct kunit *test, struct mdom_dma_tree *tree,
 }
 
 /* @list holds exactly @n mappings, @expect, in order. */
-static void expect_list(struct kunit *test, struct list_head *list,
+static void expect_list(struct kunit *test, struct mdom_dma_list *list,
 			const struct dma_range *expect, unsigned int n)
 {
 	struct mdom_dma *dma;
 	unsigned int i = 0;
 
-	list_for_each_entry(dma, list, list) {
+	mdom_dma_list_for_each(dma, list) {
 		if (i >= n) {
 			KUNIT_FAIL(test, "extra victim [%#llx, %#llx]",
 				   dma->iova, dma->last);
@@ -368,7 +366,7 @@ static void check_unmap_shape(struct kunit *test, bool v2)
 	unsigned int keep = v2 ? shape->keep_v2 : shape->keep_v1;
 	unsigned int i, nkept = 0, ngone = 0;
 	struct mdom_dma_tree tree;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped = 0xdead;
 	int ret;
 
@@ -404,7 +402,7 @@ static void mdom_dma_unmap_v2_shapes(struct kunit *test)
 static void mdom_dma_unmap_empty(struct kunit *test)
 {
 	struct mdom_dma_tree tree;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped = 1;
 
 	mdom_dma_tree_init(&tree);
@@ -416,7 +414,7 @@ static void mdom_dma_unmap_empty(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0, 0, false, true,
 				      &victims, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 0);
-	KUNIT_EXPECT_TRUE(test, list_empty(&victims));
+	KUNIT_EXPECT_TRUE(test, mdom_dma_list_empty(&victims));
 }
 
 /* UNMAP_ALL removes everything under either rule; first/last are ignored. */
@@ -434,7 +432,7 @@ static void mdom_dma_unmap_all(struct kunit *test)
 
 	for (v2 = 0; v2 <= 1; v2++) {
 		struct mdom_dma_tree tree;
-		LIST_HEAD(victims);
+		struct mdom_dma_list victims = {};
 		u64 unmapped = 0;
 
 		mdom_dma_tree_init(&tree);
@@ -460,7 +458,7 @@ static void mdom_dma_top_of_space(struct kunit *test)
 		{ top - SZ_64K, top - 1 }, { top, U64_MAX },
 	};
 	struct mdom_dma_tree tree;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	struct mdom_dma *dma;
 	u64 unmapped;
 
@@ -495,7 +493,7 @@ static void mdom_dma_top_of_space(struct kunit *test)
 				      &victims, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 0);
 	expect_tree(test, &tree, both, ARRAY_SIZE(both));
-	KUNIT_EXPECT_TRUE(test, list_empty(&victims));
+	KUNIT_EXPECT_TRUE(test, mdom_dma_list_empty(&victims));
 
 	/* v2: exactly the top one. */
 	KUNIT_EXPECT_EQ(test, collect(test, &tree, top, U64_MAX, true,
@@ -506,7 +504,7 @@ static void mdom_dma_top_of_space(struct kunit *test)
 	expect_list(test, &victims, &both[1], 1);
 
 	/* v1: from the start of the other to the top. */
-	INIT_LIST_HEAD(&victims);
+	mdom_dma_list_init(&victims);
 	dma_insert(test, &tree, top, U64_MAX);
 	KUNIT_EXPECT_EQ(test, collect(test, &tree, top - SZ_64K,
 				      U64_MAX, false, false,
@@ -521,7 +519,7 @@ static void mdom_dma_whole_space(struct kunit *test)
 {
 	struct mdom_dma_tree tree;
 	struct mdom_dma *big;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped;
 
 	mdom_dma_tree_init(&tree);
@@ -543,9 +541,7 @@ static void mdom_dma_whole_space(struct kunit *test)
 				      &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, U64_MAX);
 	KUNIT_EXPECT_EQ(test, tree.count, 0);
-	KUNIT_EXPECT_PTR_EQ(test,
-			    list_first_entry(&victims, struct mdom_dma, list),
-			    big);
+	KUNIT_EXPECT_PTR_EQ(test, victims.first, big);
 }
 
 static void mdom_dma_pinned_count(struct kunit *test)
@@ -636,7 +632,7 @@ static void mdom_dma_unmap_model(struct kunit *test)
 			unsigned int a = prandom_u32_state(&rnd) % MODEL_SLOTS;
 			unsigned int b = prandom_u32_state(&rnd) % MODEL_SLOTS;
 			unsigned int first = min(a, b), last = max(a, b);
-			LIST_HEAD(victims);
+			struct mdom_dma_list victims = {};
 			u64 unmapped, model_unmapped;
 			int ret, model_ret;
 			bool free = true;
@@ -673,7 +669,7 @@ static void mdom_dma_unmap_model(struct kunit *test)
 					    "v2 %d round %u [%u, %u]", v2,
 					    round, first, last);
 			unmaps++;
-			removed += list_count_nodes(&victims);
+			removed += mdom_dma_list_count(&victims);
 		}
 		/* Same mappings at the end: compare slot by slot. */
 		for (s = 0; s < MODEL_SLOTS; s++) {
@@ -702,7 +698,7 @@ static void mdom_dma_unmap_states(struct kunit *test)
 	static const struct dma_range rest[] = { { 0x30000, 0x3ffff } };
 	struct mdom_dma *a, *b, *c, *dma;
 	struct mdom_dma_tree tree;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped;
 	int v2;
 
@@ -722,7 +718,7 @@ static void mdom_dma_unmap_states(struct kunit *test)
 							     true, &victims,
 							     &unmapped),
 				-EAGAIN);
-		KUNIT_EXPECT_TRUE(test, list_empty(&victims));
+		KUNIT_EXPECT_TRUE(test, mdom_dma_list_empty(&victims));
 		KUNIT_EXPECT_EQ(test, a->state, MDOM_DMA_LIVE);
 		/* A range that does not meet it is decided. */
 		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x10000,
@@ -737,23 +733,23 @@ static void mdom_dma_unmap_states(struct kunit *test)
 		 * even as a mapping its range would cut.
 		 */
 		b->state = MDOM_DMA_LIVE;
-		INIT_LIST_HEAD(&victims);
+		mdom_dma_list_init(&victims);
 		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x18000,
 							     0x2ffff, v2, false,
 							     &victims,
 							     &unmapped), 0);
 		KUNIT_EXPECT_EQ(test, unmapped, SZ_64K);
-		KUNIT_ASSERT_EQ(test, list_count_nodes(&victims), 1);
-		dma = list_first_entry(&victims, struct mdom_dma, list);
+		KUNIT_ASSERT_EQ(test, mdom_dma_list_count(&victims), 1);
+		dma = victims.first;
 		KUNIT_EXPECT_PTR_EQ(test, dma, b);
 		/* ... and its IOVA is still taken until it is removed. */
 		KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, 0x10000,
 						     0x10fff), -EEXIST);
-		list_add(&a->list, &victims);
+		mdom_dma_list_append(&victims, a);
 		mdom_dma_remove_list(&tree, &victims);
 		expect_tree(test, &tree, rest, ARRAY_SIZE(rest));
 		KUNIT_EXPECT_EQ(test, c->state, MDOM_DMA_LIVE);
-		INIT_LIST_HEAD(&victims);
+		mdom_dma_list_init(&victims);
 	}
 }
 
