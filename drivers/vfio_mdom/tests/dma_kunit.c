@@ -753,6 +753,235 @@ static void mdom_dma_unmap_states(struct kunit *test)
 	}
 }
 
+/* @list holds exactly the @n mappings of @expect, in order, and says so. */
+static void expect_on_list(struct kunit *test, struct mdom_dma_list *list,
+			   struct mdom_dma **expect, unsigned int n)
+{
+	struct mdom_dma *dma;
+	unsigned int i = 0;
+
+	KUNIT_EXPECT_EQ(test, mdom_dma_list_empty(list), !n);
+	KUNIT_EXPECT_EQ(test, mdom_dma_list_count(list), n);
+	mdom_dma_list_for_each(dma, list) {
+		if (i >= n) {
+			KUNIT_FAIL(test, "extra mapping at %u", i);
+			return;
+		}
+		KUNIT_EXPECT_PTR_EQ(test, dma, expect[i]);
+		i++;
+	}
+	KUNIT_EXPECT_EQ(test, i, n);
+	/* The next append goes after the last one. */
+	KUNIT_EXPECT_PTR_EQ(test, list->last, n ? expect[n - 1] : NULL);
+	if (n)
+		KUNIT_EXPECT_NULL(test, list->last->next);
+}
+
+/* What a mapping costs, and what the victim list costs it. */
+static void mdom_dma_list_size(struct kunit *test)
+{
+	kunit_info(test, "sizeof(struct mdom_dma) = %zu, its list link %zu\n",
+		   sizeof(struct mdom_dma),
+		   sizeof_field(struct mdom_dma, next));
+	KUNIT_EXPECT_EQ(test, sizeof_field(struct mdom_dma, next),
+			sizeof(void *));
+	KUNIT_EXPECT_LE(test, sizeof(struct mdom_dma), MDOM_DMA_MAX_SIZE);
+}
+
+/* An empty list: nothing to walk, and it stays usable. */
+static void mdom_dma_list_empty_list(struct kunit *test)
+{
+	struct mdom_dma *a = dma_new(test, 0x10000, 0x1ffff);
+	struct mdom_dma_list list = {}, other;
+	struct mdom_dma *dma, *mark;
+
+	expect_on_list(test, &list, NULL, 0);
+	mdom_dma_list_for_each(dma, &list)
+		KUNIT_FAIL(test, "walked an empty list");
+	KUNIT_EXPECT_NULL(test, dma);
+	memset(&other, 0x5a, sizeof(other));
+	mdom_dma_list_init(&other);
+	expect_on_list(test, &other, NULL, 0);
+
+	/* Cutting an empty list at its mark gives nothing. */
+	mark = mdom_dma_list_mark(&list);
+	KUNIT_EXPECT_NULL(test, mark);
+	KUNIT_EXPECT_NULL(test, mdom_dma_list_cut(&list, mark));
+	expect_on_list(test, &list, NULL, 0);
+
+	/* One in, cut off again, in again, dropped. */
+	mdom_dma_list_append(&list, a);
+	expect_on_list(test, &list, &a, 1);
+	KUNIT_EXPECT_PTR_EQ(test, mdom_dma_list_cut(&list, mark), a);
+	expect_on_list(test, &list, NULL, 0);
+	mdom_dma_list_append(&list, a);
+	expect_on_list(test, &list, &a, 1);
+	mdom_dma_list_init(&list);
+	expect_on_list(test, &list, NULL, 0);
+}
+
+/* Appends keep their order; a cut takes off what came after the mark. */
+static void mdom_dma_list_order(struct kunit *test)
+{
+	struct mdom_dma *d[4], *dma, *cut, *mark;
+	struct mdom_dma_list list = {}, other = {};
+	unsigned int i;
+
+	/* Not in IOVA order: the list keeps the order they came in. */
+	for (i = 0; i < ARRAY_SIZE(d); i++)
+		d[i] = dma_new(test, (u64)(ARRAY_SIZE(d) - i) * SZ_64K,
+			       (u64)(ARRAY_SIZE(d) - i) * SZ_64K + SZ_4K - 1);
+	mdom_dma_list_append(&list, d[0]);
+	mdom_dma_list_append(&list, d[1]);
+	mark = mdom_dma_list_mark(&list);
+	KUNIT_EXPECT_PTR_EQ(test, mark, d[1]);
+	mdom_dma_list_append(&list, d[2]);
+	mdom_dma_list_append(&list, d[3]);
+	expect_on_list(test, &list, d, 4);
+
+	/* The cut-off ones stay linked to each other, in order. */
+	cut = mdom_dma_list_cut(&list, mark);
+	KUNIT_EXPECT_PTR_EQ(test, cut, d[2]);
+	KUNIT_EXPECT_PTR_EQ(test, cut->next, d[3]);
+	KUNIT_EXPECT_NULL(test, d[3]->next);
+	expect_on_list(test, &list, d, 2);
+
+	/* Cutting at the end takes nothing. */
+	KUNIT_EXPECT_NULL(test, mdom_dma_list_cut(&list,
+						  mdom_dma_list_mark(&list)));
+	expect_on_list(test, &list, d, 2);
+
+	/* And appending goes on after the cut. */
+	mdom_dma_list_append(&list, d[3]);
+	mdom_dma_list_append(&list, d[2]);
+	swap(d[2], d[3]);
+	expect_on_list(test, &list, d, 4);
+
+	/*
+	 * The body may move the one it is on to another list (or free it):
+	 * the walk goes on with the next one of the first list.
+	 */
+	i = 0;
+	mdom_dma_list_for_each(dma, &list) {
+		KUNIT_EXPECT_PTR_EQ(test, dma, d[i]);
+		i++;
+		mdom_dma_list_append(&other, dma);
+	}
+	KUNIT_EXPECT_EQ(test, i, 4);
+	expect_on_list(test, &other, d, 4);
+}
+
+#define LIST_MANY	4096
+
+/* Many: order, count and cut as with a few. */
+static void mdom_dma_list_many(struct kunit *test)
+{
+	struct mdom_dma *d, **all, *dma, *mark = NULL;
+	struct mdom_dma_list list = {};
+	unsigned int i;
+
+	d = kunit_kcalloc(test, LIST_MANY, sizeof(*d), GFP_KERNEL);
+	all = kunit_kcalloc(test, LIST_MANY, sizeof(*all), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_ASSERT_NOT_NULL(test, all);
+	for (i = 0; i < LIST_MANY; i++) {
+		/* From both ends of @d in turn: not in address order. */
+		all[i] = &d[i % 2 ? LIST_MANY - 1 - i / 2 : i / 2];
+		all[i]->iova = (u64)i * SZ_4K;
+		all[i]->last = all[i]->iova + SZ_4K - 1;
+		if (i == LIST_MANY / 2 + 1)
+			mark = mdom_dma_list_mark(&list);
+		mdom_dma_list_append(&list, all[i]);
+	}
+	expect_on_list(test, &list, all, LIST_MANY);
+	i = 0;
+	mdom_dma_list_for_each(dma, &list)
+		KUNIT_EXPECT_EQ(test, dma->iova, (u64)i++ * SZ_4K);
+
+	KUNIT_EXPECT_PTR_EQ(test, mdom_dma_list_cut(&list, mark),
+			    all[LIST_MANY / 2 + 1]);
+	expect_on_list(test, &list, all, LIST_MANY / 2 + 1);
+	mdom_dma_list_init(&list);
+	expect_on_list(test, &list, NULL, 0);
+}
+
+/*
+ * An unmap appends to the victims already there; one that fails gives back
+ * its own victims only, and leaves the earlier ones as they are.
+ */
+static void mdom_dma_unmap_appends(struct kunit *test)
+{
+	struct mdom_dma *a, *b, *c, *d, *e;
+	struct mdom_dma *order[4];
+	struct mdom_dma_tree tree;
+	struct mdom_dma_list victims = {};
+	u64 unmapped;
+	int v2;
+
+	for (v2 = 0; v2 <= 1; v2++) {
+		mdom_dma_tree_init(&tree);
+		a = dma_insert(test, &tree, 0x10000, 0x1ffff);
+		b = dma_insert(test, &tree, 0x20000, 0x2ffff);
+		c = dma_insert(test, &tree, 0x30000, 0x3ffff);
+		d = dma_insert(test, &tree, 0x40000, 0x4ffff);
+		e = dma_insert(test, &tree, 0x50000, 0x5ffff);
+
+		/* The later range first: the list is in call order. */
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x40000,
+							     0x4ffff, v2, false,
+							     &victims,
+							     &unmapped), 0);
+		order[0] = d;
+		expect_on_list(test, &victims, order, 1);
+
+		/* Chooses b and c, then meets e being mapped: undone. */
+		e->state = MDOM_DMA_MAPPING;
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x20000,
+							     0x5ffff, v2, false,
+							     &victims,
+							     &unmapped),
+				-EAGAIN);
+		expect_on_list(test, &victims, order, 1);
+		KUNIT_EXPECT_EQ(test, b->state, MDOM_DMA_LIVE);
+		KUNIT_EXPECT_EQ(test, c->state, MDOM_DMA_LIVE);
+		KUNIT_EXPECT_EQ(test, d->state, MDOM_DMA_UNMAPPING);
+		e->state = MDOM_DMA_LIVE;
+
+		/* v2: chooses a to c, then finds c cut at its end. */
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x10000,
+							     0x37fff, v2, false,
+							     &victims,
+							     &unmapped),
+				v2 ? -EINVAL : 0);
+		if (!v2) {
+			/* v1 takes c whole. */
+			KUNIT_EXPECT_EQ(test, unmapped, 3 * SZ_64K);
+			order[1] = a;
+			order[2] = b;
+			order[3] = c;
+			expect_on_list(test, &victims, order, 4);
+		} else {
+			expect_on_list(test, &victims, order, 1);
+			KUNIT_EXPECT_EQ(test, a->state, MDOM_DMA_LIVE);
+			KUNIT_EXPECT_EQ(test, b->state, MDOM_DMA_LIVE);
+			KUNIT_EXPECT_EQ(test, c->state, MDOM_DMA_LIVE);
+			KUNIT_EXPECT_EQ(test,
+					mdom_dma_unmap_collect(&tree, 0x10000,
+							       0x3ffff, v2,
+							       false, &victims,
+							       &unmapped), 0);
+			order[1] = a;
+			order[2] = b;
+			order[3] = c;
+			expect_on_list(test, &victims, order, 4);
+		}
+		mdom_dma_remove_list(&tree, &victims);
+		KUNIT_EXPECT_EQ(test, tree.count, 1);
+		KUNIT_EXPECT_PTR_EQ(test, mdom_dma_first(&tree, 0, U64_MAX), e);
+		mdom_dma_list_init(&victims);
+	}
+}
+
 static struct kunit_case mdom_dma_cases[] = {
 	KUNIT_CASE(mdom_dma_insert_empty),
 	KUNIT_CASE(mdom_dma_insert_overlap),
@@ -767,6 +996,11 @@ static struct kunit_case mdom_dma_cases[] = {
 	KUNIT_CASE(mdom_dma_whole_space),
 	KUNIT_CASE(mdom_dma_pinned_count),
 	KUNIT_CASE(mdom_dma_unmap_states),
+	KUNIT_CASE(mdom_dma_unmap_appends),
+	KUNIT_CASE(mdom_dma_list_size),
+	KUNIT_CASE(mdom_dma_list_empty_list),
+	KUNIT_CASE(mdom_dma_list_order),
+	KUNIT_CASE(mdom_dma_list_many),
 	KUNIT_CASE_SLOW(mdom_dma_unmap_model),
 	{}
 };
