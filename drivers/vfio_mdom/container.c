@@ -83,13 +83,12 @@ struct mdom_container *mdom_container_alloc(u32 iommu_type)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_alloc);
 
-static void mdom_dma_free_list(struct list_head *victims)
+static void mdom_dma_free_list(struct mdom_dma_list *victims)
 {
-	struct mdom_dma *dma, *tmp;
+	struct mdom_dma *dma;
 	unsigned int n = 0;
 
-	list_for_each_entry_safe(dma, tmp, victims, list) {
-		list_del(&dma->list);
+	mdom_dma_list_for_each(dma, victims) {
 		mdom_dma_drop_epins(dma);
 		mdom_dirty_free(dma);
 		mdom_pages_release(&dma->pages);
@@ -97,16 +96,17 @@ static void mdom_dma_free_list(struct list_head *victims)
 		if (!(++n % MDOM_FREE_RESCHED))
 			cond_resched();
 	}
+	mdom_dma_list_init(victims);
 }
 
 /* Account for the mappings on @victims leaving the container. */
 static void mdom_container_forget(struct mdom_container *c,
-				  struct list_head *victims)
+				  struct mdom_dma_list *victims)
 {
 	struct mdom_dma *dma;
 
 	lockdep_assert_held(&c->iova_lock);
-	list_for_each_entry(dma, victims, list) {
+	mdom_dma_list_for_each(dma, victims) {
 		c->mapped_bytes -= mdom_dma_size(dma);
 		c->nr_mappings--;
 		if (dma->vaddr_invalid)
@@ -125,7 +125,7 @@ static void mdom_container_forget(struct mdom_container *c,
  */
 void mdom_container_destroy(struct mdom_container *c)
 {
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped;
 
 	mdom_domains_lock(c);
@@ -442,7 +442,7 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_map);
  */
 static int mdom_container_unmap_collect_locked(struct mdom_container *c,
 					       u64 first, u64 last, bool all,
-					       struct list_head *victims,
+					       struct mdom_dma_list *victims,
 					       u64 *unmapped)
 {
 	bool v2 = c->iommu_type == VFIO_TYPE1v2_IOMMU;
@@ -464,7 +464,7 @@ static int mdom_container_unmap_collect_locked(struct mdom_container *c,
 
 static int mdom_container_unmap_collect(struct mdom_container *c, u64 first,
 					u64 last, bool all,
-					struct list_head *victims,
+					struct mdom_dma_list *victims,
 					u64 *unmapped)
 {
 	guard(mutex)(&c->iova_lock);
@@ -497,15 +497,14 @@ static int mdom_container_unmap_range(struct mdom_container *c, u64 iova,
 
 /* Give chosen victims back to the tree, as they were. */
 static void mdom_container_unchoose(struct mdom_container *c,
-				    struct list_head *victims)
+				    struct mdom_dma_list *victims)
 {
-	struct mdom_dma *dma, *tmp;
+	struct mdom_dma *dma;
 
 	guard(mutex)(&c->iova_lock);
-	list_for_each_entry_safe(dma, tmp, victims, list) {
+	mdom_dma_list_for_each(dma, victims)
 		dma->state = MDOM_DMA_LIVE;
-		list_del(&dma->list);
-	}
+	mdom_dma_list_init(victims);
 }
 
 /*
@@ -524,7 +523,7 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 {
 	bool release_held = false;
 	struct mdom_domain *d;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 last;
 	int ret;
 
@@ -564,7 +563,7 @@ again:
 	mdom_container_forget(c, &victims);
 	mutex_unlock(&c->iova_lock);
 	if (trace_mdom_unmap_enabled())
-		*nvictims = list_count_nodes(&victims);
+		*nvictims = mdom_dma_list_count(&victims);
 out_up:
 	up_read(&c->domains_rwsem);
 	if (release_held)
@@ -619,8 +618,8 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_unmap_dirty);
 int mdom_container_invalidate_vaddr(struct mdom_container *c, u64 iova,
 				    u64 size, bool all, u64 *invalidated)
 {
-	struct mdom_dma *dma, *tmp;
-	LIST_HEAD(victims);
+	struct mdom_dma *dma;
+	struct mdom_dma_list victims = {};
 	u64 last;
 	int ret;
 
@@ -637,12 +636,11 @@ int mdom_container_invalidate_vaddr(struct mdom_container *c, u64 iova,
 						  &victims, invalidated);
 	if (ret)
 		return ret;
-	list_for_each_entry(dma, &victims, list)
+	mdom_dma_list_for_each(dma, &victims)
 		if (dma->vaddr_invalid)
 			ret = -EINVAL;
-	list_for_each_entry_safe(dma, tmp, &victims, list) {
+	mdom_dma_list_for_each(dma, &victims) {
 		dma->state = MDOM_DMA_LIVE;
-		list_del(&dma->list);
 		if (ret)
 			continue;
 		dma->vaddr_invalid = true;

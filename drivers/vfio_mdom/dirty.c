@@ -313,7 +313,7 @@ static int mdom_dirty_report_pinned(struct mdom_container *c,
 /* What one IOMMU-mode report reads: the domains, and these mappings. */
 struct mdom_dirty_walk {
 	struct mdom_container *c;
-	struct list_head *victims;	/* NULL: every mapping in range */
+	struct mdom_dma_list *victims;	/* NULL: every mapping in range */
 };
 
 static void mdom_dirty_set_emulated(struct mdom_container *c,
@@ -363,11 +363,8 @@ static struct mdom_dma *mdom_dirty_walk_next(struct mdom_dirty_walk *walk,
 	struct mdom_container *c = walk->c;
 
 	if (walk->victims) {
-		dma = dma ? list_next_entry(dma, list) :
-			    list_first_entry(walk->victims, struct mdom_dma,
-					     list);
-		for (; !list_entry_is_head(dma, walk->victims, list);
-		     dma = list_next_entry(dma, list))
+		for (dma = dma ? dma->next : walk->victims->first; dma;
+		     dma = dma->next)
 			if (dma->iova <= last && mdom_dma_last(dma) >= first)
 				return dma;
 		return NULL;
@@ -454,7 +451,7 @@ static int mdom_dirty_user_writable(struct mdom_dirty_walk *walk, u64 iova,
 
 static int mdom_dirty_report_iommu(struct mdom_container *c, u64 iova,
 				   u64 size, u64 __user *data,
-				   struct list_head *victims)
+				   struct mdom_dma_list *victims)
 {
 	struct mdom_dirty_walk walk = { .c = c, .victims = victims };
 	struct iova_bitmap *bitmap;
@@ -473,7 +470,7 @@ static int mdom_dirty_report_iommu(struct mdom_container *c, u64 iova,
 #else
 static int mdom_dirty_report_iommu(struct mdom_container *c, u64 iova,
 				   u64 size, u64 __user *data,
-				   struct list_head *victims)
+				   struct mdom_dma_list *victims)
 {
 	return -EOPNOTSUPP;	/* never chosen without iova_bitmap */
 }
@@ -496,7 +493,7 @@ int mdom_dirty_check(struct mdom_container *c, u64 pgsize)
  * the user bitmap of [@iova, @iova + @size).
  */
 int mdom_dirty_report_victims(struct mdom_container *c, u64 iova, u64 size,
-			      u64 __user *data, struct list_head *victims)
+			      u64 __user *data, struct mdom_dma_list *victims)
 {
 	struct mdom_dma *dma;
 	int ret = 0;
@@ -505,7 +502,7 @@ int mdom_dirty_report_victims(struct mdom_container *c, u64 iova, u64 size,
 	guard(mutex)(&c->iova_lock);
 	if (c->dirty_mode == VFIO_MDOM_DIRTY_IOMMU)
 		return mdom_dirty_report_iommu(c, iova, size, data, victims);
-	list_for_each_entry(dma, victims, list) {
+	mdom_dma_list_for_each(dma, victims) {
 		ret = mdom_dirty_report_pinned(c, dma, iova, data);
 		if (ret)
 			break;

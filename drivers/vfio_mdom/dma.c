@@ -186,24 +186,21 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_dma_remove);
  * The byte count saturates at U64_MAX: only mappings covering the whole
  * 64-bit space (2^64 bytes) could overflow it, which type1 would report as 0.
  */
-/* Give the victims chosen so far back to the tree, as they were. */
-static void mdom_dma_unchoose(struct list_head *victims, struct list_head *mark)
+/* Give the victims chosen since @mark back to the tree, as they were. */
+static void mdom_dma_unchoose(struct mdom_dma_list *victims,
+			      struct mdom_dma *mark)
 {
-	struct mdom_dma *dma, *tmp;
+	struct mdom_dma *dma;
 
-	list_for_each_entry_safe_reverse(dma, tmp, victims, list) {
-		if (&dma->list == mark)
-			break;
+	for (dma = mdom_dma_list_cut(victims, mark); dma; dma = dma->next)
 		dma->state = MDOM_DMA_LIVE;
-		list_del(&dma->list);
-	}
 }
 
 int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
-			   bool v2, bool all, struct list_head *victims,
+			   bool v2, bool all, struct mdom_dma_list *victims,
 			   u64 *unmapped)
 {
-	struct list_head *mark = victims->prev;
+	struct mdom_dma *mark = mdom_dma_list_mark(victims);
 	struct mdom_dma *dma, *tail = NULL;
 	bool started = false;
 	u64 total = 0;
@@ -230,7 +227,7 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 		started = true;
 		tail = dma;
 		dma->state = MDOM_DMA_UNMAPPING;
-		list_add_tail(&dma->list, victims);
+		mdom_dma_list_append(victims, dma);
 		if (check_add_overflow(total, mdom_dma_size(dma), &total))
 			total = U64_MAX;
 	}
@@ -249,11 +246,11 @@ out_undo_again:
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_unmap_collect);
 
 void mdom_dma_remove_list(struct mdom_dma_tree *tree,
-			  struct list_head *victims)
+			  struct mdom_dma_list *victims)
 {
 	struct mdom_dma *dma;
 
-	list_for_each_entry(dma, victims, list)
+	mdom_dma_list_for_each(dma, victims)
 		mdom_dma_remove(tree, dma);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_remove_list);

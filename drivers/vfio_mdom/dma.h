@@ -27,7 +27,6 @@
 #ifndef _VFIO_MDOM_DMA_H
 #define _VFIO_MDOM_DMA_H
 
-#include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
@@ -70,7 +69,8 @@ struct mdom_dma_extra {
  * @node: in the tree (rb_root_cached), keyed by @iova
  * @iova: first IOVA
  * @extra: the rarely used state (struct mdom_dma_extra), NULL until used
- * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
+ * @next: the next on the owner's struct mdom_dma_list, e.g. the victims of
+ *	  mdom_dma_unmap_collect()
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
  * @state: enum mdom_dma_state
  * @vaddr_invalid: VFIO_DMA_UNMAP_FLAG_VADDR invalidated @vaddr; the pins
@@ -90,7 +90,7 @@ struct mdom_dma_extra {
  * fill what would be the padding of @pages. On x86_64 the layout is
  * (pahole)::
  *
- *	node 24 | iova 8 | last 8 | extra 8 | list 16 | pages 64 = 128 bytes
+ *	node 24 | iova 8 | last 8 | extra 8 | next 8 | pages 64 = 120 bytes
  *
  * where struct mdom_pages is mapper, vaddr, npages 8 each, link 16, the
  * inline run or the run array and its room 16, nruns 4, three flag bits
@@ -101,7 +101,7 @@ struct mdom_dma {
 	struct rb_node node;
 	u64 iova;
 	struct mdom_dma_extra *extra;
-	struct list_head list;
+	struct mdom_dma *next;
 	union {
 		struct mdom_pages pages;
 		struct {	/* bits of mdom_pages::owner_data */
@@ -114,7 +114,7 @@ struct mdom_dma {
 };
 
 /* See struct mdom_dma: what a mapping may cost on 64-bit, at most. */
-#define MDOM_DMA_MAX_SIZE	128
+#define MDOM_DMA_MAX_SIZE	120
 
 /* The emulated device pins of @dma, NULL if none was ever taken. */
 static inline struct xarray *mdom_dma_epins(const struct mdom_dma *dma)
@@ -150,6 +150,92 @@ static inline u64 mdom_dma_size(const struct mdom_dma *dma)
 static inline u64 mdom_dma_last(const struct mdom_dma *dma)
 {
 	return dma->iova + mdom_dma_size(dma) - 1;
+}
+
+/**
+ * struct mdom_dma_list - mappings set aside by their owner, in order
+ * @first: the first mapping, NULL if none
+ * @last: the last mapping, NULL if none
+ *
+ * A singly linked list through mdom_dma::next (8 bytes a mapping, not the
+ * 16 of a list_head), appended to at the end: the victims of an unmap in
+ * IOVA order, or the mappings a replay pinned. A zeroed one is empty. A
+ * mapping is on one list at most, and none is ever taken off the middle
+ * of one: a list is walked from the start, cut back to an earlier mark
+ * (mdom_dma_list_cut()), or dropped whole (mdom_dma_list_init()). Whoever
+ * owns the list serializes its changes.
+ */
+struct mdom_dma_list {
+	struct mdom_dma *first;
+	struct mdom_dma *last;
+};
+
+static inline void mdom_dma_list_init(struct mdom_dma_list *list)
+{
+	list->first = NULL;
+	list->last = NULL;
+}
+
+static inline bool mdom_dma_list_empty(const struct mdom_dma_list *list)
+{
+	return !list->first;
+}
+
+/* Put @dma (on no list) at the end of @list. */
+static inline void mdom_dma_list_append(struct mdom_dma_list *list,
+					struct mdom_dma *dma)
+{
+	dma->next = NULL;
+	if (list->last)
+		list->last->next = dma;
+	else
+		list->first = dma;
+	list->last = dma;
+}
+
+/* Where @list ends now (NULL: at its start), for mdom_dma_list_cut(). */
+static inline struct mdom_dma *mdom_dma_list_mark(struct mdom_dma_list *list)
+{
+	return list->last;
+}
+
+/*
+ * Cut @list back to @mark (mdom_dma_list_mark() of this list, and no cut
+ * since): the mappings appended after it are off the list, and the first
+ * of them is returned (NULL if none), still linked to the others by ->next.
+ */
+static inline struct mdom_dma *mdom_dma_list_cut(struct mdom_dma_list *list,
+						 struct mdom_dma *mark)
+{
+	struct mdom_dma *cut;
+
+	if (mark) {
+		cut = mark->next;
+		mark->next = NULL;
+	} else {
+		cut = list->first;
+		list->first = NULL;
+	}
+	list->last = mark;
+	return cut;
+}
+
+/*
+ * Each mapping of @list in turn as @dma, which the body may free or put
+ * on another list: the next one is fetched before the body runs.
+ */
+#define mdom_dma_list_for_each(dma, list)				\
+	for (struct mdom_dma *__mdom_next = (list)->first;		\
+	     ((dma) = __mdom_next) && (__mdom_next = __mdom_next->next, true);)
+
+static inline unsigned int mdom_dma_list_count(const struct mdom_dma_list *list)
+{
+	const struct mdom_dma *dma;
+	unsigned int n = 0;
+
+	for (dma = list->first; dma; dma = dma->next)
+		n++;
+	return n;
 }
 
 /**
@@ -194,7 +280,7 @@ void mdom_dma_remove(struct mdom_dma_tree *tree, struct mdom_dma *dma);
 
 /*
  * Apply VFIO_IOMMU_UNMAP_DMA semantics to [first, last] and move the
- * mappings to remove onto @victims (via ->list), in IOVA order, marking
+ * mappings to remove onto the end of @victims, in IOVA order, marking
  * them MDOM_DMA_UNMAPPING; they stay in the tree until the caller has
  * unmapped them from its domains and calls mdom_dma_remove_list(). @v2
  * selects TYPE1v2 rules (a range cutting a mapping at either end is
@@ -221,12 +307,12 @@ void mdom_dma_remove(struct mdom_dma_tree *tree, struct mdom_dma *dma);
  * IOVA space could reach it).
  */
 int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
-			   bool v2, bool all, struct list_head *victims,
+			   bool v2, bool all, struct mdom_dma_list *victims,
 			   u64 *unmapped);
 
-/* Remove every mapping on @victims (linked by ->list) from the tree. */
+/* Remove every mapping on @victims from the tree; they stay on the list. */
 void mdom_dma_remove_list(struct mdom_dma_tree *tree,
-			  struct list_head *victims);
+			  struct mdom_dma_list *victims);
 
 /*
  * Number of PAGE_SIZE pages pinned by the mappings of @tree (recorded

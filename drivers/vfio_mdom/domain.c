@@ -86,17 +86,17 @@ void mdom_domains_map_unwind(struct mdom_container *c,
 }
 
 /*
- * Unmap every mdom_dma on @dmas (linked by ->list, owned by the caller)
- * from @d, with one IOTLB sync at the end.
+ * Unmap every mdom_dma on @dmas (owned by the caller) from @d, with one
+ * IOTLB sync at the end.
  */
-void mdom_domain_unmap_list(struct mdom_domain *d, struct list_head *dmas)
+void mdom_domain_unmap_list(struct mdom_domain *d, struct mdom_dma_list *dmas)
 {
 	struct iommu_iotlb_gather gather;
 	struct mdom_dma *dma;
 	unsigned int n = 0;
 
 	iommu_iotlb_gather_init(&gather);
-	list_for_each_entry(dma, dmas, list) {
+	mdom_dma_list_for_each(dma, dmas) {
 		if (!mdom_domain_holds_dma(d, dma))
 			continue;
 		mdom_domain_unmap_dma(d, dma, &gather);
@@ -152,7 +152,7 @@ static int __mdom_domain_replay(struct mdom_container *c,
 				struct mdom_domain *d, u64 *npinned,
 				u64 *bytes, unsigned int *n)
 {
-	LIST_HEAD(filled);
+	struct mdom_dma_list filled = {};
 	struct mdom_dma *dma;
 	int ret;
 
@@ -164,7 +164,7 @@ static int __mdom_domain_replay(struct mdom_container *c,
 		ret = mdom_pages_fill(&dma->pages);
 		if (ret)
 			goto out_empty;
-		list_add_tail(&dma->list, &filled);
+		mdom_dma_list_append(&filled, dma);
 		*npinned += mdom_pages_npinned(&dma->pages);
 	}
 
@@ -190,7 +190,7 @@ static int __mdom_domain_replay(struct mdom_container *c,
 	return 0;
 
 out_empty:
-	list_for_each_entry(dma, &filled, list)
+	mdom_dma_list_for_each(dma, &filled)
 		mdom_pages_empty(&dma->pages);
 	return ret;
 }

@@ -673,11 +673,11 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_dma_rw);
  * their pins only go, and an empty answer read without the lock stays
  * true. A "still pinned" one may be stale: the caller looks again.
  */
-static bool mdom_victims_pinned(struct list_head *victims)
+static bool mdom_victims_pinned(struct mdom_dma_list *victims)
 {
 	struct mdom_dma *dma;
 
-	list_for_each_entry(dma, victims, list)
+	mdom_dma_list_for_each(dma, victims)
 		if (mdom_dma_has_epins(dma))
 			return true;
 	return false;
@@ -694,7 +694,8 @@ static bool mdom_victims_pinned(struct list_head *victims)
  * first); -EBUSY if a device kept pages pinned. On error the victims stay
  * as they are: the caller gives them back.
  */
-int mdom_emulated_release(struct mdom_container *c, struct list_head *victims,
+int mdom_emulated_release(struct mdom_container *c,
+			  struct mdom_dma_list *victims,
 			  bool *release_held)
 {
 	unsigned long deadline = jiffies + MDOM_UNPIN_WAIT;
@@ -711,7 +712,7 @@ int mdom_emulated_release(struct mdom_container *c, struct list_head *victims,
 		*release_held = true;
 	}
 	scoped_guard(mutex, &c->devices_lock) {
-		list_for_each_entry(dma, victims, list) {
+		mdom_dma_list_for_each(dma, victims) {
 			if (!mdom_dma_has_epins(dma))
 				continue;
 			list_for_each_entry(vdev, &c->devices, iommu_entry)

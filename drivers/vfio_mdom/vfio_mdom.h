@@ -360,7 +360,7 @@ int mdom_domain_replay(struct mdom_container *c, struct mdom_domain *d);
 int mdom_domain_map_dma(struct mdom_domain *d, struct mdom_dma *dma);
 void mdom_domains_map_unwind(struct mdom_container *c,
 			     struct mdom_domain *stop, struct mdom_dma *dma);
-void mdom_domain_unmap_list(struct mdom_domain *d, struct list_head *dmas);
+void mdom_domain_unmap_list(struct mdom_domain *d, struct mdom_dma_list *dmas);
 void mdom_domain_unmap_all(struct mdom_container *c, struct mdom_domain *d);
 
 /* group.c: the groups VFIO attaches and detaches */
@@ -394,7 +394,7 @@ void mdom_container_unpin_pages(struct mdom_container *c, u64 iova,
 int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 			  size_t count, bool write);
 int mdom_emulated_release(struct mdom_container *c,
-			  struct list_head *victims, bool *release_held);
+			  struct mdom_dma_list *victims, bool *release_held);
 void mdom_dma_drop_epins(struct mdom_dma *dma);
 void mdom_emulated_unpin_mappings(struct mdom_container *c);
 unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared);
@@ -413,7 +413,7 @@ void mdom_dirty_mark(struct mdom_container *c, struct mdom_dma *dma,
 void mdom_dirty_domain_added(struct mdom_container *c, struct mdom_domain *d);
 int mdom_dirty_check(struct mdom_container *c, u64 pgsize);
 int mdom_dirty_report_victims(struct mdom_container *c, u64 iova, u64 size,
-			      u64 __user *data, struct list_head *victims);
+			      u64 __user *data, struct mdom_dma_list *victims);
 int mdom_dirty_bitmap_size_ok(u64 npages, u64 bitmap_size);
 
 /* windows.c: VFIO_MDOM_MODE_WINDOWS */

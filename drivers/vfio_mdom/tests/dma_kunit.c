@@ -6,7 +6,6 @@
  */
 #include <kunit/test.h>
 #include <linux/limits.h>
-#include <linux/list.h>
 #include <linux/prandom.h>
 #include <linux/sizes.h>
 
@@ -21,7 +20,6 @@ static struct mdom_dma *dma_new(struct kunit *test, u64 iova, u64 last)
 	KUNIT_ASSERT_TRUE(test, PAGE_ALIGNED(last - iova + 1));
 	dma->iova = iova;
 	dma->pages.npages = ((last - iova) >> PAGE_SHIFT) + 1;
-	INIT_LIST_HEAD(&dma->list);
 	return dma;
 }
 
@@ -51,7 +49,7 @@ struct dma_range {
  * the tree, UNMAPPING, until they are gone from the domains and removed.
  */
 static int collect(struct kunit *test, struct mdom_dma_tree *tree, u64 first,
-		   u64 last, bool v2, bool all, struct list_head *victims,
+		   u64 last, bool v2, bool all, struct mdom_dma_list *victims,
 		   u64 *unmapped)
 {
 	unsigned int count = tree->count;
@@ -61,8 +59,9 @@ static int collect(struct kunit *test, struct mdom_dma_tree *tree, u64 first,
 	ret = mdom_dma_unmap_collect(tree, first, last, v2, all, victims,
 				     unmapped);
 	KUNIT_EXPECT_EQ(test, tree->count, count);
-	list_for_each_entry(dma, victims, list) {
-		KUNIT_EXPECT_EQ(test, (unsigned int)dma->state, MDOM_DMA_UNMAPPING);
+	mdom_dma_list_for_each(dma, victims) {
+		KUNIT_EXPECT_EQ(test, (unsigned int)dma->state,
+				MDOM_DMA_UNMAPPING);
 		KUNIT_EXPECT_FALSE(test, RB_EMPTY_NODE(&dma->node));
 	}
 	mdom_dma_remove_list(tree, victims);
@@ -91,13 +90,13 @@ static void expect_tree(struct kunit *test, struct mdom_dma_tree *tree,
 }
 
 /* @list holds exactly @n mappings, @expect, in order. */
-static void expect_list(struct kunit *test, struct list_head *list,
+static void expect_list(struct kunit *test, struct mdom_dma_list *list,
 			const struct dma_range *expect, unsigned int n)
 {
 	struct mdom_dma *dma;
 	unsigned int i = 0;
 
-	list_for_each_entry(dma, list, list) {
+	mdom_dma_list_for_each(dma, list) {
 		if (i >= n) {
 			KUNIT_FAIL(test, "extra victim [%#llx, %#llx]",
 				   dma->iova, mdom_dma_last(dma));
@@ -369,7 +368,7 @@ static void check_unmap_shape(struct kunit *test, bool v2)
 	unsigned int keep = v2 ? shape->keep_v2 : shape->keep_v1;
 	unsigned int i, nkept = 0, ngone = 0;
 	struct mdom_dma_tree tree;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped = 0xdead;
 	int ret;
 
@@ -405,7 +404,7 @@ static void mdom_dma_unmap_v2_shapes(struct kunit *test)
 static void mdom_dma_unmap_empty(struct kunit *test)
 {
 	struct mdom_dma_tree tree;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped = 1;
 
 	mdom_dma_tree_init(&tree);
@@ -417,7 +416,7 @@ static void mdom_dma_unmap_empty(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0, 0, false, true,
 				      &victims, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 0);
-	KUNIT_EXPECT_TRUE(test, list_empty(&victims));
+	KUNIT_EXPECT_TRUE(test, mdom_dma_list_empty(&victims));
 }
 
 /* UNMAP_ALL removes everything under either rule; first/last are ignored. */
@@ -435,7 +434,7 @@ static void mdom_dma_unmap_all(struct kunit *test)
 
 	for (v2 = 0; v2 <= 1; v2++) {
 		struct mdom_dma_tree tree;
-		LIST_HEAD(victims);
+		struct mdom_dma_list victims = {};
 		u64 unmapped = 0;
 
 		mdom_dma_tree_init(&tree);
@@ -461,7 +460,7 @@ static void mdom_dma_top_of_space(struct kunit *test)
 		{ top - SZ_64K, top - 1 }, { top, U64_MAX },
 	};
 	struct mdom_dma_tree tree;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	struct mdom_dma *dma;
 	u64 unmapped;
 
@@ -496,7 +495,7 @@ static void mdom_dma_top_of_space(struct kunit *test)
 				      &victims, &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, 0);
 	expect_tree(test, &tree, both, ARRAY_SIZE(both));
-	KUNIT_EXPECT_TRUE(test, list_empty(&victims));
+	KUNIT_EXPECT_TRUE(test, mdom_dma_list_empty(&victims));
 
 	/* v2: exactly the top one. */
 	KUNIT_EXPECT_EQ(test, collect(test, &tree, top, U64_MAX, true,
@@ -507,7 +506,7 @@ static void mdom_dma_top_of_space(struct kunit *test)
 	expect_list(test, &victims, &both[1], 1);
 
 	/* v1: from the start of the other to the top. */
-	INIT_LIST_HEAD(&victims);
+	mdom_dma_list_init(&victims);
 	dma_insert(test, &tree, top, U64_MAX);
 	KUNIT_EXPECT_EQ(test, collect(test, &tree, top - SZ_64K,
 				      U64_MAX, false, false,
@@ -522,7 +521,7 @@ static void mdom_dma_whole_space(struct kunit *test)
 {
 	struct mdom_dma_tree tree;
 	struct mdom_dma *big;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped;
 
 	mdom_dma_tree_init(&tree);
@@ -544,9 +543,7 @@ static void mdom_dma_whole_space(struct kunit *test)
 				      &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, U64_MAX);
 	KUNIT_EXPECT_EQ(test, tree.count, 0);
-	KUNIT_EXPECT_PTR_EQ(test,
-			    list_first_entry(&victims, struct mdom_dma, list),
-			    big);
+	KUNIT_EXPECT_PTR_EQ(test, victims.first, big);
 }
 
 static void mdom_dma_pinned_count(struct kunit *test)
@@ -637,7 +634,7 @@ static void mdom_dma_unmap_model(struct kunit *test)
 			unsigned int a = prandom_u32_state(&rnd) % MODEL_SLOTS;
 			unsigned int b = prandom_u32_state(&rnd) % MODEL_SLOTS;
 			unsigned int first = min(a, b), last = max(a, b);
-			LIST_HEAD(victims);
+			struct mdom_dma_list victims = {};
 			u64 unmapped, model_unmapped;
 			int ret, model_ret;
 			bool free = true;
@@ -674,7 +671,7 @@ static void mdom_dma_unmap_model(struct kunit *test)
 					    "v2 %d round %u [%u, %u]", v2,
 					    round, first, last);
 			unmaps++;
-			removed += list_count_nodes(&victims);
+			removed += mdom_dma_list_count(&victims);
 		}
 		/* Same mappings at the end: compare slot by slot. */
 		for (s = 0; s < MODEL_SLOTS; s++) {
@@ -703,7 +700,7 @@ static void mdom_dma_unmap_states(struct kunit *test)
 	static const struct dma_range rest[] = { { 0x30000, 0x3ffff } };
 	struct mdom_dma *a, *b, *c, *dma;
 	struct mdom_dma_tree tree;
-	LIST_HEAD(victims);
+	struct mdom_dma_list victims = {};
 	u64 unmapped;
 	int v2;
 
@@ -723,7 +720,7 @@ static void mdom_dma_unmap_states(struct kunit *test)
 							     true, &victims,
 							     &unmapped),
 				-EAGAIN);
-		KUNIT_EXPECT_TRUE(test, list_empty(&victims));
+		KUNIT_EXPECT_TRUE(test, mdom_dma_list_empty(&victims));
 		KUNIT_EXPECT_EQ(test, (unsigned int)a->state, MDOM_DMA_LIVE);
 		/* A range that does not meet it is decided. */
 		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x10000,
@@ -738,23 +735,252 @@ static void mdom_dma_unmap_states(struct kunit *test)
 		 * even as a mapping its range would cut.
 		 */
 		b->state = MDOM_DMA_LIVE;
-		INIT_LIST_HEAD(&victims);
+		mdom_dma_list_init(&victims);
 		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x18000,
 							     0x2ffff, v2, false,
 							     &victims,
 							     &unmapped), 0);
 		KUNIT_EXPECT_EQ(test, unmapped, SZ_64K);
-		KUNIT_ASSERT_EQ(test, list_count_nodes(&victims), 1);
-		dma = list_first_entry(&victims, struct mdom_dma, list);
+		KUNIT_ASSERT_EQ(test, mdom_dma_list_count(&victims), 1);
+		dma = victims.first;
 		KUNIT_EXPECT_PTR_EQ(test, dma, b);
 		/* ... and its IOVA is still taken until it is removed. */
 		KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, 0x10000,
 						     0x10fff), -EEXIST);
-		list_add(&a->list, &victims);
+		mdom_dma_list_append(&victims, a);
 		mdom_dma_remove_list(&tree, &victims);
 		expect_tree(test, &tree, rest, ARRAY_SIZE(rest));
 		KUNIT_EXPECT_EQ(test, (unsigned int)c->state, MDOM_DMA_LIVE);
-		INIT_LIST_HEAD(&victims);
+		mdom_dma_list_init(&victims);
+	}
+}
+
+/* @list holds exactly the @n mappings of @expect, in order, and says so. */
+static void expect_on_list(struct kunit *test, struct mdom_dma_list *list,
+			   struct mdom_dma **expect, unsigned int n)
+{
+	struct mdom_dma *dma;
+	unsigned int i = 0;
+
+	KUNIT_EXPECT_EQ(test, mdom_dma_list_empty(list), !n);
+	KUNIT_EXPECT_EQ(test, mdom_dma_list_count(list), n);
+	mdom_dma_list_for_each(dma, list) {
+		if (i >= n) {
+			KUNIT_FAIL(test, "extra mapping at %u", i);
+			return;
+		}
+		KUNIT_EXPECT_PTR_EQ(test, dma, expect[i]);
+		i++;
+	}
+	KUNIT_EXPECT_EQ(test, i, n);
+	/* The next append goes after the last one. */
+	KUNIT_EXPECT_PTR_EQ(test, list->last, n ? expect[n - 1] : NULL);
+	if (n)
+		KUNIT_EXPECT_NULL(test, list->last->next);
+}
+
+/* What a mapping costs, and what the victim list costs it. */
+static void mdom_dma_list_size(struct kunit *test)
+{
+	kunit_info(test, "sizeof(struct mdom_dma) = %zu, its list link %zu\n",
+		   sizeof(struct mdom_dma),
+		   sizeof_field(struct mdom_dma, next));
+	KUNIT_EXPECT_EQ(test, sizeof_field(struct mdom_dma, next),
+			sizeof(void *));
+	KUNIT_EXPECT_LE(test, sizeof(struct mdom_dma), MDOM_DMA_MAX_SIZE);
+}
+
+/* An empty list: nothing to walk, and it stays usable. */
+static void mdom_dma_list_empty_list(struct kunit *test)
+{
+	struct mdom_dma *a = dma_new(test, 0x10000, 0x1ffff);
+	struct mdom_dma_list list = {}, other;
+	struct mdom_dma *dma, *mark;
+
+	expect_on_list(test, &list, NULL, 0);
+	mdom_dma_list_for_each(dma, &list)
+		KUNIT_FAIL(test, "walked an empty list");
+	KUNIT_EXPECT_NULL(test, dma);
+	memset(&other, 0x5a, sizeof(other));
+	mdom_dma_list_init(&other);
+	expect_on_list(test, &other, NULL, 0);
+
+	/* Cutting an empty list at its mark gives nothing. */
+	mark = mdom_dma_list_mark(&list);
+	KUNIT_EXPECT_NULL(test, mark);
+	KUNIT_EXPECT_NULL(test, mdom_dma_list_cut(&list, mark));
+	expect_on_list(test, &list, NULL, 0);
+
+	/* One in, cut off again, in again, dropped. */
+	mdom_dma_list_append(&list, a);
+	expect_on_list(test, &list, &a, 1);
+	KUNIT_EXPECT_PTR_EQ(test, mdom_dma_list_cut(&list, mark), a);
+	expect_on_list(test, &list, NULL, 0);
+	mdom_dma_list_append(&list, a);
+	expect_on_list(test, &list, &a, 1);
+	mdom_dma_list_init(&list);
+	expect_on_list(test, &list, NULL, 0);
+}
+
+/* Appends keep their order; a cut takes off what came after the mark. */
+static void mdom_dma_list_order(struct kunit *test)
+{
+	struct mdom_dma *d[4], *dma, *cut, *mark;
+	struct mdom_dma_list list = {}, other = {};
+	unsigned int i;
+
+	/* Not in IOVA order: the list keeps the order they came in. */
+	for (i = 0; i < ARRAY_SIZE(d); i++)
+		d[i] = dma_new(test, (u64)(ARRAY_SIZE(d) - i) * SZ_64K,
+			       (u64)(ARRAY_SIZE(d) - i) * SZ_64K + SZ_4K - 1);
+	mdom_dma_list_append(&list, d[0]);
+	mdom_dma_list_append(&list, d[1]);
+	mark = mdom_dma_list_mark(&list);
+	KUNIT_EXPECT_PTR_EQ(test, mark, d[1]);
+	mdom_dma_list_append(&list, d[2]);
+	mdom_dma_list_append(&list, d[3]);
+	expect_on_list(test, &list, d, 4);
+
+	/* The cut-off ones stay linked to each other, in order. */
+	cut = mdom_dma_list_cut(&list, mark);
+	KUNIT_EXPECT_PTR_EQ(test, cut, d[2]);
+	KUNIT_EXPECT_PTR_EQ(test, cut->next, d[3]);
+	KUNIT_EXPECT_NULL(test, d[3]->next);
+	expect_on_list(test, &list, d, 2);
+
+	/* Cutting at the end takes nothing. */
+	KUNIT_EXPECT_NULL(test, mdom_dma_list_cut(&list,
+						  mdom_dma_list_mark(&list)));
+	expect_on_list(test, &list, d, 2);
+
+	/* And appending goes on after the cut. */
+	mdom_dma_list_append(&list, d[3]);
+	mdom_dma_list_append(&list, d[2]);
+	swap(d[2], d[3]);
+	expect_on_list(test, &list, d, 4);
+
+	/*
+	 * The body may move the one it is on to another list (or free it):
+	 * the walk goes on with the next one of the first list.
+	 */
+	i = 0;
+	mdom_dma_list_for_each(dma, &list) {
+		KUNIT_EXPECT_PTR_EQ(test, dma, d[i]);
+		i++;
+		mdom_dma_list_append(&other, dma);
+	}
+	KUNIT_EXPECT_EQ(test, i, 4);
+	expect_on_list(test, &other, d, 4);
+}
+
+#define LIST_MANY	4096
+
+/* Many: order, count and cut as with a few. */
+static void mdom_dma_list_many(struct kunit *test)
+{
+	struct mdom_dma *d, **all, *dma, *mark = NULL;
+	struct mdom_dma_list list = {};
+	unsigned int i;
+
+	d = kunit_kcalloc(test, LIST_MANY, sizeof(*d), GFP_KERNEL);
+	all = kunit_kcalloc(test, LIST_MANY, sizeof(*all), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_ASSERT_NOT_NULL(test, all);
+	for (i = 0; i < LIST_MANY; i++) {
+		/* From both ends of @d in turn: not in address order. */
+		all[i] = &d[i % 2 ? LIST_MANY - 1 - i / 2 : i / 2];
+		all[i]->iova = (u64)i * SZ_4K;
+		all[i]->pages.npages = SZ_4K >> PAGE_SHIFT;
+		if (i == LIST_MANY / 2 + 1)
+			mark = mdom_dma_list_mark(&list);
+		mdom_dma_list_append(&list, all[i]);
+	}
+	expect_on_list(test, &list, all, LIST_MANY);
+	i = 0;
+	mdom_dma_list_for_each(dma, &list)
+		KUNIT_EXPECT_EQ(test, dma->iova, (u64)i++ * SZ_4K);
+
+	KUNIT_EXPECT_PTR_EQ(test, mdom_dma_list_cut(&list, mark),
+			    all[LIST_MANY / 2 + 1]);
+	expect_on_list(test, &list, all, LIST_MANY / 2 + 1);
+	mdom_dma_list_init(&list);
+	expect_on_list(test, &list, NULL, 0);
+}
+
+/*
+ * An unmap appends to the victims already there; one that fails gives back
+ * its own victims only, and leaves the earlier ones as they are.
+ */
+static void mdom_dma_unmap_appends(struct kunit *test)
+{
+	struct mdom_dma *a, *b, *c, *d, *e;
+	struct mdom_dma *order[4];
+	struct mdom_dma_tree tree;
+	struct mdom_dma_list victims = {};
+	u64 unmapped;
+	int v2;
+
+	for (v2 = 0; v2 <= 1; v2++) {
+		mdom_dma_tree_init(&tree);
+		a = dma_insert(test, &tree, 0x10000, 0x1ffff);
+		b = dma_insert(test, &tree, 0x20000, 0x2ffff);
+		c = dma_insert(test, &tree, 0x30000, 0x3ffff);
+		d = dma_insert(test, &tree, 0x40000, 0x4ffff);
+		e = dma_insert(test, &tree, 0x50000, 0x5ffff);
+
+		/* The later range first: the list is in call order. */
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x40000,
+							     0x4ffff, v2, false,
+							     &victims,
+							     &unmapped), 0);
+		order[0] = d;
+		expect_on_list(test, &victims, order, 1);
+
+		/* Chooses b and c, then meets e being mapped: undone. */
+		e->state = MDOM_DMA_MAPPING;
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x20000,
+							     0x5ffff, v2, false,
+							     &victims,
+							     &unmapped),
+				-EAGAIN);
+		expect_on_list(test, &victims, order, 1);
+		KUNIT_EXPECT_EQ(test, (unsigned int)b->state, MDOM_DMA_LIVE);
+		KUNIT_EXPECT_EQ(test, (unsigned int)c->state, MDOM_DMA_LIVE);
+		KUNIT_EXPECT_EQ(test, (unsigned int)d->state, MDOM_DMA_UNMAPPING);
+		e->state = MDOM_DMA_LIVE;
+
+		/* v2: chooses a to c, then finds c cut at its end. */
+		KUNIT_EXPECT_EQ(test, mdom_dma_unmap_collect(&tree, 0x10000,
+							     0x37fff, v2, false,
+							     &victims,
+							     &unmapped),
+				v2 ? -EINVAL : 0);
+		if (!v2) {
+			/* v1 takes c whole. */
+			KUNIT_EXPECT_EQ(test, unmapped, 3 * SZ_64K);
+			order[1] = a;
+			order[2] = b;
+			order[3] = c;
+			expect_on_list(test, &victims, order, 4);
+		} else {
+			expect_on_list(test, &victims, order, 1);
+			KUNIT_EXPECT_EQ(test, (unsigned int)a->state, MDOM_DMA_LIVE);
+			KUNIT_EXPECT_EQ(test, (unsigned int)b->state, MDOM_DMA_LIVE);
+			KUNIT_EXPECT_EQ(test, (unsigned int)c->state, MDOM_DMA_LIVE);
+			KUNIT_EXPECT_EQ(test,
+					mdom_dma_unmap_collect(&tree, 0x10000,
+							       0x3ffff, v2,
+							       false, &victims,
+							       &unmapped), 0);
+			order[1] = a;
+			order[2] = b;
+			order[3] = c;
+			expect_on_list(test, &victims, order, 4);
+		}
+		mdom_dma_remove_list(&tree, &victims);
+		KUNIT_EXPECT_EQ(test, tree.count, 1);
+		KUNIT_EXPECT_PTR_EQ(test, mdom_dma_first(&tree, 0, U64_MAX), e);
+		mdom_dma_list_init(&victims);
 	}
 }
 
@@ -772,6 +998,11 @@ static struct kunit_case mdom_dma_cases[] = {
 	KUNIT_CASE(mdom_dma_whole_space),
 	KUNIT_CASE(mdom_dma_pinned_count),
 	KUNIT_CASE(mdom_dma_unmap_states),
+	KUNIT_CASE(mdom_dma_unmap_appends),
+	KUNIT_CASE(mdom_dma_list_size),
+	KUNIT_CASE(mdom_dma_list_empty_list),
+	KUNIT_CASE(mdom_dma_list_order),
+	KUNIT_CASE(mdom_dma_list_many),
 	KUNIT_CASE_SLOW(mdom_dma_unmap_model),
 	{}
 };
