@@ -55,9 +55,12 @@ enum mdom_dma_state {
  *	   vfio_dma_rw(); one bit per page of the container's smallest
  *	   IOMMU page size, NULL while tracking is off
  *
- * A mapping gets one (mdom_dma_extra()) when an emulated device first pins
- * one of its pages or dirty tracking starts, and keeps it until it is
- * freed. A VMM's mappings of guest RAM for assigned devices never need it.
+ * Not in the mapping but in its container (mdom_container::dma_extras,
+ * keyed by mdom_dma_extra_key()): a mapping gets one when an emulated
+ * device first pins one of its pages or dirty tracking starts, and keeps
+ * it until it leaves the tree, or until tracking stops if no device pins
+ * anything of it then. A VMM's mappings of guest RAM for assigned devices
+ * never need it, and do not pay for it.
  */
 struct mdom_dma_extra {
 	struct xarray epins;
@@ -69,7 +72,6 @@ struct mdom_dma_extra {
  * @node: in the tree (rb_root_cached), keyed by @iova
  * @iova: first IOVA
  * @last: last IOVA (inclusive): @iova + size - 1
- * @extra: the rarely used state (struct mdom_dma_extra), NULL until used
  * @list: free for the owner's use, e.g. by mdom_dma_unmap_collect()
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
  * @state: enum mdom_dma_state
@@ -86,11 +88,12 @@ struct mdom_dma_extra {
  * (charged to the mapper's memory cgroup), a 4 KiB mapping allocates
  * nothing else (its one run is inline in @pages), who mapped is shared
  * with the caller's other mappings (@pages.mapper), and what only emulated
- * devices and dirty tracking use hangs off @extra. The three byte fields
+ * devices and dirty tracking use is kept by the container (struct
+ * mdom_dma_extra), not by the mapping. The three byte fields
  * fill what would be the padding of @pages. On x86_64 the layout is
  * (pahole)::
  *
- *	node 24 | iova 8 | last 8 | extra 8 | list 16 | pages 64 = 128 bytes
+ *	node 24 | iova 8 | last 8 | list 16 | pages 64 = 120 bytes
  *
  * where struct mdom_pages is mapper, vaddr, npages 8 each, link 16, the
  * inline run or the run array and its room 16, nruns 4, three flag bits
@@ -101,7 +104,6 @@ struct mdom_dma {
 	struct rb_node node;
 	u64 iova;
 	u64 last;
-	struct mdom_dma_extra *extra;
 	struct list_head list;
 	union {
 		struct mdom_pages pages;
@@ -119,28 +121,22 @@ static_assert(offsetofend(struct mdom_dma, vaddr_invalid) <=
 	      offsetofend(struct mdom_pages, owner_data));
 
 /* See struct mdom_dma: what a mapping may cost on 64-bit, at most. */
-#define MDOM_DMA_MAX_SIZE	128
+#define MDOM_DMA_MAX_SIZE	120
 
-/* The emulated device pins of @dma, NULL if none was ever taken. */
-static inline struct xarray *mdom_dma_epins(const struct mdom_dma *dma)
+/*
+ * The key of @dma's extra state in its container: its first IOVA in pages.
+ * Every mapping is aligned to the container's smallest IOMMU page size,
+ * PAGE_SIZE or more (mdom_pgsize_bitmap() folds smaller ones into it), and
+ * at least that long, and mappings never overlap: no two in a tree share
+ * a key. An IOVA from 2^(BITS_PER_LONG + PAGE_SHIFT) up has none (false),
+ * which only happens on 32-bit.
+ */
+static inline bool mdom_dma_extra_key(const struct mdom_dma *dma,
+				      unsigned long *key)
 {
-	return dma->extra ? &dma->extra->epins : NULL;
+	*key = dma->iova >> PAGE_SHIFT;
+	return *key == dma->iova >> PAGE_SHIFT;
 }
-
-/* Do emulated devices hold pages of @dma pinned? */
-static inline bool mdom_dma_has_epins(const struct mdom_dma *dma)
-{
-	return dma->extra && !xa_empty(&dma->extra->epins);
-}
-
-/* The dirty bitmap of @dma, NULL while dirty tracking is off. */
-static inline unsigned long *mdom_dma_dirty(const struct mdom_dma *dma)
-{
-	return dma->extra ? dma->extra->dirty : NULL;
-}
-
-/* @dma's extra state, allocated if need be; NULL on -ENOMEM. */
-struct mdom_dma_extra *mdom_dma_extra(struct mdom_dma *dma);
 
 static inline u64 mdom_dma_size(const struct mdom_dma *dma)
 {
