@@ -162,7 +162,7 @@ void mdom_dma_extra_free(struct mdom_container *c, struct mdom_dma *dma)
 	mdom_dma_extra_erase(c, dma, extra);
 }
 
-/* Free the mappings on @victims, out of the tree (and of dma_extras). */
+/* Free the mappings on @victims, out of the tree and of dma_extras. */
 static void mdom_dma_free_list(struct list_head *victims)
 {
 	struct mdom_dma *dma, *tmp;

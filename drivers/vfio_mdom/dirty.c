@@ -341,9 +341,10 @@ static void mdom_dirty_set_emulated(struct mdom_container *c,
 				    u64 last)
 {
 	unsigned long bit, nbits = mdom_dirty_nbits(c, dma);
+	unsigned long *dirty = mdom_dma_dirty(c, dma);
 	u64 iova;
 
-	for_each_set_bit(bit, mdom_dma_dirty(c, dma), nbits) {
+	for_each_set_bit(bit, dirty, nbits) {
 		iova = dma->iova + ((u64)bit << c->dirty_pgshift);
 		if (iova >= first && iova <= last)
 			iova_bitmap_set(bitmap, iova, 1UL << c->dirty_pgshift);
