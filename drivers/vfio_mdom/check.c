@@ -301,12 +301,13 @@ static void mdom_check_cursor(struct mdom_check *chk)
 static unsigned long mdom_check_epins(struct mdom_check *chk,
 				      struct mdom_dma *dma)
 {
+	struct xarray *epins = mdom_dma_epins(chk->c, dma);
 	unsigned long index, n = 0;
 	void *entry;
 
-	if (!mdom_dma_has_epins(dma))
+	if (!epins)
 		return 0;
-	xa_for_each(&dma->extra->epins, index, entry) {
+	xa_for_each(epins, index, entry) {
 		if (index >= dma->pages.npages)
 			mdom_check_fail(chk,
 					"mapping %#llx-%#llx: a device pins page %lu past its end\n",
@@ -350,6 +351,31 @@ static void mdom_check_held_bytes(struct mdom_check *chk)
 	}
 }
 
+/*
+ * Every extra state belongs to the mapping of the tree starting at its
+ * key: none outlives its mapping, for a new one at that IOVA to find.
+ */
+static void mdom_check_extras(struct mdom_check *chk)
+{
+	struct mdom_container *c = chk->c;
+	struct mdom_dma_extra *extra;
+	struct mdom_dma *dma;
+	unsigned int n = 0;
+	unsigned long key;
+	u64 iova;
+
+	lockdep_assert_held(&c->iova_lock);
+	xa_for_each(&c->dma_extras, key, extra) {
+		iova = (u64)key << PAGE_SHIFT;
+		dma = mdom_dma_first(&c->dmas, iova, iova);
+		if (!dma || dma->iova != iova)
+			mdom_check_fail(chk, "extra state at %#llx, where no mapping starts\n",
+					iova);
+		if (!(++n % MDOM_CHECK_WALK))
+			cond_resched();
+	}
+}
+
 /* The whole tree against the counters; iova_lock is held. */
 static void mdom_check_walk(struct mdom_check *chk)
 {
@@ -366,15 +392,16 @@ static void mdom_check_walk(struct mdom_check *chk)
 		invalid += dma->vaddr_invalid;
 		pinned += mdom_pages_npinned(&dma->pages) +
 			  mdom_check_epins(chk, dma);
-		if (!mdom_dma_dirty(dma) != !c->dirty_tracking)
+		if (!mdom_dma_dirty(c, dma) != !c->dirty_tracking)
 			mdom_check_fail(chk,
 					"mapping %#llx-%#llx: dirty bitmap %s while tracking is %s\n",
 					dma->iova, mdom_dma_last(dma),
-					mdom_dma_dirty(dma) ? "present" : "missing",
+					mdom_dma_dirty(c, dma) ? "present" : "missing",
 					c->dirty_tracking ? "on" : "off");
 		if (!(nr % MDOM_CHECK_WALK))
 			cond_resched();
 	}
+	mdom_check_extras(chk);
 	if (c->mode == VFIO_MDOM_MODE_WINDOWS)
 		mdom_check_held_bytes(chk);
 	if (nr != c->nr_mappings || bytes != c->mapped_bytes)

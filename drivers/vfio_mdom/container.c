@@ -71,6 +71,8 @@ struct mdom_container *mdom_container_alloc(u32 iommu_type)
 	INIT_LIST_HEAD(&c->devices);
 	mutex_init(&c->iova_lock);
 	mdom_dma_tree_init(&c->dmas);
+	/* Its nodes are charged too, also those allocated under its lock */
+	xa_init_flags(&c->dma_extras, XA_FLAGS_ACCOUNT);
 	init_waitqueue_head(&c->dma_wq);
 	mdom_domains_lock(c);
 	ret = mdom_info_update(c, GFP_KERNEL_ACCOUNT);
@@ -83,14 +85,90 @@ struct mdom_container *mdom_container_alloc(u32 iommu_type)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_alloc);
 
+/*
+ * @dma's extra state, allocated and put in dma_extras if need be;
+ * ERR_PTR(-ENOMEM), or -EOVERFLOW for an IOVA with no key (32-bit only).
+ * @dma is in the tree: its key is its own.
+ */
+struct mdom_dma_extra *mdom_dma_extra_get(struct mdom_container *c,
+					  struct mdom_dma *dma)
+{
+	struct mdom_dma_extra *extra;
+	unsigned long key;
+	int ret;
+
+	lockdep_assert_held(&c->iova_lock);
+	lockdep_assert_held(&c->domains_rwsem);
+	extra = mdom_dma_extra(c, dma);
+	if (extra)
+		return extra;
+	if (!mdom_dma_extra_key(dma, &key))
+		return ERR_PTR(-EOVERFLOW);
+	extra = kzalloc(sizeof(*extra), MDOM_GFP_USER);
+	if (!extra)
+		return ERR_PTR(-ENOMEM);
+	xa_init_flags(&extra->epins, XA_FLAGS_ACCOUNT);
+	ret = xa_insert(&c->dma_extras, key, extra, MDOM_GFP_USER);
+	if (ret) {
+		/* Not -EBUSY: a stale entry would be a bug, see the key. */
+		WARN_ON_ONCE(ret == -EBUSY);
+		kfree(extra);
+		return ERR_PTR(-ENOMEM);
+	}
+	return extra;
+}
+
+static void mdom_dma_extra_erase(struct mdom_container *c,
+				 struct mdom_dma *dma,
+				 struct mdom_dma_extra *extra)
+{
+	unsigned long key;
+
+	WARN_ON(!mdom_dma_extra_key(dma, &key) ||
+		xa_erase(&c->dma_extras, key) != extra);
+	xa_destroy(&extra->epins);
+	kfree(extra);
+}
+
+/* Free @dma's extra state if nothing is left in it (tracking stopped). */
+void mdom_dma_extra_trim(struct mdom_container *c, struct mdom_dma *dma)
+{
+	struct mdom_dma_extra *extra;
+
+	lockdep_assert_held(&c->iova_lock);
+	lockdep_assert_held(&c->domains_rwsem);
+	extra = mdom_dma_extra(c, dma);
+	if (extra && !extra->dirty && xa_empty(&extra->epins))
+		mdom_dma_extra_erase(c, dma, extra);
+}
+
+/*
+ * @dma leaves the tree: its extra state goes with it, now, under the lock
+ * that lets its IOVA be taken by a new mapping (which must not find it).
+ * What devices still pin of it is let go. For a container none of whose
+ * mappings has extra state, a test of an empty xarray.
+ */
+void mdom_dma_extra_free(struct mdom_container *c, struct mdom_dma *dma)
+{
+	struct mdom_dma_extra *extra;
+
+	lockdep_assert_held(&c->iova_lock);
+	lockdep_assert_held(&c->domains_rwsem);
+	extra = mdom_dma_extra(c, dma);
+	if (!extra)
+		return;
+	mdom_epins_drop(&extra->epins);
+	kvfree(extra->dirty);
+	mdom_dma_extra_erase(c, dma, extra);
+}
+
+/* Free the mappings on @victims, out of the tree and of dma_extras. */
 static void mdom_dma_free_list(struct mdom_dma_list *victims)
 {
 	struct mdom_dma *dma;
 	unsigned int n = 0;
 
 	mdom_dma_list_for_each(dma, victims) {
-		mdom_dma_drop_epins(dma);
-		mdom_dirty_free(dma);
 		mdom_pages_release(&dma->pages);
 		mdom_dma_free(dma);
 		if (!(++n % MDOM_FREE_RESCHED))
@@ -112,7 +190,8 @@ static void mdom_container_forget(struct mdom_container *c,
 		if (dma->vaddr_invalid)
 			c->nr_vaddr_invalid--;
 		c->pinned_pages -= mdom_pages_npinned(&dma->pages) +
-				   mdom_dma_epin_pages(dma, NULL);
+				   mdom_dma_epin_pages(c, dma, NULL);
+		mdom_dma_extra_free(c, dma);
 	}
 	mdom_dma_remove_list(&c->dmas, victims);
 }
@@ -135,9 +214,10 @@ void mdom_container_destroy(struct mdom_container *c)
 				       &victims, &unmapped));
 	mdom_container_forget(c, &victims);
 	WARN_ON(c->mapped_bytes || c->pinned_pages || c->nr_mappings ||
-		c->dmas.count);
+		c->dmas.count || !xa_empty(&c->dma_extras));
 	mutex_unlock(&c->iova_lock);
 	mdom_domains_unlock(c);
+	xa_destroy(&c->dma_extras);
 
 	mdom_dma_free_list(&victims);
 	mdom_mapper_put(c->mapper);
@@ -363,11 +443,16 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 		if (ret)
 			goto out_release;
 	}
-	ret = mdom_dirty_alloc(c, dma);
-	if (ret)
-		goto out_up;
 	mutex_lock(&c->iova_lock);
 	ret = mdom_container_map_insert(c, dma, vaddr);
+	/* Its IOVA is its own now: so is its extra state's key. */
+	if (!ret) {
+		ret = mdom_dirty_alloc(c, dma);
+		if (ret) {
+			mdom_dma_extra_free(c, dma);
+			mdom_dma_remove(&c->dmas, dma);
+		}
+	}
 	mutex_unlock(&c->iova_lock);
 	if (ret)
 		goto out_up;
@@ -384,6 +469,7 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 
 	mutex_lock(&c->iova_lock);
 	if (ret) {
+		mdom_dma_extra_free(c, dma);
 		mdom_dma_remove(&c->dmas, dma);
 	} else {
 		dma->state = MDOM_DMA_LIVE;
@@ -400,7 +486,6 @@ out_up:
 	up_read(&c->domains_rwsem);
 	if (!ret)
 		return 0;
-	mdom_dirty_free(dma);
 out_release:
 	mdom_pages_release(pages);
 out_free:
@@ -711,7 +796,7 @@ void mdom_container_counts(struct mdom_container *c, struct vfio_mdom_query *q)
 			continue;
 		if (mdom_pages_npinned(&dma->pages))
 			q->shared_pages += mdom_acct_shared(&dma->pages);
-		mdom_dma_epin_pages(dma, &q->shared_pages);
+		mdom_dma_epin_pages(c, dma, &q->shared_pages);
 		if (!(++n % MDOM_FREE_RESCHED))
 			cond_resched();
 	}

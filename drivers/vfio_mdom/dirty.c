@@ -22,7 +22,7 @@
  * cannot track, turns the mode to PINNED: reporting more than was written
  * is safe, less is not.
  *
- * Each mapping keeps a bitmap (mdom_dma::dirty) of what emulated devices
+ * Each mapping keeps a bitmap (mdom_dma_extra::dirty) of what emulated devices
  * pinned or wrote, one bit per page of the container's smallest IOMMU page
  * size, allocated for all mappings at START and for each new one while
  * tracking; a read reports and then resets it to the pages still pinned.
@@ -70,53 +70,68 @@ static unsigned long mdom_dirty_nbits(struct mdom_container *c,
 
 /*
  * Allocate @dma's bitmap while tracking runs, with room for a word of
- * shift (type1's bitmap reporting shifts it in place).
+ * shift (type1's bitmap reporting shifts it in place). @dma is in the
+ * tree; its extra state keeps the bitmap until it leaves the tree
+ * (mdom_dma_extra_free()) or tracking stops.
  */
 int mdom_dirty_alloc(struct mdom_container *c, struct mdom_dma *dma)
 {
 	struct mdom_dma_extra *extra;
+	unsigned long *dirty;
 
+	lockdep_assert_held(&c->iova_lock);
 	if (!c->dirty_tracking)
 		return 0;
-	extra = mdom_dma_extra(dma);
-	if (!extra)
+	dirty = kvzalloc(mdom_dirty_bytes(mdom_dirty_nbits(c, dma)) +
+			 sizeof(u64), MDOM_GFP_USER);
+	if (!dirty)
 		return -ENOMEM;
-	extra->dirty = kvzalloc(mdom_dirty_bytes(mdom_dirty_nbits(c, dma)) +
-				sizeof(u64), MDOM_GFP_USER);
-	return extra->dirty ? 0 : -ENOMEM;
+	extra = mdom_dma_extra_get(c, dma);
+	if (IS_ERR(extra)) {
+		kvfree(dirty);
+		return PTR_ERR(extra);
+	}
+	extra->dirty = dirty;
+	return 0;
 }
 
-void mdom_dirty_free(struct mdom_dma *dma)
+/* Free @dma's bitmap, and its extra state if devices pin nothing of it. */
+static void mdom_dirty_free(struct mdom_container *c, struct mdom_dma *dma)
 {
-	if (!dma->extra)
+	struct mdom_dma_extra *extra = mdom_dma_extra(c, dma);
+
+	if (!extra)
 		return;
-	kvfree(dma->extra->dirty);
-	dma->extra->dirty = NULL;
+	kvfree(extra->dirty);
+	extra->dirty = NULL;
+	mdom_dma_extra_trim(c, dma);
 }
 
 /* An emulated device pinned or wrote [@offset, @offset + @len) of @dma. */
 void mdom_dirty_mark(struct mdom_container *c, struct mdom_dma *dma,
 		     u64 offset, u64 len)
 {
-	unsigned long first, last;
+	unsigned long first, last, *dirty;
 
 	lockdep_assert_held(&c->iova_lock);
-	if (!mdom_dma_dirty(dma) || !len)
+	dirty = mdom_dma_dirty(c, dma);
+	if (!dirty || !len)
 		return;
 	first = offset >> c->dirty_pgshift;
 	last = (offset + len - 1) >> c->dirty_pgshift;
-	bitmap_set(dma->extra->dirty, first, last - first + 1);
+	bitmap_set(dirty, first, last - first + 1);
 }
 
 /* Back to the pages emulated devices hold pinned, after a report. */
 static void mdom_dirty_repopulate(struct mdom_container *c,
 				  struct mdom_dma *dma)
 {
+	struct mdom_dma_extra *extra = mdom_dma_extra(c, dma);
 	unsigned long index;
 	void *entry;
 
-	bitmap_zero(dma->extra->dirty, mdom_dirty_nbits(c, dma));
-	xa_for_each(&dma->extra->epins, index, entry)
+	bitmap_zero(extra->dirty, mdom_dirty_nbits(c, dma));
+	xa_for_each(&extra->epins, index, entry)
 		mdom_dirty_mark(c, dma, (u64)index << PAGE_SHIFT, PAGE_SIZE);
 }
 
@@ -192,9 +207,10 @@ static void mdom_dirty_free_all(struct mdom_container *c)
 {
 	struct mdom_dma *dma;
 
+	lockdep_assert_held(&c->iova_lock);
 	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX))
-		mdom_dirty_free(dma);
+		mdom_dirty_free(c, dma);
 }
 
 static int mdom_dirty_start(struct mdom_container *c)
@@ -211,21 +227,23 @@ static int mdom_dirty_start(struct mdom_container *c)
 	c->dirty_pgshift = info->pgsize_bitmap ? __ffs(info->pgsize_bitmap) :
 						 PAGE_SHIFT;
 	c->dirty_tracking = true;
-	for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
-	     dma = mdom_dma_next(dma, 0, U64_MAX)) {
-		ret = mdom_dirty_alloc(c, dma);
-		if (ret)
-			break;
-	}
-	if (ret) {
-		mdom_dirty_free_all(c);
-		c->dirty_tracking = false;
-		return ret;
-	}
-	scoped_guard(mutex, &c->iova_lock)
+	/* The extra state changes as the tree does: under iova_lock too. */
+	scoped_guard(mutex, &c->iova_lock) {
+		for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
+		     dma = mdom_dma_next(dma, 0, U64_MAX)) {
+			ret = mdom_dirty_alloc(c, dma);
+			if (ret)
+				break;
+		}
+		if (ret) {
+			mdom_dirty_free_all(c);
+			c->dirty_tracking = false;
+			return ret;
+		}
 		for (dma = mdom_dma_first(&c->dmas, 0, U64_MAX); dma;
 		     dma = mdom_dma_next(dma, 0, U64_MAX))
 			mdom_dirty_repopulate(c, dma);
+	}
 	c->dirty_mode = mdom_dirty_start_domains(c);
 	return 0;
 }
@@ -236,7 +254,8 @@ static void mdom_dirty_stop(struct mdom_container *c)
 	if (!c->dirty_tracking)
 		return;
 	mdom_dirty_stop_domains(c);
-	mdom_dirty_free_all(c);
+	scoped_guard(mutex, &c->iova_lock)
+		mdom_dirty_free_all(c);
 	c->dirty_tracking = false;
 	c->dirty_mode = VFIO_MDOM_DIRTY_OFF;
 }
@@ -290,7 +309,7 @@ static int mdom_dirty_report_pinned(struct mdom_container *c,
 				    u64 __user *bitmap)
 {
 	struct mdom_dirty_span sp = mdom_dirty_span(c, dma, base_iova);
-	unsigned long *dirty = mdom_dma_dirty(dma);
+	unsigned long *dirty = mdom_dma_dirty(c, dma);
 	unsigned long leftover;
 
 	if (!list_empty(&c->domains) && dma->pages.pinned)
@@ -322,9 +341,10 @@ static void mdom_dirty_set_emulated(struct mdom_container *c,
 				    u64 last)
 {
 	unsigned long bit, nbits = mdom_dirty_nbits(c, dma);
+	unsigned long *dirty = mdom_dma_dirty(c, dma);
 	u64 iova;
 
-	for_each_set_bit(bit, mdom_dma_dirty(dma), nbits) {
+	for_each_set_bit(bit, dirty, nbits) {
 		iova = dma->iova + ((u64)bit << c->dirty_pgshift);
 		if (iova >= first && iova <= last)
 			iova_bitmap_set(bitmap, iova, 1UL << c->dirty_pgshift);

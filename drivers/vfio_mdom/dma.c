@@ -71,35 +71,15 @@ void mdom_dma_cache_exit(void)
 	kmem_cache_destroy(mdom_dma_cache);
 }
 
-/* A zeroed mapping, without extra state. */
+/* A zeroed mapping. */
 struct mdom_dma *mdom_dma_alloc(void)
 {
 	return kmem_cache_zalloc(mdom_dma_cache, MDOM_GFP_USER);
 }
 
-struct mdom_dma_extra *mdom_dma_extra(struct mdom_dma *dma)
-{
-	struct mdom_dma_extra *extra = dma->extra;
-
-	if (extra)
-		return extra;
-	extra = kzalloc(sizeof(*extra), MDOM_GFP_USER);
-	if (!extra)
-		return NULL;
-	/* Its nodes are charged too, also those allocated under its lock */
-	xa_init_flags(&extra->epins, XA_FLAGS_ACCOUNT);
-	dma->extra = extra;
-	return extra;
-}
-
-/* The pins and the bitmap are gone already (mdom_dma_drop_epins(), ...). */
+/* Its extra state is gone already (mdom_dma_extra_free()). */
 void mdom_dma_free(struct mdom_dma *dma)
 {
-	if (dma->extra) {
-		WARN_ON(!xa_empty(&dma->extra->epins) || dma->extra->dirty);
-		xa_destroy(&dma->extra->epins);
-		kfree(dma->extra);
-	}
 	kmem_cache_free(mdom_dma_cache, dma);
 }
 

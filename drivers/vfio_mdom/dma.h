@@ -55,9 +55,12 @@ enum mdom_dma_state {
  *	   vfio_dma_rw(); one bit per page of the container's smallest
  *	   IOMMU page size, NULL while tracking is off
  *
- * A mapping gets one (mdom_dma_extra()) when an emulated device first pins
- * one of its pages or dirty tracking starts, and keeps it until it is
- * freed. A VMM's mappings of guest RAM for assigned devices never need it.
+ * Not in the mapping but in its container (mdom_container::dma_extras,
+ * keyed by mdom_dma_extra_key()): a mapping gets one when an emulated
+ * device first pins one of its pages or dirty tracking starts, and keeps
+ * it until it leaves the tree, or until tracking stops if no device pins
+ * anything of it then. A VMM's mappings of guest RAM for assigned devices
+ * never need it, and do not pay for it.
  */
 struct mdom_dma_extra {
 	struct xarray epins;
@@ -68,7 +71,6 @@ struct mdom_dma_extra {
  * struct mdom_dma - one user mapping
  * @node: in the tree (rb_root_cached), keyed by @iova
  * @iova: first IOVA
- * @extra: the rarely used state (struct mdom_dma_extra), NULL until used
  * @next: the next on the owner's struct mdom_dma_list, e.g. the victims of
  *	  mdom_dma_unmap_collect()
  * @prot: IOMMU_READ and/or IOMMU_WRITE as asked by the user
@@ -77,30 +79,30 @@ struct mdom_dma_extra {
  *		   and translations stay until a new one is given
  * @pages: the pages backing the whole mapping, and its user address
  *	   (@pages.vaddr)
- * @pages_own: what of @pages comes before its owner_data, where the three
- *	       byte fields live
+ * @pages_own: what of @pages comes before its owner_data, the byte whose
+ *	       bits @prot, @state and @vaddr_invalid are
  *
  * Size: a container may hold a million mappings, and a VMM with a vIOMMU
  * makes and drops small ones all the time, so a mapping costs what the
  * common one needs and no more. It comes from a kmem_cache of its own
  * (charged to the mapper's memory cgroup), a 4 KiB mapping allocates
- * nothing else (its one run is inline in @pages), who mapped is shared
- * with the caller's other mappings (@pages.mapper), and what only emulated
- * devices and dirty tracking use hangs off @extra. The three byte fields
- * fill what would be the padding of @pages. On x86_64 the layout is
- * (pahole)::
+ * nothing else (its one run is its first page frame in @pages, its length
+ * the mapping's), who mapped is shared with the caller's other mappings
+ * (@pages.mapper), its last IOVA is computed from its size
+ * (mdom_dma_last()), the lists it goes on are singly linked, and what only
+ * emulated devices and dirty tracking use is kept by the container
+ * (struct mdom_dma_extra), not by the mapping. On x86_64 the layout is::
  *
- *	node 24 | iova 8 | last 8 | extra 8 | next 8 | pages 64 = 120 bytes
+ *	node 24 | iova 8 | next 8 | pages 48 = 88 bytes
  *
- * where struct mdom_pages is mapper, vaddr, npages 8 each, link 16, the
- * inline run or the run array and its room 16, nruns 4, three flag bits
- * and then prot, state and vaddr_invalid. MDOM_DMA_MAX_SIZE, checked at
- * build time, catches growth.
+ * where struct mdom_pages is mapper 8, vaddr 8, one word of npages (48
+ * bits), five flag bits and the byte of prot, state and vaddr_invalid,
+ * the account's link 16, and the one run's page frame or the run array 8.
+ * MDOM_DMA_MAX_SIZE, checked at build time, catches growth.
  */
 struct mdom_dma {
 	struct rb_node node;
 	u64 iova;
-	struct mdom_dma_extra *extra;
 	struct mdom_dma *next;
 	union {
 		struct mdom_pages pages;
@@ -114,28 +116,22 @@ struct mdom_dma {
 };
 
 /* See struct mdom_dma: what a mapping may cost on 64-bit, at most. */
-#define MDOM_DMA_MAX_SIZE	120
+#define MDOM_DMA_MAX_SIZE	88
 
-/* The emulated device pins of @dma, NULL if none was ever taken. */
-static inline struct xarray *mdom_dma_epins(const struct mdom_dma *dma)
+/*
+ * The key of @dma's extra state in its container: its first IOVA in pages.
+ * Every mapping is aligned to the container's smallest IOMMU page size,
+ * PAGE_SIZE or more (mdom_pgsize_bitmap() folds smaller ones into it), and
+ * at least that long, and mappings never overlap: no two in a tree share
+ * a key. An IOVA from 2^(BITS_PER_LONG + PAGE_SHIFT) up has none (false),
+ * which only happens on 32-bit.
+ */
+static inline bool mdom_dma_extra_key(const struct mdom_dma *dma,
+				      unsigned long *key)
 {
-	return dma->extra ? &dma->extra->epins : NULL;
+	*key = dma->iova >> PAGE_SHIFT;
+	return *key == dma->iova >> PAGE_SHIFT;
 }
-
-/* Do emulated devices hold pages of @dma pinned? */
-static inline bool mdom_dma_has_epins(const struct mdom_dma *dma)
-{
-	return dma->extra && !xa_empty(&dma->extra->epins);
-}
-
-/* The dirty bitmap of @dma, NULL while dirty tracking is off. */
-static inline unsigned long *mdom_dma_dirty(const struct mdom_dma *dma)
-{
-	return dma->extra ? dma->extra->dirty : NULL;
-}
-
-/* @dma's extra state, allocated if need be; NULL on -ENOMEM. */
-struct mdom_dma_extra *mdom_dma_extra(struct mdom_dma *dma);
 
 /* The size of @dma: its pages', set when it is made. */
 static inline u64 mdom_dma_size(const struct mdom_dma *dma)

@@ -249,9 +249,9 @@ static struct page *mdom_epin_get(struct mdom_container *c,
 	void *entry;
 	int ret;
 
-	extra = mdom_dma_extra(dma);
-	if (!extra)
-		return ERR_PTR(-ENOMEM);
+	extra = mdom_dma_extra_get(c, dma);
+	if (IS_ERR(extra))
+		return ERR_CAST(extra);
 	entry = xa_load(&extra->epins, index);
 	if (entry && !xa_is_value(entry)) {
 		epin = entry;
@@ -288,7 +288,7 @@ static bool mdom_epin_put(struct mdom_container *c, struct mdom_dma *dma,
 			  u64 iova)
 {
 	unsigned long index = (iova - dma->iova) >> PAGE_SHIFT, count;
-	struct xarray *epins = mdom_dma_epins(dma);
+	struct xarray *epins = mdom_dma_epins(c, dma);
 	struct mdom_epin *epin;
 	void *entry;
 
@@ -322,6 +322,7 @@ static bool mdom_epin_put(struct mdom_container *c, struct mdom_dma *dma,
  */
 static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 {
+	struct xarray *epins = mdom_dma_epins(c, dma);
 	struct mdom_pages_cursor cursor = {};
 	struct mdom_epin *epin;
 	unsigned long index;
@@ -330,9 +331,9 @@ static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 	int ret;
 
 	lockdep_assert_held(&c->iova_lock);
-	if (!mdom_dma_has_epins(dma))
+	if (!epins)
 		return 0;
-	xa_for_each(&dma->extra->epins, index, entry) {
+	xa_for_each(epins, index, entry) {
 		if (!xa_is_value(entry))
 			continue;
 		page = mdom_dma_pinned_page(dma, dma->iova +
@@ -347,8 +348,7 @@ static int mdom_dma_epins_own(struct mdom_container *c, struct mdom_dma *dma)
 		}
 		epin->count = xa_to_value(entry);
 		/* The slot exists: nothing to allocate. */
-		ret = xa_err(xa_store(&dma->extra->epins, index, epin,
-				      GFP_KERNEL));
+		ret = xa_err(xa_store(epins, index, epin, GFP_KERNEL));
 		if (ret) {
 			mdom_epin_free(epin);
 			return ret;
@@ -401,14 +401,16 @@ void mdom_emulated_unpin_mappings(struct mdom_container *c)
  * pinned mdom_pages of the mm holds too, into *@shared if not NULL. For
  * the counters: 0 at once when no device pins anything of @dma.
  */
-unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared)
+unsigned long mdom_dma_epin_pages(struct mdom_container *c,
+				  struct mdom_dma *dma, u64 *shared)
 {
+	struct xarray *epins = mdom_dma_epins(c, dma);
 	unsigned long index, n = 0;
 	void *entry;
 
-	if (!mdom_dma_has_epins(dma))
+	if (!epins)
 		return 0;
-	xa_for_each(&dma->extra->epins, index, entry) {
+	xa_for_each(epins, index, entry) {
 		if (xa_is_value(entry))
 			continue;
 		n++;
@@ -418,23 +420,23 @@ unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared)
 	return n;
 }
 
-/* A mapping that goes while devices still hold pins: let them all go. */
-void mdom_dma_drop_epins(struct mdom_dma *dma)
+/*
+ * The pins of a mapping that goes while devices still hold some: let them
+ * all go (its extra state goes: mdom_dma_extra_free()).
+ */
+void mdom_epins_drop(struct xarray *epins)
 {
 	unsigned long index;
 	void *entry;
 
-	/* The common case, every unmap: nothing to walk or lock. */
-	if (!mdom_dma_has_epins(dma))
-		return;
-	xa_for_each(&dma->extra->epins, index, entry) {
+	xa_for_each(epins, index, entry) {
 		WARN_ONCE(1, "vfio-mdom: a device still holds pinned pages\n");
 		if (!xa_is_value(entry)) {
 			mdom_pages_release(&((struct mdom_epin *)entry)->pages);
 			kfree(entry);
 		}
 	}
-	xa_destroy(&dma->extra->epins);
+	xa_destroy(epins);
 }
 
 /*
@@ -671,14 +673,16 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_dma_rw);
  * Do devices still hold pages of the @victims? They are UNMAPPING, so no
  * device can pin more of them (mdom_dma_at() refuses them to pin_pages):
  * their pins only go, and an empty answer read without the lock stays
- * true. A "still pinned" one may be stale: the caller looks again.
+ * true. A "still pinned" one may be stale: the caller looks again. Their
+ * extra state stays while they do (mdom_dma_extra_free() is the caller's).
  */
-static bool mdom_victims_pinned(struct mdom_dma_list *victims)
+static bool mdom_victims_pinned(struct mdom_container *c,
+				struct mdom_dma_list *victims)
 {
 	struct mdom_dma *dma;
 
 	mdom_dma_list_for_each(dma, victims)
-		if (mdom_dma_has_epins(dma))
+		if (mdom_dma_has_epins(c, dma))
 			return true;
 	return false;
 }
@@ -704,7 +708,7 @@ int mdom_emulated_release(struct mdom_container *c,
 	u64 seq;
 
 	lockdep_assert_held_read(&c->domains_rwsem);
-	if (!mdom_victims_pinned(victims))
+	if (!mdom_victims_pinned(c, victims))
 		return 0;
 	if (!*release_held) {
 		if (!down_read_trylock(&c->release_rwsem))
@@ -713,7 +717,7 @@ int mdom_emulated_release(struct mdom_container *c,
 	}
 	scoped_guard(mutex, &c->devices_lock) {
 		mdom_dma_list_for_each(dma, victims) {
-			if (!mdom_dma_has_epins(dma))
+			if (!mdom_dma_has_epins(c, dma))
 				continue;
 			list_for_each_entry(vdev, &c->devices, iommu_entry)
 				vdev->ops->dma_unmap(vdev, dma->iova,
@@ -723,7 +727,7 @@ int mdom_emulated_release(struct mdom_container *c,
 	for (;;) {
 		scoped_guard(mutex, &c->iova_lock)
 			seq = c->unpin_seq;
-		if (!mdom_victims_pinned(victims))
+		if (!mdom_victims_pinned(c, victims))
 			return 0;
 		if (time_after(jiffies, deadline))
 			return -EBUSY;

@@ -22,6 +22,7 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -29,6 +30,7 @@
 #include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 #include "compat.h"
 #include "dma.h"
@@ -174,6 +176,9 @@ struct mdom_info {
  * @mapper: who mapped last (struct mdom_mapper: task, account, lock_cap),
  *	    referenced: the next maps of that process share it
  * @dmas: the user mappings, struct mdom_dma
+ * @dma_extras: the extra state of the few mappings that have one (struct
+ *		mdom_dma_extra, by mdom_dma_extra_key()); it changes as
+ *		@dmas does, under domains_rwsem and iova_lock both
  * @dma_wq: woken when a mapping being mapped into the domains is done
  * @map_seq: counts the maps that are done (LIVE, or failed and gone)
  * @nr_mappings: number of live mappings in @dmas
@@ -275,6 +280,7 @@ struct mdom_container {
 	struct mutex iova_lock;		/* the tree, the counters */
 	struct mdom_mapper *mapper;
 	struct mdom_dma_tree dmas;
+	struct xarray dma_extras;
 	wait_queue_head_t dma_wq;
 	u64 map_seq;
 	u32 nr_mappings;
@@ -314,6 +320,52 @@ static inline void mdom_domains_unlock(struct mdom_container *c)
 DEFINE_GUARD(mdom_domains, struct mdom_container *, mdom_domains_lock(_T),
 	     mdom_domains_unlock(_T))
 
+/*
+ * The extra state of @dma (struct mdom_dma_extra), NULL if it has none;
+ * iova_lock or domains_rwsem is held, as for walking the tree (an unmap
+ * may also look at its own victims with domains_rwsem held for reading:
+ * their extra state goes only with them). A container where no mapping
+ * has any pays one test of an empty xarray.
+ */
+static inline struct mdom_dma_extra *
+mdom_dma_extra(struct mdom_container *c, const struct mdom_dma *dma)
+{
+	unsigned long key;
+
+	lockdep_assert(lockdep_is_held(&c->iova_lock) ||
+		       lockdep_is_held(&c->domains_rwsem));
+	if (xa_empty(&c->dma_extras) || !mdom_dma_extra_key(dma, &key))
+		return NULL;
+	return xa_load(&c->dma_extras, key);
+}
+
+/* The emulated device pins of @dma, NULL if none was ever taken. */
+static inline struct xarray *mdom_dma_epins(struct mdom_container *c,
+					    const struct mdom_dma *dma)
+{
+	struct mdom_dma_extra *extra = mdom_dma_extra(c, dma);
+
+	return extra ? &extra->epins : NULL;
+}
+
+/* Do emulated devices hold pages of @dma pinned? */
+static inline bool mdom_dma_has_epins(struct mdom_container *c,
+				      const struct mdom_dma *dma)
+{
+	struct mdom_dma_extra *extra = mdom_dma_extra(c, dma);
+
+	return extra && !xa_empty(&extra->epins);
+}
+
+/* The dirty bitmap of @dma, NULL while dirty tracking is off. */
+static inline unsigned long *mdom_dma_dirty(struct mdom_container *c,
+					    const struct mdom_dma *dma)
+{
+	struct mdom_dma_extra *extra = mdom_dma_extra(c, dma);
+
+	return extra ? extra->dirty : NULL;
+}
+
 /* Module parameters (group.c, container.c, backend.c). */
 extern bool mdom_allow_unsafe_interrupts;
 extern unsigned int mdom_dma_entry_limit;
@@ -334,6 +386,10 @@ int mdom_container_query(struct mdom_container *c,
 			 struct vfio_mdom_query *q);
 void mdom_container_counts(struct mdom_container *c,
 			   struct vfio_mdom_query *q);
+struct mdom_dma_extra *mdom_dma_extra_get(struct mdom_container *c,
+					  struct mdom_dma *dma);
+void mdom_dma_extra_trim(struct mdom_container *c, struct mdom_dma *dma);
+void mdom_dma_extra_free(struct mdom_container *c, struct mdom_dma *dma);
 
 /* info.c: the published snapshot of the domains */
 int mdom_info_update(struct mdom_container *c, gfp_t gfp);
@@ -395,9 +451,10 @@ int mdom_container_dma_rw(struct mdom_container *c, u64 iova, void *data,
 			  size_t count, bool write);
 int mdom_emulated_release(struct mdom_container *c,
 			  struct mdom_dma_list *victims, bool *release_held);
-void mdom_dma_drop_epins(struct mdom_dma *dma);
+void mdom_epins_drop(struct xarray *epins);
 void mdom_emulated_unpin_mappings(struct mdom_container *c);
-unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared);
+unsigned long mdom_dma_epin_pages(struct mdom_container *c,
+				  struct mdom_dma *dma, u64 *shared);
 
 /*
  * dirty.c: dirty page tracking. Bitmaps are of u64 words, as type1's, and
@@ -407,7 +464,6 @@ unsigned long mdom_dma_epin_pages(struct mdom_dma *dma, u64 *shared);
 #define MDOM_DIRTY_BITMAP_SIZE_MAX	MDOM_DIRTY_BITMAP_BYTES((u64)INT_MAX)
 int mdom_dirty_pages(struct mdom_container *c, void __user *uarg);
 int mdom_dirty_alloc(struct mdom_container *c, struct mdom_dma *dma);
-void mdom_dirty_free(struct mdom_dma *dma);
 void mdom_dirty_mark(struct mdom_container *c, struct mdom_dma *dma,
 		     u64 offset, u64 len);
 void mdom_dirty_domain_added(struct mdom_container *c, struct mdom_domain *d);

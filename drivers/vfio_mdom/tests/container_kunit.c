@@ -11,6 +11,7 @@
  * apply (the selftests cover it).
  */
 #include <kunit/test.h>
+#include <linux/bitmap.h>
 #include <linux/delay.h>
 #include <linux/iommu.h>
 #include <linux/kthread.h>
@@ -414,17 +415,29 @@ static bool finish_map_done(struct finish_map *f)
 	return READ_ONCE(f->done);
 }
 
+/*
+ * An emulated device that listens to unmaps: it holds at most one page
+ * pinned (at @pinned, 0 if none), and unpins it when told.
+ */
+struct fake_device {
+	struct vfio_device vdev;
+	struct mdom_container *c;
+	u64 pinned;
+};
+
 static void fake_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
+	struct fake_device *fake = container_of(vdev, struct fake_device, vdev);
+
+	if (fake->pinned && fake->pinned >= iova &&
+	    fake->pinned - iova < length) {
+		mdom_container_unpin_pages(fake->c, fake->pinned, 1);
+		fake->pinned = 0;
+	}
 }
 
 static const struct vfio_device_ops fake_device_ops = {
 	.dma_unmap = fake_dma_unmap,
-};
-
-struct fake_device {
-	struct vfio_device vdev;
-	struct mdom_container *c;
 };
 
 static void fake_device_unregister(void *data)
@@ -435,7 +448,8 @@ static void fake_device_unregister(void *data)
 }
 
 /* An emulated device that listens to unmaps, registered with @c. */
-static void fake_device_register(struct kunit *test, struct mdom_container *c)
+static struct fake_device *fake_device_register(struct kunit *test,
+						struct mdom_container *c)
 {
 	struct fake_device *fake = kunit_kzalloc(test, sizeof(*fake),
 						 GFP_KERNEL);
@@ -447,6 +461,7 @@ static void fake_device_register(struct kunit *test, struct mdom_container *c)
 	mdom_container_register_device(c, &fake->vdev);
 	ret = kunit_add_action_or_reset(test, fake_device_unregister, fake);
 	KUNIT_ASSERT_EQ(test, ret, 0);
+	return fake;
 }
 
 /*
@@ -499,6 +514,118 @@ static void mdom_container_emulated_waits_for_map(struct kunit *test)
 	scoped_guard(mutex, &c->iova_lock)
 		mdom_dma_first(&c->dmas, 0x100000, 0x100000)->state =
 			MDOM_DMA_LIVE;
+}
+
+/* VFIO_IOMMU_DIRTY_PAGES with @flags (START or STOP), through user memory. */
+static int extra_dirty_pages(struct mdom_container *c, unsigned long ubuf,
+			     u32 flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap hdr = {
+		.argsz = sizeof(hdr),
+		.flags = flags,
+	};
+
+	if (copy_to_user((void __user *)ubuf, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	return mdom_dirty_pages(c, (void __user *)ubuf);
+}
+
+/* The extra state of the mapping at @iova: NULL if none, or no mapping. */
+static struct mdom_dma_extra *extra_at(struct mdom_container *c, u64 iova)
+{
+	struct mdom_dma *dma;
+
+	guard(mutex)(&c->iova_lock);
+	dma = mdom_dma_first(&c->dmas, iova, iova);
+	return dma ? mdom_dma_extra(c, dma) : NULL;
+}
+
+static bool extras_empty(struct mdom_container *c)
+{
+	guard(mutex)(&c->iova_lock);
+	return xa_empty(&c->dma_extras);
+}
+
+/*
+ * The extra state of a mapping (emulated device pins, dirty bitmap) lives
+ * in the container, keyed by the mapping's first IOVA: it goes with the
+ * mapping, and a new mapping at the same IOVA never finds it. Also when
+ * dirty tracking stops, if no device pins anything of the mapping.
+ */
+static void mdom_container_extra_gone_with_mapping(struct kunit *test)
+{
+	struct mdom_container *c = container_new(test, VFIO_TYPE1v2_IOMMU);
+	unsigned long buf = user_buf(test, 8 * PAGE_SIZE);
+	unsigned long ubuf = buf + 6 * PAGE_SIZE;	/* ioctl arguments */
+	const int rw = IOMMU_READ | IOMMU_WRITE;
+	struct mdom_dma_extra *extra;
+	struct fake_device *fake;
+	struct page *page = NULL;
+	u64 data = 1, unmapped;
+
+	fake = fake_device_register(test, c);
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x100000, 4 * PAGE_SIZE,
+						 buf, rw), 0);
+	KUNIT_EXPECT_NULL(test, extra_at(c, 0x100000));
+
+	/* Pinned by a device and written through dma_rw while tracking. */
+	KUNIT_ASSERT_EQ(test, mdom_container_pin_pages(c, 0x100000 + PAGE_SIZE,
+						       1, rw, &page), 1);
+	fake->pinned = 0x100000 + PAGE_SIZE;
+	KUNIT_ASSERT_EQ(test, extra_dirty_pages(c, ubuf,
+						VFIO_IOMMU_DIRTY_PAGES_FLAG_START),
+			0);
+	KUNIT_ASSERT_EQ(test, mdom_container_dma_rw(c, 0x100000 + 2 * PAGE_SIZE,
+						    &data, sizeof(data), true),
+			0);
+	extra = extra_at(c, 0x100000);
+	KUNIT_ASSERT_NOT_NULL(test, extra);
+	KUNIT_EXPECT_FALSE(test, xa_empty(&extra->epins));
+	KUNIT_ASSERT_NOT_NULL(test, extra->dirty);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(extra->dirty, 4), 2);
+
+	/* The unmap has the device unpin, and the extra state goes. */
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0x100000, 4 * PAGE_SIZE,
+						   false, &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, unmapped, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, fake->pinned, 0);
+	KUNIT_EXPECT_TRUE(test, extras_empty(c));
+	KUNIT_EXPECT_EQ(test, c->pinned_pages, 0);
+
+	/* Mapped again, tracking on: a bitmap of its own, clean. */
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x100000, 2 * PAGE_SIZE,
+						 buf + 4 * PAGE_SIZE, rw), 0);
+	extra = extra_at(c, 0x100000);
+	KUNIT_ASSERT_NOT_NULL(test, extra);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&extra->epins));
+	KUNIT_ASSERT_NOT_NULL(test, extra->dirty);
+	KUNIT_EXPECT_TRUE(test, bitmap_empty(extra->dirty, 2));
+
+	/* Tracking stops: nothing left in it, it goes. */
+	KUNIT_ASSERT_EQ(test, extra_dirty_pages(c, ubuf,
+						VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP),
+			0);
+	KUNIT_EXPECT_NULL(test, extra_at(c, 0x100000));
+	KUNIT_EXPECT_TRUE(test, extras_empty(c));
+
+	/* Pinned and unpinned, then unmapped: a new mapping finds nothing. */
+	KUNIT_ASSERT_EQ(test, mdom_container_pin_pages(c, 0x100000, 1, rw,
+						       &page), 1);
+	KUNIT_EXPECT_NOT_NULL(test, extra_at(c, 0x100000));
+	mdom_container_unpin_pages(c, 0x100000, 1);
+	KUNIT_EXPECT_EQ(test, mdom_container_unmap(c, 0, 0, true, &unmapped),
+			0);
+	KUNIT_EXPECT_TRUE(test, extras_empty(c));
+	KUNIT_ASSERT_EQ(test, mdom_container_map(c, 0x100000, 4 * PAGE_SIZE,
+						 buf, rw), 0);
+	KUNIT_EXPECT_NULL(test, extra_at(c, 0x100000));
+	KUNIT_EXPECT_TRUE(test, extras_empty(c));
+
+	/* Left with extra state for the container's release to free. */
+	KUNIT_ASSERT_EQ(test, extra_dirty_pages(c, ubuf,
+						VFIO_IOMMU_DIRTY_PAGES_FLAG_START),
+			0);
+	KUNIT_EXPECT_NOT_NULL(test, extra_at(c, 0x100000));
 }
 
 struct invalidator {
@@ -585,6 +712,7 @@ static struct kunit_case mdom_container_cases[] = {
 	KUNIT_CASE(mdom_container_entry_limit),
 	KUNIT_CASE(mdom_container_destroy_returns_all),
 	KUNIT_CASE(mdom_container_emulated_waits_for_map),
+	KUNIT_CASE(mdom_container_extra_gone_with_mapping),
 	KUNIT_CASE_SLOW(mdom_container_unmap_vs_invalidate),
 	{}
 };
