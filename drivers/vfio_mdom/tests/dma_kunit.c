@@ -17,7 +17,10 @@ static struct mdom_dma *dma_new(struct kunit *test, u64 iova, u64 last)
 	struct mdom_dma *dma = kunit_kzalloc(test, sizeof(*dma), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, dma);
+	/* A mapping is whole pages, no more than its page count holds. */
 	KUNIT_ASSERT_TRUE(test, PAGE_ALIGNED(last - iova + 1));
+	KUNIT_ASSERT_LT(test, (last - iova) >> PAGE_SHIFT,
+			BIT_ULL(MDOM_NPAGES_BITS));
 	dma->iova = iova;
 	dma->pages.npages = ((last - iova) >> PAGE_SHIFT) + 1;
 	return dma;
@@ -140,7 +143,7 @@ static void mdom_dma_insert_overlap(struct kunit *test)
 		{ 0x1f000, 0x20fff },		/* one page each side of end */
 		{ 0x10000, 0x2ffff },		/* same start, longer */
 		{ 0x00000, 0x1ffff },		/* same end, longer */
-		{ 0, U64_MAX },			/* everything */
+		{ 0, BIT_ULL(59) - 1 },		/* a huge one from 0 */
 	};
 	static const struct dma_range one[] = { { 0x10000, 0x1ffff } };
 	struct mdom_dma_tree tree;
@@ -467,12 +470,12 @@ static void mdom_dma_top_of_space(struct kunit *test)
 	mdom_dma_tree_init(&tree);
 	dma = dma_insert(test, &tree, top, U64_MAX);
 	KUNIT_EXPECT_EQ(test, mdom_dma_size(dma), SZ_64K);
-	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, U64_MAX, U64_MAX),
-			-EEXIST);
-	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, top - SZ_4K, top),
-			-EEXIST);
-	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, 0, U64_MAX),
-			-EEXIST);
+	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, U64_MAX - SZ_4K + 1,
+					     U64_MAX), -EEXIST);
+	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, top - SZ_4K,
+					     top + SZ_4K - 1), -EEXIST);
+	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, top - SZ_1G,
+					     U64_MAX), -EEXIST);
 	dma_insert(test, &tree, top - SZ_64K, top - 1);
 	expect_tree(test, &tree, both, ARRAY_SIZE(both));
 
@@ -516,26 +519,40 @@ static void mdom_dma_top_of_space(struct kunit *test)
 	expect_list(test, &victims, both, ARRAY_SIZE(both));
 }
 
-/* The largest mappings: sizes 2^64 - 1 and 1, together the whole space. */
+/*
+ * The whole 64-bit space in mappings of 2^59 bytes, about the largest a
+ * mapping's page count holds (MDOM_NPAGES_BITS): the last ends at
+ * U64_MAX.
+ */
+#define WHOLE_SHIFT	59
+#define WHOLE_N		(1U << (64 - WHOLE_SHIFT))
+
 static void mdom_dma_whole_space(struct kunit *test)
 {
 	struct mdom_dma_tree tree;
-	struct mdom_dma *big;
+	struct mdom_dma *first = NULL, *dma;
 	struct mdom_dma_list victims = {};
-	u64 unmapped;
+	u64 unmapped, iova;
+	unsigned int i;
 
 	mdom_dma_tree_init(&tree);
-	big = dma_insert(test, &tree, 0, U64_MAX - 1);
-	KUNIT_EXPECT_EQ(test, mdom_dma_size(big), U64_MAX);
-	dma_insert(test, &tree, U64_MAX, U64_MAX);
-	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, U64_MAX - 1,
-					     U64_MAX - 1), -EEXIST);
+	for (i = 0; i < WHOLE_N; i++) {
+		iova = (u64)i << WHOLE_SHIFT;
+		dma = dma_insert(test, &tree, iova,
+				 iova + BIT_ULL(WHOLE_SHIFT) - 1);
+		KUNIT_EXPECT_EQ(test, mdom_dma_size(dma), BIT_ULL(WHOLE_SHIFT));
+		first = first ?: dma;
+	}
+	KUNIT_EXPECT_EQ(test, mdom_dma_last(dma), U64_MAX);
+	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, U64_MAX - SZ_4K + 1,
+					     U64_MAX), -EEXIST);
 
-	/* v2 cutting the big one at its end. */
-	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0, U64_MAX - 2,
+	/* v2 cutting the first one at its end. */
+	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0,
+				      BIT_ULL(WHOLE_SHIFT) - SZ_4K - 1,
 				      true, false, &victims,
 				      &unmapped), -EINVAL);
-	KUNIT_EXPECT_EQ(test, tree.count, 2);
+	KUNIT_EXPECT_EQ(test, tree.count, WHOLE_N);
 
 	/* 2^64 bytes do not fit: the count saturates instead of wrapping. */
 	KUNIT_EXPECT_EQ(test, collect(test, &tree, 0, U64_MAX, true,
@@ -543,7 +560,7 @@ static void mdom_dma_whole_space(struct kunit *test)
 				      &unmapped), 0);
 	KUNIT_EXPECT_EQ(test, unmapped, U64_MAX);
 	KUNIT_EXPECT_EQ(test, tree.count, 0);
-	KUNIT_EXPECT_PTR_EQ(test, victims.first, big);
+	KUNIT_EXPECT_PTR_EQ(test, victims.first, first);
 }
 
 static void mdom_dma_pinned_count(struct kunit *test)
