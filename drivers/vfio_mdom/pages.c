@@ -132,11 +132,11 @@ static unsigned long mdom_pages_next_pfn(const struct mdom_pages *pages,
 	return run->pfn + run->npages;
 }
 
-/* Extend the last run by one page (the inline one grows with @npages). */
-static void mdom_pages_extend(struct mdom_pages *pages)
+/* Extend the last run by @n pages (the inline one is as long as filled). */
+static void mdom_pages_extend(struct mdom_pages *pages, unsigned long n)
 {
 	if (pages->many_runs)
-		pages->runs->run[pages->runs->nr - 1].npages++;
+		pages->runs->run[pages->runs->nr - 1].npages += n;
 }
 
 /* Back to no run at all. */
@@ -158,7 +158,7 @@ static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long *filled,
 	int ret = 0;
 
 	if (*filled && pfn == mdom_pages_next_pfn(pages, *filled))
-		mdom_pages_extend(pages);
+		mdom_pages_extend(pages, 1);
 	else
 		ret = mdom_pages_new_run(pages, pfn, *filled,
 					 pages->npages - *filled);
@@ -185,7 +185,7 @@ static int mdom_pages_add_pfn(struct mdom_pages *pages, unsigned long *filled,
 int mdom_pages_add_batch(struct mdom_pages *pages, unsigned long *filled,
 			 struct page **batch, unsigned long n)
 {
-	unsigned long done = *filled, next_pfn = 0, i;
+	unsigned long done = *filled, next_pfn = 0, more = 0, i;
 	int ret;
 
 	if (done)
@@ -193,11 +193,14 @@ int mdom_pages_add_batch(struct mdom_pages *pages, unsigned long *filled,
 	for (i = 0; i < n; i++) {
 		unsigned long pfn = page_to_pfn(batch[i]);
 
+		/* The last run grows by @more pages, written at its end. */
 		if (done + i && pfn == next_pfn) {
-			mdom_pages_extend(pages);
+			more++;
 			next_pfn++;
 			continue;
 		}
+		mdom_pages_extend(pages, more);
+		more = 0;
 		ret = mdom_pages_new_run(pages, pfn, done + i,
 					 pages->npages - (done + i));
 		if (ret) {
@@ -206,6 +209,7 @@ int mdom_pages_add_batch(struct mdom_pages *pages, unsigned long *filled,
 		}
 		next_pfn = pfn + 1;
 	}
+	mdom_pages_extend(pages, more);
 	*filled += n;
 	return 0;
 }
