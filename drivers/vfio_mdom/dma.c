@@ -33,27 +33,32 @@ static struct mdom_dma *mdom_dma_entry(struct rb_node *node)
 
 /*
  * The leftmost mapping whose last IOVA is @first or above, or NULL. The
- * one holding @first is that mapping (those left of it end before its
- * start): the descent stops there, as an unmap of a whole mapping does.
+ * descent compares first IOVAs only (a mapping's last is computed from its
+ * size, which costs more than the comparison): it stops at the mapping
+ * starting at @first, as an unmap of a whole mapping finds it, and
+ * otherwise ends with @first's floor (the last mapping starting below it)
+ * and ceiling (the first starting above it). The floor is the answer if it
+ * holds @first, the ceiling if not: mappings never overlap.
  */
 static struct mdom_dma *mdom_dma_lower(struct mdom_dma_tree *tree, u64 first)
 {
 	struct rb_node *node = tree->root.rb_root.rb_node;
-	struct mdom_dma *found = NULL;
+	struct mdom_dma *floor = NULL, *ceil = NULL;
 
 	while (node) {
 		struct mdom_dma *dma = mdom_dma_entry(node);
 
-		if (mdom_dma_last(dma) < first) {
+		if (first < dma->iova) {
+			ceil = dma;
+			node = node->rb_left;
+		} else if (first > dma->iova) {
+			floor = dma;
 			node = node->rb_right;
 		} else {
-			if (dma->iova <= first)
-				return dma;
-			found = dma;
-			node = node->rb_left;
+			return dma;
 		}
 	}
-	return found;
+	return floor && mdom_dma_last(floor) >= first ? floor : ceil;
 }
 
 static struct kmem_cache *mdom_dma_cache;
@@ -109,27 +114,35 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_dma_next);
 int mdom_dma_insert(struct mdom_dma_tree *tree, struct mdom_dma *dma)
 {
 	struct rb_node **link = &tree->root.rb_root.rb_node, *parent = NULL;
-	bool leftmost = true;
+	struct mdom_dma *prev = NULL, *next = NULL;
+	u64 last = mdom_dma_last(dma);
 
-	if (WARN_ON_ONCE(!dma->pages.npages ||
-			 mdom_dma_last(dma) < dma->iova))
+	if (WARN_ON_ONCE(!dma->pages.npages || last < dma->iova))
 		return -EINVAL;
-	/* One descent: find the place, and any mapping in the way. */
+	/*
+	 * One descent by first IOVA finds the place and the mappings either
+	 * side of it: one of those two is in the way if any is.
+	 */
 	while (*link) {
 		struct mdom_dma *cur = mdom_dma_entry(*link);
 
 		parent = *link;
-		if (mdom_dma_last(cur) < dma->iova) {
-			link = &parent->rb_right;
-			leftmost = false;
-		} else if (cur->iova > mdom_dma_last(dma)) {
+		if (dma->iova < cur->iova) {
+			next = cur;
 			link = &parent->rb_left;
+		} else if (dma->iova > cur->iova) {
+			prev = cur;
+			link = &parent->rb_right;
 		} else {
 			return -EEXIST;
 		}
 	}
+	if ((prev && mdom_dma_last(prev) >= dma->iova) ||
+	    (next && next->iova <= last))
+		return -EEXIST;
 	rb_link_node(&dma->node, parent, link);
-	rb_insert_color_cached(&dma->node, &tree->root, leftmost);
+	/* Leftmost: it never went right, so nothing comes before it. */
+	rb_insert_color_cached(&dma->node, &tree->root, !prev);
 	tree->count++;
 	return 0;
 }

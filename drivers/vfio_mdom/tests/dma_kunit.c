@@ -203,6 +203,9 @@ static void mdom_dma_iterate(struct kunit *test)
 		dma_insert(test, &tree, starts[i] * SZ_64K,
 			   starts[i] * SZ_64K + SZ_4K - 1);
 	KUNIT_EXPECT_EQ(test, tree.count, ARRAY_SIZE(starts));
+	/* The insert kept the cached leftmost one right. */
+	KUNIT_EXPECT_PTR_EQ(test, rb_first_cached(&tree.root),
+			    rb_first(&tree.root.rb_root));
 
 	/* Whole space: every mapping, in IOVA order. */
 	i = 0;
