@@ -223,6 +223,9 @@ int mdom_dma_unmap_collect(struct mdom_dma_tree *tree, u64 first, u64 last,
 		mdom_dma_list_append(victims, dma);
 		if (check_add_overflow(total, mdom_dma_size(dma), &total))
 			total = U64_MAX;
+		/* The next one starts past @last: no need to look it up. */
+		if (mdom_dma_last(dma) >= last)
+			break;
 	}
 	/* v2: the last one must not go on past the range. */
 	if (v2 && !all && tail && mdom_dma_last(tail) > last) {
