@@ -177,10 +177,15 @@ static void mdom_dma_free_list(struct mdom_dma_list *victims)
 	mdom_dma_list_init(victims);
 }
 
-/* Account for the mappings on @victims leaving the container. */
+/*
+ * Account for the mappings on @victims leaving the container. Where no
+ * mapping has extra state (no device pins, no dirty tracking: a VMM's
+ * mappings for assigned devices), one test says so for them all.
+ */
 static void mdom_container_forget(struct mdom_container *c,
 				  struct mdom_dma_list *victims)
 {
+	bool extras = !xa_empty(&c->dma_extras);
 	struct mdom_dma *dma;
 
 	lockdep_assert_held(&c->iova_lock);
@@ -189,9 +194,11 @@ static void mdom_container_forget(struct mdom_container *c,
 		c->nr_mappings--;
 		if (dma->vaddr_invalid)
 			c->nr_vaddr_invalid--;
-		c->pinned_pages -= mdom_pages_npinned(&dma->pages) +
-				   mdom_dma_epin_pages(c, dma, NULL);
-		mdom_dma_extra_free(c, dma);
+		c->pinned_pages -= mdom_pages_npinned(&dma->pages);
+		if (extras) {
+			c->pinned_pages -= mdom_dma_epin_pages(c, dma, NULL);
+			mdom_dma_extra_free(c, dma);
+		}
 	}
 	mdom_dma_remove_list(&c->dmas, victims);
 }
@@ -547,12 +554,19 @@ static int mdom_container_unmap_collect_locked(struct mdom_container *c,
 	}
 }
 
+/*
+ * The same, taking iova_lock; *@extras says whether any mapping of the
+ * container had extra state then. The victims cannot get any later: an
+ * emulated device pins, and vfio_dma_rw() marks dirty, LIVE mappings only,
+ * and dirty tracking starts under domains_rwsem written.
+ */
 static int mdom_container_unmap_collect(struct mdom_container *c, u64 first,
 					u64 last, bool all,
 					struct mdom_dma_list *victims,
-					u64 *unmapped)
+					u64 *unmapped, bool *extras)
 {
 	guard(mutex)(&c->iova_lock);
+	*extras = !xa_empty(&c->dma_extras);
 	return mdom_container_unmap_collect_locked(c, first, last, all,
 						   victims, unmapped);
 }
@@ -606,7 +620,7 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 				  u64 __user *bitmap, u64 pgsize,
 				  u64 *unmapped, u32 *nvictims)
 {
-	bool release_held = false;
+	bool release_held = false, extras;
 	struct mdom_domain *d;
 	struct mdom_dma_list victims = {};
 	u64 last;
@@ -622,10 +636,12 @@ again:
 		goto out_up;
 
 	ret = mdom_container_unmap_collect(c, iova, last, all, &victims,
-					   unmapped);
+					   unmapped, &extras);
 	if (ret)
 		goto out_up;
-	ret = mdom_emulated_release(c, &victims, &release_held);
+	/* No extra state: no device pins pages of the victims. */
+	if (extras)
+		ret = mdom_emulated_release(c, &victims, &release_held);
 	if (ret == -EAGAIN) {
 		/* A writer waits: let it pass, then hold it off and retry. */
 		mdom_container_unchoose(c, &victims);
