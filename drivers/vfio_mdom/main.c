@@ -472,8 +472,13 @@ static long __mdom_vfio_ioctl(struct mdom_container *c, unsigned int cmd,
 	}
 
 	if (op->arg == MDOM_ARG_TYPE1) {
-		/* One copy: argsz comes first in every VFIO struct. */
-		memset(&buf, 0, op->size);
+		/*
+		 * One copy: argsz comes first in every VFIO struct. What it
+		 * does not fill is zeroed (nothing for MAP_DMA and UNMAP_DMA).
+		 */
+		if (op->size > op->min_size)
+			memset((u8 *)&buf + op->min_size, 0,
+			       op->size - op->min_size);
 		if (copy_from_user(&buf, ucmd.ubuffer, op->min_size))
 			return -EFAULT;
 		ucmd.user_size = *(u32 *)&buf;
