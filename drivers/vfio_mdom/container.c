@@ -528,6 +528,20 @@ int mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 EXPORT_SYMBOL_IF_KUNIT(mdom_container_map);
 
 /*
+ * Wait, iova_lock dropped, for a map in progress to be decided. Out of
+ * line: its wait queue entry would cost every unmap a stack canary.
+ */
+static noinline void mdom_container_wait_mapped(struct mdom_container *c)
+{
+	u64 seq = c->map_seq;
+
+	lockdep_assert_held(&c->iova_lock);
+	mutex_unlock(&c->iova_lock);
+	wait_event(c->dma_wq, READ_ONCE(c->map_seq) != seq);
+	mutex_lock(&c->iova_lock);
+}
+
+/*
  * Choose the victims of an unmap, waiting for mappings in the range that
  * are still being mapped by another thread to be decided. Called and
  * returns with iova_lock held; drops it while waiting.
@@ -538,7 +552,6 @@ static int mdom_container_unmap_collect_locked(struct mdom_container *c,
 					       u64 *unmapped)
 {
 	bool v2 = c->iommu_type == VFIO_TYPE1v2_IOMMU;
-	u64 seq;
 	int ret;
 
 	lockdep_assert_held(&c->iova_lock);
@@ -547,10 +560,7 @@ static int mdom_container_unmap_collect_locked(struct mdom_container *c,
 					     victims, unmapped);
 		if (ret != -EAGAIN)
 			return ret;
-		seq = c->map_seq;
-		mutex_unlock(&c->iova_lock);
-		wait_event(c->dma_wq, READ_ONCE(c->map_seq) != seq);
-		mutex_lock(&c->iova_lock);
+		mdom_container_wait_mapped(c);
 	}
 }
 
