@@ -25,6 +25,14 @@
  * (the leftmost one ending at or after its start) without the interval
  * tree's per-node subtree bound, which costs memory and work on every
  * insert and erase.
+ *
+ * Mappings often come and go at either end of the IOVA space in use: a
+ * VMM maps guest RAM upwards, DPDK and SPDK register their memory
+ * segments upwards, virtio-mem plugs blocks upwards and unplugs them from
+ * the top, Linux's IOVA allocator in a vIOMMU guest hands out addresses
+ * downwards. The tree knows its first and last mappings, so an insert or
+ * a lookup at either end takes no descent, however many mappings there
+ * are; anywhere else it costs the descent it always did.
  */
 static struct mdom_dma *mdom_dma_entry(struct rb_node *node)
 {
@@ -45,6 +53,13 @@ static struct mdom_dma *mdom_dma_lower(struct mdom_dma_tree *tree, u64 first)
 	struct rb_node *node = tree->root.rb_root.rb_node;
 	struct mdom_dma *floor = NULL, *ceil = NULL;
 
+	/* At or below the first mapping's start: the first mapping. */
+	if (tree->root.rb_leftmost &&
+	    first <= mdom_dma_entry(tree->root.rb_leftmost)->iova)
+		return mdom_dma_entry(tree->root.rb_leftmost);
+	/* Past the last mapping: none. */
+	if (tree->last && first > mdom_dma_last(tree->last))
+		return NULL;
 	while (node) {
 		struct mdom_dma *dma = mdom_dma_entry(node);
 
@@ -91,7 +106,9 @@ void mdom_dma_free(struct mdom_dma *dma)
 void mdom_dma_tree_init(struct mdom_dma_tree *tree)
 {
 	tree->root = RB_ROOT_CACHED;
+	tree->last = NULL;
 	tree->count = 0;
+	tree->seq = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_tree_init);
 
@@ -111,14 +128,27 @@ struct mdom_dma *mdom_dma_next(struct mdom_dma *dma, u64 first, u64 last)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_next);
 
-int mdom_dma_insert(struct mdom_dma_tree *tree, struct mdom_dma *dma)
+int mdom_dma_find_slot(struct mdom_dma_tree *tree, u64 first, u64 last,
+		       struct mdom_dma_slot *slot)
 {
 	struct rb_node **link = &tree->root.rb_root.rb_node, *parent = NULL;
 	struct mdom_dma *prev = NULL, *next = NULL;
-	u64 last = mdom_dma_last(dma);
 
-	if (WARN_ON_ONCE(!dma->pages.npages || last < dma->iova))
-		return -EINVAL;
+	/* After the last mapping: its right child, which it has not. */
+	if (tree->last && first > mdom_dma_last(tree->last)) {
+		parent = &tree->last->node;
+		link = &parent->rb_right;
+		prev = tree->last;
+		goto found;
+	}
+	/* Before the first one: its left child, likewise. */
+	if (tree->root.rb_leftmost &&
+	    last < mdom_dma_entry(tree->root.rb_leftmost)->iova) {
+		parent = tree->root.rb_leftmost;
+		link = &parent->rb_left;
+		next = mdom_dma_entry(parent);
+		goto found;
+	}
 	/*
 	 * One descent by first IOVA finds the place and the mappings either
 	 * side of it: one of those two is in the way if any is.
@@ -127,32 +157,71 @@ int mdom_dma_insert(struct mdom_dma_tree *tree, struct mdom_dma *dma)
 		struct mdom_dma *cur = mdom_dma_entry(*link);
 
 		parent = *link;
-		if (dma->iova < cur->iova) {
+		if (first < cur->iova) {
 			next = cur;
 			link = &parent->rb_left;
-		} else if (dma->iova > cur->iova) {
+		} else if (first > cur->iova) {
 			prev = cur;
 			link = &parent->rb_right;
 		} else {
 			return -EEXIST;
 		}
 	}
-	if ((prev && mdom_dma_last(prev) >= dma->iova) ||
+	if ((prev && mdom_dma_last(prev) >= first) ||
 	    (next && next->iova <= last))
 		return -EEXIST;
-	rb_link_node(&dma->node, parent, link);
-	/* Leftmost: it never went right, so nothing comes before it. */
-	rb_insert_color_cached(&dma->node, &tree->root, !prev);
-	tree->count++;
+found:
+	slot->parent = parent;
+	slot->link = link;
+	/* Nothing before it (after it): it never went right (left). */
+	slot->leftmost = !prev;
+	slot->rightmost = !next;
+	slot->seq = tree->seq;
 	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_dma_find_slot);
+
+int mdom_dma_insert_slot(struct mdom_dma_tree *tree, struct mdom_dma *dma,
+			 struct mdom_dma_slot *slot)
+{
+	u64 last = mdom_dma_last(dma);
+	int ret;
+
+	if (WARN_ON_ONCE(!dma->pages.npages || last < dma->iova))
+		return -EINVAL;
+	/* The tree changed since: @slot's nodes may be elsewhere, or gone. */
+	if (slot->seq != tree->seq) {
+		ret = mdom_dma_find_slot(tree, dma->iova, last, slot);
+		if (ret)
+			return ret;
+	}
+	rb_link_node(&dma->node, slot->parent, slot->link);
+	rb_insert_color_cached(&dma->node, &tree->root, slot->leftmost);
+	if (slot->rightmost)
+		tree->last = dma;
+	tree->count++;
+	tree->seq++;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mdom_dma_insert_slot);
+
+int mdom_dma_insert(struct mdom_dma_tree *tree, struct mdom_dma *dma)
+{
+	/* Never the tree's: mdom_dma_insert_slot() looks for the place. */
+	struct mdom_dma_slot slot = { .seq = tree->seq - 1 };
+
+	return mdom_dma_insert_slot(tree, dma, &slot);
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_insert);
 
 void mdom_dma_remove(struct mdom_dma_tree *tree, struct mdom_dma *dma)
 {
+	if (tree->last == dma)
+		tree->last = mdom_dma_entry(rb_prev(&dma->node));
 	rb_erase_cached(&dma->node, &tree->root);
 	RB_CLEAR_NODE(&dma->node);
 	tree->count--;
+	tree->seq++;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_dma_remove);
 

@@ -238,10 +238,36 @@ static inline unsigned int mdom_dma_list_count(const struct mdom_dma_list *list)
  * struct mdom_dma_tree - the mappings of one container
  * @root: rbtree of struct mdom_dma by IOVA (they never overlap)
  * @count: number of mappings (against the dma_entry_limit)
+ * @last: the last mapping (the rbtree caches the first), NULL if none
+ * @seq: changes with every insert and remove: a struct mdom_dma_slot
+ *	 found at the same @seq is still right
  */
 struct mdom_dma_tree {
 	struct rb_root_cached root;
+	struct mdom_dma *last;
 	unsigned int count;
+	unsigned long seq;
+};
+
+/**
+ * struct mdom_dma_slot - where a new mapping goes into a tree
+ * @parent: its parent node, NULL at the root
+ * @link: the parent's child pointer (or the root's) that will point to it
+ * @leftmost: it will be the first mapping
+ * @rightmost: it will be the last mapping
+ * @seq: the tree's @seq when the slot was found
+ *
+ * Found by mdom_dma_find_slot() for a range no mapping overlaps, with the
+ * tree's lock held; valid, with that lock dropped and taken again, as long
+ * as the tree's @seq is the same: mdom_dma_insert_slot() then saves the
+ * descent, and looks again otherwise.
+ */
+struct mdom_dma_slot {
+	struct rb_node *parent;
+	struct rb_node **link;
+	bool leftmost;
+	bool rightmost;
+	unsigned long seq;
 };
 
 void mdom_dma_tree_init(struct mdom_dma_tree *tree);
@@ -271,6 +297,15 @@ struct mdom_dma *mdom_dma_next(struct mdom_dma *dma, u64 first, u64 last);
  * dma_entry_limit check is the caller's.
  */
 int mdom_dma_insert(struct mdom_dma_tree *tree, struct mdom_dma *dma);
+/*
+ * Where a mapping of [@first, @last] would go, in *@slot; -EEXIST if an
+ * existing one (whatever its state) overlaps the range.
+ */
+int mdom_dma_find_slot(struct mdom_dma_tree *tree, u64 first, u64 last,
+		       struct mdom_dma_slot *slot);
+/* mdom_dma_insert() at @slot, found for @dma's range, if still valid. */
+int mdom_dma_insert_slot(struct mdom_dma_tree *tree, struct mdom_dma *dma,
+			 struct mdom_dma_slot *slot);
 /* Remove @dma (which must be in @tree) and decrement @tree->count. */
 void mdom_dma_remove(struct mdom_dma_tree *tree, struct mdom_dma *dma);
 

@@ -71,6 +71,18 @@ static int collect(struct kunit *test, struct mdom_dma_tree *tree, u64 first,
 	return ret;
 }
 
+/* The tree's first and last mappings are the ones it says. */
+static void expect_ends(struct kunit *test, struct mdom_dma_tree *tree)
+{
+	struct rb_node *last = rb_last(&tree->root.rb_root);
+
+	KUNIT_EXPECT_PTR_EQ(test, rb_first_cached(&tree->root),
+			    rb_first(&tree->root.rb_root));
+	KUNIT_EXPECT_PTR_EQ(test, tree->last,
+			    last ? rb_entry(last, struct mdom_dma, node) :
+				   NULL);
+}
+
 /* The tree holds exactly @n mappings, @expect, in IOVA order. */
 static void expect_tree(struct kunit *test, struct mdom_dma_tree *tree,
 			const struct dma_range *expect, unsigned int n)
@@ -79,6 +91,7 @@ static void expect_tree(struct kunit *test, struct mdom_dma_tree *tree,
 	unsigned int i = 0;
 
 	KUNIT_EXPECT_EQ(test, tree->count, n);
+	expect_ends(test, tree);
 	for (dma = mdom_dma_first(tree, 0, U64_MAX); dma;
 	     dma = mdom_dma_next(dma, 0, U64_MAX), i++) {
 		if (i >= n) {
@@ -186,6 +199,68 @@ static void mdom_dma_insert_adjacent(struct kunit *test)
 	/* A range overlapping two of them is refused too. */
 	KUNIT_EXPECT_EQ(test, dma_try_insert(test, &tree, 0x1f000, 0x20fff),
 			-EEXIST);
+	expect_tree(test, &tree, all, ARRAY_SIZE(all));
+}
+
+static struct mdom_dma *dma_new_at_slot(struct kunit *test,
+					struct mdom_dma_tree *tree, u64 iova,
+					u64 last, struct mdom_dma_slot *slot)
+{
+	KUNIT_ASSERT_EQ(test, mdom_dma_find_slot(tree, iova, last, slot), 0);
+	return dma_new(test, iova, last);
+}
+
+/*
+ * A slot found before the tree changed is looked for again: the mapping
+ * goes where it belongs, or is refused if one came in its way, and the
+ * first mapping the tree caches is right.
+ */
+static void mdom_dma_insert_stale_slot(struct kunit *test)
+{
+	static const struct dma_range all[] = {
+		{ 0x00000, 0x00fff },
+		{ 0x01000, 0x01fff },
+		{ 0x10000, 0x1ffff },
+		{ 0x20000, 0x2ffff },
+		{ 0x30000, 0x3ffff },
+		{ 0x48000, 0x48fff },
+		{ 0x60000, 0x60fff },
+	};
+	struct mdom_dma_tree tree;
+	struct mdom_dma_slot slot;
+	struct mdom_dma *dma, *parent;
+
+	mdom_dma_tree_init(&tree);
+	dma_insert(test, &tree, 0x10000, 0x1ffff);
+	dma_insert(test, &tree, 0x30000, 0x3ffff);
+	KUNIT_EXPECT_EQ(test, mdom_dma_find_slot(&tree, 0x3f000, 0x40fff,
+						 &slot), -EEXIST);
+
+	/* Unchanged: the slot is used as it is. */
+	dma = dma_new_at_slot(test, &tree, 0x20000, 0x2ffff, &slot);
+	KUNIT_EXPECT_EQ(test, mdom_dma_insert_slot(&tree, dma, &slot), 0);
+
+	/* A mapping came in the way meanwhile. */
+	dma = dma_new_at_slot(test, &tree, 0x40000, 0x4ffff, &slot);
+	dma_insert(test, &tree, 0x48000, 0x48fff);
+	KUNIT_EXPECT_EQ(test, mdom_dma_insert_slot(&tree, dma, &slot),
+			-EEXIST);
+
+	/* Its parent left meanwhile. */
+	dma = dma_new_at_slot(test, &tree, 0x60000, 0x60fff, &slot);
+	KUNIT_ASSERT_NOT_NULL(test, slot.parent);
+	parent = rb_entry(slot.parent, struct mdom_dma, node);
+	mdom_dma_remove(&tree, parent);
+	KUNIT_EXPECT_EQ(test, mdom_dma_insert_slot(&tree, dma, &slot), 0);
+	dma_insert(test, &tree, parent->iova, mdom_dma_last(parent));
+
+	/* Found as the first mapping, no longer the first when inserted. */
+	dma = dma_new_at_slot(test, &tree, 0x00000, 0x00fff, &slot);
+	KUNIT_EXPECT_TRUE(test, slot.leftmost);
+	dma_insert(test, &tree, 0x01000, 0x01fff);
+	KUNIT_EXPECT_EQ(test, mdom_dma_insert_slot(&tree, dma, &slot), 0);
+	KUNIT_EXPECT_PTR_EQ(test, rb_first_cached(&tree.root), &dma->node);
+
 	expect_tree(test, &tree, all, ARRAY_SIZE(all));
 }
 
@@ -675,6 +750,7 @@ static void mdom_dma_unmap_model(struct kunit *test)
 					m->start[s] = first;
 				m->end[first] = last;
 				maps++;
+				expect_ends(test, &tree);
 				continue;
 			}
 
@@ -692,6 +768,7 @@ static void mdom_dma_unmap_model(struct kunit *test)
 					    round, first, last);
 			unmaps++;
 			removed += mdom_dma_list_count(&victims);
+			expect_ends(test, &tree);
 		}
 		/* Same mappings at the end: compare slot by slot. */
 		for (s = 0; s < MODEL_SLOTS; s++) {
@@ -1008,6 +1085,7 @@ static struct kunit_case mdom_dma_cases[] = {
 	KUNIT_CASE(mdom_dma_insert_empty),
 	KUNIT_CASE(mdom_dma_insert_overlap),
 	KUNIT_CASE(mdom_dma_insert_adjacent),
+	KUNIT_CASE(mdom_dma_insert_stale_slot),
 	KUNIT_CASE(mdom_dma_iterate),
 	KUNIT_CASE(mdom_dma_remove_reinsert),
 	KUNIT_CASE_PARAM(mdom_dma_unmap_v1_shapes, unmap_shape_gen_params),
