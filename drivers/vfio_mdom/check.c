@@ -77,7 +77,7 @@
 /* Holes of the operation's range checked for no translation. */
 #define MDOM_CHECK_HOLES	8
 
-static bool mdom_check_invariants;
+bool mdom_check_invariants;
 module_param_named(check_invariants, mdom_check_invariants, bool, 0644);
 MODULE_PARM_DESC(check_invariants,
 		 "Check every container's domains, pins and counters after each operation, WARN on a violation (default N; slow, for testing).");
@@ -522,13 +522,6 @@ unsigned int mdom_check_container(struct mdom_container *c, u64 first,
 	return chk.violations;
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_check_container);
-
-/* After an operation on [@first, @last] of @c, if the checker is on. */
-void mdom_check(struct mdom_container *c, u64 first, u64 last)
-{
-	if (READ_ONCE(mdom_check_invariants))
-		mdom_check_container(c, first, last, false);
-}
 
 static int mdom_invariants_show(struct seq_file *s, void *unused)
 {

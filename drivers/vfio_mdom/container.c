@@ -311,12 +311,17 @@ static int mdom_container_map_fits(struct mdom_container *c,
 	return mdom_windows_map_check(c, iova, last);
 }
 
-/* The checks of VFIO_IOMMU_MAP_DMA, in type1's order. */
+/*
+ * The checks of VFIO_IOMMU_MAP_DMA, in type1's order; where the mapping
+ * would go into the tree in *@slot.
+ */
 static int mdom_container_map_check(struct mdom_container *c, u64 iova,
-				    u64 size, unsigned long vaddr)
+				    u64 size, unsigned long vaddr,
+				    struct mdom_dma_slot *slot)
 {
 	struct mdom_info *info = mdom_container_info(c);
 	u64 pgmask;
+	int ret;
 
 	lockdep_assert_held(&c->iova_lock);
 	pgmask = mdom_info_min_pgsize(info) - 1;
@@ -324,8 +329,9 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 		return -EINVAL;
 	if (iova + size - 1 < iova || vaddr + size - 1 < vaddr)
 		return -EINVAL;
-	if (mdom_dma_first(&c->dmas, iova, iova + size - 1))
-		return -EEXIST;
+	ret = mdom_dma_find_slot(&c->dmas, iova, iova + size - 1, slot);
+	if (ret)
+		return ret;
 	return mdom_container_map_fits(c, info, iova, iova + size - 1,
 				       c->dmas.count);
 }
@@ -333,21 +339,31 @@ static int mdom_container_map_check(struct mdom_container *c, u64 iova,
 /*
  * mdom_container_map_check() again for @dma, about to go into the tree (a
  * domain, with its page sizes and reserved ranges, or an overlapping
- * mapping may have come meanwhile), in one descent of the tree: the insert
- * finds any mapping in the way (-EEXIST), then the checks that come after
- * that one in type1's order take @dma out again if they fail.
+ * mapping may have come meanwhile): the insert finds any mapping in the
+ * way (-EEXIST), with no descent if the tree did not change since @slot
+ * was found, then the checks that come after that one in type1's order
+ * take @dma out again if they fail. If neither the tree nor the domains
+ * (@checked: their domains_seq then) changed, the checks hold as they
+ * were and only the insert is left.
  */
 static int mdom_container_map_insert(struct mdom_container *c,
-				     struct mdom_dma *dma, unsigned long vaddr)
+				     struct mdom_dma *dma, unsigned long vaddr,
+				     struct mdom_dma_slot *slot,
+				     unsigned long checked)
 {
-	struct mdom_info *info = mdom_container_info(c);
-	u64 pgmask = mdom_info_min_pgsize(info) - 1;
+	struct mdom_info *info;
+	u64 pgmask;
 	int ret;
 
+	lockdep_assert_held(&c->domains_rwsem);
 	lockdep_assert_held(&c->iova_lock);
+	if (c->domains_seq == checked && slot->seq == c->dmas.seq)
+		return mdom_dma_insert_slot(&c->dmas, dma, slot);
+	info = mdom_container_info(c);
+	pgmask = mdom_info_min_pgsize(info) - 1;
 	if ((mdom_dma_size(dma) | dma->iova | vaddr) & pgmask)
 		return -EINVAL;
-	ret = mdom_dma_insert(&c->dmas, dma);
+	ret = mdom_dma_insert_slot(&c->dmas, dma, slot);
 	if (ret)
 		return ret;
 	/* @dma is counted in already */
@@ -376,7 +392,9 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 	struct mdom_mapper *mapper = NULL;
 	struct mdom_pages *pages;
 	struct mdom_domain *d;
+	struct mdom_dma_slot slot;
 	struct mdom_dma *dma;
+	unsigned long checked;
 	bool has_domain, lock_cap;
 	int ret;
 
@@ -385,7 +403,8 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 
 	down_read(&c->domains_rwsem);
 	mutex_lock(&c->iova_lock);
-	ret = mdom_container_map_check(c, iova, size, vaddr);
+	ret = mdom_container_map_check(c, iova, size, vaddr, &slot);
+	checked = c->domains_seq;
 	/* The mapper is usually the one of the last map. */
 	if (!ret && c->mapper)
 		mapper = mdom_mapper_get(c->mapper);
@@ -451,9 +470,9 @@ static int __mdom_container_map(struct mdom_container *c, u64 iova, u64 size,
 			goto out_release;
 	}
 	mutex_lock(&c->iova_lock);
-	ret = mdom_container_map_insert(c, dma, vaddr);
+	ret = mdom_container_map_insert(c, dma, vaddr, &slot, checked);
 	/* Its IOVA is its own now: so is its extra state's key. */
-	if (!ret) {
+	if (!ret && c->dirty_tracking) {
 		ret = mdom_dirty_alloc(c, dma);
 		if (ret) {
 			mdom_dma_extra_free(c, dma);

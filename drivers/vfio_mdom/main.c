@@ -388,15 +388,18 @@ struct mdom_ioctl_op {
 	  .min_size = offsetofend(_struct, _last), .size = sizeof(_struct), \
 	  .execute = _fn }
 
-/* VFIO answers GET_API_VERSION and SET_IOMMU itself. */
+/*
+ * VFIO answers GET_API_VERSION and SET_IOMMU itself. The table is looked
+ * through in order: the per-call commands come first.
+ */
 static const struct mdom_ioctl_op mdom_ioctl_ops[] = {
-	MDOM_IOCTL_VALUE(VFIO_CHECK_EXTENSION, mdom_check_extension),
-	MDOM_IOCTL_TYPE1(VFIO_IOMMU_GET_INFO, mdom_get_info,
-			 struct vfio_iommu_type1_info, iova_pgsizes),
 	MDOM_IOCTL_TYPE1(VFIO_IOMMU_MAP_DMA, mdom_map_dma,
 			 struct vfio_iommu_type1_dma_map, size),
 	MDOM_IOCTL_TYPE1(VFIO_IOMMU_UNMAP_DMA, mdom_unmap_dma,
 			 struct vfio_iommu_type1_dma_unmap, size),
+	MDOM_IOCTL_VALUE(VFIO_CHECK_EXTENSION, mdom_check_extension),
+	MDOM_IOCTL_TYPE1(VFIO_IOMMU_GET_INFO, mdom_get_info,
+			 struct vfio_iommu_type1_info, iova_pgsizes),
 	/* Its argument checks are type1's, v1 before any copy: its own. */
 	MDOM_IOCTL_VALUE(VFIO_IOMMU_DIRTY_PAGES, mdom_dirty_pages_ioctl),
 	MDOM_IOCTL_EXT(VFIO_MDOM_QUERY, mdom_query,
@@ -445,7 +448,11 @@ static long __mdom_vfio_ioctl(struct mdom_container *c, unsigned int cmd,
 			      unsigned long arg)
 {
 	const struct mdom_ioctl_op *op = NULL;
-	union mdom_ucmd_buffer buf;
+	/*
+	 * Written whole before it is read (copied in and zeroed past the
+	 * copy): not zeroed first as well by CONFIG_INIT_STACK_ALL_ZERO.
+	 */
+	union mdom_ucmd_buffer buf __uninitialized;
 	struct mdom_ucmd ucmd = {
 		.c = c,
 		.arg = arg,

@@ -188,6 +188,13 @@ int mdom_pages_add_batch(struct mdom_pages *pages, unsigned long *filled,
 	unsigned long done = *filled, next_pfn = 0, more = 0, i;
 	int ret;
 
+	/* A store of one page, the common per-call map: its one run. */
+	if (n == 1 && pages->npages == 1) {
+		pages->pfn = page_to_pfn(batch[0]);
+		pages->one_run = true;
+		*filled = 1;
+		return 0;
+	}
 	if (done)
 		next_pfn = mdom_pages_next_pfn(pages, done);
 	for (i = 0; i < n; i++) {
@@ -515,7 +522,9 @@ static int mdom_pages_try_pfnmap(struct mdom_pages *pages, int err)
 static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
 			     bool charge)
 {
-	struct page *stack_batch[MDOM_PIN_STACK], **batch = stack_batch;
+	/* Only read where pinning wrote it: no CONFIG_INIT_STACK_ALL_ZERO. */
+	struct page *stack_batch[MDOM_PIN_STACK] __uninitialized;
+	struct page **batch = stack_batch;
 	unsigned long npages = pages->npages, filled, done;
 	int ret;
 
@@ -535,7 +544,12 @@ static int __mdom_pages_fill(struct mdom_pages *pages, bool remote,
 		}
 	}
 
-	ret = charge ? mdom_acct_precheck(pages) : 0;
+	/*
+	 * A range past the limit pins nothing: checked first, unless it is
+	 * small enough that pinning it costs less than the check does
+	 * (mdom_acct_charge() refuses it all the same, and it is unpinned).
+	 */
+	ret = charge && npages > MDOM_PIN_STACK ? mdom_acct_precheck(pages) : 0;
 	if (ret) {
 		ret = mdom_pages_try_pfnmap(pages, ret);
 		if (ret)

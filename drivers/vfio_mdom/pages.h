@@ -356,6 +356,14 @@ int mdom_pages_add_batch(struct mdom_pages *pages, unsigned long *filled,
  * the runs of @pages (none yet), up to all @pages->npages of them.
  * Returns how many were added (0: none, the caller pins them all).
  */
-unsigned long mdom_pages_pin_parallel(struct mdom_pages *pages);
+extern bool mdom_parallel_pin;
+unsigned long __mdom_pages_pin_parallel(struct mdom_pages *pages);
+
+/* Off by default: then one test, inline, on every map. */
+static inline unsigned long mdom_pages_pin_parallel(struct mdom_pages *pages)
+{
+	return READ_ONCE(mdom_parallel_pin) ?
+	       __mdom_pages_pin_parallel(pages) : 0;
+}
 
 #endif /* _VFIO_MDOM_PAGES_H */

@@ -44,7 +44,7 @@
 /* Most parts one window is cut into (threads started per window). */
 #define MDOM_PIN_PARTS_MAX	16U
 
-static bool mdom_parallel_pin;
+bool mdom_parallel_pin;
 module_param_named(parallel_pin, mdom_parallel_pin, bool, 0644);
 MODULE_PARM_DESC(parallel_pin,
 		 "Pin one large map's pages on all the CPUs the caller may use (default N).");
@@ -211,15 +211,14 @@ static int mdom_pin_fold(struct mdom_pages *pages, unsigned long *filled,
 	return 0;
 }
 
-unsigned long mdom_pages_pin_parallel(struct mdom_pages *pages)
+unsigned long __mdom_pages_pin_parallel(struct mdom_pages *pages)
 {
 	unsigned long npages = pages->npages, filled = 0, left, win, good;
 	struct mdom_pin_part *parts;
 	struct page **batch;
 	unsigned int nparts;
 
-	if (!READ_ONCE(mdom_parallel_pin) ||
-	    npages < max(READ_ONCE(mdom_parallel_pin_min), 2U) ||
+	if (npages < max(READ_ONCE(mdom_parallel_pin_min), 2U) ||
 	    current->mm != mdom_pages_mm(pages))
 		return 0;
 	nparts = min(mdom_pin_cpus(), MDOM_PIN_PARTS_MAX);

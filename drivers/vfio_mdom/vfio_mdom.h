@@ -31,6 +31,7 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
+#include <linux/vfio_mdom.h>
 
 #include "compat.h"
 #include "dma.h"
@@ -172,6 +173,8 @@ struct mdom_info {
  * @dirty_mode: VFIO_MDOM_DIRTY_* (dirty.c)
  * @dirty_pgshift: page size of the dirty bitmaps
  * @info: the current mdom_info
+ * @domains_seq: changes each time @domains_rwsem is taken for writing: a
+ *		 map's checks made under it hold as long as it is the same
  * @iova_lock: the mapping tree, the counters below and @mapper
  * @mapper: who mapped last (struct mdom_mapper: task, account, lock_cap),
  *	    referenced: the next maps of that process share it
@@ -276,6 +279,7 @@ struct mdom_container {
 	u32 dirty_mode;
 	unsigned int dirty_pgshift;
 	struct mdom_info __rcu *info;
+	unsigned long domains_seq;
 
 	struct mutex iova_lock;		/* the tree, the counters */
 	struct mdom_mapper *mapper;
@@ -309,6 +313,7 @@ static inline void mdom_domains_lock(struct mdom_container *c)
 {
 	down_write(&c->release_rwsem);
 	down_write(&c->domains_rwsem);
+	c->domains_seq++;
 }
 
 static inline void mdom_domains_unlock(struct mdom_container *c)
@@ -474,8 +479,16 @@ int mdom_dirty_bitmap_size_ok(u64 npages, u64 bitmap_size);
 
 /* windows.c: VFIO_MDOM_MODE_WINDOWS */
 bool mdom_domain_holds(const struct mdom_domain *d, u64 first, u64 last);
-bool mdom_domain_holds_dma(const struct mdom_domain *d,
-			   const struct mdom_dma *dma);
+
+/* The same for @dma; inline for type1 mode, where every domain holds it. */
+static inline bool mdom_domain_holds_dma(const struct mdom_domain *d,
+					 const struct mdom_dma *dma)
+{
+	if (d->container->mode != VFIO_MDOM_MODE_WINDOWS)
+		return true;
+	return mdom_domain_holds(d, dma->iova, mdom_dma_last(dma));
+}
+
 int mdom_windows_map_check(struct mdom_container *c, u64 first, u64 last);
 int mdom_windows_ranges(struct mdom_container *c, gfp_t gfp,
 			struct mdom_iova_range **out);
@@ -498,9 +511,17 @@ bool mdom_iova_ranges_valid(const struct mdom_iova_range *r, unsigned int nr,
 #endif
 
 /* check.c: the invariant checker (module parameter check_invariants) */
-void mdom_check(struct mdom_container *c, u64 first, u64 last);
 unsigned int mdom_check_container(struct mdom_container *c, u64 first,
 				  u64 last, bool quiet);
+extern bool mdom_check_invariants;
+
+/* After an operation on [@first, @last] of @c, if the checker is on. */
+static inline void mdom_check(struct mdom_container *c, u64 first, u64 last)
+{
+	if (READ_ONCE(mdom_check_invariants))
+		mdom_check_container(c, first, last, false);
+}
+
 void mdom_check_init(void);
 
 /* debugfs.c */

@@ -173,13 +173,6 @@ bool mdom_domain_holds(const struct mdom_domain *d, u64 first, u64 last)
 }
 EXPORT_SYMBOL_IF_KUNIT(mdom_domain_holds);
 
-bool mdom_domain_holds_dma(const struct mdom_domain *d,
-			   const struct mdom_dma *dma)
-{
-	return mdom_domain_holds(d, dma->iova, mdom_dma_last(dma));
-}
-EXPORT_SYMBOL_IF_KUNIT(mdom_domain_holds_dma);
-
 /*
  * VFIO_IOMMU_MAP_DMA's check in windows mode, besides the valid ranges of
  * the snapshot: some domain must hold the mapping whole (with none, it is
