@@ -246,14 +246,58 @@ static int open_mapped(struct ctx *c, const struct bench_cfg *cfg,
  * @count mappings: map @count, unmap them, as many passes as it takes to
  * make at least SMALL_MIN_CALLS calls of each, so that a small @count is
  * not one short, noisy pass dominated by a fresh container's first calls.
+ * In IOVA order (map4k, unmap4k), then again in a scattered order
+ * (map4k_scat, unmap4k_scat): each call lands anywhere in the container's
+ * tree instead of at one end of it.
  */
 #define SMALL_MIN_CALLS	65536
+
+/*
+ * The @i-th of @count IOVA slots in a scattered order: multiplying by a
+ * prime none of the counts is a multiple of permutes them.
+ */
+#define SCATTER_MAP	2654435761UL
+#define SCATTER_UNMAP	998244353UL
+
+static unsigned long scatter(unsigned long i, unsigned long count,
+			     unsigned long prime)
+{
+	return (unsigned long)(((__u64)i * prime) % count);
+}
+
+/* A scattered pass of op_small: map @count, unmap them; times added up. */
+static int scattered_pass(struct ctx *c, struct buf *b, unsigned long count,
+			  __u64 *map_ns, __u64 *unmap_ns)
+{
+	unsigned long i, j, npages = b->size / PG;
+	__u64 t0;
+	int ret;
+
+	t0 = now_ns();
+	for (i = 0; i < count; i++) {
+		j = scatter(i, count, SCATTER_MAP);
+		ret = ctx_map(c, b->va + (j % npages) * PG,
+			      BENCH_IOVA_BASE + j * PG, PG);
+		if (ret)
+			return ret;
+	}
+	*map_ns += now_ns() - t0;
+	t0 = now_ns();
+	for (i = 0; i < count; i++) {
+		j = scatter(i, count, SCATTER_UNMAP);
+		ret = ctx_unmap(c, BENCH_IOVA_BASE + j * PG, PG);
+		if (ret)
+			return ret;
+	}
+	*unmap_ns += now_ns() - t0;
+	return 0;
+}
 
 int op_small(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 	     unsigned long count)
 {
 	unsigned long i, pass, passes;
-	__u64 t0, map_ns = 0, unmap_ns = 0;
+	__u64 t0, map_ns = 0, unmap_ns = 0, smap_ns = 0, sunmap_ns = 0;
 	char var[32];
 	struct ctx c;
 	int ret;
@@ -287,6 +331,15 @@ int op_small(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 	}
 	emit(cfg, "map4k", var, peer_name(kind), map_ns, count * passes);
 	emit(cfg, "unmap4k", var, peer_name(kind), unmap_ns, count * passes);
+	for (pass = 0; pass < passes; pass++) {
+		ret = scattered_pass(&c, b, count, &smap_ns, &sunmap_ns);
+		if (ret)
+			goto out;
+	}
+	emit(cfg, "map4k_scat", var, peer_name(kind), smap_ns,
+	     count * passes);
+	emit(cfg, "unmap4k_scat", var, peer_name(kind), sunmap_ns,
+	     count * passes);
 out:
 	return ctx_close(&c) ?: ret;
 }

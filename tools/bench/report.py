@@ -127,10 +127,11 @@ def table_rows(stats, meta):
     sections.append(("Replay: attach a group needing a new domain, %s MiB "
                      "mapped" % size, rows))
     rows = []
-    for op in ("map4k", "unmap4k"):
+    for op in ("map4k", "unmap4k", "map4k_scat", "unmap4k_scat"):
         for var in vars_of(op):
             rows.append(Row("%s x %s" % (op, var), op, var, "percall"))
-    sections.append(("4 KiB per call (time per call)", rows))
+    sections.append(("4 KiB per call (time per call; _scat: at IOVAs in a "
+                     "scattered order, not one after the other)", rows))
     rows = []
     for var in vars_of("mem4k"):
         rows.append(Row("mem4k x %s" % var, "mem4k", var, "bytes"))

@@ -230,6 +230,16 @@ def targets(stats, peers, add):
                 ok = (ok is not False) and x >= need
             if vals:
                 det.append("%s x %s: %s" % (op, var, ", ".join(vals)))
+    # The same calls at scattered IOVAs: shown, not part of the target
+    for op in ("map4k_scat", "unmap4k_scat"):
+        for var in sorted({k[1] for k in stats if k[0] == op}, key=int):
+            vals = ["%s/mdom %.2f" % (other, x)
+                    for other in ("type1", "iommufd")
+                    for x in [_ratio(stats, op, var, other, "mdom")]
+                    if x is not None]
+            if vals:
+                det.append("%s x %s (not the target): %s" % (
+                    op, var, ", ".join(vals)))
     add("issue 21: 4 KiB map and unmap per call >= 1.3x type1 and >= 1x "
         "iommufd at every count", ok, det)
 
