@@ -200,15 +200,57 @@ out:
 	return ctx_close(&c) ?: ret;
 }
 
-/* @count 4 KiB mappings at consecutive IOVAs, cycling through @b's pages */
-static int map_many(struct ctx *c, struct buf *b, unsigned long count)
+/*
+ * The @i-th of @count IOVA slots in the order @step gives: IOVA order for
+ * ORDER_IOVA, a scattered one for a large prime (multiplying by a prime
+ * none of the counts is a multiple of permutes the slots).
+ */
+#define ORDER_IOVA	1UL
+#define SCATTER_MAP	2654435761UL
+#define SCATTER_UNMAP	998244353UL
+
+static unsigned long slot_at(unsigned long i, unsigned long count,
+			     unsigned long step)
 {
-	unsigned long i, npages = b->size / PG;
+	return (unsigned long)(((__u64)i * step) % count);
+}
+
+/*
+ * @count 4 KiB mappings at the IOVA slots in @step's order, cycling
+ * through @b's pages
+ */
+static int map_many_in(struct ctx *c, struct buf *b, unsigned long count,
+		       unsigned long step)
+{
+	unsigned long i, j, npages = b->size / PG;
 	int ret;
 
 	for (i = 0; i < count; i++) {
-		ret = ctx_map(c, b->va + (i % npages) * PG,
-			      BENCH_IOVA_BASE + i * PG, PG);
+		j = slot_at(i, count, step);
+		ret = ctx_map(c, b->va + (j % npages) * PG,
+			      BENCH_IOVA_BASE + j * PG, PG);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* @count 4 KiB mappings at consecutive IOVAs, cycling through @b's pages */
+static int map_many(struct ctx *c, struct buf *b, unsigned long count)
+{
+	return map_many_in(c, b, count, ORDER_IOVA);
+}
+
+/* Unmap the @count mappings of map_many_in(), in @step's order */
+static int unmap_many_in(struct ctx *c, unsigned long count,
+			 unsigned long step)
+{
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		ret = ctx_unmap(c, BENCH_IOVA_BASE +
+				   slot_at(i, count, step) * PG, PG);
 		if (ret)
 			return ret;
 	}
@@ -252,51 +294,10 @@ static int open_mapped(struct ctx *c, const struct bench_cfg *cfg,
  */
 #define SMALL_MIN_CALLS	65536
 
-/*
- * The @i-th of @count IOVA slots in a scattered order: multiplying by a
- * prime none of the counts is a multiple of permutes them.
- */
-#define SCATTER_MAP	2654435761UL
-#define SCATTER_UNMAP	998244353UL
-
-static unsigned long scatter(unsigned long i, unsigned long count,
-			     unsigned long prime)
-{
-	return (unsigned long)(((__u64)i * prime) % count);
-}
-
-/* A scattered pass of op_small: map @count, unmap them; times added up. */
-static int scattered_pass(struct ctx *c, struct buf *b, unsigned long count,
-			  __u64 *map_ns, __u64 *unmap_ns)
-{
-	unsigned long i, j, npages = b->size / PG;
-	__u64 t0;
-	int ret;
-
-	t0 = now_ns();
-	for (i = 0; i < count; i++) {
-		j = scatter(i, count, SCATTER_MAP);
-		ret = ctx_map(c, b->va + (j % npages) * PG,
-			      BENCH_IOVA_BASE + j * PG, PG);
-		if (ret)
-			return ret;
-	}
-	*map_ns += now_ns() - t0;
-	t0 = now_ns();
-	for (i = 0; i < count; i++) {
-		j = scatter(i, count, SCATTER_UNMAP);
-		ret = ctx_unmap(c, BENCH_IOVA_BASE + j * PG, PG);
-		if (ret)
-			return ret;
-	}
-	*unmap_ns += now_ns() - t0;
-	return 0;
-}
-
 int op_small(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 	     unsigned long count)
 {
-	unsigned long i, pass, passes;
+	unsigned long pass, passes;
 	__u64 t0, map_ns = 0, unmap_ns = 0, smap_ns = 0, sunmap_ns = 0;
 	char var[32];
 	struct ctx c;
@@ -321,18 +322,22 @@ int op_small(const struct bench_cfg *cfg, enum peer_kind kind, struct buf *b,
 			emit(cfg, "mem4k", var, peer_name(kind),
 			     (kb1 - kb0) * 1024, count);
 		t0 = now_ns();
-		for (i = 0; i < count; i++) {
-			ret = ctx_unmap(&c, BENCH_IOVA_BASE + i * PG,
-					PG);
-			if (ret)
-				goto out;
-		}
+		ret = unmap_many_in(&c, count, ORDER_IOVA);
 		unmap_ns += now_ns() - t0;
+		if (ret)
+			goto out;
 	}
 	emit(cfg, "map4k", var, peer_name(kind), map_ns, count * passes);
 	emit(cfg, "unmap4k", var, peer_name(kind), unmap_ns, count * passes);
 	for (pass = 0; pass < passes; pass++) {
-		ret = scattered_pass(&c, b, count, &smap_ns, &sunmap_ns);
+		t0 = now_ns();
+		ret = map_many_in(&c, b, count, SCATTER_MAP);
+		smap_ns += now_ns() - t0;
+		if (ret)
+			goto out;
+		t0 = now_ns();
+		ret = unmap_many_in(&c, count, SCATTER_UNMAP);
+		sunmap_ns += now_ns() - t0;
 		if (ret)
 			goto out;
 	}
