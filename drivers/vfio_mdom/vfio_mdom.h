@@ -29,9 +29,9 @@
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/vfio_mdom.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
-#include <linux/vfio_mdom.h>
 
 #include "compat.h"
 #include "dma.h"
