@@ -449,6 +449,91 @@ TEST_F_TIMEOUT(oracle, unmap_top_of_space, 300)
 	}
 }
 
+/* The answer of a raw ioctl: 0 or -errno. */
+static int raw_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/*
+ * MAP_DMA's and UNMAP_DMA's own struct where user memory ends: none at
+ * all, running into a page with no access, unaligned and ending right
+ * before that page, read-only for UNMAP's answer. Both sides answer
+ * alike and keep the same mappings (none, at the end of each round).
+ */
+TEST_F_TIMEOUT(oracle, argument_memory, 300)
+{
+	struct vfio_iommu_type1_dma_unmap unmap, answer;
+	struct vfio_iommu_type1_dma_map map;
+	struct oracle *o = self->o;
+	const size_t pg = getpagesize();
+	uint8_t *mem, *guard, *ro, *p;
+	unsigned int k;
+	int fd;
+
+	/* [mem, guard) read-write, [guard, ro) no access, [ro, +pg) read */
+	mem = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	guard = mem + pg;
+	ro = mem + 2 * pg;
+	ASSERT_EQ(0, mprotect(guard, pg, PROT_NONE));
+
+	ASSERT_EQ(0, oracle_begin(o, VFIO_TYPE1v2_IOMMU));
+	ATTACH(G_M1, 0);
+	for (k = 0; k < ORACLE_SIDES; k++) {
+		fd = o->side[k].container;
+		map = (struct vfio_iommu_type1_dma_map){
+			.argsz = sizeof(map), .flags = RW,
+			.vaddr = (uintptr_t)pool(o, 0), .iova = SZ_1M,
+			.size = SZ_4K,
+		};
+		unmap = (struct vfio_iommu_type1_dma_unmap){
+			.argsz = sizeof(unmap), .iova = SZ_1M, .size = SZ_4K,
+		};
+		TH_LOG("side %s", k == ORACLE_TYPE1 ? "type1" : "vfio-mdom");
+
+		EXPECT_EQ(-EFAULT, raw_ioctl(fd, VFIO_IOMMU_MAP_DMA, NULL));
+		EXPECT_EQ(-EFAULT, raw_ioctl(fd, VFIO_IOMMU_UNMAP_DMA, NULL));
+
+		/* Its last byte in the page with no access: nothing mapped */
+		p = guard - sizeof(map) + 1;
+		memcpy(p, &map, sizeof(map) - 1);
+		EXPECT_EQ(-EFAULT, raw_ioctl(fd, VFIO_IOMMU_MAP_DMA, p));
+		p = guard - sizeof(unmap) + 1;
+		memcpy(p, &unmap, sizeof(unmap) - 1);
+		EXPECT_EQ(-EFAULT, raw_ioctl(fd, VFIO_IOMMU_UNMAP_DMA, p));
+
+		/* Ending right before it, at an odd address: both work */
+		p = guard - sizeof(map) - 3;
+		memcpy(p, &map, sizeof(map));
+		EXPECT_EQ(0, raw_ioctl(fd, VFIO_IOMMU_MAP_DMA, p));
+		p = guard - sizeof(unmap) - 5;
+		unmap.size = 64 * SZ_4K;	/* more than is mapped: v2 says 4K */
+		memcpy(p, &unmap, sizeof(unmap));
+		EXPECT_EQ(0, raw_ioctl(fd, VFIO_IOMMU_UNMAP_DMA, p));
+		memcpy(&answer, p, sizeof(answer));
+		EXPECT_EQ(SZ_4K, answer.size);
+		EXPECT_EQ(sizeof(unmap), answer.argsz);
+		EXPECT_EQ(0, answer.flags);
+		EXPECT_EQ(SZ_1M, answer.iova);
+
+		/* No room for the answer: unmapped all the same, -EFAULT */
+		EXPECT_EQ(0, raw_ioctl(fd, VFIO_IOMMU_MAP_DMA, &map));
+		ASSERT_EQ(0, mprotect(ro, pg, PROT_READ | PROT_WRITE));
+		memcpy(ro, &unmap, sizeof(unmap));
+		ASSERT_EQ(0, mprotect(ro, pg, PROT_READ));
+		EXPECT_EQ(-EFAULT, raw_ioctl(fd, VFIO_IOMMU_UNMAP_DMA, ro));
+		answer = unmap;
+		EXPECT_EQ(0, raw_ioctl(fd, VFIO_IOMMU_UNMAP_DMA, &answer));
+		EXPECT_EQ(0, answer.size);
+	}
+	CHECK();
+	oracle_end(o);
+	ASSERT_FALSE(o->failed) TH_LOG("%s", o->why);
+	munmap(mem, 3 * pg);
+}
+
 /* ---- GET_INFO and CHECK_EXTENSION ---------------------------------------- */
 
 /* Every argsz, as the set of domains changes */
