@@ -87,14 +87,13 @@ EXPORT_SYMBOL_IF_KUNIT(mdom_container_alloc);
 
 /*
  * @dma's extra state, allocated and put in dma_extras if need be;
- * ERR_PTR(-ENOMEM), or -EOVERFLOW for an IOVA with no key (32-bit only).
+ * ERR_PTR(-ENOMEM) if it cannot be.
  * @dma is in the tree: its key is its own.
  */
 struct mdom_dma_extra *mdom_dma_extra_get(struct mdom_container *c,
 					  struct mdom_dma *dma)
 {
 	struct mdom_dma_extra *extra;
-	unsigned long key;
 	int ret;
 
 	lockdep_assert_held(&c->iova_lock);
@@ -102,13 +101,12 @@ struct mdom_dma_extra *mdom_dma_extra_get(struct mdom_container *c,
 	extra = mdom_dma_extra(c, dma);
 	if (extra)
 		return extra;
-	if (!mdom_dma_extra_key(dma, &key))
-		return ERR_PTR(-EOVERFLOW);
 	extra = kzalloc(sizeof(*extra), MDOM_GFP_USER);
 	if (!extra)
 		return ERR_PTR(-ENOMEM);
 	xa_init_flags(&extra->epins, XA_FLAGS_ACCOUNT);
-	ret = xa_insert(&c->dma_extras, key, extra, MDOM_GFP_USER);
+	ret = xa_insert(&c->dma_extras, mdom_dma_extra_key(dma), extra,
+			MDOM_GFP_USER);
 	if (ret) {
 		/* Not -EBUSY: a stale entry would be a bug, see the key. */
 		WARN_ON_ONCE(ret == -EBUSY);
@@ -122,10 +120,7 @@ static void mdom_dma_extra_erase(struct mdom_container *c,
 				 struct mdom_dma *dma,
 				 struct mdom_dma_extra *extra)
 {
-	unsigned long key;
-
-	WARN_ON(!mdom_dma_extra_key(dma, &key) ||
-		xa_erase(&c->dma_extras, key) != extra);
+	WARN_ON(xa_erase(&c->dma_extras, mdom_dma_extra_key(dma)) != extra);
 	xa_destroy(&extra->epins);
 	kfree(extra);
 }

@@ -119,18 +119,16 @@ struct mdom_dma {
 #define MDOM_DMA_MAX_SIZE	88
 
 /*
- * The key of @dma's extra state in its container: its first IOVA in pages.
- * Every mapping is aligned to the container's smallest IOMMU page size,
- * PAGE_SIZE or more (mdom_pgsize_bitmap() folds smaller ones into it), and
- * at least that long, and mappings never overlap: no two in a tree share
- * a key. An IOVA from 2^(BITS_PER_LONG + PAGE_SHIFT) up has none (false),
- * which only happens on 32-bit.
+ * The key of @dma's extra state in its container: its first IOVA in pages
+ * (an unsigned long holds any: the module is 64-bit only, see
+ * MDOM_NPAGES_BITS). Every mapping is aligned to the container's smallest
+ * IOMMU page size, PAGE_SIZE or more (mdom_pgsize_bitmap() folds smaller
+ * ones into it), and at least that long, and mappings never overlap: no
+ * two in a tree share a key.
  */
-static inline bool mdom_dma_extra_key(const struct mdom_dma *dma,
-				      unsigned long *key)
+static inline unsigned long mdom_dma_extra_key(const struct mdom_dma *dma)
 {
-	*key = dma->iova >> PAGE_SHIFT;
-	return *key == dma->iova >> PAGE_SHIFT;
+	return dma->iova >> PAGE_SHIFT;
 }
 
 /* The size of @dma: its pages', set when it is made. */

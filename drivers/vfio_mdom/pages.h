@@ -117,10 +117,12 @@ struct mdom_runs {
 };
 
 /*
- * Bits of mdom_pages::npages (64-bit only): 2^48 pages is more than any
- * user address space holds.
+ * Bits of mdom_pages::npages: 2^48 pages is more than any user address
+ * space holds. The module is 64-bit only: the field shares a word with
+ * the flags, and mdom_dma_extra_key() holds any IOVA in pages.
  */
 #define MDOM_NPAGES_BITS	48
+static_assert(IS_ENABLED(CONFIG_64BIT), "vfio-mdom needs a 64-bit kernel");
 
 /**
  * struct mdom_pages - the pinned pages of one user mapping

@@ -335,13 +335,11 @@ DEFINE_GUARD(mdom_domains, struct mdom_container *, mdom_domains_lock(_T),
 static inline struct mdom_dma_extra *
 mdom_dma_extra(struct mdom_container *c, const struct mdom_dma *dma)
 {
-	unsigned long key;
-
 	lockdep_assert(lockdep_is_held(&c->iova_lock) ||
 		       lockdep_is_held(&c->domains_rwsem));
-	if (xa_empty(&c->dma_extras) || !mdom_dma_extra_key(dma, &key))
+	if (xa_empty(&c->dma_extras))
 		return NULL;
-	return xa_load(&c->dma_extras, key);
+	return xa_load(&c->dma_extras, mdom_dma_extra_key(dma));
 }
 
 /* The emulated device pins of @dma, NULL if none was ever taken. */
