@@ -631,6 +631,22 @@ static void mdom_container_unchoose(struct mdom_container *c,
 }
 
 /*
+ * Unmap the chosen @victims from every domain (IOTLB flushed), then take
+ * them out of the tree: their IOVAs are free again. domains_rwsem is held.
+ */
+static inline void mdom_container_drop(struct mdom_container *c,
+				       struct mdom_dma_list *victims)
+{
+	struct mdom_domain *d;
+
+	lockdep_assert_held(&c->domains_rwsem);
+	list_for_each_entry(d, &c->domains, next)
+		mdom_domain_unmap_list(d, victims);
+	guard(mutex)(&c->iova_lock);
+	mdom_container_forget(c, victims);
+}
+
+/*
  * VFIO_IOMMU_UNMAP_DMA, type1 v1 or v2 rules (dma.c) or everything with
  * @all. Victims are marked UNMAPPING; emulated devices holding pages of
  * them are told and must let go; their dirty bits are reported into
@@ -645,7 +661,6 @@ static int __mdom_container_unmap(struct mdom_container *c, u64 iova,
 				  u64 *unmapped, u32 *nvictims)
 {
 	bool release_held = false, extras;
-	struct mdom_domain *d;
 	struct mdom_dma_list victims = {};
 	u64 last;
 	int ret;
@@ -682,11 +697,7 @@ again:
 		*unmapped = 0;
 		goto out_up;
 	}
-	list_for_each_entry(d, &c->domains, next)
-		mdom_domain_unmap_list(d, &victims);
-	mutex_lock(&c->iova_lock);
-	mdom_container_forget(c, &victims);
-	mutex_unlock(&c->iova_lock);
+	mdom_container_drop(c, &victims);
 	if (trace_mdom_unmap_enabled())
 		*nvictims = mdom_dma_list_count(&victims);
 out_up:
@@ -714,9 +725,49 @@ static int mdom_container_unmap_traced(struct mdom_container *c, u64 iova,
 	return ret;
 }
 
+/*
+ * The common unmap: exactly one live mapping, [@iova, @iova + @size), in
+ * a container none of whose mappings has extra state. The same steps as
+ * __mdom_container_unmap(), without choosing victims by the rules:
+ * -EAGAIN (nothing done) for anything else, which the rules then decide.
+ */
+static int mdom_container_unmap_one(struct mdom_container *c, u64 iova,
+				    u64 size, u64 *unmapped)
+{
+	struct mdom_dma_list victims = {};
+	struct mdom_dma *dma;
+	u64 last;
+	int ret = -EAGAIN;
+
+	down_read(&c->domains_rwsem);
+	if (mdom_container_unmap_range(c, iova, size, false, &last))
+		goto out_up;
+	mutex_lock(&c->iova_lock);
+	dma = xa_empty(&c->dma_extras) ?
+		mdom_dma_first(&c->dmas, iova, last) : NULL;
+	if (dma && dma->iova == iova && mdom_dma_last(dma) == last &&
+	    dma->state == MDOM_DMA_LIVE) {
+		dma->state = MDOM_DMA_UNMAPPING;
+		mdom_dma_list_append(&victims, dma);
+		ret = 0;
+	}
+	mutex_unlock(&c->iova_lock);
+	if (ret)
+		goto out_up;
+	mdom_container_drop(c, &victims);
+	*unmapped = size;
+out_up:
+	up_read(&c->domains_rwsem);
+	mdom_dma_free_list(&victims);
+	return ret;
+}
+
 int mdom_container_unmap(struct mdom_container *c, u64 iova, u64 size,
 			 bool all, u64 *unmapped)
 {
+	if (!all && !trace_mdom_unmap_enabled() &&
+	    !mdom_container_unmap_one(c, iova, size, unmapped))
+		return 0;
 	return mdom_container_unmap_traced(c, iova, size, all, false, NULL, 0,
 					   unmapped);
 }
