@@ -99,11 +99,18 @@ struct mdom_pin_thread {
 	struct completion done;
 };
 
+/* Pages in chunk @i of @win: the last one may have fewer. */
+static unsigned long mdom_pin_chunk_npages(const struct mdom_pin_window *win,
+					   unsigned long i)
+{
+	return min(win->chunk, win->npages - i * win->chunk);
+}
+
 /* Pin chunk @i of @win; false if it stopped short. */
 static bool mdom_pin_chunk(struct mdom_pin_window *win, unsigned long i)
 {
 	unsigned long first = i * win->chunk;
-	unsigned long n = min(win->chunk, win->npages - first), done = 0;
+	unsigned long n = mdom_pin_chunk_npages(win, i), done = 0;
 	long pinned;
 
 	while (done < n) {
@@ -202,8 +209,7 @@ static unsigned long mdom_pin_window(struct mdom_pin_window *win,
 					 win->pinned[i]);
 		else
 			good += win->pinned[i];
-		if (win->pinned[i] < min(win->chunk,
-					 win->npages - i * win->chunk))
+		if (win->pinned[i] < mdom_pin_chunk_npages(win, i))
 			short_chunk = true;
 	}
 	return good;
